@@ -1,0 +1,25 @@
+"""Shared test set-up.
+
+Snapshot SVGs live in the top-level snapshots/ folder: snap_compare looks up
+pytest_textual_snapshot.SVGImageExtension when it runs, so replacing the class here redirects it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest_textual_snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+SNAPSHOTS = ROOT / "snapshots"
+
+
+class TopLevelSVGImageExtension(pytest_textual_snapshot.SVGImageExtension):
+    @classmethod
+    def dirname(cls, *, test_location) -> str:
+        test_file = Path(test_location.filepath).resolve()
+        relative = test_file.relative_to(TESTS).with_suffix("")
+        return str(SNAPSHOTS / relative)
+
+
+pytest_textual_snapshot.SVGImageExtension = TopLevelSVGImageExtension

@@ -1,0 +1,6 @@
+"""Exit codes shared by every command (documented in the README)."""
+OK = 0
+OVER_THRESHOLD = 1      # done, but rejections above the destination's threshold; also a failed gate or a broken ledger
+USAGE = 2               # usage, config or input error
+CONNECTION = 3          # connection or auth failure
+CANCELLED = 130

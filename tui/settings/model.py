@@ -1,0 +1,67 @@
+"""Typed settings shared by the console, the CLI and the engine. Plain data; loading lives elsewhere."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+EnvironmentName = Literal["sandbox", "production"]
+ENVIRONMENTS: tuple[EnvironmentName, ...] = ("sandbox", "production")
+EMBEDDED = "embedded"
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    admins: tuple[str, ...] = ()
+    restricted_pii: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Credential:
+    name: str
+    description: str
+    type: str                 # "custom-attributes-api"
+    api_key_ref: str          # "secret:NAME", "env:VAR" or, for the embedded simulator only, "demo:ENV"
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    description: str
+    credential: str
+    primary_identifier: Literal["email", "phone"]
+    endpoint: Literal["bulk", "custom-attributes"] = "bulk"
+    admin_only: bool = False
+    allow_restricted_pii: bool = True
+    verbose_logging: bool = True
+    phone_region: str = "US"
+    rejection_threshold: float = 0.05
+    rate_limit: float | None = None
+    subscriptions: bool = False
+    identifiers: dict[str, str] = field(default_factory=dict)   # "email"/"phone" -> source column
+    attributes: dict[str, str] = field(default_factory=dict)    # custom attribute name -> source column
+
+    def config_hash(self) -> str:
+        """Canonical hash of what decides the payloads; the credential name is excluded so a
+        sandbox test send vouches for the same definition under production's credential."""
+        body = asdict(self)
+        body.pop("credential")
+        body.pop("description")
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: EnvironmentName
+    path: Path
+    api_url: str
+    access: AccessPolicy = AccessPolicy()
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    destinations: dict[str, Destination] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.api_url == EMBEDDED

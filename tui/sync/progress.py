@@ -1,0 +1,34 @@
+"""Progress of a running send, as the engine reports it to whoever watches (console or CLI)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Progress:
+    run_id: int
+    state: str = "running"          # running | paused | cancelling | finished | failed | cancelled
+    rows_read: int = 0
+    invalid: int = 0                # rejected locally by validation, never sent
+    skipped_unchanged: int = 0
+    in_flight: int = 0
+    accepted: int = 0
+    rejected: int = 0               # rejected by Attentive
+    retrying: int = 0
+    rows_per_s: float = 0.0
+    requests_per_s: float = 0.0
+    rate_limit: float | None = None          # requests/second the pacer is set to
+    ratelimit_remaining: int | None = None   # last x-ratelimit-remaining seen
+    total_rows_estimate: int | None = None
+    eta_s: float | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def done_rows(self) -> int:
+        return self.invalid + self.skipped_unchanged + self.accepted + self.rejected
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.total_rows_estimate:
+            return None
+        return min(1.0, self.done_rows / self.total_rows_estimate)
