@@ -15,7 +15,7 @@ def core_modules() -> list[str]:
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE.parent).with_suffix("")
         parts = relative.parts
-        if parts[1] == "app":
+        if parts[1] == "app" or parts[-1] == "__main__":  # __main__ runs a program on import
             continue
         if parts[-1] == "__init__":
             parts = parts[:-1]

@@ -1,0 +1,389 @@
+"""AttentiveClient: the one way the engine, the console and the CLI talk to Attentive.
+
+Every call returns an Outcome (responses.classify); retries happen in here. 429 waits (Retry-After when
+given, else exponential back-off with full jitter, capped at backoff_cap_s) without counting as an
+attempt, up to `max_throttled` 429s per call (default 60: about a quarter of an hour of back-off) so a
+permanently throttled key still ends; 5xx, 408, timeouts and connection errors get `max_attempts` in
+total. Every request is paced by the shared bucket of its (key, endpoint) (pacing.py). The key
+travels only in the Authorization header of requests to base_url's origin; a results URL on another
+host is fetched without it.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from tui.attentive import endpoints, payloads, responses
+from tui.attentive.bulk_results import BulkResults, parse_text
+from tui.attentive.endpoints import EndpointSpec
+from tui.attentive.outcomes import Outcome, OutcomeKind
+from tui.attentive.pacing import DEFAULT_REGISTRY, PacingRegistry, SendStamp, TokenBucket, key_fingerprint
+from tui.attentive.responses import BulkJob, ClientStats, Me
+from tui.attentive.secret import ApiKey
+
+__all__ = ["AttentiveClient", "BulkJob", "BulkResults", "ClientStats", "Me"]
+
+USER_AGENT = "attentive-console/0.1"
+# The results file of a bulk job: not an API endpoint of its own. Same-origin downloads are paced with
+# the job-status endpoint; a signed URL on another host is not Attentive's limit to keep.
+RESULTS_FILE = EndpointSpec("bulk-results", "GET", "(bulk job results file)", endpoints.BULK_JOB.limit_per_second, ())
+# Sending a subscription twice can text the person "already subscribed" (ATTENTIVE.md), so it is
+# repeated only when the server cannot have acted on it: a 429, or a connection that never opened.
+NOT_REPLAYABLE = frozenset({endpoints.SUBSCRIPTIONS.name})
+
+
+@dataclass(slots=True)
+class _Exchange:
+    outcome: Outcome
+    body: str                               # the full response text (outcome.text is truncated)
+    headers: Mapping[str, str]
+    reached_server: bool
+
+
+_NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: it is per request otherwise
+
+
+class AttentiveClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: ApiKey,
+        *,
+        rate_limits: Mapping[str, float] | None = None,
+        max_attempts: int = 5,
+        timeout_s: float = 30.0,
+        max_throttled: int = 60,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 30.0,
+        connection_limit: int = 64,
+        pacing: PacingRegistry | None = None,
+        rng: random.Random | None = None,
+    ):
+        if not isinstance(api_key, ApiKey):
+            raise TypeError("api_key must be an ApiKey, so that it prints masked")
+        base = URL(base_url.rstrip("/"))
+        if base.scheme not in ("http", "https") or not base.host:
+            raise ValueError(f"api_url must be an http(s) URL such as https://api.attentivemobile.com, got {base_url!r}")
+        if max_attempts < 1 or max_throttled < 0:
+            raise ValueError("max_attempts must be at least 1 and max_throttled at least 0")
+        self.base_url = base
+        self._key = api_key
+        self._fingerprint = key_fingerprint(api_key)
+        self._registry = pacing or DEFAULT_REGISTRY
+        self._clock = self._registry.clock
+        self._rates = {spec.name: float(spec.limit_per_second) for spec in endpoints.ALL}
+        for name, rate in (rate_limits or {}).items():
+            self._rates[_known_endpoint(name)] = rate
+        self._max_attempts = max_attempts
+        self._max_throttled = max_throttled
+        self._backoff_base_s = backoff_base_s
+        self._backoff_cap_s = backoff_cap_s
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._timeout_s = timeout_s
+        self._connection_limit = connection_limit
+        self._rng = rng or random.Random()
+        self._owner = object()  # this client's claim on the shared buckets
+        self._buckets: dict[str, TokenBucket] = {}
+        self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, URL] = {}
+        self.stats = ClientStats()
+
+    def __repr__(self) -> str:
+        return f"AttentiveClient({str(self.base_url)!r}, {self._key!r})"
+
+    async def __aenter__(self) -> "AttentiveClient":
+        self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def open(self) -> None:
+        """Create the HTTP session; needs a running event loop. `async with` does this."""
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self._connection_limit, limit_per_host=self._connection_limit, keepalive_timeout=30
+            )
+            # Proxy variables apply to real hosts only, never to the simulator on loopback.
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, trust_env=not _is_loopback(self.base_url.host)
+            )
+
+    async def aclose(self) -> None:
+        for bucket in self._buckets.values():
+            bucket.release(self._owner)
+        self._buckets.clear()
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+    # -- pacing ---------------------------------------------------------------------------------------
+
+    def set_rate(self, endpoint_name: str, per_second: float) -> None:
+        """Change this client's pace for one endpoint, live (console keys +/-, destination override)."""
+        name = _known_endpoint(endpoint_name)
+        if not per_second > 0:
+            raise ValueError(f"rate must be a positive number of requests per second, got {per_second!r}")
+        self._rates[name] = float(per_second)
+        if name in self._buckets:
+            self._buckets[name].claim(self._owner, per_second)
+
+    def rate(self, endpoint_name: str) -> float:
+        """Requests per second in force for an endpoint (the lowest of every claim on the key's bucket)."""
+        return self._bucket(endpoints.BY_NAME[_known_endpoint(endpoint_name)]).rate
+
+    def _bucket(self, endpoint: EndpointSpec) -> TokenBucket:
+        bucket = self._buckets.get(endpoint.name)
+        if bucket is None:
+            bucket = self._registry.bucket(self._fingerprint, endpoint.name)
+            bucket.claim(self._owner, self._rates[endpoint.name])
+            self._buckets[endpoint.name] = bucket
+        return bucket
+
+    # -- endpoints ------------------------------------------------------------------------------------
+
+    async def me(self) -> Outcome:
+        """GET /v1/me; data: Me."""
+        outcome, body = await self._call(endpoints.ME, endpoints.ME.path)
+        return _with_data(outcome, body, responses.parse_me, "the documented /v1/me object")
+
+    async def post_custom_attributes(self, user: Mapping[str, Any], properties: Mapping[str, Any]) -> Outcome:
+        """POST /v1/attributes/custom for one profile."""
+        try:
+            body = payloads.custom_attributes_body(user, properties)
+        except payloads.PayloadError as exc:
+            return _not_sent(exc)
+        outcome, _ = await self._call(endpoints.CUSTOM_ATTRIBUTES, endpoints.CUSTOM_ATTRIBUTES.path, body=body)
+        return outcome
+
+    async def get_custom_attributes(self, *, email: str | None = None, phone: str | None = None) -> Outcome:
+        """GET /v1/attributes/custom by exactly one identifier; data: dict of name -> value."""
+        given = {kind: value for kind, value in (("email", email), ("phone", phone)) if value}
+        if len(given) != 1:
+            return _not_sent(payloads.PayloadError("read-back takes exactly one of email or phone"))
+        spec = endpoints.CUSTOM_ATTRIBUTES_READ
+        outcome, body = await self._call(spec, spec.path, params=given)
+        return _with_data(outcome, body, responses.parse_custom_attributes, "an array of {name, value}")
+
+    async def post_bulk_attributes(self, users: Sequence[Mapping[str, Any]]) -> Outcome:
+        """POST /v2/bulk/user/attributes with 1..256 items built by payloads.bulk_user_item; data: the
+        batch job id."""
+        try:
+            body = payloads.bulk_body(users)
+        except payloads.PayloadError as exc:
+            return _not_sent(exc)
+        outcome, text = await self._call(endpoints.BULK_ATTRIBUTES, endpoints.BULK_ATTRIBUTES.path, body=body)
+        return _with_data(outcome, text, responses.parse_batch_job_id, "an object with a batchJobId")
+
+    async def get_bulk_job(self, job_id: str) -> Outcome:
+        """GET /v2/bulk/job/{id}; data: BulkJob."""
+        path = endpoints.BULK_JOB.path.replace("{id}", quote(job_id, safe=""))
+        outcome, body = await self._call(endpoints.BULK_JOB, path)
+        return _with_data(outcome, body, lambda parsed: responses.parse_bulk_job(parsed, job_id), "a bulk job status")
+
+    async def wait_for_bulk_job(
+        self, job_id: str, *, poll_interval_s: float = 1.0, timeout_s: float | None = None
+    ) -> Outcome:
+        """Poll the job (paced like any status call) until it is COMPLETED or FAILED. Returns the last
+        status outcome (data: BulkJob; a FAILED job is still an accepted HTTP answer), the first
+        outcome that is not accepted, or a retryable one when timeout_s passes first."""
+        started = self._clock.monotonic()
+        while True:
+            outcome = await self.get_bulk_job(job_id)
+            if not outcome.ok or outcome.data.done:
+                return outcome
+            waited = self._clock.monotonic() - started
+            if timeout_s is not None and waited + poll_interval_s > timeout_s:
+                return replace(
+                    outcome,
+                    kind=OutcomeKind.RETRYABLE,
+                    text=f"bulk job {job_id} still {outcome.data.status} after {waited:.0f}s",
+                )
+            await self._clock.sleep(poll_interval_s)
+
+    async def download_bulk_results(self, url: str) -> BulkResults:
+        """Fetch and parse a job's .jsonl results. `url` may be absolute (a signed URL on another host:
+        fetched without our Authorization header) or relative to base_url. A failed download comes
+        back as BulkResults(failure=<its outcome>)."""
+        given = URL(url, encoded=True)  # a signed URL must go out byte for byte as it came
+        target = given if given.is_absolute() else self.base_url.join(given)
+        if target.scheme not in ("http", "https"):
+            return BulkResults(failure=_not_sent(ValueError(f"results URL is not http(s): {url}")))
+        same_origin = target.origin() == self.base_url.origin()
+        outcome, body = await self._call(
+            RESULTS_FILE, target, authorized=same_origin, paced=same_origin, pace_as=endpoints.BULK_JOB
+        )
+        if outcome.kind is OutcomeKind.FATAL:
+            # A refused results link (an expired signature) says nothing about the key: not fatal.
+            note = "; the link may have expired: read the job status again for a fresh one"
+            outcome = replace(outcome, kind=OutcomeKind.REJECTED, permission=None, text=outcome.text + note)
+        if not outcome.ok:
+            return BulkResults(failure=outcome)
+        return parse_text(body)
+
+    async def post_subscription(self, body: Mapping[str, Any]) -> Outcome:
+        """POST /v1/subscriptions with a body from payloads.subscription_body; data: the parsed answer."""
+        outcome, text = await self._call(endpoints.SUBSCRIPTIONS, endpoints.SUBSCRIPTIONS.path, body=dict(body))
+        return _with_data(outcome, text, lambda parsed: parsed, "JSON", allow_empty=True)
+
+    # -- transport ------------------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        endpoint: EndpointSpec,
+        target: str | URL,
+        *,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+        authorized: bool = True,
+        paced: bool = True,
+        pace_as: EndpointSpec | None = None,
+    ) -> tuple[Outcome, str]:
+        """Send with pacing and retries; returns the final outcome and the full response text."""
+        url = target if isinstance(target, URL) else self._url(target)
+        data = None if body is None else _JSON.encode(body).encode()
+        bucket = self._bucket(pace_as or endpoint) if paced else None
+        replayable = endpoint.name not in NOT_REPLAYABLE
+        stats = self.stats.of(endpoint.name)
+        attempts = throttled = 0
+        while True:
+            sent = await bucket.acquire() if bucket is not None else None
+            stats.requests += 1
+            exchange = await self._exchange(endpoint, url, data, params, authorized)
+            self._observe(exchange, stats, bucket, sent)
+            outcome = exchange.outcome
+            if outcome.status == 429:
+                throttled += 1
+                stats.throttled += 1
+                if throttled > self._max_throttled:
+                    note = f" ({throttled} rate-limit answers to this request; giving up)"
+                    return replace(outcome, attempts=attempts + 1, text=outcome.text + note), exchange.body
+                if outcome.retry_after is not None:
+                    delay = outcome.retry_after
+                    if bucket is not None:
+                        bucket.hold_for(delay)  # every sender of this key waits, not just this one
+                else:
+                    delay = self._backoff(throttled)
+            elif outcome.kind is OutcomeKind.RETRYABLE:
+                attempts += 1
+                if not replayable and exchange.reached_server:
+                    note = " (not repeated: the server may have acted on it)"
+                    return replace(outcome, attempts=attempts, text=outcome.text + note), exchange.body
+                if attempts >= self._max_attempts:
+                    return replace(outcome, attempts=attempts), exchange.body
+                delay = self._backoff(attempts)
+            else:
+                final = outcome if attempts == 0 else replace(outcome, attempts=attempts + 1)
+                return final, exchange.body
+            stats.retries += 1
+            await self._clock.sleep(delay)
+
+    def _url(self, path: str) -> URL:
+        """base_url + path, built once per path (yarl parsing is a measurable share of a v1 call)."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) > 1024:  # job-status paths are one per job: keep the cache bounded
+                self._urls.clear()
+            url = self._urls[path] = URL(str(self.base_url) + path, encoded=False)
+        return url
+
+    async def _exchange(
+        self, endpoint: EndpointSpec, url: URL, data: bytes | None, params: Mapping[str, str] | None, authorized: bool
+    ) -> _Exchange:
+        if self._session is None:
+            raise RuntimeError("AttentiveClient is not open; use `async with AttentiveClient(...) as client`")
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        if authorized:
+            headers["Authorization"] = self._key.authorization()
+        method = endpoint.method
+        try:
+            # The API never redirects; following one with our key could hand it to another host.
+            async with self._session.request(
+                method, url, data=data, params=params, headers=headers, allow_redirects=not authorized
+            ) as response:
+                # JSON is UTF-8 (RFC 8259); anything else is only ever shown, so replace what will not decode.
+                text = self._scrub((await response.read()).decode("utf-8", errors="replace"))
+                outcome = responses.classify(endpoint, response.status, text, response.headers)
+                return _Exchange(outcome, text, response.headers, True)
+        except TimeoutError:
+            failure = f"no complete answer within {self._timeout_s:g}s"
+            return _Exchange(responses.transport_failure(failure), "", _NO_HEADERS, True)
+        except aiohttp.ClientConnectorError as exc:
+            failure = f"cannot connect to {url.host}:{url.port}: {exc.os_error.strerror or exc.os_error}"
+            return _Exchange(responses.transport_failure(failure), "", _NO_HEADERS, False)
+        except aiohttp.ClientError as exc:
+            failure = self._scrub(f"connection error: {type(exc).__name__}: {exc}")
+            return _Exchange(responses.transport_failure(failure), "", _NO_HEADERS, True)
+
+    def _observe(
+        self, exchange: _Exchange, stats: responses.EndpointStats, bucket: TokenBucket | None, sent: SendStamp | None
+    ) -> None:
+        remaining = exchange.outcome.ratelimit_remaining
+        limit = responses.header_int(exchange.headers, "x-ratelimit-limit")
+        if exchange.outcome.status is None:
+            stats.errors += 1
+        if remaining is not None:
+            stats.ratelimit_remaining = remaining
+        if limit is not None:
+            stats.ratelimit_limit = limit
+        if bucket is not None and sent is not None:
+            bucket.observe(remaining=remaining, limit=limit, sent=sent)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential back-off with full jitter (AWS's "full jitter": uniform over [0, ceiling])."""
+        ceiling = min(self._backoff_cap_s, self._backoff_base_s * 2 ** (attempt - 1))
+        return self._rng.uniform(0.0, ceiling)
+
+    def _scrub(self, text: str) -> str:
+        """Belt and braces: a server or an exception that echoes the key gets it masked."""
+        secret = self._key.value
+        return text.replace(secret, self._key.masked()) if secret and secret in text else text
+
+
+def _with_data(
+    outcome: Outcome, body: str, parse: Callable[[Any], Any], what: str, *, allow_empty: bool = False
+) -> Outcome:
+    """Attach the parsed body as data; a success whose body `parse` cannot read becomes a rejection."""
+    if not outcome.ok:
+        return outcome
+    if allow_empty and not body.strip():
+        return outcome
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return responses.unexpected_body(outcome, what)
+    data = parse(parsed)
+    if data is None:
+        return responses.unexpected_body(outcome, what)
+    return replace(outcome, data=data)
+
+
+def _not_sent(error: Exception) -> Outcome:
+    return Outcome(OutcomeKind.REJECTED, status=None, text=f"not sent: {error}", attempts=0)
+
+
+def _known_endpoint(name: str) -> str:
+    if name not in endpoints.BY_NAME:
+        raise ValueError(f"unknown endpoint {name!r}; known: {', '.join(endpoints.BY_NAME)}")
+    return name
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host in ("localhost", None):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
