@@ -17,6 +17,13 @@ class AccessPolicy:
     admins: tuple[str, ...] = ()
     restricted_pii: tuple[str, ...] = ()
 
+    # "*" stands for every login (the shipped embedded demo; refused with a real api_url).
+    def is_admin(self, login: str) -> bool:
+        return login in self.admins or "*" in self.admins
+
+    def is_restricted(self, login: str) -> bool:
+        return login in self.restricted_pii or "*" in self.restricted_pii
+
 
 @dataclass(frozen=True)
 class Credential:

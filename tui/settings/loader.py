@@ -1,0 +1,348 @@
+"""Reading an environment file into the typed model, reporting every problem at once.
+
+Each problem names the file, the line and column of the offending key (or of the enclosing table
+when a field is missing), what is wrong and how to fix it. Values of `api_key` are never echoed:
+an operator may have pasted a real key there by mistake.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+
+from tui.attentive import endpoints
+from tui.settings.errors import ConfigError, Problem
+from tui.settings.keyref import NAME_PATTERN, KeyRefError, parse_key_ref
+from tui.settings.locate import KeyLocator, KeyPath, Position
+from tui.settings.model import EMBEDDED, AccessPolicy, Credential, Destination, Environment, EnvironmentName
+from tui.settings.sensitive import sensitive_category
+
+CREDENTIAL_TYPE = "custom-attributes-api"
+IDENTIFIERS = ("email", "phone")
+DESTINATION_ENDPOINTS = ("bulk", "custom-attributes")
+WILDCARD = "*"
+
+# name -> (TOML kind, example shown in the fix)
+_TOP = {"api_url": ("string", '"embedded"'), "access": ("table", "[access]"),
+        "credentials": ("table", "[credentials.NAME]"), "destinations": ("table", "[destinations.NAME]")}
+_ACCESS = {"admins": ("array", '["alice"]'), "restricted_pii": ("array", '["bob"]')}
+_CREDENTIAL = {"description": ("string", '"Attentive test company"'),
+               "type": ("string", f'"{CREDENTIAL_TYPE}"'),
+               "api_key": ("string", '"secret:attentive-sandbox"')}
+_DESTINATION = {
+    "description": ("string", '"Loyalty tier and points"'), "credential": ("string", '"attentive-sandbox"'),
+    "primary_identifier": ("string", '"email"'), "endpoint": ("string", '"bulk"'),
+    "admin_only": ("boolean", "false"), "allow_restricted_pii": ("boolean", "true"),
+    "verbose_logging": ("boolean", "true"), "phone_region": ("string", '"US"'),
+    "rejection_threshold": ("number", "0.05"), "rate_limit": ("number", "50"),
+    "subscriptions": ("boolean", "false"), "identifiers": ("table", '{ email = "email" }'),
+    "attributes": ("table", '{ "Loyalty Tier" = "tier" }'),
+}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_SYNTAX_FIXES = (
+    ("Cannot overwrite", "each key and table may be defined once; remove or merge the duplicate"),
+    ("Cannot declare", "each key and table may be defined once; remove or merge the duplicate"),
+    ("Unterminated string", "close the string with the same quote it opens with"),
+    ("Illegal character '\\n'", 'close the string on the line it opens (use """...""" for text over several lines)'),
+    ("Invalid value", 'quote text values ("like this"); numbers, true/false and [lists] stay bare'),
+    ("Expected '=' after a key", 'write key = value; quote keys that hold spaces ("Loyalty Tier" = "tier")'),
+)
+
+
+def environment_path(config_dir: Path, name: EnvironmentName) -> Path:
+    return config_dir / f"{name}.toml"
+
+
+def load_environment(config_dir: Path, name: EnvironmentName) -> Environment:
+    path = environment_path(config_dir, name)
+    return parse_environment(read_config_text(path), path=path, name=name)
+
+
+def read_config_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([Problem(path, 1, 1, "environment file not found",
+                                   "point --config (or $ATTENTIVE_CONSOLE_CONFIG) at the folder that holds "
+                                   "sandbox.toml and production.toml; the project's config/ folder has commented examples")]) from None
+    except OSError as err:
+        raise ConfigError([Problem(path, 1, 1, f"cannot read the file: {err.strerror}",
+                                   "check that it is a file you may read")]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ConfigError([Problem(path, line, column, "the file is not UTF-8 text", "save it as UTF-8")]) from None
+
+
+def parse_environment(text: str, *, path: Path, name: EnvironmentName) -> Environment:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError([syntax_problem(path, text, err)]) from None
+    return _Validator(path, name, KeyLocator(text)).environment(data)
+
+
+def syntax_problem(path: Path, text: str, err: tomllib.TOMLDecodeError) -> Problem:
+    message = str(err)
+    found = _POSITION.search(message)
+    if found:
+        line, column = int(found.group(1)), int(found.group(2))
+        message = message[: found.start()]
+    else:  # "(at end of document)"
+        message = message.replace(" (at end of document)", "") + " at the end of the file"
+        lines = text.split("\n")
+        line, column = len(lines), len(lines[-1]) + 1
+    fix = next((f for prefix, f in _SYNTAX_FIXES if message.startswith(prefix)), "correct the TOML syntax there")
+    return Problem(path, line, column, f"TOML syntax error: {message}", f"{fix}; nothing was loaded or changed")
+
+
+def dotted(path: KeyPath) -> str:
+    parts = []
+    for part in path:
+        if isinstance(part, int):
+            parts[-1] += f"[{part}]"
+        else:
+            parts.append(part if _BARE_KEY.match(part) else json.dumps(part))
+    return ".".join(parts)
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", dict: "table", list: "array"}.get(type(value), type(value).__name__)
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+class _Validator:
+    def __init__(self, path: Path, name: EnvironmentName, locator: KeyLocator):
+        self.path, self.name, self.locator = path, name, locator
+        self.problems: list[Problem] = []
+
+    def report(self, at: Position, message: str, fix: str) -> None:
+        self.problems.append(Problem(self.path, at.line, at.column, message, fix))
+
+    def environment(self, data: dict[str, Any]) -> Environment:
+        self._known_keys(data, (), _TOP)
+        api_url = self._field(data, (), "api_url", _TOP, required=True)
+        if isinstance(api_url, str):
+            self._check_api_url(api_url)
+        embedded = api_url == EMBEDDED
+        access = self._access(self._field(data, (), "access", _TOP) or {}, embedded)
+        credentials = self._credentials(self._field(data, (), "credentials", _TOP) or {}, embedded)
+        raw_destinations = self._field(data, (), "destinations", _TOP) or {}
+        # Names as written, so a destination is not blamed for its credential's own problems.
+        known = list(data["credentials"]) if isinstance(data.get("credentials"), dict) else []
+        destinations = {}
+        for name, body in raw_destinations.items():
+            destination = self._destination(name, body, known)
+            if destination is not None:
+                destinations[name] = destination
+        if self.problems:
+            raise ConfigError(sorted(self.problems, key=lambda p: (p.line, p.column)))
+        return Environment(self.name, self.path, api_url, access, credentials, destinations)
+
+    # -- generic checks -------------------------------------------------------------------------
+    def _known_keys(self, table: dict[str, Any], path: KeyPath, fields: dict[str, tuple[str, str]]) -> None:
+        where = f"[{dotted(path)}]" if path else "the top level"
+        for key in table:
+            if key in fields:
+                continue
+            guess = did_you_mean(key, fields)
+            fix = f'did you mean "{guess}"?' if guess else f"known keys: {', '.join(fields)}"
+            self.report(self.locator.key(path + (key,)), f"unknown key {dotted((key,))} in {where}", fix)
+
+    def _field(self, table: dict[str, Any], path: KeyPath, key: str, fields: dict[str, tuple[str, str]],
+               *, required: bool = False) -> Any:
+        kind, example = fields[key]
+        full = path + (key,)
+        if key not in table:
+            if required:
+                where = f"[{dotted(path)}]" if path else "the top level"
+                self.report(self.locator.key(path), f"missing required key {key} in {where}", f"add {key} = {example}")
+            return None
+        value = table[key]
+        if _kind_of(value) != kind:
+            self.report(self.locator.value(full), f"{dotted(full)} must be {_a(kind)}, not {_a(_kind_of(value))}",
+                        f"write {key} = {example}")
+            return None
+        return value
+
+    def _name(self, path: KeyPath, what: str) -> bool:
+        name = path[-1]
+        if isinstance(name, str) and NAME_PATTERN.match(name):
+            return True
+        self.report(self.locator.key(path), f"{what} name {json.dumps(name)} is not usable on the command line",
+                    "use letters, digits, '.', '_' or '-', starting with a letter or digit")
+        return False
+
+    def _check_api_url(self, api_url: str) -> None:
+        if api_url == EMBEDDED or re.match(r"https?://[^/\s]+(/\S*)?\Z", api_url):
+            return
+        self.report(self.locator.value(("api_url",)), f"api_url {json.dumps(api_url)} is neither \"embedded\" nor an http(s) URL",
+                    'write "embedded", "https://api.attentivemobile.com" or a standalone simulator such as "http://127.0.0.1:8787"')
+
+    # -- sections -------------------------------------------------------------------------------
+    def _access(self, table: dict[str, Any], embedded: bool) -> AccessPolicy:
+        self._known_keys(table, ("access",), _ACCESS)
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in _ACCESS:
+            logins = self._field(table, ("access",), key, _ACCESS) or []
+            for index, login in enumerate(logins):
+                if not isinstance(login, str) or not login:
+                    self.report(self.locator.value(("access", key, index)),
+                                f"access.{key}[{index}] must be a login name (non-empty text)", 'write e.g. ["alice"]')
+            lists[key] = tuple(login for login in logins if isinstance(login, str) and login)
+        if WILDCARD in lists["admins"] and not embedded:
+            index = lists["admins"].index(WILDCARD)
+            self.report(self.locator.value(("access", "admins", index)),
+                        'admins = ["*"] (every login is an admin) is allowed only with api_url = "embedded"',
+                        "list the admins' OS login names instead")
+        return AccessPolicy(admins=lists["admins"], restricted_pii=lists["restricted_pii"])
+
+    def _credentials(self, table: dict[str, Any], embedded: bool) -> dict[str, Credential]:
+        found = {}
+        for name, body in table.items():
+            path: KeyPath = ("credentials", name)
+            if not isinstance(body, dict):
+                self.report(self.locator.value(path), f"credentials.{dotted((name,))} must be a table",
+                            f"write [credentials.{dotted((name,))}] with description, type and api_key")
+                continue
+            named = self._name(path, "credential")
+            self._known_keys(body, path, _CREDENTIAL)
+            description = self._field(body, path, "description", _CREDENTIAL) or ""
+            kind = self._field(body, path, "type", _CREDENTIAL) or CREDENTIAL_TYPE
+            if kind != CREDENTIAL_TYPE:
+                self.report(self.locator.value(path + ("type",)), f"unknown credential type {json.dumps(kind)}",
+                            f'write type = "{CREDENTIAL_TYPE}"')
+            ref = self._field(body, path, "api_key", _CREDENTIAL, required=True)
+            if isinstance(ref, str):
+                try:
+                    parse_key_ref(ref, credential=name, embedded=embedded)
+                except KeyRefError as err:
+                    self.report(self.locator.value(path + ("api_key",)), f"{dotted(path)}.api_key: {err}", err.fix)
+                    ref = None
+            if named and ref is not None:
+                found[name] = Credential(name, description, kind, ref)
+        return found
+
+    def _destination(self, name: str, body: Any, credentials: list[str]) -> Destination | None:
+        path: KeyPath = ("destinations", name)
+        if not isinstance(body, dict):
+            self.report(self.locator.value(path), f"destinations.{dotted((name,))} must be a table",
+                        f"write [destinations.{dotted((name,))}] with its fields")
+            return None
+        before = len(self.problems)
+        self._name(path, "destination")
+        self._known_keys(body, path, _DESTINATION)
+        values = {key: self._field(body, path, key, _DESTINATION,
+                                   required=key in ("credential", "primary_identifier", "identifiers"))
+                  for key in _DESTINATION}
+        here = dotted(path)
+        credential, primary, endpoint = values["credential"], values["primary_identifier"], values["endpoint"] or "bulk"
+        if credential is not None and credential not in credentials:
+            guess = did_you_mean(credential, credentials)
+            self.report(self.locator.value(path + ("credential",)),
+                        f"{here}: credential {json.dumps(credential)} is not defined in this file",
+                        f'did you mean "{guess}"?' if guess else
+                        f"define [credentials.{dotted((credential,))}] or use one of: {', '.join(credentials) or '(none defined)'}")
+        if primary is not None and primary not in IDENTIFIERS:
+            self.report(self.locator.value(path + ("primary_identifier",)),
+                        f"{here}: primary_identifier must be \"email\" or \"phone\", not {json.dumps(primary)}",
+                        'write primary_identifier = "email" or "phone"')
+        if endpoint not in DESTINATION_ENDPOINTS:
+            guess = did_you_mean(endpoint, DESTINATION_ENDPOINTS)
+            self.report(self.locator.value(path + ("endpoint",)), f"{here}: unknown endpoint {json.dumps(endpoint)}",
+                        f'did you mean "{guess}"?' if guess else 'write endpoint = "bulk" or "custom-attributes"')
+        self._numbers(path, values, endpoint)
+        region = values["phone_region"]
+        if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
+            self.report(self.locator.value(path + ("phone_region",)), f"{here}: unknown phone region {json.dumps(region)}",
+                        'use a two-letter ISO country code in capitals, such as "US" or "GB"')
+        identifiers = self._identifiers(path, values["identifiers"], primary)
+        attributes = self._attributes(path, values["attributes"] or {})
+        if len(self.problems) > before:
+            return None
+        optional = {key: values[key] for key in ("admin_only", "allow_restricted_pii", "verbose_logging",
+                                                  "phone_region", "subscriptions") if values[key] is not None}
+        if values["rejection_threshold"] is not None:
+            optional["rejection_threshold"] = float(values["rejection_threshold"])
+        return Destination(
+            name=name, description=values["description"] or "", credential=credential, primary_identifier=primary,
+            endpoint=endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),
+            identifiers=identifiers, attributes=attributes, **optional,
+        )
+
+    def _numbers(self, path: KeyPath, values: dict[str, Any], endpoint: str) -> None:
+        threshold, rate = values["rejection_threshold"], values["rate_limit"]
+        if threshold is not None and not 0 <= threshold <= 1:
+            self.report(self.locator.value(path + ("rejection_threshold",)),
+                        f"{dotted(path)}: rejection_threshold {threshold} is outside 0..1",
+                        "write a share between 0 and 1, e.g. 0.05 for 5%")
+        if rate is None:
+            return
+        spec = endpoints.BY_NAME.get(endpoint) if endpoint in DESTINATION_ENDPOINTS else None
+        if rate <= 0:
+            self.report(self.locator.value(path + ("rate_limit",)), f"{dotted(path)}: rate_limit must be above 0",
+                        "write a positive number of requests per second, or remove it to use the published limit")
+        elif spec is not None and rate > spec.limit_per_second:
+            self.report(self.locator.value(path + ("rate_limit",)),
+                        f"{dotted(path)}: rate_limit {rate} is above the {endpoint} endpoint's published limit of "
+                        f"{spec.limit_per_second} requests/second",
+                        f"write at most {spec.limit_per_second}, or remove rate_limit to use the published limit")
+
+    def _identifiers(self, path: KeyPath, table: dict[str, Any] | None, primary: Any) -> dict[str, str]:
+        if table is None:
+            return {}
+        path = path + ("identifiers",)
+        self._known_keys(table, path, {key: ("string", '"column"') for key in IDENTIFIERS})
+        mapped = self._columns(path, {k: v for k, v in table.items() if k in IDENTIFIERS})
+        if primary in IDENTIFIERS and primary not in table:
+            self.report(self.locator.key(path),
+                        f"{dotted(path)} lacks the primary identifier {primary}: every row needs it",
+                        f'add {primary} = "<source column>" under [{dotted(path)}]')
+        return mapped
+
+    def _attributes(self, path: KeyPath, table: dict[str, Any]) -> dict[str, str]:
+        path = path + ("attributes",)
+        for name in table:
+            at = self.locator.key(path + (name,))
+            if not name.strip():
+                self.report(at, f"{dotted(path)}: an attribute name is empty", "give the custom attribute a name")
+            elif len(name) > endpoints.ATTRIBUTE_NAME_MAX:
+                self.report(at, f"{dotted(path)}: attribute name is {len(name)} characters, Attentive allows "
+                                f"{endpoints.ATTRIBUTE_NAME_MAX}", f"shorten it to {endpoints.ATTRIBUTE_NAME_MAX} characters or fewer")
+            elif (category := sensitive_category(name)) is not None:
+                self.report(at, f"{dotted(path + (name,))}: attribute name falls into the sensitive-data category "
+                                f"\"{category}\", which Attentive forbids in custom attributes",
+                            "remove this attribute; sensitive personal data must not be sent to Attentive")
+        return self._columns(path, table)
+
+    def _columns(self, path: KeyPath, table: dict[str, Any]) -> dict[str, str]:
+        columns = {}
+        for key, column in table.items():
+            if isinstance(column, str) and column.strip():
+                columns[key] = column
+            else:
+                self.report(self.locator.value(path + (key,)),
+                            f"{dotted(path + (key,))} must name a source column (non-empty text)",
+                            f'write {dotted((key,))} = "<column>"')
+        return columns

@@ -1,0 +1,228 @@
+"""Editing an environment file: the one API the CLI, the console and promotion write through.
+
+Edits merge key by key into the tomlkit document, so comments and layout survive; each edit is
+validated as a whole file before it is accepted. Saving is atomic, leaves an unedited file
+byte-identical, refuses to overwrite a file that changed on disk since it was loaded, and takes a
+lock beside the file so two writers cannot lose an update.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.container import Container
+from tomlkit.items import InlineTable, Table
+
+from tui.settings.atomic import atomic_write, locked
+from tui.settings.errors import ConfigError, ConflictError, InvalidChange, SettingsError
+from tui.settings.loader import environment_path, parse_environment, read_config_text
+from tui.settings.model import Credential, Destination, Environment, EnvironmentName
+
+_MAPPINGS = ("identifiers", "attributes")
+# Written even when they hold the default, so a new destination reads completely in the file.
+_ALWAYS_WRITTEN = ("description", "credential", "primary_identifier", "endpoint", "admin_only",
+                   "allow_restricted_pii", "verbose_logging", "phone_region", "rejection_threshold")
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Destination) if f.default is not dataclasses.MISSING}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EnvironmentFile:
+    """One environment file opened for editing: its typed view plus the document it came from."""
+
+    def __init__(self, path: Path, name: EnvironmentName, text: str):
+        self.path, self.name = path, name
+        self.environment: Environment = parse_environment(text, path=path, name=name)
+        self._doc = tomlkit.parse(text)
+        self._loaded_digest = _digest(text)
+        self._lock_held = False
+
+    @classmethod
+    def open(cls, config_dir: Path, name: EnvironmentName) -> EnvironmentFile:
+        path = environment_path(config_dir, name)
+        return cls(path, name, read_config_text(path))
+
+    @property
+    def text(self) -> str:
+        return self._doc.as_string()
+
+    @property
+    def changed(self) -> bool:
+        return _digest(self.text) != self._loaded_digest
+
+    # -- edits ----------------------------------------------------------------------------------
+    def upsert_destination(self, destination: Destination) -> None:
+        self._edit(lambda doc: _merge_destination(_section(doc, "destinations"), destination))
+
+    def remove_destination(self, name: str) -> None:
+        if name not in self.environment.destinations:
+            raise SettingsError(f"{self.path}: there is no destination {name!r} to remove")
+        self._edit(lambda doc: doc["destinations"].__delitem__(name))
+
+    def upsert_credential(self, credential: Credential) -> None:
+        fields = {"description": credential.description, "type": credential.type, "api_key": credential.api_key_ref}
+        self._edit(lambda doc: _merge_table(_section(doc, "credentials"), credential.name, fields))
+
+    def remove_credential(self, name: str) -> None:
+        if name not in self.environment.credentials:
+            raise SettingsError(f"{self.path}: there is no credential {name!r} to remove")
+        users = sorted(d.name for d in self.environment.destinations.values() if d.credential == name)
+        if users:
+            raise SettingsError(
+                f"credential {name!r} is used by destination(s) {', '.join(users)} in {self.path}; "
+                "remove them or point them at another credential first"
+            )
+        self._edit(lambda doc: doc["credentials"].__delitem__(name))
+
+    def _edit(self, change: Callable[[tomlkit.TOMLDocument], None]) -> None:
+        """Applies `change` to a copy and keeps it only if the whole file still validates."""
+        candidate = tomlkit.parse(self.text)
+        change(candidate)
+        try:
+            self.environment = parse_environment(candidate.as_string(), path=self.path, name=self.name)
+        except ConfigError as err:
+            raise InvalidChange(err.problems) from None
+        self._doc = candidate
+
+    # -- saving ---------------------------------------------------------------------------------
+    def save(self) -> bool:
+        """Writes the edits; False when there were none (the file is not touched at all)."""
+        text = self.text
+        digest = _digest(text)
+        if digest == self._loaded_digest:
+            return False
+        with contextlib.nullcontext() if self._lock_held else locked(self.path):
+            try:
+                on_disk = read_config_text(self.path)
+            except SettingsError:
+                on_disk = None
+            if on_disk is None or _digest(on_disk) != self._loaded_digest:
+                raise ConflictError(self.path, text)
+            atomic_write(self.path, text.encode("utf-8"))
+        self._loaded_digest = digest
+        return True
+
+
+class ConfigStore:
+    """The environment files of one config directory."""
+
+    def __init__(self, config_dir: Path):
+        self.config_dir = config_dir
+
+    def load(self, name: EnvironmentName) -> tuple[Environment, EnvironmentFile]:
+        handle = EnvironmentFile.open(self.config_dir, name)
+        return handle.environment, handle
+
+    @contextlib.contextmanager
+    def editing(self, name: EnvironmentName) -> Iterator[EnvironmentFile]:
+        """Load, edit and save under the file's lock, so concurrent editors queue instead of
+        conflicting. Saves when the block ends without an exception."""
+        with locked(environment_path(self.config_dir, name)):
+            handle = EnvironmentFile.open(self.config_dir, name)
+            handle._lock_held = True
+            yield handle
+            handle.save()
+
+
+# -- merging into the tomlkit document -------------------------------------------------------------
+def _section(doc: tomlkit.TOMLDocument, name: str) -> Any:
+    if name not in doc:
+        # A super table renders only its children's headers ([destinations.x]), not [destinations].
+        doc[name] = tomlkit.table(is_super_table=True)
+    return doc[name]
+
+
+def _destination_fields(destination: Destination) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key in (f.name for f in dataclasses.fields(Destination)):
+        if key in ("name", *_MAPPINGS):
+            continue
+        value = getattr(destination, key)
+        if isinstance(value, float) and value.is_integer() and key == "rate_limit":
+            value = int(value)
+        fields[key] = value
+    return fields
+
+
+def _merge_destination(section: Any, destination: Destination) -> None:
+    _merge_table(section, destination.name, _destination_fields(destination))
+    table = section[destination.name]
+    for mapping in _MAPPINGS:
+        wanted: dict[str, str] = getattr(destination, mapping)
+        if mapping not in table:
+            if not wanted:
+                continue
+            # Inline or dotted-key tables cannot hold a [header] table; an inline one fits both.
+            table[mapping] = tomlkit.table() if isinstance(table, Table) else tomlkit.inline_table()
+        current = table[mapping]
+        for key in [k for k in current if k not in wanted]:
+            del current[key]
+        for key, column in wanted.items():
+            _set(current, key, column)
+
+
+def _merge_table(section: Any, name: str, fields: dict[str, Any]) -> None:
+    if name in section:
+        table = section[name]
+        for key, value in fields.items():
+            if value is None:
+                if key in table:
+                    del table[key]
+            elif key in table or value != _DEFAULTS.get(key, ""):
+                # A field the file leaves to its default stays unwritten until it differs.
+                _set(table, key, value)
+        return
+    table = tomlkit.table()
+    for key, value in fields.items():
+        if value is not None and (key in _ALWAYS_WRITTEN or value != _DEFAULTS.get(key, "")):
+            table[key] = value
+    table.add(tomlkit.nl())  # a blank line before whatever follows it
+    section[name] = table
+
+
+def _same(old: Any, new: Any) -> bool:
+    old = old.unwrap() if hasattr(old, "unwrap") else old
+    if isinstance(old, bool) or isinstance(new, bool):
+        return type(old) is type(new) and old == new
+    return old == new
+
+
+def _set(table: Any, key: str, value: Any) -> None:
+    if not isinstance(table, (Table, InlineTable)):
+        # A table spread over dotted keys (tomlkit hands out a proxy): plain assignment is all it takes.
+        if key not in table or not _same(table[key], value):
+            table[key] = value
+        return
+    container: Container = table.value
+    if key in table:
+        old = container.item(key)
+        if _same(old, value):
+            return
+        old_width, old_ws = len(old.as_string()), old.trivia.comment_ws
+        table[key] = value
+        new = container.item(key)
+        if new.trivia.comment:
+            # Keep the trailing comment in its column when the value's width changes.
+            new.trivia.comment_ws = " " * max(1, len(old_ws) + old_width - len(new.as_string()))
+        return
+    last = _last_key_value(container)
+    if isinstance(table, Table) and last is not None:
+        # Right after the table's last key, not after trailing comments that introduce the next
+        # table (plain assignment appends there). tomlkit has no public insert.
+        container._insert_after(last, key, value)
+    else:
+        table[key] = value
+
+
+def _last_key_value(container: Container) -> str | None:
+    for key, item in reversed(container.body):
+        if key is not None and not isinstance(item, Table):
+            return key.key
+    return None
