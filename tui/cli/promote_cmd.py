@@ -1,13 +1,132 @@
-"""Placeholder: the owning issue fills this command group in."""
+"""`attentive-console promote DESTINATION [--yes] [--json]`: diff, gates, confirmation, write."""
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from typing import Any
+
+from tui.cli.context import CliContext
+from tui.cli.exit_codes import CANCELLED, OK, OVER_THRESHOLD, USAGE
+from tui.settings.errors import SettingsError
+from tui.settings.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    pass
+    parser = sub.add_parser(
+        "promote", help="promote a sandbox destination to production, after its gates pass",
+        description="Show the destination's sandbox definition against production's and the promotion gates "
+                    "(admin, a matching test send within its threshold, a matched read-back, a working production "
+                    "credential); when all pass, write it into production.toml and the audit ledger. "
+                    "Exit 0 promoted, 1 a gate failed, 2 refused or an error.")
+    parser.add_argument("destination", metavar="DESTINATION", help="the sandbox destination's name")
+    parser.add_argument("--yes", action="store_true", help="confirm without typing the destination's name")
+    parser.add_argument("--json", action="store_true", help="print the plan and the result as one JSON object")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="show the diff and the gates and write nothing (allowed with --read-only)")
+    parser.add_argument("--credential", metavar="NAME",
+                        help="the production credential to use, when its name differs from the sandbox destination's")
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("not implemented yet")
-    return 2
+    ctx: CliContext = args.ctx
+    name: str = args.destination
+    if ctx.read_only and not args.dry_run:
+        print("read-only: promotion writes production.toml, so it is refused; "
+              "`promote --dry-run` shows the plan without writing", file=sys.stderr)
+        return USAGE
+    try:
+        plan = plan_promotion(name, config_dir=ctx.config_dir, data_dir=ctx.data_dir, secrets_file=ctx.secrets_file,
+                              operator=ctx.operator, credential=args.credential)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return USAGE
+    report: dict[str, Any] = plan_json(plan)
+    if not args.json:
+        print(render_plan(plan))
+    code, message = _decide(plan, args)
+    if code is None:
+        code, message, result = _promote(plan, ctx)
+        if result is not None:
+            report["ledger_entry"] = result.ledger_entry.seq
+    report.update(promoted="ledger_entry" in report, message=message)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(message, file=sys.stdout if code == OK else sys.stderr)
+    return code
+
+
+def _decide(plan: PromotionPlan, args: argparse.Namespace) -> tuple[int | None, str]:
+    """The exit code and message when nothing is to be written, or (None, "") to go ahead."""
+    name = plan.destination.name
+    if not plan.ok:
+        failed = len(plan.failed)
+        return OVER_THRESHOLD, f"not promoted: {failed} gate{'s' if failed != 1 else ''} failed"
+    if plan.diff.unchanged:
+        return OK, f"production already has this definition of {name}: nothing to promote"
+    if args.dry_run:
+        return OK, "dry run: every gate passed; nothing was written"
+    if args.yes:
+        return None, ""
+    if not sys.stdin.isatty():
+        return USAGE, ("not promoted: confirmation needed, but stdin is not a terminal; "
+                       "pass --yes to promote from a script")
+    # The prompt goes to stderr so that stdout stays the plan (or one JSON object).
+    print(f"Type the destination's name ({name}) to write it into production.toml: ", end="", file=sys.stderr, flush=True)
+    try:
+        typed = input()
+    except EOFError:
+        typed = ""
+    if typed.strip() != name:
+        return CANCELLED, "not promoted: the name typed did not match"
+    return None, ""
+
+
+def _promote(plan: PromotionPlan, ctx: CliContext) -> tuple[int, str, PromotionResult | None]:
+    try:
+        result = promote(plan, config_dir=ctx.config_dir, data_dir=ctx.data_dir)
+    except SettingsError as exc:
+        return USAGE, str(exc), None
+    return OK, (f"promoted {plan.destination.name} to production: {result.path} written, "
+                f"audit ledger entry {result.ledger_entry.seq}"), result
+
+
+def render_plan(plan: PromotionPlan) -> str:
+    name = plan.destination.name
+    diff = plan.diff
+    state = "new in production" if diff.new_in_production else ("unchanged" if diff.unchanged else "changes production")
+    lines = [f"Promote {name}: sandbox -> production ({state})", ""]
+    if diff.changes and not diff.new_in_production:  # for a new table every field is "added": the text says it
+        width = max(len(change.field) for change in diff.changes)
+        for change in diff.changes:
+            lines.append(f"  {change.kind:<8} {change.field:<{width}}  "
+                         f"{change.production or '(unset)'} -> {change.sandbox or '(unset)'}")
+        lines.append("")
+    if diff.changes:
+        lines += [diff.unified.rstrip("\n"), f"diff sha256: {diff.sha256}"]
+    lines += ["", "Gates:"]
+    for gate in plan.gates:
+        lines.append(f"  [{'PASS' if gate.passed else 'FAIL'}] {gate.title}: {gate.reason}")
+        if not gate.passed and gate.fix:
+            lines.append(f"         to do: {gate.fix}")
+    return "\n".join(lines)
+
+
+def plan_json(plan: PromotionPlan) -> dict[str, Any]:
+    return {
+        "destination": plan.destination.name,
+        "credential": plan.destination.credential,
+        "new_in_production": plan.diff.new_in_production,
+        "diff": {
+            "sha256": plan.diff.sha256,
+            "changes": [{"field": c.field, "kind": c.kind, "production": c.production, "sandbox": c.sandbox}
+                        for c in plan.diff.changes],
+            "unified": plan.diff.unified,
+        },
+        "gates": [{"id": g.id, "title": g.title, "passed": g.passed, "reason": g.reason, "fix": g.fix}
+                  for g in plan.gates],
+        "test_send_run": plan.test_send_run,
+        "ok": plan.ok,
+    }

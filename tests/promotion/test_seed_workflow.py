@@ -1,0 +1,129 @@
+"""The seed's workflow end to end, through the CLI against the embedded simulator: credential and
+destination in sandbox, test connection, a sample send, verify, promote, a production send, and
+the production company holds the profiles. The audit ledger records every step."""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tui.attentive.client import AttentiveClient
+from tui.attentive.secret import ApiKey
+from tui.attentive.simulator.demo import DEMO_KEYS
+from tui.attentive.simulator.embedded import embedded_simulator
+from tui.cli import main
+
+ENVIRONMENT = """\
+# {name}: the seed workflow's {name}.
+api_url = "embedded"
+
+[access]
+admins = ["alice"]   # the only admin
+restricted_pii = []
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> dict[str, Path]:
+    config = tmp_path / "config"
+    config.mkdir()
+    for name in ("sandbox", "production"):
+        (config / f"{name}.toml").write_text(ENVIRONMENT.format(name=name))
+    return {"config": config, "data": tmp_path / "data", "secrets": tmp_path / "secrets.toml", "root": tmp_path}
+
+
+def cli(workspace, *argv: str, stdin: str | None = None, monkeypatch=None) -> int:
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return main(["--config", str(workspace["config"]), "--data-dir", str(workspace["data"]),
+                 "--secrets", str(workspace["secrets"]), *argv], operator="alice")
+
+
+def write_audience(path: Path, count: int) -> list[dict[str, str]]:
+    run = uuid.uuid4().hex[:8]  # the embedded simulator lives for the whole test process: keep our profiles apart
+    tiers = ("Bronze", "Silver", "Gold", "Platinum")
+    rows = [{"email": f"seed-{run}-{i}@example.com", "tier": tiers[i % 4], "points": str(100 + i)} for i in range(count)]
+    path.write_text("email,tier,points\n" + "".join(f"{r['email']},{r['tier']},{r['points']}\n" for r in rows))
+    return rows
+
+
+async def read_back(url: str, key: str, emails: list[str]) -> dict[str, dict]:
+    async with AttentiveClient(url, ApiKey(key)) as client:
+        found = {}
+        for email in emails:
+            outcome = await client.get_custom_attributes(email=email)
+            assert outcome.ok, outcome.text
+            found[email] = outcome.data
+        return found
+
+
+def test_seed_workflow_from_sandbox_to_production(workspace, monkeypatch, capsys):
+    audience = write_audience(workspace["root"] / "audience.csv", 30)
+    source = str(workspace["root"] / "audience.csv")
+
+    # credentials: the same name in both environments, each with its own company's key
+    assert cli(workspace, "credentials", "add", "attentive", "--env", "sandbox",
+               stdin=DEMO_KEYS["sandbox"] + "\n", monkeypatch=monkeypatch) == 0
+    assert cli(workspace, "credentials", "add", "attentive", "--env", "production",
+               stdin=DEMO_KEYS["production"] + "\n", monkeypatch=monkeypatch) == 0
+    assert cli(workspace, "destinations", "add", "loyalty", "--env", "sandbox", "--primary-identifier", "email",
+               "--identifier", "email=email", "--attribute", "Loyalty Tier=tier", "--attribute", "Points=points") == 0
+    assert cli(workspace, "credentials", "test", "attentive", "--env", "sandbox") == 0
+    capsys.readouterr()
+
+    # promotion is refused before a test send
+    assert cli(workspace, "promote", "loyalty", "--yes") == 1
+    assert "no finished sandbox test send of loyalty" in capsys.readouterr().out
+
+    assert cli(workspace, "send", "loyalty", source, "--env", "sandbox", "--sample", "20", "--json") == 0
+    sample = json.loads(capsys.readouterr().out)
+    assert sample["status"] == "finished" and sample["accepted"] == 20
+    assert cli(workspace, "verify", str(sample["run_id"])) == 0
+    export = workspace["root"] / "rejections.csv"
+    assert cli(workspace, "rejections", str(sample["run_id"]), "--export", str(export)) == 0
+    assert export.is_file()
+    capsys.readouterr()
+
+    assert cli(workspace, "promote", "loyalty", "--yes", "--json") == 0
+    promoted = json.loads(capsys.readouterr().out)
+    assert promoted["promoted"] is True and promoted["test_send_run"] == sample["run_id"]
+    production_toml = (workspace["config"] / "production.toml").read_text()
+    assert production_toml.startswith(ENVIRONMENT.format(name="production").rstrip("\n"))
+    assert "[destinations.loyalty]" in production_toml and "# the only admin" in production_toml
+
+    assert cli(workspace, "send", "loyalty", source, "--env", "production", "--json") == 0
+    sent = json.loads(capsys.readouterr().out)
+    assert sent["environment"] == "production" and sent["accepted"] == len(audience)
+
+    url = embedded_simulator(workspace["data"]).url
+    held = asyncio.run(read_back(url, DEMO_KEYS["production"], [row["email"] for row in audience]))
+    for row in audience:
+        assert held[row["email"]] == {"Loyalty Tier": row["tier"], "Points": row["points"]}
+
+    # the ledger holds every step, and its chain is intact
+    assert cli(workspace, "ledger", "--json") == 0
+    entries = json.loads(capsys.readouterr().out)
+    steps = [(e["action"], e["environment"], e["subject"]) for e in entries]
+    assert steps == [
+        ("credential.added", "sandbox", "attentive"),
+        ("credential.added", "production", "attentive"),
+        ("destination.added", "sandbox", "loyalty"),
+        ("send.started", "sandbox", "loyalty"),
+        ("send.finished", "sandbox", "loyalty"),
+        ("rejections.exported", "sandbox", "loyalty"),
+        ("promotion", "production", "loyalty"),
+        ("send.started", "production", "loyalty"),
+        ("send.finished", "production", "loyalty"),
+    ]
+    assert all(e["operator"] == "alice" for e in entries)
+    finished_sample, promotion, finished_production = entries[4]["details"], entries[6]["details"], entries[8]["details"]
+    assert finished_sample["run_id"] == sample["run_id"] and finished_sample["verification"]["passed"] is True
+    assert promotion["test_send_run"] == sample["run_id"] and promotion["diff_sha256"] == promoted["diff"]["sha256"]
+    assert finished_production["run_id"] == sent["run_id"] and finished_production["accepted"] == len(audience)
+    ledger_text = json.dumps(entries)
+    assert DEMO_KEYS["sandbox"] not in ledger_text and DEMO_KEYS["production"] not in ledger_text
+    assert cli(workspace, "ledger", "verify") == 0
