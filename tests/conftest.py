@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest_textual_snapshot
 
+pytest_plugins = ["simulator_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 SNAPSHOTS = ROOT / "snapshots"

@@ -1,0 +1,233 @@
+"""The endpoint handlers: what Attentive does with a request once the key, the rate limit and the
+faults have let it through (see server.py for those)."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from tui.attentive import endpoints
+from tui.attentive.simulator.config import KeySpec, SimulatorConfig
+from tui.attentive.simulator.jobs import COMPLETED, JobStore
+from tui.attentive.simulator.rules import RuleViolation, as_text, check_attributes, check_identifiers, check_phone
+from tui.attentive.simulator.state import ProfileChange, SimulatorState
+from tui.attentive.simulator.validation import BodyError, BodyValidator, compile_validator
+
+KEY_SPEC = web.RequestKey("key_spec", KeySpec)
+_LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz")
+_COUNTRY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    # Attentive's error bodies are undocumented; a JSON message is what clients will meet.
+    return web.json_response({"message": message}, status=status, headers=headers)
+
+
+def _flat_identifiers(user: Mapping[str, Any]) -> dict[str, str]:
+    """v1 `user` / v2 `identifiers` -> the identifiers that find a profile."""
+    ids = {name: user[name] for name in ("email", "phone", "clientUserId", "shopifyId", "klaviyoId") if user.get(name)}
+    external = user.get("externalIdentifiers") or {}
+    if external.get("clientUserId"):
+        ids["clientUserId"] = external["clientUserId"]
+    return ids
+
+
+class AttentiveApi:
+    def __init__(self, config: SimulatorConfig, state: SimulatorState, jobs: JobStore):
+        self.config = config
+        self.state = state
+        self.jobs = jobs
+        self._validators: dict[str, BodyValidator] = {
+            spec.name: compile_validator(spec.name, version, spec.path)
+            for spec, version in (
+                (endpoints.CUSTOM_ATTRIBUTES, "v1"),
+                (endpoints.SUBSCRIPTIONS, "v1"),
+                (endpoints.BULK_ATTRIBUTES, "v2"),
+            )
+        }
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get(endpoints.ME.path, self.me, name=endpoints.ME.name),
+            web.post(endpoints.CUSTOM_ATTRIBUTES.path, self.post_custom_attributes, name=endpoints.CUSTOM_ATTRIBUTES.name),
+            web.get(endpoints.CUSTOM_ATTRIBUTES_READ.path, self.get_custom_attributes, name=endpoints.CUSTOM_ATTRIBUTES_READ.name),
+            web.post(endpoints.BULK_ATTRIBUTES.path, self.post_bulk, name=endpoints.BULK_ATTRIBUTES.name),
+            web.get(endpoints.BULK_JOB.path, self.get_bulk_job, name=endpoints.BULK_JOB.name),
+            web.get("/results/{job_id}/{token}.jsonl", self.get_results, name="results"),
+            web.post(endpoints.SUBSCRIPTIONS.path, self.post_subscription, name=endpoints.SUBSCRIPTIONS.name),
+        ]
+
+    async def _body(self, request: web.Request, endpoint: str) -> Any:
+        return self._validators[endpoint].parse(await request.read())
+
+    def _known_user(self, company_id: str, ids: dict[str, str], field: str) -> None:
+        """A request without email or phone must name a clientUserId already tied to one."""
+        if "email" in ids or "phone" in ids:
+            return
+        client_id = ids.get("clientUserId")
+        if client_id and self.state.company(company_id).find("clientUserId", client_id):
+            return
+        raise RuleViolation(
+            f"{field}: no email or phone, and no known clientUserId to find the profile by; "
+            "send the email or phone (an external identifier must first be tied to one)"
+        )
+
+    # -- GET /v1/me -----------------------------------------------------------------------------
+
+    async def me(self, request: web.Request) -> web.Response:
+        key = request[KEY_SPEC]
+        return web.json_response(
+            {
+                "applicationName": key.application_name,
+                "attentiveDomainName": key.domain_name,
+                "companyName": key.company_name,
+                "contactEmail": key.contact_email,
+                "companyId": key.resolved_company_id,
+            }
+        )
+
+    # -- custom attributes, v1 ------------------------------------------------------------------
+
+    async def post_custom_attributes(self, request: web.Request) -> web.Response:
+        company_id = request[KEY_SPEC].resolved_company_id
+        try:
+            body = await self._body(request, endpoints.CUSTOM_ATTRIBUTES.name)
+            user = body["user"]
+            check_identifiers("user", user, custom_key="name")
+            ids = _flat_identifiers(user)
+            self._known_user(company_id, ids, "user")
+            company = self.state.company(company_id)
+            new_types = check_attributes("properties", body["properties"], company.types, self.config.enum_attributes)
+        except (BodyError, RuleViolation) as exc:
+            return error(400, str(exc))
+        self.state.apply(company_id, [ProfileChange(ids, custom=body["properties"], new_types=new_types)])
+        return web.Response(status=200)
+
+    async def get_custom_attributes(self, request: web.Request) -> web.Response:
+        given = {name: request.query[name] for name in ("email", "phone") if name in request.query}
+        if len(given) != 1:
+            return error(400, "give exactly one query parameter, email or phone (not both, not neither)")
+        (name, value), = given.items()
+        if not value:
+            return error(400, f"the {name} query parameter is empty")
+        if name == "phone":
+            try:
+                check_phone("phone", value)
+            except RuleViolation as exc:
+                hint = " (encode + as %2B in the query)" if value.startswith(" ") else ""
+                return error(400, f"{exc}{hint}")
+        profile = self.state.company(request[KEY_SPEC].resolved_company_id).find(name, value)
+        if profile is None:
+            return error(404, f"no profile with this {name}")
+        # The spec's item schema lists `name` and `value` as properties but requires `attribute`
+        # and `value`; both spellings are sent so the answer satisfies the schema as published.
+        return web.json_response(
+            [{"name": key, "attribute": key, "value": as_text(val)} for key, val in profile.custom.items()]
+        )
+
+    # -- bulk, v2 -------------------------------------------------------------------------------
+
+    async def post_bulk(self, request: web.Request) -> web.Response:
+        company_id = request[KEY_SPEC].resolved_company_id
+        raw = await request.read()
+        try:
+            body = self._validators[endpoints.BULK_ATTRIBUTES.name].parse(raw)
+        except BodyError as exc:
+            return error(400, str(exc))
+        # Each profile is judged on its own: rule violations become 400 lines in the results.
+        failures = {}
+        for index, item in enumerate(body["users"]):
+            refusal = self._bulk_record(company_id, item)
+            if refusal is not None:
+                failures[index] = refusal
+        job = self.jobs.create(company_id, len(body["users"]), raw, failures)
+        return web.json_response(
+            {"message": "Bulk job accepted for processing", "batchJobId": job.job_id}, status=202
+        )
+
+    def _bulk_record(self, company_id: str, item: dict[str, Any]) -> str | None:
+        """Apply one bulk user item; returns why it was refused, or None when accepted."""
+        try:
+            identifiers = item.get("identifiers") or {}
+            check_identifiers("identifiers", identifiers, custom_key="key")
+            ids = _flat_identifiers(identifiers)
+            self._known_user(company_id, ids, "identifiers")
+            attributes = item.get("attributes") or {}
+            custom = attributes.get("custom") or {}
+            company = self.state.company(company_id)
+            new_types = check_attributes("attributes.custom", custom, company.types, self.config.enum_attributes)
+            subscriptions = tuple((s["subscriptionType"], s["channel"]) for s in item.get("subscriptions", ()))
+        except RuleViolation as exc:
+            return str(exc)
+        standard = {k: v for k, v in attributes.items() if k != "custom"}
+        self.state.apply(company_id, [ProfileChange(ids, custom, standard, new_types, subscriptions)])
+        return None
+
+    async def get_bulk_job(self, request: web.Request) -> web.Response:
+        job_id = request.match_info["id"]
+        job = self.jobs.get(job_id)
+        if job is None or job.company_id != request[KEY_SPEC].resolved_company_id:
+            return error(404, f"bulk job {job_id!r} not found (unknown, another company's, or expired)")
+        status = job.status(self.jobs.now())
+        answer: dict[str, Any] = {"bulkJobId": job.job_id, "status": status, "totalRecords": job.total_records}
+        if status == COMPLETED:
+            answer["url"] = str(request.url.origin().with_path(job.results_path))
+        return web.json_response(answer)
+
+    async def get_results(self, request: web.Request) -> web.Response:
+        job = self.jobs.get(request.match_info["job_id"])
+        if (
+            job is None
+            or not secrets.compare_digest(job.token, request.match_info["token"])
+            or job.status(self.jobs.now()) != COMPLETED
+        ):
+            return error(404, "no such results file")
+        return web.Response(body=job.results(), content_type="application/x-ndjson")
+
+    # -- subscriptions, v1 ----------------------------------------------------------------------
+
+    async def post_subscription(self, request: web.Request) -> web.Response:
+        company_id = request[KEY_SPEC].resolved_company_id
+        try:
+            body = await self._body(request, endpoints.SUBSCRIPTIONS.name)
+            user = body["user"]
+            if not user.get("phone") and not user.get("email"):
+                raise RuleViolation("user: give a phone or an email to subscribe")
+            check_identifiers("user", user, custom_key="name")
+            check_identifiers("externalIdentifiers", body.get("externalIdentifiers") or {}, custom_key="name")
+            kind = self._subscription_type(body)
+        except (BodyError, RuleViolation) as exc:
+            return error(400, str(exc))
+        channels = [channel for channel, field in (("TEXT", "phone"), ("EMAIL", "email")) if user.get(field)]
+        ids = _flat_identifiers({**user, **(body.get("externalIdentifiers") or {})})
+        wanted = tuple((kind, channel) for channel in channels)
+        [created] = self.state.apply(company_id, [ProfileChange(ids, subscriptions=wanted)])
+        answer: dict[str, Any] = {"user": user}
+        if body.get("externalIdentifiers"):
+            answer["externalIdentifiers"] = body["externalIdentifiers"]
+        answer["subscriptionResponses"] = [
+            {
+                "subscription": {"type": kind, "channel": channel},
+                "subscriptionCreationStatus": "NEWLY_CREATED" if new else "PREVIOUSLY_CREATED",
+            }
+            for (kind, channel), new in zip(wanted, created)
+        ]
+        return web.json_response(answer, status=202)
+
+    @staticmethod
+    def _subscription_type(body: dict[str, Any]) -> str:
+        """signUpSourceId, or locale + subscriptionType (Attentive resolves the sign-up unit)."""
+        locale = body.get("locale")
+        if locale is not None:
+            language, country = locale.get("language", ""), locale.get("country", "")
+            if len(language) != 2 or not set(language) <= _LANGUAGE_CHARS:
+                raise RuleViolation(f"locale.language {language!r} must be an ISO 639-1 code like 'en'")
+            if len(country) != 2 or not set(country) <= _COUNTRY_CHARS:
+                raise RuleViolation(f"locale.country {country!r} must be an ISO 3166-1 alpha-2 code like 'US'")
+        if body.get("signUpSourceId"):
+            return body.get("subscriptionType", "MARKETING")
+        if locale is not None and body.get("subscriptionType"):
+            return body["subscriptionType"]
+        raise RuleViolation("give signUpSourceId, or both locale and subscriptionType")

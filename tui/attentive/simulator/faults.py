@@ -1,0 +1,172 @@
+"""Fault injection: which requests fail, and how, drawn from one seeded random stream.
+
+Faults never touch the results download. The same seed and the same order of requests give the
+same faults, so a failure replays.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+FAULT_SPEC_HELP = """\
+--faults SPEC: comma-separated items, each optional:
+  500=0.05          answer 5% of requests with 500
+  503=0.02          answer 2% with 503
+  429burst=0.01:20  1% of requests start a burst: that request and the next 19 get 429
+  latency=5-50ms    add a uniform delay to every request (also latency=20ms, latency=0.1-1s)
+  drop=0.01         close the connection of 1% of requests without answering
+  slow=0.01:2s      trickle 1% of response bodies over 2s (default 1s)
+  me                apply faults to GET /v1/me too (off by default: "test connection" stays honest)
+Faults apply to the API endpoints, never to the bulk results download. The same --seed and the
+same order of requests give the same faults."""
+
+
+class FaultSpecError(ValueError):
+    """A --faults spec that cannot be read; the message names the item and the fix."""
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    rate_500: float = 0.0
+    rate_503: float = 0.0
+    burst_429_rate: float = 0.0
+    burst_429_length: int = 10
+    latency_ms: tuple[float, float] = (0.0, 0.0)
+    drop_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_duration_s: float = 1.0
+    include_me: bool = False
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (self.rate_500, self.rate_503, self.burst_429_rate, self.latency_ms[1], self.drop_rate, self.slow_rate)
+        )
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$")
+
+
+def _duration_s(text: str, item: str) -> float:
+    match = _DURATION.match(text)
+    if not match:
+        raise FaultSpecError(f"{item!r}: {text!r} is not a duration; write it like 50ms or 2s")
+    value = float(match.group(1))
+    return value / 1000 if match.group(2) == "ms" else value
+
+
+def _share(text: str, item: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise FaultSpecError(f"{item!r}: {text!r} is not a share; write a number from 0 to 1, like 0.05") from None
+    if not 0.0 <= value <= 1.0:
+        raise FaultSpecError(f"{item!r}: {value} is outside 0..1; a share of 5% is written 0.05")
+    return value
+
+
+def _latency(text: str, item: str) -> tuple[float, float]:
+    unit = "ms" if text.strip().endswith("ms") else "s"
+    low, sep, high = text.partition("-")
+    if sep:
+        low_ms = _duration_s(low if low.strip().endswith(("ms", "s")) else low + unit, item) * 1000
+        high_ms = _duration_s(high, item) * 1000
+    else:
+        low_ms = high_ms = _duration_s(text, item) * 1000
+    if low_ms > high_ms:
+        raise FaultSpecError(f"{item!r}: the range runs backwards; write the smaller delay first, like 5-50ms")
+    return (low_ms, high_ms)
+
+
+def parse_fault_spec(spec: str) -> FaultSpec:
+    """Read a --faults spec (see the module docstring). Raises FaultSpecError naming the bad item."""
+    values: dict[str, object] = {}
+    for raw in spec.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        name, sep, value = (part.strip() for part in item.partition("="))
+        if name == "me" and not sep:
+            values["include_me"] = True
+            continue
+        if not sep or not value:
+            raise FaultSpecError(f"{item!r}: expected NAME=VALUE, like 500=0.05")
+        if name in ("500", "503"):
+            values[f"rate_{name}"] = _share(value, item)
+        elif name == "429burst":
+            share, _, length = value.partition(":")
+            values["burst_429_rate"] = _share(share, item)
+            if length:
+                if not length.strip().isdigit() or int(length) < 1:
+                    raise FaultSpecError(f"{item!r}: the burst length {length!r} must be a whole number >= 1")
+                values["burst_429_length"] = int(length)
+        elif name == "latency":
+            values["latency_ms"] = _latency(value, item)
+        elif name == "drop":
+            values["drop_rate"] = _share(value, item)
+        elif name == "slow":
+            share, _, duration = value.partition(":")
+            values["slow_rate"] = _share(share, item)
+            if duration:
+                values["slow_duration_s"] = _duration_s(duration, item)
+        else:
+            raise FaultSpecError(
+                f"{item!r}: unknown fault {name!r}; known: 500, 503, 429burst, latency, drop, slow, me"
+            )
+    fault = FaultSpec(**values)  # type: ignore[arg-type]
+    total = fault.rate_500 + fault.rate_503 + fault.burst_429_rate + fault.drop_rate + fault.slow_rate
+    if total > 1.0:
+        raise FaultSpecError(f"the shares of 500, 503, 429burst, drop and slow add up to {total:g}; keep them <= 1")
+    return fault
+
+
+class FaultKind(str, Enum):
+    NONE = "none"
+    ERROR_500 = "500"
+    ERROR_503 = "503"
+    BURST_429 = "429"
+    DROP = "drop"
+    SLOW = "slow"
+
+
+@dataclass(frozen=True)
+class FaultDecision:
+    kind: FaultKind
+    latency_s: float
+
+
+class FaultInjector:
+    """Decides each request's fault. Every decision draws the same number of values from the
+    stream, so the nth request's fault depends only on the seed and n."""
+
+    def __init__(self, spec: FaultSpec, seed: int | None):
+        self.spec = spec
+        self._random = random.Random(seed)
+        self._burst_left = 0
+
+    def decide(self) -> FaultDecision:
+        roll = self._random.random()
+        low, high = self.spec.latency_ms
+        latency_s = self._random.uniform(low, high) / 1000
+        if self._burst_left:
+            self._burst_left -= 1
+            return FaultDecision(FaultKind.BURST_429, latency_s)
+        return FaultDecision(self._pick(roll), latency_s)
+
+    def _pick(self, roll: float) -> FaultKind:
+        spec = self.spec
+        for kind, share in (
+            (FaultKind.DROP, spec.drop_rate),
+            (FaultKind.ERROR_500, spec.rate_500),
+            (FaultKind.ERROR_503, spec.rate_503),
+            (FaultKind.BURST_429, spec.burst_429_rate),
+            (FaultKind.SLOW, spec.slow_rate),
+        ):
+            if roll < share:
+                if kind is FaultKind.BURST_429:
+                    self._burst_left = spec.burst_429_length - 1
+                return kind
+            roll -= share
+        return FaultKind.NONE

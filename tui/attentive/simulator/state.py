@@ -1,0 +1,255 @@
+"""Profiles per company: identifiers, custom attributes and their fixed types, subscriptions.
+
+In memory, optionally persisted: a JSON snapshot (written atomically) plus an append-only journal
+of changes since that snapshot. Changes are queued in memory on the hot path and written to the
+journal in batches by the server's flusher; the snapshot is rewritten at start (after replaying
+the journal) and at shutdown. A torn last journal line (a crash mid-write) is skipped on load.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.attentive.simulator.rules import AttributeType
+
+STATE_VERSION = 1
+# Identifiers that find a profile. Sending two that point at different profiles bridges them into
+# one, as Attentive does.
+LINKING_IDENTIFIERS = ("email", "phone", "clientUserId", "shopifyId", "klaviyoId")
+
+
+class StateFileError(Exception):
+    """The state file cannot be read; the message names the file and what to do."""
+
+
+@dataclass
+class Profile:
+    identifiers: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, Any] = field(default_factory=dict)
+    standard: dict[str, Any] = field(default_factory=dict)  # v2 firstName, lastName, location, ...
+    subscriptions: set[tuple[str, str]] = field(default_factory=set)  # (type, channel)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "identifiers": self.identifiers,
+            "custom": self.custom,
+            "standard": self.standard,
+            "subscriptions": sorted(self.subscriptions),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Profile":
+        return cls(
+            dict(data["identifiers"]),
+            dict(data.get("custom", {})),
+            dict(data.get("standard", {})),
+            {(kind, channel) for kind, channel in data.get("subscriptions", [])},
+        )
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """One accepted write to one profile; replaying the same changes rebuilds the same state."""
+
+    identifiers: dict[str, str]
+    custom: dict[str, Any] = field(default_factory=dict)
+    standard: dict[str, Any] = field(default_factory=dict)
+    new_types: dict[str, AttributeType] = field(default_factory=dict)
+    subscriptions: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> list[Any]:
+        return [self.identifiers, self.custom, self.standard, self.new_types, [list(s) for s in self.subscriptions]]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> "ProfileChange":
+        ids, custom, standard, types, subs = data
+        return cls(ids, custom, standard, {k: AttributeType(v) for k, v in types.items()}, tuple(map(tuple, subs)))
+
+
+def _index_key(name: str, value: str) -> str:
+    return f"{name}:{value.lower() if name == 'email' else value}"
+
+
+class CompanyState:
+    def __init__(self) -> None:
+        self.types: dict[str, AttributeType] = {}
+        self._profiles: list[Profile] = []
+        self._index: dict[str, Profile] = {}
+
+    @property
+    def profiles(self) -> list[Profile]:
+        return self._profiles
+
+    def find(self, name: str, value: str) -> Profile | None:
+        return self._index.get(_index_key(name, value))
+
+    def apply(self, change: ProfileChange) -> list[bool]:
+        """Apply a change; returns, per requested subscription, whether it was newly created."""
+        self.types.update(change.new_types)
+        profile = self._profile_for(change.identifiers)
+        profile.custom.update(change.custom)
+        profile.standard.update(change.standard)
+        created = []
+        for subscription in change.subscriptions:
+            created.append(subscription not in profile.subscriptions)
+            profile.subscriptions.add(subscription)
+        return created
+
+    def _profile_for(self, identifiers: dict[str, str]) -> Profile:
+        keys = [_index_key(n, identifiers[n]) for n in LINKING_IDENTIFIERS if identifiers.get(n)]
+        found: list[Profile] = []
+        for key in keys:
+            profile = self._index.get(key)
+            if profile is not None and all(profile is not other for other in found):
+                found.append(profile)
+        if not found:
+            profile = Profile()
+            self._profiles.append(profile)
+        else:
+            profile = found[0]
+            for other in found[1:]:  # bridged: fold the others into the first, newer values win
+                self._merge(profile, other)
+        profile.identifiers.update({n: v for n, v in identifiers.items() if v})
+        for key in keys:
+            self._index[key] = profile
+        return profile
+
+    def _merge(self, into: Profile, other: Profile) -> None:
+        into.custom.update(other.custom)
+        into.standard.update(other.standard)
+        into.subscriptions |= other.subscriptions
+        for name, value in other.identifiers.items():
+            into.identifiers.setdefault(name, value)
+            if name in LINKING_IDENTIFIERS:
+                self._index[_index_key(name, value)] = into
+        self._profiles.remove(other)
+
+    def add_loaded(self, profile: Profile) -> None:
+        self._profiles.append(profile)
+        for name in LINKING_IDENTIFIERS:
+            if profile.identifiers.get(name):
+                self._index[_index_key(name, profile.identifiers[name])] = profile
+
+
+class SimulatorState:
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self.companies: dict[str, CompanyState] = {}
+        self._pending: list[tuple[str, list[ProfileChange]]] = []
+
+    @property
+    def journal_path(self) -> Path | None:
+        return self.path.with_name(self.path.name + ".journal") if self.path else None
+
+    def company(self, company_id: str) -> CompanyState:
+        state = self.companies.get(company_id)
+        if state is None:
+            state = self.companies[company_id] = CompanyState()
+        return state
+
+    def apply(self, company_id: str, changes: list[ProfileChange]) -> list[list[bool]]:
+        company = self.company(company_id)
+        results = [company.apply(change) for change in changes]
+        if self.path is not None and changes:
+            if self._pending and self._pending[-1][0] == company_id:
+                self._pending[-1][1].extend(changes)
+            else:
+                self._pending.append((company_id, list(changes)))
+        return results
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path | None) -> "SimulatorState":
+        """Read the snapshot and replay the journal, then compact both into a fresh snapshot."""
+        state = cls(path)
+        if path is None:
+            return state
+        if path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if data.get("version") != STATE_VERSION:
+                    raise ValueError(f"unknown version {data.get('version')!r}")
+                for company_id, company_data in data["companies"].items():
+                    company = state.company(company_id)
+                    company.types = {k: AttributeType(v) for k, v in company_data["types"].items()}
+                    for profile in company_data["profiles"]:
+                        company.add_loaded(Profile.from_json(profile))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise StateFileError(
+                    f"{path}: cannot read the simulator state ({exc}); move the file away to start empty"
+                ) from None
+        state._replay_journal()
+        state.save()
+        return state
+
+    def _replay_journal(self) -> None:
+        journal = self.journal_path
+        if journal is None or not journal.exists():
+            return
+        with journal.open("r", encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    company_id, changes = json.loads(line)
+                    parsed = [ProfileChange.from_json(c) for c in changes]
+                except (ValueError, TypeError):
+                    continue  # torn write from a crash: everything before it is intact
+                company = self.company(company_id)
+                for change in parsed:
+                    company.apply(change)
+
+    def take_pending(self) -> list[str]:
+        """Journal lines for the changes since the last call.
+
+        Serialised on the caller's (the event loop's) thread: doing it in a worker thread makes
+        the two fight over the GIL and slows the request path far more than the work itself.
+        """
+        pending, self._pending = self._pending, []
+        return [json.dumps([cid, [c.to_json() for c in changes]]) + "\n" for cid, changes in pending]
+
+    def write_journal(self, lines: list[str]) -> None:
+        """Append and fsync (blocking I/O: the server runs it in a worker thread)."""
+        if not lines or self.journal_path is None:
+            return
+        # 0600 like the snapshot (mkstemp): both hold identifiers.
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.writelines(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def save(self) -> None:
+        """Write the whole state atomically and empty the journal it now contains."""
+        if self.path is None:
+            return
+        self._pending.clear()
+        data = {
+            "version": STATE_VERSION,
+            "companies": {
+                cid: {"types": {k: v.value for k, v in c.types.items()}, "profiles": [p.to_json() for p in c.profiles]}
+                for cid, c in self.companies.items()
+            },
+        }
+        text = json.dumps(data, separators=(",", ":"))  # dumps, not dump: only dumps uses the C encoder
+        tmp: Path | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            tmp = Path(name)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+            tmp = None
+            if self.journal_path is not None:
+                self.journal_path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StateFileError(f"{self.path}: cannot save the simulator state ({exc.strerror or exc})") from None
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
