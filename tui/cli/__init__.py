@@ -23,6 +23,7 @@ from tui.cli import (
 )
 from tui.cli.context import CliContext
 from tui.cli.exit_codes import USAGE
+from tui.settings.model import ENVIRONMENTS
 
 COMMAND_MODULES = (
     console_cmd,
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", metavar="DIR", help="data directory for history and simulator state (default: $ATTENTIVE_CONSOLE_DATA or the user data directory)")
     parser.add_argument("--secrets", metavar="FILE", help="secrets file (default: secrets.toml in the user config directory)")
     parser.add_argument("--read-only", action="store_true", help="refuse every change")
+    parser.add_argument("--env", dest="console_env", choices=ENVIRONMENTS,
+                        help="environment the console opens (default: sandbox); other commands take --env after their name")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
@@ -62,6 +65,8 @@ def main(argv: Sequence[str] | None = None, *, operator: str | None = None) -> i
     handler = getattr(args, "handler", None)
     if handler is None:
         handler = console_cmd.run
+    if args.console_env and handler is not console_cmd.run:
+        parser.error(f"--env before the command only opens the console; write it after: {args.command} ... --env {args.console_env}")
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -1,0 +1,202 @@
+"""Fixed data for console tests: environments built in code and a backend that answers at once,
+so snapshots are identical on every machine. Behaviour tests use the real core where it matters."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui.app.app import ConsoleApp
+from tui.app.backend import ConnectionReport
+from tui.app.config_edits import KeyView
+from tui.app.history_source import StoreRejections
+from tui.app.send_preview import build_preview
+from tui.settings.ledger import LedgerEntry, VerifyResult
+from tui.settings.promotion import EnvironmentSnapshot, build_plan
+from tui.settings.promotion_gates import CredentialCheck
+from tui.sync.history_schema import connect
+from tui.sync.rejections import RejectionFilter
+from tui.app.session import Session
+from tui.settings.model import AccessPolicy, Credential, Destination, Environment
+
+ACCESS = AccessPolicy(admins=("alice",), restricted_pii=("bob",))
+
+
+def loyalty(credential: str = "attentive-sandbox", **changes) -> Destination:
+    fields = dict(
+        name="loyalty-attributes", description="Loyalty tier and points", credential=credential,
+        primary_identifier="email", endpoint="bulk",
+        identifiers={"email": "email", "phone": "phone"},
+        attributes={"Loyalty Tier": "tier", "Points": "points"},
+    )
+    fields.update(changes)
+    return Destination(**fields)
+
+
+def sandbox_environment() -> Environment:
+    return Environment(
+        name="sandbox", path=Path("/config/sandbox.toml"), api_url="embedded", access=ACCESS,
+        credentials={"attentive-sandbox": Credential("attentive-sandbox", "Attentive test company",
+                                                     "custom-attributes-api", "demo:sandbox")},
+        destinations={
+            "loyalty-attributes": loyalty(),
+            "sms-optins": loyalty(name="sms-optins", description="SMS preferences",
+                                  primary_identifier="phone", endpoint="custom-attributes"),
+        },
+    )
+
+
+def production_environment() -> Environment:
+    return Environment(
+        name="production", path=Path("/config/production.toml"), api_url="embedded", access=ACCESS,
+        credentials={"attentive-production": Credential("attentive-production", "Attentive live company",
+                                                        "custom-attributes-api", "demo:production")},
+        destinations={"loyalty-attributes": loyalty("attentive-production")},
+    )
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: int
+    destination: str
+    environment: str
+    status: str
+    started_at: str
+    rows_read: int
+    accepted: int
+    rejected: int
+    invalid: int
+    skipped_unchanged: int
+    verification: str | None = None
+    mode: str = "send"
+
+
+REASONS = ("invalid_email", "invalid_phone", "duplicate_identifier", "attribute_type")
+
+
+def rejection_values(run_id: int, index: int) -> tuple:
+    """A deterministic rejection for row `index`: reasons and statuses cycle, identifiers are unique."""
+    reason = REASONS[index % len(REASONS)]
+    status = 400 if reason == "attribute_type" else None
+    return (run_id, index + 2, reason, f"user{index:07d}@example.com", status,
+            f"{reason.replace('_', ' ')} at row {index + 2}")
+
+
+def build_history(data_dir: Path, run_id: int, rejections: int) -> None:
+    """A run with `rejections` rejections in a real history database, written in one transaction."""
+    connection = connect(data_dir)
+    with connection:
+        connection.execute("BEGIN")
+        connection.execute(
+            "INSERT INTO runs (id, operator, environment, destination, endpoint, config_hash, mode, source_path,"
+            " source_hash, source_format, started_at, status, rows_read, rejected)"
+            " VALUES (?, 'alice', 'sandbox', 'loyalty-attributes', 'bulk', 'h', 'send', 'audience.csv', 's',"
+            " 'csv', 0, 'finished', ?, ?)", (run_id, rejections, rejections))
+        connection.executemany(
+            "INSERT INTO rejections (run_id, row, reason, identifier, status, message) VALUES (?, ?, ?, ?, ?, ?)",
+            (rejection_values(run_id, index) for index in range(rejections)))
+    connection.close()
+
+
+LEDGER = [
+    LedgerEntry(2, "2025-11-27T09:14:03+00:00", "alice", "sandbox", "send.finished", "loyalty-attributes",
+                {}, "a" * 64, "b" * 64),
+    LedgerEntry(1, "2025-11-27T09:12:00+00:00", "alice", "sandbox", "send.started", "loyalty-attributes",
+                {}, "0" * 64, "a" * 64),
+]
+
+RUNS = [
+    Run(3, "loyalty-attributes", "sandbox", "finished", "2025-11-27 09:20", 2400, 2190, 60, 150, 0),
+    Run(2, "loyalty-attributes", "sandbox", "finished", "2025-11-27 09:12", 50, 48, 1, 1, 0,
+        "matched 48/48", "sample"),
+    Run(1, "sms-optins", "sandbox", "cancelled", "2025-11-26 17:40", 900, 850, 10, 40, 0),
+]
+
+
+@dataclass
+class FixedBackend:
+    environments: dict[str, Environment] = field(default_factory=lambda: {
+        "sandbox": sandbox_environment(), "production": production_environment()})
+    failing_credentials: set[str] = field(default_factory=set)
+    run_rows: list[Run] = field(default_factory=list)
+    data_dir: Path | None = None
+    exports: list[tuple] = field(default_factory=list)
+
+    def load_environment(self, name):
+        return self.environments[name]
+
+    def test_connection(self, environment, credential):
+        if credential in self.failing_credentials:
+            return ConnectionReport(credential, False, "unknown key (401): set the key again with k")
+        company = "Acme Sandbox" if environment.name == "sandbox" else "Acme Live"
+        return ConnectionReport(credential, True, f"{company} (app: Attentive Console)")
+
+    def runs(self, environment):
+        return [run for run in self.run_rows if run.environment == environment]
+
+    def rejection_source(self, run_id):
+        return StoreRejections(self.data_dir, run_id)
+
+    def export_rejections(self, run_id, where, path, *, masked):
+        rows = list(StoreRejections(self.data_dir, run_id).log().iter_all(where))
+        path.write_text("".join(f"{row.row},{row.identifier}\n" for row in rows))
+        self.exports.append((run_id, where, path, masked))
+        return len(rows)
+
+    def latest_rejections(self, run_id, limit):
+        log = StoreRejections(self.data_dir, run_id).log()
+        return log.page(RejectionFilter(), limit=limit, offset=max(0, log.count(RejectionFilter()) - limit))
+
+    def plan_promotion(self, destination):
+        """The real pure planner over the fixed environments, with no test send on record."""
+        sandbox = EnvironmentSnapshot(self.environments["sandbox"], "s" * 64)
+        production = EnvironmentSnapshot(self.environments["production"], "p" * 64)
+        check = CredentialCheck(True, "Acme Live (Attentive Console)")
+        return build_plan(destination, sandbox=sandbox, production=production, operator="alice",
+                          test_send=None, credential_check=check, credential="attentive-production")
+
+    def key_view(self, environment, credential):
+        reference = environment.credentials[credential].api_key_ref
+        return KeyView(reference, "****" + credential[-4:])
+
+    def sample_audience(self, environment):
+        return None
+
+    def preview(self, environment, destination, source):
+        return build_preview(environment.destinations[destination], source)
+
+    def destination_problems(self, environment, destination):
+        return []
+
+    def ledger_entries(self, limit):
+        return LEDGER[:limit]
+
+    def verify_ledger(self):
+        return VerifyResult(len(LEDGER), LEDGER[0].seq, LEDGER[0].hash, None)
+
+    def with_history(self, data_dir: Path, rejections: int = 210) -> "FixedBackend":
+        """Runs as listed, and run 3's rejections in a real history database under data_dir."""
+        self.run_rows = list(RUNS)
+        self.data_dir = data_dir
+        build_history(data_dir, 3, rejections)
+        return self
+
+
+def make_app(environment: str = "sandbox", *, operator: str = "alice", read_only: bool = False,
+             backend: FixedBackend | None = None) -> ConsoleApp:
+    session = Session(environment=environment, operator=operator, config_dir=Path("/config"),
+                      data_dir=Path("/data"), secrets_file=Path("/secrets.toml"), read_only=read_only)
+    return ConsoleApp(session, backend or FixedBackend())
+
+
+async def settle(pilot) -> None:
+    """Wait until every worker has finished and the screen has caught up (no sleeps)."""
+    while True:
+        await pilot.pause()
+        running = [worker for worker in pilot.app.workers if not worker.is_finished]
+        if not running:
+            return
+        # a newer filter cancels an older query: cancelled workers count as settled
+        await asyncio.gather(*(worker.wait() for worker in running), return_exceptions=True)
+
+

@@ -1,0 +1,66 @@
+"""The console over the real core: TOML files, a secrets file and a history database in tmp_path, and
+the Attentive simulator on loopback (the `simulator` fixture)."""
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from simulator_fixtures import FULL_KEY
+
+from tui.app.app import ConsoleApp
+from tui.app.core_backend import CoreBackend
+from tui.app.session import Session
+from tui.settings.secrets import SecretsFile
+
+DESTINATION = """
+[destinations.loyalty-attributes]
+description = "Loyalty tier and points"
+credential = "attentive"
+primary_identifier = "email"
+endpoint = "{endpoint}"
+
+[destinations.loyalty-attributes.identifiers]
+email = "email"
+phone = "phone"
+
+[destinations.loyalty-attributes.attributes]
+"Loyalty Tier" = "tier"
+"Points" = "points"
+"""
+
+
+def environment_text(url: str, *, destination: str = "bulk") -> str:
+    text = (f'api_url = "{url}"\n\n[access]\nadmins = ["alice"]\nrestricted_pii = ["bob"]\n\n'
+            '[credentials.attentive]\ndescription = "Test company"\ntype = "custom-attributes-api"\n'
+            'api_key = "secret:attentive"\n')
+    return text + (DESTINATION.format(endpoint=destination) if destination else "")
+
+
+def core_app(tmp_path: Path, url: str, *, environment: str = "sandbox", operator: str = "alice",
+             key: str = FULL_KEY, endpoint: str = "bulk", read_only: bool = False) -> ConsoleApp:
+    """sandbox.toml with one destination, production.toml with none, both on the simulator at `url`."""
+    config, data = tmp_path / "config", tmp_path / "data"
+    config.mkdir(exist_ok=True)
+    data.mkdir(exist_ok=True)
+    (config / "sandbox.toml").write_text(environment_text(url, destination=endpoint))
+    (config / "production.toml").write_text(environment_text(url, destination=""))
+    secrets = tmp_path / "secrets.toml"
+    SecretsFile(secrets).set("attentive", key)
+    os.chmod(secrets, 0o600)
+    session = Session(environment=environment, operator=operator, config_dir=config, data_dir=data,  # type: ignore[arg-type]
+                      secrets_file=secrets, read_only=read_only)
+    return ConsoleApp(session, CoreBackend(session))
+
+
+TEXT_RUN = re.compile(r'<text[^>]*? x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', re.S)
+
+
+def screen_text(app: ConsoleApp) -> str:
+    """The screen's text, line by line, from the SVG export (one <text> per run of one style)."""
+    lines: dict[float, list[tuple[float, str]]] = defaultdict(list)
+    for x, y, text in TEXT_RUN.findall(app.export_screenshot()):
+        lines[float(y)].append((float(x), html.unescape(text).replace("\xa0", " ")))
+    return "\n".join("".join(text for _, text in sorted(runs)) for _, runs in sorted(lines.items()))

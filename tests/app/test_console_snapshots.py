@@ -1,0 +1,127 @@
+"""SVG snapshots of the console (stored under snapshots/ by tests/conftest.py): every section at
+80x24 and 120x40 in sandbox and production, the live run mid-send, the rejection log filtered."""
+from __future__ import annotations
+
+import pytest
+from console_kit import FixedBackend, make_app, settle
+
+from tui.app.header import ConsoleHeader
+from tui.app.sections.send import SendSection
+from tui.app.send_runner import RunHandle
+from tui.app.widgets.run_panel import RunPanel
+from tui.sync.progress import Progress
+
+SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+ENVIRONMENTS = pytest.mark.parametrize("environment", ["sandbox", "production"])
+
+MID_SEND = Progress(run_id=7, state="running", rows_read=1_200, invalid=31, skipped_unchanged=140,
+                    in_flight=256, accepted=744, rejected=29, retrying=3, rows_per_s=812.0,
+                    requests_per_s=3.2, rate_limit=100.0, ratelimit_remaining=61,
+                    total_rows_estimate=2_400, eta_s=92.0, elapsed_s=74.0)
+TAIL = ("      14 user0000012@example.com   invalid_email           -  invalid email at row 14",
+        "      19 +1555010019               invalid_phone           -  not a phone number")
+
+
+@ENVIRONMENTS
+@SIZES
+def test_first_screen(snap_compare, environment, size):
+    assert snap_compare(make_app(environment), terminal_size=size, run_before=settle)
+
+
+@ENVIRONMENTS
+@SIZES
+@pytest.mark.parametrize("section", ["2", "3", "4", "5"], ids=["credentials", "send", "history", "promotion"])
+def test_section(snap_compare, tmp_path, environment, size, section):
+    app = make_app(environment, backend=FixedBackend().with_history(tmp_path))
+
+    async def open_section(pilot):
+        await settle(pilot)
+        await pilot.press(section)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_section)
+
+
+@ENVIRONMENTS
+@SIZES
+def test_live_run_mid_send(snap_compare, environment, size):
+    app = make_app(environment)
+
+    async def mid_send(pilot):
+        await settle(pilot)
+        await pilot.press("3")
+        pilot.app.run_handle = RunHandle()  # a send in progress: the footer offers its keys
+        pilot.app.query_one(SendSection).show_run()
+        pilot.app.refresh_bindings()
+        panel = pilot.app.query_one(RunPanel)
+        panel.destination = "loyalty-attributes"
+        panel.progress = MID_SEND
+        panel.tail = TAIL
+        pilot.app.query_one(ConsoleHeader).progress = MID_SEND
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=mid_send)
+
+
+@SIZES
+def test_rejection_log_filtered(snap_compare, tmp_path, size):
+    app = make_app(backend=FixedBackend().with_history(tmp_path))
+
+    async def filtered(pilot):
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("slash", *"row 1", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=filtered)
+
+
+@SIZES
+def test_promotion_gates(snap_compare, size):
+    app = make_app()
+
+    async def gates(pilot):
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        pilot.app.query_one("#promotion-destination").value = "loyalty-attributes"
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=gates)
+
+
+AUDIENCE = ("email,phone,tier,points\n"
+            + "".join(f"user{index}@example.com,+1212555{index:04d},Gold,{index * 10}\n" for index in range(8))
+            + "not-an-email,+12125550100,Silver,5\n,+12125550101,Bronze,1\n")
+
+
+@ENVIRONMENTS
+@SIZES
+def test_send_preview(snap_compare, tmp_path, monkeypatch, environment, size):
+    (tmp_path / "audience.csv").write_text(AUDIENCE)
+    monkeypatch.chdir(tmp_path)  # the path on screen is the same on every machine
+    app = make_app(environment)
+
+    async def preview(pilot):
+        await settle(pilot)
+        await pilot.press("3")
+        pilot.app.query_one("#send-destination").value = "loyalty-attributes"
+        pilot.app.query_one("#send-source").value = "audience.csv"
+        pilot.app.query_one("#send-source").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=preview)
+
+
+@SIZES
+def test_destination_form(snap_compare, size):
+    async def edit(pilot):
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=edit)

@@ -1,0 +1,105 @@
+"""What the console asks of the core, in one place.
+
+`ConsoleBackend` is the seam: screens call it from workers and never import the core directly, so
+the calls the console makes are exactly the functions the CLI makes (see core_backend.py). All
+methods are blocking and run in thread workers.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from tui.app.config_edits import KeyView
+from tui.app.rejections import RejectionSource
+from tui.app.send_preview import SendPreview
+from tui.attentive.secret import ApiKey
+from tui.settings.ledger import LedgerEntry, VerifyResult
+from tui.settings.promotion import PromotionPlan, PromotionResult
+from tui.sync.engine import SendRequest, SendResult
+from tui.sync.history import Verification
+from tui.sync.rejections import Rejection, RejectionFilter
+from tui.settings.model import Credential, Destination, Environment, EnvironmentName
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    """The result of GET /v1/me for one credential, as the operator reads it."""
+    credential: str
+    ok: bool
+    summary: str            # "Acme Sandbox (app: Attentive Console)" or the reason it failed
+
+
+class ConsoleBackend(Protocol):
+    def load_environment(self, name: EnvironmentName) -> Environment: ...
+
+    def test_connection(self, environment: Environment, credential: str) -> ConnectionReport: ...
+
+    def runs(self, environment: EnvironmentName) -> Sequence[RunRow]: ...
+
+    def rejection_source(self, run_id: int) -> RejectionSource: ...
+
+    def latest_rejections(self, run_id: int, limit: int) -> Sequence[Rejection]: ...
+
+    def send_request(self, environment: Environment, destination: str, source: Path, *,
+                     sample: int | None, dry_run: bool) -> SendRequest: ...
+
+    def retry_request(self, run_id: int) -> SendRequest:
+        """A new run of only the rejected and failed rows of `run_id` (`attentive-console retry`)."""
+
+    def send_finished(self, result: SendResult, destination: Destination) -> None:
+        """Record the end of a send in the audit ledger, as the CLI does."""
+
+    def verify_run(self, run_id: int) -> Verification: ...
+
+    def preview(self, environment: Environment, destination: str, source: Path) -> SendPreview: ...
+
+    def sample_audience(self, environment: Environment) -> Path | None: ...
+
+    def key_view(self, environment: Environment, credential: str) -> KeyView: ...
+
+    def test_key(self, environment: Environment, credential: str, key: ApiKey) -> str: ...
+
+    def add_credential(self, environment: Environment, credential: Credential, key: ApiKey | None) -> str: ...
+
+    def set_credential_key(self, environment: Environment, name: str, key: ApiKey) -> str: ...
+
+    def removal_refusal(self, environment: Environment, name: str) -> str | None: ...
+
+    def remove_credential(self, environment: Environment, name: str) -> str:
+        """Refused with the reason (a SettingsError) while a destination uses the credential."""
+
+    def destination_problems(self, environment: EnvironmentName, destination: Destination) -> list[str]:
+        """What the settings layer would refuse in the file with this destination in it."""
+
+    def save_destination(self, environment: Environment, before: Destination | None,
+                         destination: Destination) -> str:
+        """Tests the credential first; raises with the reason and saves nothing when it fails."""
+
+    def plan_promotion(self, destination: str) -> PromotionPlan: ...
+
+    def promote(self, plan: PromotionPlan) -> PromotionResult: ...
+
+    def ledger_entries(self, limit: int) -> Sequence[LedgerEntry]: ...
+
+    def verify_ledger(self) -> VerifyResult: ...
+
+    def export_rejections(self, run_id: int, where: RejectionFilter, path: Path, *, masked: bool) -> int:
+        """Write the filtered rejections to CSV (atomically); returns the number of rows written."""
+
+
+class RunRow(Protocol):
+    """A run as the history store lists it."""
+    run_id: int
+    destination: str
+    environment: str
+    status: str
+    started_at: str
+    rows_read: int
+    accepted: int
+    rejected: int
+    invalid: int
+    skipped_unchanged: int
+    verification: str | None     # latest read-back of the run: "matched 50/50", "FAILED 47/50"
+    mode: str                    # send | sample | retry | dry-run

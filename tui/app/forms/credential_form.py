@@ -1,0 +1,125 @@
+"""Add a credential: name, description, and where its key lives.
+
+The key is typed into a password input (never echoed, never shown back, never in a snapshot) and is
+tested with GET /v1/me before anything is stored, as `attentive-console credentials add` does; or
+the credential names an environment variable that holds the key at run time.
+"""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from tui.app.error_guard import ErrorGuard
+from tui.app.config_edits import new_credential, typed_key
+from tui.app.workers import run_blocking
+from tui.settings.errors import SettingsError
+from tui.settings.keyref import parse_key_ref
+from tui.settings.model import Environment
+
+
+def key_problem(text: str) -> str | None:
+    """Why a typed key cannot be stored (the message never repeats the key)."""
+    try:
+        typed_key(text)
+    except SettingsError as error:
+        return str(error)
+    return None
+
+
+class CredentialForm(ErrorGuard, ModalScreen[str | None]):
+    """Dismisses with the save's summary, or None when cancelled."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="credential_form.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="credential_form.cancel"),
+    ]
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__()
+        self.environment = environment
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box", id="credential-form"):
+            yield Static(f"Add credential to {self.environment.path.name}", classes="modal-title", markup=False)
+            for key, label, widget in (
+                ("name", "Name", Input(compact=True, placeholder="letters, digits, . _ -")),
+                ("description", "Description", Input(compact=True, placeholder="what the key is for")),
+                ("key", "API key", Input(compact=True, password=True, placeholder="typed, never shown")),
+                ("env-var", "or env var", Input(compact=True, placeholder="VAR holding the key at run time")),
+            ):
+                widget.id = f"credential-{key}"
+                with Horizontal(classes="form-row"):
+                    yield Label(label, classes="form-label")
+                    yield widget
+            yield Static("", id="credential-problems", classes="problem", markup=False)
+            yield Static("", id="credential-status", markup=False)
+            yield Static("ctrl+s save (tests the key first)  esc cancel", classes="modal-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#credential-name", Input).focus()
+        self.show_problems()
+
+    def field(self, key: str) -> str:
+        return self.query_one(f"#credential-{key}", Input).value.strip()
+
+    def problems(self) -> list[str]:
+        name, key, env_var = self.field("name"), self.query_one("#credential-key", Input).value, self.field("env-var")
+        problems = []
+        if not name:
+            problems.append("name: give the credential a name")
+        elif name in self.environment.credentials:
+            problems.append(f"name: {name!r} already exists; select it and set its key with k")
+        if key and env_var:
+            problems.append("give the key or an environment variable, not both")
+        elif not key and not env_var:
+            problems.append("type the API key, or name the environment variable that holds it")
+        elif key and (problem := key_problem(key)):
+            problems.append(f"API key: {problem}")
+        if name and not problems:
+            try:
+                parse_key_ref(new_credential(name, "", env_var).api_key_ref, credential=name,
+                              embedded=self.environment.embedded)
+            except SettingsError as error:
+                problems.append(str(error))
+        return problems
+
+    @on(Input.Changed)
+    def show_problems(self) -> None:
+        self.query_one("#credential-problems", Static).update("\n".join(self.problems()) or "no problems")
+
+    @on(Input.Submitted)
+    def submitted(self) -> None:
+        """enter moves on while something is missing, and saves once the form is complete."""
+        if self.problems():
+            self.focus_next()
+        else:
+            self.action_save()
+
+    def action_save(self) -> None:
+        problems = self.problems()
+        if problems or self.saving:
+            if problems:
+                self.notify("Fix the problems shown first: " + problems[0], severity="error", timeout=8)
+            return
+        raw = self.query_one("#credential-key", Input).value
+        key = typed_key(raw) if raw else None
+        credential = new_credential(self.field("name"), self.field("description"), self.field("env-var"))
+        backend, environment = self.app.backend, self.environment  # type: ignore[attr-defined]
+        status = self.query_one("#credential-status", Static)
+        status.update("testing the key, then saving…" if key else "saving…")
+        self.saving = True
+
+        def failed() -> None:
+            self.saving = False
+            status.update("not saved")
+
+        run_blocking(self, f"Add {credential.name}", lambda: backend.add_credential(environment, credential, key),
+                     self.dismiss, failed=failed, group="credential-save")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,238 @@
+"""Add or edit a destination: a modal form validated as the operator types.
+
+Two layers of checks, both live: the form's own (a number where a number goes, `Name = column`
+lines), then the settings layer's, which validates the whole environment file with this destination
+in it (the same check `attentive-console destinations add|edit` runs). Saving tests the credential
+first and writes nothing when the test fails. ctrl+t tests the connection without saving.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+
+from tui.app.error_guard import ErrorGuard
+from tui.app.workers import run_blocking
+from tui.settings.loader import DESTINATION_ENDPOINTS, IDENTIFIERS
+from tui.settings.model import Destination, Environment
+
+FLAGS = (("admin_only", "admin only"), ("allow_restricted_pii", "restricted-PII operators may use it"),
+         ("verbose_logging", "verbose logging (keep per-contact details)"),
+         ("subscriptions", "subscriptions (also subscribes people)"))
+# Settings problems name the file's keys; this finds the field a problem is about.
+FIELD_KEYS = {"description": "description", "credential": "credential", "primary_identifier": "primary",
+              "endpoint": "endpoint", "identifiers": "email-column", "phone_region": "region",
+              "rate_limit": "rate", "rejection_threshold": "threshold", "attributes": "attributes",
+              "destination name": "name"}
+
+
+class FormProblem(ValueError):
+    """A field the form itself cannot read; `field` is the widget id (without `dest-`)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def parse_attributes(text: str) -> dict[str, str]:
+    """One `Attribute name = column` a line; blank lines are skipped."""
+    attributes: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, column = line.rpartition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise FormProblem("attributes", f"attributes line {number}: write `Attribute name = column`, "
+                                            f"e.g. `Loyalty Tier = tier`")
+        attributes[name.strip()] = column.strip()
+    return attributes
+
+
+def attributes_text(attributes: dict[str, str]) -> str:
+    return "\n".join(f"{name} = {column}" for name, column in attributes.items())
+
+
+def parse_number(field: str, label: str, text: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise FormProblem(field, f"{label}: {text!r} is not a number") from None
+
+
+class DestinationForm(ErrorGuard, ModalScreen[str | None]):
+    """Dismisses with the save's summary, or None when cancelled."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="destination_form.save", priority=True),
+        Binding("ctrl+t", "test", "Test connection", id="destination_form.test", priority=True),
+        Binding("escape", "cancel", "Cancel", id="destination_form.cancel"),
+    ]
+
+    def __init__(self, environment: Environment, destination: Destination | None) -> None:
+        super().__init__()
+        self.environment = environment
+        self.before = destination
+        self.start = destination or Destination("", "", next(iter(environment.credentials), ""), "email",
+                                                identifiers={"email": "email", "phone": "phone"})
+        self.problems: list[str] = ["checking…"]
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        d = self.start
+        credentials = [(name, name) for name in self.environment.credentials]
+        verb = "Edit" if self.before else "Add"
+        with Vertical(classes="modal-box", id="destination-form"):
+            yield Static(f"{verb} destination in {self.environment.path.name}", classes="modal-title",
+                         markup=False)
+            with VerticalScroll(id="destination-fields"):
+                yield from self.row("name", "Name", Input(d.name, compact=True, disabled=self.before is not None,
+                                                          placeholder="letters, digits, . _ -"))
+                yield from self.row("description", "Description", Input(d.description, compact=True))
+                yield from self.row("credential", "Credential", Select(
+                    credentials, value=d.credential if d.credential in self.environment.credentials else Select.NULL,
+                    allow_blank=not credentials, compact=True))
+                yield from self.row("primary", "Primary id", Select(
+                    [(kind, kind) for kind in IDENTIFIERS], value=d.primary_identifier, allow_blank=False,
+                    compact=True))
+                yield from self.row("endpoint", "Endpoint", Select(
+                    [("bulk (v2, 256 a call)", "bulk"), ("custom-attributes (v1)", "custom-attributes")],
+                    value=d.endpoint, allow_blank=False, compact=True))
+                yield from self.row("email-column", "Email column", Input(
+                    d.identifiers.get("email", ""), compact=True, placeholder="source column holding emails"))
+                yield from self.row("phone-column", "Phone column", Input(
+                    d.identifiers.get("phone", ""), compact=True, placeholder="source column holding phones"))
+                yield Label("Attributes, one `Attribute name = column` a line:", classes="form-note")
+                yield TextArea(attributes_text(d.attributes), id="dest-attributes", compact=True,
+                               show_cursor=True, highlight_cursor_line=False)
+                yield from self.row("region", "Phone region", Input(d.phone_region, compact=True))
+                yield from self.row("rate", "Rate limit", Input(
+                    "" if d.rate_limit is None else f"{d.rate_limit:g}", compact=True,
+                    placeholder="requests/s; blank: the endpoint's published limit"))
+                yield from self.row("threshold", "Reject limit", Input(
+                    f"{d.rejection_threshold:g}", compact=True, placeholder="share 0..1 that fails a run"))
+                for key, label in FLAGS:
+                    yield Checkbox(label, getattr(d, key), id=f"dest-{key.replace('_', '-')}", compact=True)
+            yield Static("", id="destination-problems", classes="problem", markup=False)
+            yield Static("", id="destination-status", markup=False)
+            yield Static("ctrl+s save (tests the credential first)  ctrl+t test  esc cancel",
+                         classes="modal-hint", markup=False)
+
+    @staticmethod
+    def row(key: str, label: str, widget: Widget) -> ComposeResult:
+        widget.id = f"dest-{key}"
+        with Horizontal(classes="form-row"):
+            yield Label(label, classes="form-label")
+            yield widget
+
+    def on_mount(self) -> None:
+        first = self.query_one("#dest-description" if self.before else "#dest-name")
+        first.focus()
+        self.revalidate()
+
+    # -- reading the form ------------------------------------------------------------------------
+    def value(self, key: str) -> Any:
+        widget = self.query_one(f"#dest-{key}")
+        if isinstance(widget, TextArea):
+            return widget.text
+        value = widget.value  # type: ignore[attr-defined]
+        return value if value is not Select.NULL else None
+
+    def draft(self) -> Destination:
+        """The destination the form describes; FormProblem when a field cannot be read."""
+        name = self.value("name").strip()
+        if not name:
+            raise FormProblem("name", "name: give the destination a name")
+        credential = self.value("credential")
+        if not credential:
+            raise FormProblem("credential", "credential: add a credential first (section 2, a)")
+        identifiers = {kind: column.strip() for kind, column in
+                       (("email", self.value("email-column")), ("phone", self.value("phone-column")))
+                       if column.strip()}
+        threshold = parse_number("threshold", "reject limit", self.value("threshold"))
+        flags = {key: self.value(key.replace("_", "-")) for key, _ in FLAGS}
+        return dataclasses.replace(
+            self.start, name=name, description=self.value("description").strip(), credential=credential,
+            primary_identifier=self.value("primary"), endpoint=self.value("endpoint"),
+            identifiers=identifiers, attributes=parse_attributes(self.value("attributes")),
+            phone_region=self.value("region").strip(),
+            rate_limit=parse_number("rate", "rate limit", self.value("rate")),
+            rejection_threshold=self.start.rejection_threshold if threshold is None else threshold,
+            **flags)
+
+    # -- validation as the operator types ----------------------------------------------------------
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    @on(TextArea.Changed)
+    def changed(self) -> None:
+        self.revalidate()
+
+    def revalidate(self) -> None:
+        try:
+            draft = self.draft()
+        except FormProblem as problem:
+            self.show_problems([str(problem)], {problem.field})
+            return
+        if self.before is None and draft.name in self.environment.destinations:
+            self.show_problems([f"name: {draft.name!r} already exists; choose another name"], {"name"})
+            return
+        backend, environment = self.app.backend, self.environment.name  # type: ignore[attr-defined]
+        run_blocking(self, "Validate destination", lambda: backend.destination_problems(environment, draft),
+                     self.settings_checked, group="destination-validate", exclusive=True)
+
+    def settings_checked(self, problems: list[str]) -> None:
+        fields = {field for key, field in FIELD_KEYS.items() for problem in problems if key in problem}
+        self.show_problems(problems, fields)
+
+    def show_problems(self, problems: list[str], fields: set[str]) -> None:
+        self.problems = problems
+        for widget in self.query("#destination-fields > .form-row > *, #dest-attributes"):
+            if widget.id:
+                widget.set_class(widget.id.removeprefix("dest-") in fields, "-problem")
+        self.query_one("#destination-problems", Static).update("\n".join(problems) or "no problems")
+
+    # -- actions -----------------------------------------------------------------------------------
+    def action_test(self) -> None:
+        credential = self.value("credential")
+        if not credential:
+            self.notify("Choose a credential first.", severity="warning")
+            return
+        backend, environment = self.app.backend, self.environment  # type: ignore[attr-defined]
+        status = self.query_one("#destination-status", Static)
+        status.update(f"testing {credential}…")
+        run_blocking(self, f"Test connection of {credential}",
+                     lambda: backend.test_connection(environment, credential),
+                     lambda report: status.update(("OK " if report.ok else "FAILED ") + report.summary),
+                     failed=lambda: status.update(""), group="destination-test", exclusive=True)
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        if self.problems:
+            self.notify("Fix the problems shown first: " + self.problems[0], severity="error", timeout=8)
+            return
+        draft = self.draft()
+        backend, environment = self.app.backend, self.environment  # type: ignore[attr-defined]
+        status = self.query_one("#destination-status", Static)
+        status.update(f"testing {draft.credential}, then saving…")
+        self.saving = True
+
+        def failed() -> None:
+            self.saving = False
+            status.update("not saved")
+
+        run_blocking(self, f"Save {draft.name}", lambda: backend.save_destination(environment, self.before, draft),
+                     self.dismiss, failed=failed, group="destination-save")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

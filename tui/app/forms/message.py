@@ -1,0 +1,27 @@
+"""A modal message for errors that need reading (a worker failure, a refused action)."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class MessageScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="message.close"),
+        Binding("enter", "dismiss", "Close", id="message.ok", show=False),
+    ]
+
+    def __init__(self, title: str, detail: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box -error"):
+            yield Static(self.title_text, classes="modal-title", markup=False)
+            with VerticalScroll():
+                yield Static(self.detail, markup=False, id="message-detail")
+            yield Static("enter or esc closes", classes="modal-hint")

@@ -1,0 +1,158 @@
+"""The app's sends: confirm, start in a worker, feed the live run panel and the header, re-send a
+run's rejected rows, read back what a run sent. One send runs at a time and keeps running while
+the operator looks at other sections."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.app.backend import RunRow
+from tui.app.forms.prompt import PromptScreen, must_type
+from tui.app.header import ConsoleHeader
+from tui.app.messages import RunProgressed
+from tui.app.send_runner import RunHandle
+from tui.app.sections.history import HistorySection
+from tui.app.sections.send import SendSection
+from tui.app.widgets.rejection_log import format_row
+from tui.app.widgets.run_panel import RunPanel
+from tui.app.workers import run_blocking
+from tui.sync.engine import SendRequest, SendResult
+from tui.sync.progress import Progress
+from tui.sync.progress_text import verification_summary
+
+if TYPE_CHECKING:
+    from tui.app.app import ConsoleApp
+
+TAIL_LINES = 5
+
+
+class RunActions:
+    def confirm_send(self: "ConsoleApp", destination: str, source: Path, *, sample: int | None) -> None:
+        """Production sends ask for the destination's name to be typed."""
+        environment = self.environment
+        if environment is None or not self.send_slot_free():
+            return
+        what = f"a sample of {sample} rows" if sample else "the whole file"
+        self.confirm_production(
+            f"send {what} to {destination}", f"Source: {source}", destination,
+            lambda: self.start_run(destination, f"Sending {source} to {destination}…",
+                                   lambda: self.backend.send_request(environment, destination, source,
+                                                                     sample=sample, dry_run=False)))
+
+    def resend_rejections(self: "ConsoleApp", run: RunRow) -> None:
+        """`attentive-console retry RUN_ID`: a new run of only the rejected and failed rows."""
+        if not self.send_slot_free():
+            return
+        backend = self.backend
+        self.confirm_production(
+            f"re-send the rejected rows of run #{run.run_id} to {run.destination}",
+            "The rejected and failed rows are read again from the run's file (fix it in place first)\n"
+            "and sent as a new run.", run.destination,
+            lambda: self.start_run(run.destination, f"Re-sending the rejected rows of run #{run.run_id}…",
+                                   lambda: backend.retry_request(run.run_id)))
+
+    def send_slot_free(self: "ConsoleApp") -> bool:
+        if self.run_handle is not None:
+            self.notify("A send is already running; watch it in Send (3), or cancel it there first.",
+                        severity="warning")
+            return False
+        return True
+
+    def confirm_production(self: "ConsoleApp", what: str, detail: str, name: str, go: Callable[[], None]) -> None:
+        if not self.session.production:
+            go()
+            return
+
+        def confirmed(value: str | None) -> None:
+            if value is not None:
+                go()
+
+        self.push_screen(PromptScreen(f"!! PRODUCTION !! {what}",
+                                      f"{detail}\nType the destination's name to go ahead:",
+                                      check=must_type(name)), confirmed)
+
+    def start_dry_run(self: "ConsoleApp", destination: str, source: Path) -> None:
+        environment = self.environment
+        if environment is None:
+            return
+        section = self.query_one(SendSection)
+        section.show_status(f"Dry run of {source} to {destination}…")
+        run_blocking(self, "Dry run",
+                     lambda: RunHandle().run(self.backend.send_request(environment, destination, source,
+                                                                       sample=None, dry_run=True), lambda _: None),
+                     section.show_dry_run, failed=lambda: section.show_status(""), group="send-dry")
+
+    def start_run(self: "ConsoleApp", destination: str, status: str, make_request: Callable[[], SendRequest]) -> None:
+        """Start a send in a worker and show it live in Send; `make_request` checks access, resolves
+        the key and writes send.started (it runs in the worker: it may start the simulator)."""
+        section = self.show_section("send")
+        assert isinstance(section, SendSection)
+        handle = self.run_handle = RunHandle()
+        self.query_one(RunPanel).destination = destination
+        self.query_one(RunPanel).tail = ()
+        section.show_run()
+        section.show_status(status)
+        self.refresh_bindings()
+
+        def on_progress(progress: Progress) -> None:  # called on the send's thread
+            self.post_message(RunProgressed(progress))
+
+        def send() -> tuple[SendResult, SendRequest]:
+            request = make_request()
+            return handle.run(request, on_progress), request
+
+        def finished(outcome: tuple[SendResult, SendRequest]) -> None:
+            self.run_finished(*outcome)
+
+        def failed() -> None:  # refused or a bad file: nothing ran, the slot is free again
+            self.run_handle = None
+            section.show_status("")
+            self.refresh_bindings()
+
+        run_blocking(self, "Send", send, finished, failed=failed, group="send")
+
+    def on_run_progressed(self: "ConsoleApp", message: RunProgressed) -> None:
+        self.progress = message.progress
+        self.query_one(RunPanel).progress = message.progress
+        self.query_one(ConsoleHeader).progress = message.progress
+        run_id = message.progress.run_id
+        run_blocking(self, "Latest rejections", lambda: self.backend.latest_rejections(run_id, TAIL_LINES),
+                     self.show_tail, group="run-tail", exclusive=True)
+
+    def show_tail(self: "ConsoleApp", rows) -> None:
+        mask = self.operator.show if self.identifiers_masked else None
+        self.query_one(RunPanel).tail = tuple(format_row(row, mask) for row in rows)
+
+    def run_finished(self: "ConsoleApp", result: SendResult, request: SendRequest) -> None:
+        run = result.run
+        self.run_handle = None
+        self.refresh_bindings()
+        stop = f" ({result.stop})" if result.stop else ""
+        text = (f"Run #{run.id} {run.status}{stop}: accepted {run.accepted:,}, rejected {run.rejected:,}, "
+                f"invalid {run.invalid:,}, unchanged {run.skipped_unchanged:,}")
+        if result.verification is not None:
+            text += "\n" + verification_summary(result.verification)[0].strip()
+        self.query_one(SendSection).show_status(text)
+        good = run.status == "finished" and (result.verification is None or result.verification.passed)
+        self.notify(text + ("\nIts rejections are in History (4)." if run.rejected or run.invalid else ""),
+                    severity="information" if good else "warning", timeout=10)
+        backend = self.backend
+        run_blocking(self, "Record the send", lambda: backend.send_finished(result, request.destination),
+                     lambda _: self.query_one(HistorySection).action_reload(), group="send-record")
+
+    def verify_run(self: "ConsoleApp", run: RunRow) -> None:
+        """`attentive-console verify RUN_ID`: read back what the run sent and compare."""
+        backend = self.backend
+
+        def verified(result) -> None:
+            lines = verification_summary(result)
+            if result.passed:
+                self.notify(lines[0].strip(), title=f"Run #{run.run_id}")
+            else:
+                self.push_screen_message(f"Run #{run.run_id}: read-back FAILED", "\n".join(lines))
+            self.query_one(HistorySection).action_reload()
+
+        self.notify(f"Reading back run #{run.run_id}…")
+        run_blocking(self, f"Verify run {run.run_id}", lambda: backend.verify_run(run.run_id), verified,
+                     group="verify", exclusive=True)

@@ -1,0 +1,147 @@
+"""Promotion: the diff, the gates with their reasons, promote after typing the name; the ledger."""
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Label, Select, Static
+
+from tui.app.guard import mutating
+from tui.app.sections.base import Section
+from tui.app.workers import run_blocking
+from tui.settings.promotion import PromotionPlan
+
+
+# What the console offers for the gates an operator can clear from here.
+CONSOLE_FIXES = {
+    "test_send": "in the console: Send (3), this destination, m sends a sample of 50 and reads it back",
+    "verification": "in the console: History (4), the sample run, v reads it back again",
+}
+
+
+def plan_view(plan: PromotionPlan) -> Group:
+    """Gates as a two-column grid (the verdict, then title, reason and fix with a hanging indent),
+    then the diff. PASS and FAIL are words, so they read without colour."""
+    gates = Table.grid(padding=(0, 1), expand=True)
+    gates.add_column(width=4, no_wrap=True)
+    gates.add_column(ratio=1)
+    for gate in plan.gates:
+        verdict = Text("PASS", style="bold green") if gate.passed else Text("FAIL", style="bold red reverse")
+        detail = Text(f"{gate.title}: ", style="bold")
+        detail.append(gate.reason)
+        if not gate.passed:
+            for fix in filter(None, (CONSOLE_FIXES.get(gate.id), gate.fix)):
+                detail.append(f"\nfix: {fix}", style="italic")
+        gates.add_row(verdict, detail)
+    if plan.diff.unchanged:
+        diff = Text("production already has this definition: nothing to promote")
+    else:
+        heading = "new in production:" if plan.diff.new_in_production else "changes production:"
+        diff = Text("\n".join([heading, *plan.diff.unified.splitlines()]))
+    verdict = ("Every gate passed: P promotes (you type the destination's name)." if plan.ok else
+               "Promotion is refused until every gate passes; g checks again.")
+    return Group(gates, Text(""), Text(verdict, style="bold"), diff)
+
+
+class PromotionSection(Section):
+    TITLE = "Promotion"
+    BINDINGS = [
+        Binding("g", "plan", "Check gates", id="promotion.plan"),
+        Binding("P", "promote", "Promote", id="promotion.promote"),
+        Binding("v", "verify_ledger", "Verify ledger", id="promotion.verify_ledger"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.plan: PromotionPlan | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="form-row"):
+            yield Label("Destination", classes="form-label")
+            yield Select[str]([], prompt="choose a sandbox destination", id="promotion-destination", compact=True,
+                                      type_to_search=False)  # letters stay the section's keys (P, g)
+        with VerticalScroll(id="promotion-plan-box"):
+            yield Static("Choose a destination; its gates are checked at once (g checks again).",
+                         id="promotion-plan", markup=False)
+        yield Static("Audit ledger (newest first)", classes="section-summary")
+        table: DataTable = DataTable(id="ledger-table", cursor_type="row")
+        table.add_columns("#", "When (UTC)", "Who", "Env", "Action", "Subject")
+        yield table
+
+    def refresh_view(self) -> None:
+        console = self.console
+        # promotion always goes sandbox -> production, whichever environment the console shows
+        sandbox = console.sandbox_environment
+        names = list(sandbox.destinations) if sandbox else []
+        select = self.query_one("#promotion-destination", Select)
+        current = select.value
+        select.set_options((name, name) for name in names)
+        if current in names:
+            select.value = current
+        self.load_ledger()
+
+    def load_ledger(self) -> None:
+        backend = self.console.backend
+        run_blocking(self, "Load ledger", lambda: backend.ledger_entries(50), self.show_ledger,
+                     group="ledger", exclusive=True)
+
+    def show_ledger(self, entries) -> None:
+        table = self.query_one("#ledger-table", DataTable)
+        table.clear()
+        for entry in entries:
+            table.add_row(str(entry.seq), entry.at[:19].replace("T", " "), entry.operator,
+                          entry.environment or "-", entry.action, entry.subject)
+
+    def focus_main(self) -> None:
+        self.load_ledger()  # sends and promotions elsewhere add entries
+        self.query_one("#promotion-destination", Select).focus()
+
+    def select_destination(self, name: str) -> None:
+        self.query_one("#promotion-destination", Select).value = name
+
+    @on(Select.Changed, "#promotion-destination")
+    def destination_chosen(self) -> None:
+        self.action_plan()
+
+    def action_plan(self) -> None:
+        name = self.query_one("#promotion-destination", Select).value
+        if not isinstance(name, str):
+            return
+        self.plan = None
+        self.query_one("#promotion-plan", Static).update(f"Checking the gates of {name}…")
+        backend = self.console.backend
+        run_blocking(self, f"Promotion plan of {name}", lambda: backend.plan_promotion(name),
+                     self.show_plan, group="promotion-plan", exclusive=True)
+
+    def show_plan(self, plan: PromotionPlan) -> None:
+        self.plan = plan
+        self.query_one("#promotion-plan", Static).update(plan_view(plan))
+
+    @mutating
+    def action_promote(self) -> None:
+        plan = self.plan
+        if plan is None:
+            self.notify("Check the gates first (g).", severity="warning")
+            return
+        if not plan.ok:
+            failed = ", ".join(gate.title for gate in plan.failed)
+            self.notify(f"Promotion refused: {failed} failed. Fix them and check again (g).",
+                        severity="error", timeout=10)
+            return
+        self.console.confirm_promotion(plan)
+
+    def action_verify_ledger(self) -> None:
+        backend = self.console.backend
+
+        def verified(result) -> None:
+            if result.ok:
+                self.notify(f"Ledger intact: {result.checked} entries, head #{result.head_seq}")
+            else:
+                self.console.push_screen_message("Ledger does NOT verify",
+                                                 f"entry {result.broken.seq}: {result.broken.reason}")
+
+        run_blocking(self, "Verify ledger", backend.verify_ledger, verified, group="ledger-verify")

@@ -1,0 +1,63 @@
+"""The first rows of a source as a send would build them: the destination's mapping applied by the
+engine's own ProfileBuilder, invalid rows with the reason code the run would record.
+
+No Textual here; it runs in a worker (inspect_source streams the whole file once, as a send does,
+so a file the send would refuse is refused here with the same message).
+"""
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.settings.model import Destination
+from tui.sync.profiles import Invalid, ProfileBuilder
+from tui.sync.sources import SourceReader, inspect_source
+
+PREVIEW_ROWS = 20
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    row: int
+    identifier: str             # normalised when valid; as found (or "") when not
+    attributes: dict[str, str]  # attribute name -> value as it will be sent (empty for invalid rows)
+    reason: str = ""            # reason code of an invalid row
+    message: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.reason
+
+
+@dataclass(frozen=True)
+class SendPreview:
+    destination: str
+    source: Path
+    format: str
+    rows_estimate: int
+    identifier_kind: str
+    attribute_names: tuple[str, ...]
+    rows: tuple[PreviewRow, ...]
+
+    @property
+    def invalid(self) -> int:
+        return sum(not row.valid for row in self.rows)
+
+
+def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_ROWS) -> SendPreview:
+    """Raises SourceError (the file cannot be used) or ValueError (the mapping lacks the primary
+    identifier's column), with the send's own wording."""
+    info = inspect_source(source)
+    builder = ProfileBuilder(destination)
+    rows: list[PreviewRow] = []
+    with closing(SourceReader(info, builder.columns).chunks(limit)) as chunks:
+        for item in next(chunks, []):
+            built = builder.build(item)
+            if isinstance(built, Invalid):
+                rows.append(PreviewRow(built.row, built.identifier or "", {}, built.reason, built.message))
+            else:
+                rows.append(PreviewRow(built.row, built.identifier,
+                                       {name: str(value) for name, value in built.attributes.items()}))
+    return SendPreview(destination.name, source, info.format, info.rows_estimate,
+                       destination.primary_identifier, tuple(destination.attributes), tuple(rows))

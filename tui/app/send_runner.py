@@ -1,0 +1,50 @@
+"""A send running in its own thread and event loop, steerable from the UI thread.
+
+The engine's SendControl must be called on the send's loop, so every key press is handed over with
+call_soon_threadsafe; progress comes back through the callback the caller gives.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from tui.sync.control import SendControl
+from tui.sync.engine import SendRequest, SendResult, run_send
+from tui.sync.progress import Progress
+
+
+class RunHandle:
+    def __init__(self) -> None:
+        self.control = SendControl()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.started = threading.Event()
+
+    def run(self, request: SendRequest, on_progress: Callable[[Progress], None]) -> SendResult:
+        """Blocking: call from a worker thread."""
+
+        async def main() -> SendResult:
+            self.loop = asyncio.get_running_loop()
+            self.started.set()
+            return await run_send(request, control=self.control, on_progress=on_progress)
+
+        try:
+            return asyncio.run(main())
+        finally:
+            self.started.set()
+
+    def _call(self, action: Callable[[], None]) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(action)
+
+    def pause(self) -> None:
+        self._call(self.control.pause)
+
+    def resume(self) -> None:
+        self._call(self.control.resume)
+
+    def cancel(self) -> None:
+        self._call(self.control.cancel)
+
+    def set_rate(self, per_second: float) -> None:
+        self._call(lambda: self.control.set_rate(per_second))
