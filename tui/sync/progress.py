@@ -22,10 +22,12 @@ class Progress:
     total_rows_estimate: int | None = None
     eta_s: float | None = None
     elapsed_s: float = 0.0
+    failed: int = 0                 # still failing after every retry (retry re-sends them)
+    not_sent: int = 0               # dry run: would have been sent
 
     @property
     def done_rows(self) -> int:
-        return self.invalid + self.skipped_unchanged + self.accepted + self.rejected
+        return self.invalid + self.skipped_unchanged + self.accepted + self.rejected + self.failed + self.not_sent
 
     @property
     def fraction(self) -> float | None:

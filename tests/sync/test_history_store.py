@@ -1,0 +1,136 @@
+"""The history database (0600, WAL), the rejection log's filters and paging, verbose logging off,
+and the send lock (refusal names the holder; a killed holder leaves nothing stuck)."""
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tui.sync import reasons
+from tui.sync.history import HistoryStore, NewRun
+from tui.sync.history_schema import ACCEPTED, FAILED, INVALID, PENDING, REJECTED
+from tui.sync.history_writer import RunCounts, RunRecorder
+from tui.sync.lock import SendLock, SendLocked, holder_run_id
+from tui.sync.rejections import RejectionFilter, RejectionLog
+
+
+def new_run(store: HistoryStore, **overrides) -> int:
+    fields = dict(operator="tester", environment="sandbox", destination="d", endpoint="bulk", config_hash="c" * 64,
+                  mode="send", source_path="/tmp/a.csv", source_hash="h" * 64, source_format="csv", rows_estimate=10)
+    fields.update(overrides)
+    return store.create_run(NewRun(**fields))
+
+
+def recorder(store: HistoryStore, run_id: int, verbose: bool = True) -> RunRecorder:
+    return RunRecorder(store.connection, run_id, scope=store.diff_scope("d", "sandbox"), verbose=verbose,
+                       counts=RunCounts(), data_dir=store.data_dir)
+
+
+def test_the_database_is_private_and_in_wal_mode(tmp_path):
+    with HistoryStore(tmp_path / "data") as store:
+        new_run(store)
+        assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    for suffix in ("-wal", "-shm"):
+        sibling = store.path.with_name(store.path.name + suffix)
+        if sibling.exists():
+            assert stat.S_IMODE(sibling.stat().st_mode) == 0o600
+
+
+@pytest.fixture
+def log(tmp_path):
+    with HistoryStore(tmp_path / "data") as store:
+        run_id = new_run(store)
+        other = new_run(store)
+        rec = recorder(store, run_id)
+        for i in range(3000):
+            if i % 3 == 0:
+                rec.plan(i, None, PENDING)
+                rec.reject(i, REJECTED, reasons.ATTENTIVE_REJECTED, identifier=f"user{i}@example.com", status=400,
+                           message=f"Points: type change {i}")
+            elif i % 3 == 1:
+                rec.reject(i, INVALID, reasons.INVALID_PHONE, identifier=f"user{i}@example.com", message="bad phone")
+            else:
+                rec.plan(i, None, PENDING)
+                rec.reject(i, FAILED, reasons.SEND_FAILED, identifier=f"user{i}@example.com", status=503, message="busy")
+        rec.close()
+        other_rec = recorder(store, other)
+        other_rec.reject(1, INVALID, reasons.INVALID_PHONE, identifier="user1@example.com", message="bad phone")
+        other_rec.close()
+        yield RejectionLog(store.connection, run_id)
+
+
+def test_filters_by_reason_status_and_text_inside_one_run(log):
+    assert log.count() == 3000
+    assert log.count(RejectionFilter(reason=reasons.INVALID_PHONE)) == 1000
+    assert log.count(RejectionFilter(status=503)) == 1000
+    [hit] = log.page(RejectionFilter(text="USER1234@"))  # substring, any case, identifier or message
+    assert (hit.row, hit.identifier) == (1234, "user1234@example.com")
+    assert log.count(RejectionFilter(text="type change 12")) == sum(1 for i in range(0, 3000, 3) if str(i).startswith("12"))
+    assert log.count(RejectionFilter(text="99")) == sum(1 for i in range(3000) if "99" in str(i))  # LIKE: under 3 characters
+    facets = log.facets(RejectionFilter(status=400))
+    assert facets.total == 1000 and facets.statuses == {400: 1000, None: 1000, 503: 1000}
+    assert facets.reasons == {reasons.ATTENTIVE_REJECTED: 1000}
+
+
+def test_pages_by_keyset_and_by_offset_agree(log):
+    first = log.page(limit=100)
+    after = log.page(limit=100, after_id=first[-1].id)
+    assert [r.row for r in log.page(limit=100, offset=100)] == [r.row for r in after]
+    assert [r.row for r in first] == list(range(100))
+    assert len(list(log.iter_all(batch=700))) == 3000
+
+
+def test_without_verbose_logging_only_reason_and_row_are_kept(tmp_path):
+    with HistoryStore(tmp_path / "data") as store:
+        run_id = new_run(store, verbose_logging=False)
+        rec = recorder(store, run_id, verbose=False)
+        rec.reject(5, INVALID, reasons.INVALID_EMAIL, identifier="secret@example.com", message="'secret@example.com' bad")
+        rec.close()
+        [row] = store.connection.execute("SELECT row, reason, identifier, status, message FROM rejections").fetchall()
+    assert row == (5, reasons.INVALID_EMAIL, None, None, None)
+
+
+def test_outcomes_and_diff_state_land_in_one_flush(tmp_path):
+    with HistoryStore(tmp_path / "data") as store:
+        run_id = new_run(store)
+        rec = recorder(store, run_id)
+        rec.plan(2, 11, PENDING)
+        rec.sync()
+        rec.accept(2, "a@example.com", b"d" * 16)
+        assert store.outcomes_between(run_id, 2, 2) == {2: PENDING}  # not yet flushed
+        rec.close()
+        assert store.outcomes_between(run_id, 2, 2) == {2: ACCEPTED}
+        assert store.accepted_digests(rec.scope, ["a@example.com"]) == {"a@example.com": b"d" * 16}
+        assert store.get_run(run_id).accepted == 1
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from tui.sync.lock import SendLock
+lock = SendLock(Path(sys.argv[1]), "d", "sandbox")
+lock.acquire()
+lock.record_run(77)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_lock_names_its_holder_and_a_killed_holder_leaves_it_free(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(SendLocked) as refused:
+        SendLock(tmp_path, "d", "sandbox").acquire()
+    assert refused.value.run_id == 77 and "run 77" in str(refused.value)
+    assert holder_run_id(tmp_path, "d", "sandbox") == 77
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    assert holder_run_id(tmp_path, "d", "sandbox") is None
+    with SendLock(tmp_path, "d", "sandbox"):
+        assert holder_run_id(tmp_path, "d", "production") is None

@@ -1,0 +1,188 @@
+"""`attentive-console bench send`: the send pipeline end to end, on this machine.
+
+The simulator runs in a separate process (it takes one core; the send takes the other). Prints:
+- profiles/s end to end (read, validate, diff, send, record) for bulk with rate limits off, against
+  Attentive's bulk ceiling of 25,600 profiles/s (100 calls/s x 256);
+- a rate-limited bulk run: its share of the bulk endpoint's limit and its 429 count;
+- the peak RSS of the send process for the big file (the send runs in a child process);
+- the time to send the big file again when every profile is unchanged (diff-skipped);
+- rejection-log query latency over a million rejections (text filter, reason filter; median of 20).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tui.attentive import endpoints
+from tui.attentive.endpoints import BULK_MAX_USERS
+from tui.attentive.secret import ApiKey
+from tui.attentive.simulator.process import SimulatorProcessError, start_simulator_process
+from tui.settings.model import Destination
+from tui.sync import reasons
+from tui.sync.engine import SendRequest, run_send
+from tui.sync.history import HistoryStore, NewRun
+from tui.sync.history_schema import INVALID, REJECTED
+from tui.sync.history_writer import RunCounts, RunRecorder
+from tui.sync.rejections import RejectionFilter, RejectionLog
+
+BENCH_KEY = "bench-send-key-0001"  # a simulator-only key, not a secret
+BULK_CEILING = endpoints.BULK_ATTRIBUTES.limit_per_second * BULK_MAX_USERS
+UNPACED = {spec.name: math.inf for spec in endpoints.ALL}
+DESTINATION = Destination(
+    name="bench", description="bench send", credential="bench", primary_identifier="email", endpoint="bulk",
+    identifiers={"email": "email", "phone": "phone"},
+    attributes={"Loyalty Tier": "tier", "Points": "points", "Phone Number": "phone"},
+)
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="attentive-console bench send", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the big file (default 1,000,000)")
+    parser.add_argument("--limited-rows", type=int, default=100_000,
+                        help="rows of the rate-limited run (default 100,000)")
+    parser.add_argument("--rejections", type=int, default=1_000_000,
+                        help="rejections in the query benchmark (default 1,000,000)")
+    parser.add_argument("--workdir", type=Path, help="keep the files here (default: a temporary folder)")
+    return parser.parse_args(argv)
+
+
+def write_audience(path: Path, rows: int) -> None:
+    tiers = ("Bronze", "Silver", "Gold", "Platinum")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("email,phone,first_name,tier,points\n")
+        for start in range(0, rows, 10_000):
+            handle.write("".join(
+                f"member{i}@example.com,+1212{i:07d},Name{i % 97},{tiers[i % 4]},{i % 20_000}\n"
+                for i in range(start, min(rows, start + 10_000))
+            ))
+
+
+def send_request(url: str, data_dir: Path, source: Path, *, unpaced: bool) -> SendRequest:
+    return SendRequest(
+        environment="sandbox", destination=DESTINATION, source=source, operator="bench", data_dir=data_dir,
+        base_url=url, api_key=ApiKey(BENCH_KEY), client_options={"rate_limits": UNPACED} if unpaced else {},
+    )
+
+
+def child(url: str, data_dir: str, source: str) -> None:
+    """Run in a child process (so its peak RSS is its own): one unpaced send, its figures as JSON."""
+    started = time.perf_counter()
+    result = asyncio.run(run_send(send_request(url, Path(data_dir), Path(source), unpaced=True)))
+    run = result.run
+    print(json.dumps({"seconds": time.perf_counter() - started, "status": run.status, "rows": run.rows_read,
+                      "accepted": run.accepted, "skipped": run.skipped_unchanged, "failed": run.failed}))
+
+
+def run_child(url: str, data_dir: Path, source: Path) -> tuple[dict, float]:
+    code = f"from tui.bench.send import child; child({url!r}, {str(data_dir)!r}, {str(source)!r})"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the send child failed: {done.stderr.strip()[-2000:]}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest of any child so far; the simulator is one too, but it
+    # is still running and so not counted yet.
+    return json.loads(done.stdout.strip().splitlines()[-1]), max(peak_kb, before) / 1024
+
+
+def rate_limited(url: str, work: Path, rows: int) -> tuple[float, float, int, float]:
+    source = work / "limited.csv"
+    write_audience(source, rows)
+    started = time.perf_counter()
+    result = asyncio.run(run_send(send_request(url, work / "limited-data", source, unpaced=False)))
+    seconds = time.perf_counter() - started
+    run = result.run
+    posts = math.ceil(run.accepted / BULK_MAX_USERS)
+    return run.accepted / seconds, posts / seconds, run.throttled, seconds
+
+
+def rejection_queries(work: Path, count: int) -> tuple[float, float, float]:
+    data = work / "rejections-data"
+    rng = random.Random(7)
+    with HistoryStore(data) as store:
+        run_id = store.create_run(NewRun("bench", "sandbox", "bench", "bulk", "0" * 64, "send", "bench.csv", "0" * 64,
+                                         "csv", count))
+        recorder = RunRecorder(store.connection, run_id, scope=store.diff_scope("bench", "sandbox"), verbose=True,
+                               counts=RunCounts(), data_dir=data)
+        local = [reasons.INVALID_EMAIL, reasons.INVALID_PHONE, reasons.MISSING_IDENTIFIER, reasons.DUPLICATE_IDENTIFIER]
+        started = time.perf_counter()
+        for i in range(count):
+            email = f"member{i}@example.com"
+            if i % 5 == 0:
+                recorder.reject(i + 2, REJECTED, reasons.ATTENTIVE_REJECTED, identifier=email, status=400,
+                                message=f"attributes.custom.Points: expected a number, got 'lots{i % 1000}'")
+            else:
+                reason = local[i % 4]
+                recorder.reject(i + 2, INVALID, reason, identifier=email, message=f"{reason} in row {i + 2}: {email}")
+            if i % 50_000 == 0:
+                recorder.flush()
+        recorder.close()
+        build_s = time.perf_counter() - started
+        log = RejectionLog(store.connection, run_id)
+
+        def timed(flt: RejectionFilter) -> float:
+            t = time.perf_counter()
+            log.page(flt, limit=50)
+            log.count(flt)
+            return (time.perf_counter() - t) * 1000
+
+        text_ms = statistics.median(timed(RejectionFilter(text=f"member{rng.randrange(count)}@")) for _ in range(20))
+        reason_ms = statistics.median(timed(RejectionFilter(reason=local[i % 4])) for i in range(20))
+    return text_ms, reason_ms, build_s
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here: the child process imports this module too, and the CLI package is not part of
+    # what a send costs in memory.
+    from tui.cli.exit_codes import CONNECTION, OK
+
+    options = parse(list(getattr(args, "bench_args", [])))
+    with tempfile.TemporaryDirectory(prefix="bench-send-") as temporary:
+        work = options.workdir or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        big = work / "audience.csv"
+        print(f"Writing a {options.rows:,}-row audience ...", flush=True)
+        write_audience(big, options.rows)
+        try:
+            print("Starting the simulator in a separate process (rate limits off) ...", flush=True)
+            with start_simulator_process(["--no-rate-limits", "--job-delay", "0.05", "--key", BENCH_KEY]) as sim:
+                first, rss_mb = run_child(sim.url, work / "big-data", big)
+                again, rss_again_mb = run_child(sim.url, work / "big-data", big)
+            print("Starting the simulator with Attentive's rate limits ...", flush=True)
+            with start_simulator_process(["--job-delay", "0.05", "--key", BENCH_KEY]) as sim:
+                profiles_s, posts_s, throttled, limited_s = rate_limited(sim.url, work, options.limited_rows)
+        except SimulatorProcessError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return CONNECTION
+        text_ms, reason_ms, build_s = rejection_queries(work, options.rejections)
+    throughput = first["rows"] / first["seconds"]
+    limit = endpoints.BULK_ATTRIBUTES.limit_per_second
+    print()
+    print(f"bulk, rate limits off     {throughput:>10,.0f} profiles/s end to end ({first['rows']:,} rows in "
+          f"{first['seconds']:.1f}s; {first['accepted']:,} accepted)  = {throughput / BULK_CEILING:.2f} x the "
+          f"bulk ceiling of {BULK_CEILING:,}/s")
+    # Each job also needs a status call and a results download, both on the job endpoint's own
+    # 100/s budget (the client paces same-origin downloads there), so 50 jobs/s is the real cap.
+    job_cap = endpoints.BULK_JOB.limit_per_second / 2
+    print(f"bulk, rate-limited        {profiles_s:>10,.0f} profiles/s, {posts_s:.1f} calls/s = "
+          f"{posts_s / limit:.0%} of the {limit}/s limit, {posts_s / job_cap:.0%} of the {job_cap:g} jobs/s that "
+          f"the job endpoint's {endpoints.BULK_JOB.limit_per_second}/s allows (status + results per job); "
+          f"{throttled} answers were 429 ({limited_s:.1f}s)")
+    print(f"peak RSS, {options.rows:,} rows  {rss_mb:>8,.0f} MB (first send); unchanged re-send "
+          f"{rss_again_mb:,.0f} MB peak so far")
+    print(f"unchanged re-send         {again['seconds']:>10.1f} s for {again['rows']:,} rows "
+          f"({again['skipped']:,} skipped unchanged)")
+    print(f"rejection log, {options.rejections:,} rejections: text filter {text_ms:.1f} ms, reason filter "
+          f"{reason_ms:.1f} ms (first page + count, median of 20; written in {build_s:.1f}s)")
+    return OK

@@ -1,0 +1,52 @@
+"""Steering a running send: pause, resume, change the rate, cancel. Call from the send's event loop
+(the console's key bindings, the CLI's signal handlers)."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+
+class SendControl:
+    def __init__(self) -> None:
+        self._running = asyncio.Event()
+        self._running.set()
+        self._cancelled = False
+        self._rate: float | None = None
+        self._apply_rate: Callable[[float], None] | None = None
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def pause(self) -> None:
+        if not self._cancelled:
+            self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def cancel(self) -> None:
+        """Stop reading and sending; what is in flight is drained and recorded."""
+        self._cancelled = True
+        self._running.set()  # wake everything waiting on a pause so it can see the cancel
+
+    def set_rate(self, per_second: float) -> None:
+        """Requests per second for the send's endpoint (at most its published limit)."""
+        if not per_second > 0:
+            raise ValueError("the rate must be a positive number of requests per second")
+        self._rate = per_second
+        if self._apply_rate is not None:
+            self._apply_rate(per_second)
+
+    async def wait_running(self) -> None:
+        await self._running.wait()
+
+    def attach(self, apply_rate: Callable[[float], None]) -> None:
+        """The engine connects the control to its client."""
+        self._apply_rate = apply_rate
+        if self._rate is not None:
+            apply_rate(self._rate)

@@ -1,0 +1,292 @@
+"""The send engine: source -> profiles -> dedupe -> diff -> batches -> client -> history.
+
+It prints nothing; whoever runs it (the CLI, the console) watches through `on_progress` and steers
+through a `SendControl`.
+
+Resume: a run that was killed (SIGKILL included), cancelled, or stopped by an error continues with
+`resume_run_id`. Every row of its source ends with exactly one terminal outcome: rows already
+finished are not sent again; rows that were in flight when the run stopped (handed to Attentive,
+answer not yet recorded: at most the in-flight window, BULK_BATCHES_IN_FLIGHT x 256 profiles or
+V1_WORKERS profiles) are sent again, which is harmless because setting an attribute is idempotent.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.attentive.client import AttentiveClient
+from tui.attentive.outcomes import FatalAttentiveError, OutcomeKind
+from tui.attentive.secret import ApiKey
+from tui.settings.model import Destination
+from tui.sync import history as hist
+from tui.sync.control import SendControl
+from tui.sync.history import HistoryStore, NewRun, RunRecord, Verification
+from tui.sync.history_writer import RunCounts, RunRecorder
+from tui.sync.lock import SendLock
+from tui.sync.meter import ProgressMeter
+from tui.sync.planner import Planner, sample_ordinals
+from tui.sync.profiles import ProfileBuilder
+from tui.sync.progress import Progress
+from tui.sync.senders import BulkSender, Sender, V1Sender
+from tui.sync.sources import SourceInfo, SourceReader, inspect_source
+from tui.sync.tally import Stop, Tally
+from tui.sync.verify import profiles_for_rows, read_back
+
+CHUNK_ROWS = 256
+TICK_S = 0.2
+SAMPLE_MIN, SAMPLE_MAX = 10, 100
+
+
+class SendRefused(Exception):
+    """The send cannot start as asked (resume/retry of the wrong run, source changed, ...)."""
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    environment: str
+    destination: Destination
+    source: Path | None            # None for a retry or a resume: the run's own source is used
+    operator: str
+    data_dir: Path
+    base_url: str | None = None    # None only for a dry run
+    api_key: ApiKey | None = None
+    sample: int | None = None
+    full: bool = False
+    dry_run: bool = False
+    rate: float | None = None      # requests/second for the destination's endpoint
+    resume_run_id: int | None = None
+    retry_of: int | None = None
+    # Extra AttentiveClient keyword arguments (back-off timing, connection limit) for tests and benches.
+    client_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    run: RunRecord
+    stop: Stop | None = None
+    verification: Verification | None = None
+
+
+@dataclass
+class _Plan:
+    run_id: int
+    info: SourceInfo
+    resuming: bool
+    full: bool
+    dry_run: bool
+    only_rows: set[int] | None
+    only_ordinals: frozenset[int] | None
+    total: int | None
+
+
+async def run_send(request: SendRequest, *, control: SendControl | None = None,
+                   on_progress: Callable[[Progress], None] | None = None) -> SendResult:
+    """Raises SourceError (bad file), SendLocked (another send of the same destination runs) and
+    SendRefused before anything is sent; everything after that ends in the run's status."""
+    control = control or SendControl()
+    destination = request.destination
+    if request.sample is not None and not SAMPLE_MIN <= request.sample <= SAMPLE_MAX:
+        raise SendRefused(f"--sample takes {SAMPLE_MIN} to {SAMPLE_MAX} rows, not {request.sample}")
+    builder = ProfileBuilder(destination)
+    lock = None if request.dry_run else SendLock(request.data_dir, destination.name, request.environment)
+    if lock is not None:
+        lock.acquire()
+    try:
+        with HistoryStore(request.data_dir) as store:
+            plan = _prepare(request, store, builder)
+            if lock is not None:
+                lock.record_run(plan.run_id)
+            return await _execute(request, store, builder, plan, control, on_progress)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder) -> _Plan:
+    destination = request.destination
+    if request.resume_run_id is not None:
+        run = _existing_run(store, request, request.resume_run_id, "resume")
+        if run.status not in hist.RESUMABLE:
+            raise SendRefused(f"run {run.id} is {run.status}; only a stopped, cancelled or failed run can be resumed")
+        if run.config_hash != destination.config_hash():
+            raise SendRefused(f"destination {destination.name!r} changed since run {run.id}; its rows would be "
+                              "built differently, so start a new send instead of resuming")
+        info = _source_info(request.source or Path(run.source_path), run, "resume")
+        only_rows = store.rows_to_retry(run.parent_run_id) if run.parent_run_id else None
+        only_ordinals = sample_ordinals(info.rows_estimate, run.sample_size) if run.sample_size else None
+        store.set_status(run.id, hist.RUNNING)
+        return _Plan(run.id, info, True, run.full_send, run.mode == "dry-run", only_rows, only_ordinals, run.rows_estimate)
+    only_rows = None
+    source = request.source
+    if request.retry_of is not None:
+        parent = _existing_run(store, request, request.retry_of, "retry")
+        only_rows = store.rows_to_retry(parent.id)
+        if not only_rows:
+            raise SendRefused(f"run {parent.id} has no rejected or failed rows to send again")
+        # The file may have been fixed in place since (that is often the point of a retry): rows
+        # are matched by their row number, so an edit that moves rows would mismatch them.
+        info = inspect_source(Path(parent.source_path))
+    else:
+        if source is None:
+            raise SendRefused("no source file given")
+        info = inspect_source(source)
+    SourceReader(info, builder.columns)  # a missing or ambiguous mapped column stops here, before the run exists
+    only_ordinals = sample_ordinals(info.rows_estimate, request.sample) if request.sample else None
+    total = len(only_rows) if only_rows is not None else (len(only_ordinals) if only_ordinals else info.rows_estimate)
+    mode = "dry-run" if request.dry_run else "sample" if request.sample else "retry" if only_rows else "send"
+    run_id = store.create_run(NewRun(
+        operator=request.operator, environment=request.environment, destination=destination.name,
+        endpoint=destination.endpoint, config_hash=destination.config_hash(), mode=mode,
+        source_path=str(Path(info.path).resolve()), source_hash=info.sha256, source_format=info.format,
+        rows_estimate=total, verbose_logging=destination.verbose_logging,
+        full_send=request.full or bool(request.sample), sample_size=request.sample, parent_run_id=request.retry_of,
+    ))
+    return _Plan(run_id, info, False, request.full or bool(request.sample), request.dry_run, only_rows,
+                 only_ordinals, total)
+
+
+def _existing_run(store: HistoryStore, request: SendRequest, run_id: int, action: str) -> RunRecord:
+    run = store.get_run(run_id)
+    if run is None:
+        raise SendRefused(f"there is no run {run_id} to {action}; see `attentive-console runs`")
+    if (run.destination, run.environment) != (request.destination.name, request.environment):
+        raise SendRefused(f"run {run_id} sent {run.destination!r} to {run.environment}, "
+                          f"not {request.destination.name!r} to {request.environment}")
+    return run
+
+
+def _source_info(path: Path, run: RunRecord, action: str) -> SourceInfo:
+    info = inspect_source(path)
+    if info.sha256 != run.source_hash:
+        raise SendRefused(f"{path} changed since run {run.id} read it, so its row numbers no longer match; "
+                          f"{action} needs the same file (start a new send for the new file)")
+    return info
+
+
+async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBuilder, plan: _Plan,
+                   control: SendControl, on_progress: Callable[[Progress], None] | None) -> SendResult:
+    destination = request.destination
+    counts = RunCounts()
+    if plan.resuming:
+        done = store.outcome_counts(plan.run_id)
+        counts = RunCounts(rows_read=sum(done.values()), **{k: v for k, v in done.items() if k != "pending"})
+    recorder = RunRecorder(store.connection, plan.run_id, scope=store.diff_scope(destination.name, request.environment),
+                           verbose=destination.verbose_logging, counts=counts, data_dir=request.data_dir)
+    tally = Tally(recorder)
+    meter = ProgressMeter(plan.run_id, counts, tally, control, plan.total, destination.endpoint)
+    planner = Planner(builder, recorder, store, full=plan.full, dry_run=plan.dry_run, resuming=plan.resuming,
+                      only_rows=plan.only_rows, only_ordinals=plan.only_ordinals)
+    reader = SourceReader(plan.info, builder.columns)
+
+    def tick(state: str | None = None) -> None:
+        if meter.client is not None:
+            recorder.requests, recorder.throttled = meter.client.stats.requests, meter.client.stats.throttled
+        recorder.maybe_flush()
+        if on_progress is not None:
+            on_progress(meter.snapshot(state))
+
+    async def ticker() -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            tick()
+
+    ticking = asyncio.create_task(ticker())
+    verification = None
+    status, message = hist.FINISHED, None
+    try:
+        if plan.dry_run:
+            await _pump(reader, planner, None, control, tally)
+        else:
+            assert request.base_url and request.api_key, "a send needs a base URL and a key"
+            options = dict(request.client_options)
+            rates = dict(options.pop("rate_limits", {}))
+            if request.rate or destination.rate_limit:
+                rates[destination.endpoint] = request.rate or destination.rate_limit
+            async with AttentiveClient(request.base_url, request.api_key, rate_limits=rates, **options) as client:
+                meter.client = client
+                control.attach(lambda rate: client.set_rate(destination.endpoint, rate))
+                me = await client.me()
+                if me.kind is OutcomeKind.FATAL:
+                    tally.fatal(me)
+                elif not me.ok:
+                    tally.stop = Stop("unreachable", f"cannot reach {request.base_url}: {me.text}", me.status)
+                else:
+                    kind = destination.primary_identifier
+                    sender = (BulkSender if destination.endpoint == "bulk" else V1Sender)(client, kind, tally, control)
+                    await _pump(reader, planner, sender, control, tally)
+                if plan.only_ordinals is not None and tally.stop is None and not control.cancelled:
+                    tick()
+                    recorder.sync()
+                    verification = await _verify(client, store, plan, builder, destination)
+                tick()
+        if tally.stop is not None:
+            status, message = hist.FAILED, tally.stop.message
+        elif control.cancelled:
+            status, message = hist.CANCELLED, "cancelled by the operator; resume it to finish"
+    except FatalAttentiveError as exc:
+        status, message = hist.FAILED, str(exc)
+        tally.stop = Stop("fatal", str(exc), exc.outcome.status)
+    except asyncio.CancelledError:  # the task itself was cancelled (a closing console): resumable
+        status, message = hist.CANCELLED, "interrupted; resume it to finish"
+        raise
+    except BaseException as exc:
+        status, message = hist.FAILED, f"stopped by an error: {type(exc).__name__}: {exc}"
+        raise
+    finally:
+        ticking.cancel()
+        recorder.close()
+        if status == hist.FINISHED and store.outcome_counts(plan.run_id)["pending"]:
+            status, message = hist.FAILED, "rows are still pending; resume the run"
+        store.set_status(plan.run_id, status, message)
+        if on_progress is not None:
+            on_progress(meter.snapshot(status))
+    run = store.get_run(plan.run_id)
+    assert run is not None
+    return SendResult(run, tally.stop, verification)
+
+
+async def _pump(reader: SourceReader, planner: Planner, sender: Sender | None, control: SendControl, tally: Tally) -> None:
+    for chunk in reader.chunks(CHUNK_ROWS):
+        if control.paused:
+            await control.wait_running()
+        if control.cancelled or tally.stopping:
+            break
+        profiles = planner.plan(chunk)
+        if sender is not None:
+            for profile in profiles:
+                await sender.put(profile)
+        await asyncio.sleep(0)
+    if sender is not None:
+        await sender.drain()
+
+
+async def _verify(client: AttentiveClient, store: HistoryStore, plan: _Plan, builder: ProfileBuilder,
+                  destination: Destination) -> Verification:
+    rows = store.accepted_rows(plan.run_id, SAMPLE_MAX)
+    profiles = profiles_for_rows(plan.info, builder, rows)
+    result = await read_back(client, plan.run_id, destination.primary_identifier, profiles,
+                             verbose=destination.verbose_logging)
+    store.save_verification(result)
+    return result
+
+
+async def verify_run(store: HistoryStore, run: RunRecord, destination: Destination, base_url: str, api_key: ApiKey,
+                     *, limit: int = SAMPLE_MAX) -> Verification:
+    """Read back up to `limit` profiles a finished run sent (`attentive-console verify RUN_ID`)."""
+    if run.config_hash != destination.config_hash():
+        raise SendRefused(f"destination {destination.name!r} changed since run {run.id}; a read-back would compare "
+                          "against a different mapping")
+    info = _source_info(Path(run.source_path), run, "verify")
+    builder = ProfileBuilder(destination)
+    profiles = profiles_for_rows(info, builder, store.accepted_rows(run.id, limit))
+    if not profiles:
+        raise SendRefused(f"run {run.id} has no accepted profiles to read back")
+    async with AttentiveClient(base_url, api_key) as client:
+        result = await read_back(client, run.id, destination.primary_identifier, profiles,
+                                 verbose=destination.verbose_logging)
+    store.save_verification(result)
+    return result
+

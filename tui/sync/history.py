@@ -1,0 +1,245 @@
+"""The history store: runs, per-row outcomes, diff state and read-back verifications.
+
+The engine writes through `RunRecorder` (history_writer.py) in batched transactions; everything
+else (the CLI, the console, promotion) reads through `HistoryStore` and `RejectionLog`.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from tui.sync import reasons
+from tui.sync.history_schema import OUTCOME_NAMES, connect, history_path
+
+RUNNING, FINISHED, FAILED, CANCELLED = "running", "finished", "failed", "cancelled"
+INTERRUPTED = "interrupted"  # shown for a run still marked running whose process is gone
+RESUMABLE = (RUNNING, FAILED, CANCELLED)
+
+
+@dataclass(frozen=True)
+class NewRun:
+    operator: str
+    environment: str
+    destination: str
+    endpoint: str
+    config_hash: str
+    mode: str                      # send | sample | dry-run | retry
+    source_path: str
+    source_hash: str
+    source_format: str
+    rows_estimate: int | None
+    verbose_logging: bool = True
+    full_send: bool = False
+    sample_size: int | None = None
+    parent_run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    operator: str
+    environment: str
+    destination: str
+    endpoint: str
+    config_hash: str
+    mode: str
+    full_send: bool
+    sample_size: int | None
+    parent_run_id: int | None
+    verbose_logging: bool
+    source_path: str
+    source_hash: str
+    source_format: str
+    rows_estimate: int | None
+    started_at: float
+    finished_at: float | None
+    status: str
+    message: str | None
+    rows_read: int
+    accepted: int
+    rejected: int
+    invalid: int
+    skipped_unchanged: int
+    failed: int
+    not_sent: int
+    requests: int
+    throttled: int
+
+    @property
+    def duration_s(self) -> float:
+        return max(0.0, (self.finished_at or time.time()) - self.started_at)
+
+    @property
+    def problem_rows(self) -> int:
+        """Rows that did not reach Attentive for a reason the operator must look at."""
+        return self.rejected + self.invalid + self.failed
+
+    @property
+    def rejection_share(self) -> float:
+        return self.problem_rows / self.rows_read if self.rows_read else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_RUN_COLUMNS = ", ".join(f.name for f in fields(RunRecord))
+
+
+@dataclass(frozen=True)
+class Verification:
+    run_id: int
+    checked_at: float
+    checked: int
+    matched: int
+    mismatched: int
+    missing: int
+    passed: bool
+    details: list[dict[str, Any]]
+
+
+def _run(row: tuple) -> RunRecord:
+    record = RunRecord(*row)
+    return RunRecord(**{**record.__dict__, "full_send": bool(record.full_send), "verbose_logging": bool(record.verbose_logging)})
+
+
+class HistoryStore:
+    """A connection to the history database. Not shared between threads."""
+
+    def __init__(self, data_dir: Path, *, readonly: bool = False):
+        self.data_dir = Path(data_dir)
+        self.path = history_path(self.data_dir)
+        self.connection: sqlite3.Connection = connect(self.data_dir, readonly=readonly)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> "HistoryStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # runs -------------------------------------------------------------------------------
+    def create_run(self, new: NewRun) -> int:
+        values = {f.name: getattr(new, f.name) for f in fields(new)}
+        values.update(started_at=time.time(), status=RUNNING)
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self.connection:
+            cursor = self.connection.execute(f"INSERT INTO runs ({names}) VALUES ({marks})", list(values.values()))
+        return int(cursor.lastrowid)
+
+    def get_run(self, run_id: int) -> RunRecord | None:
+        row = self.connection.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run(row) if row else None
+
+    def list_runs(self, *, destination: str | None = None, environment: str | None = None, limit: int = 100) -> list[RunRecord]:
+        where, params = [], []
+        if destination:
+            where.append("destination = ?")
+            params.append(destination)
+        if environment:
+            where.append("environment = ?")
+            params.append(environment)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self.connection.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs {clause} ORDER BY id DESC LIMIT ?", (*params, limit)
+        ).fetchall()
+        return [_run(r) for r in rows]
+
+    def latest_test_send(self, destination: str, environment: str = "sandbox") -> RunRecord | None:
+        """The newest finished sample send of a destination: what promotion gates on."""
+        row = self.connection.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE destination = ? AND environment = ? AND mode = 'sample' "
+            "AND status = ? ORDER BY id DESC LIMIT 1",
+            (destination, environment, FINISHED),
+        ).fetchone()
+        return _run(row) if row else None
+
+    def set_status(self, run_id: int, status: str, message: str | None = None) -> None:
+        finished = None if status == RUNNING else time.time()
+        with self.connection:
+            self.connection.execute(
+                "UPDATE runs SET status = ?, message = ?, finished_at = ? WHERE id = ?", (status, message, finished, run_id)
+            )
+
+    # rows -------------------------------------------------------------------------------
+    def outcome_counts(self, run_id: int) -> dict[str, int]:
+        counts = {name: 0 for name in OUTCOME_NAMES.values()}
+        for outcome, count in self.connection.execute(
+            "SELECT outcome, count(*) FROM row_outcomes WHERE run_id = ? GROUP BY outcome", (run_id,)
+        ):
+            counts[OUTCOME_NAMES[outcome]] = count
+        return counts
+
+    def outcomes_between(self, run_id: int, first_row: int, last_row: int) -> dict[int, int]:
+        return dict(self.connection.execute(
+            "SELECT row, outcome FROM row_outcomes WHERE run_id = ? AND row BETWEEN ? AND ?", (run_id, first_row, last_row)
+        ))
+
+    def rows_to_retry(self, run_id: int) -> set[int]:
+        """Rows of a run that were rejected or failed, except later duplicates (their first row is
+        what counts; re-sending the duplicate would be refused again)."""
+        return {row for (row,) in self.connection.execute(
+            "SELECT row FROM rejections WHERE run_id = ? AND reason != ?", (run_id, reasons.DUPLICATE_IDENTIFIER)
+        )}
+
+    def planned_keys(self, run_id: int) -> Iterator[int]:
+        for (key,) in self.connection.execute(
+            "SELECT key FROM row_outcomes WHERE run_id = ? AND key IS NOT NULL", (run_id,)
+        ):
+            yield key
+
+    def accepted_rows(self, run_id: int, limit: int) -> list[int]:
+        return [row for (row,) in self.connection.execute(
+            "SELECT row FROM row_outcomes WHERE run_id = ? AND outcome = 1 ORDER BY row LIMIT ?", (run_id, limit)
+        )]
+
+    # diff state ---------------------------------------------------------------------------
+    def diff_scope(self, destination: str, environment: str) -> int:
+        with self.connection:
+            self.connection.execute(
+                "INSERT OR IGNORE INTO diff_scopes (destination, environment) VALUES (?, ?)", (destination, environment)
+            )
+        return self.connection.execute(
+            "SELECT id FROM diff_scopes WHERE destination = ? AND environment = ?", (destination, environment)
+        ).fetchone()[0]
+
+    def has_diff_state(self, scope: int) -> bool:
+        return self.connection.execute("SELECT 1 FROM diff_state WHERE scope = ? LIMIT 1", (scope,)).fetchone() is not None
+
+    def accepted_digests(self, scope: int, identifiers: Iterable[str]) -> dict[str, bytes]:
+        wanted = list(identifiers)
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), 900):
+            part = wanted[start:start + 900]
+            marks = ",".join("?" * len(part))
+            found.update(self.connection.execute(
+                f"SELECT identifier, digest FROM diff_state WHERE scope = ? AND identifier IN ({marks})", (scope, *part)
+            ))
+        return found
+
+    # verification -------------------------------------------------------------------------
+    def save_verification(self, result: Verification) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO verifications (run_id, checked_at, checked, matched, mismatched, missing, passed, details) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (result.run_id, result.checked_at, result.checked, result.matched, result.mismatched, result.missing,
+                 int(result.passed), json.dumps(result.details)),
+            )
+
+    def latest_verification(self, run_id: int) -> Verification | None:
+        row = self.connection.execute(
+            "SELECT run_id, checked_at, checked, matched, mismatched, missing, passed, details FROM verifications "
+            "WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return Verification(*row[:6], passed=bool(row[6]), details=json.loads(row[7]))
+

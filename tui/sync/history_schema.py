@@ -1,0 +1,170 @@
+"""The history database: where it lives, how it is opened, and its tables.
+
+One SQLite file in the data directory, created 0600 (it holds identifiers), in WAL mode so the
+console and `runs`/`rejections` can read while a send writes. SQLite creates the -wal and -shm files
+with the database file's permissions.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+FILENAME = "history.sqlite3"
+SCHEMA_VERSION = 1
+
+# Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
+PENDING = 0        # handed to the sender; no answer recorded yet (resume sends it again)
+ACCEPTED = 1
+REJECTED = 2       # by Attentive
+INVALID = 3        # rejected locally, never sent (includes duplicates)
+SKIPPED = 4        # unchanged since the last accepted send
+FAILED = 5         # still failing after every retry
+NOT_SENT = 6       # dry run: would have been sent
+OUTCOME_NAMES = {
+    PENDING: "pending", ACCEPTED: "accepted", REJECTED: "rejected", INVALID: "invalid",
+    SKIPPED: "skipped_unchanged", FAILED: "failed", NOT_SENT: "not_sent",
+}
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    operator TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    mode TEXT NOT NULL,                 -- send | sample | dry-run | retry
+    full_send INTEGER NOT NULL DEFAULT 0,
+    sample_size INTEGER,
+    parent_run_id INTEGER REFERENCES runs(id),
+    verbose_logging INTEGER NOT NULL DEFAULT 1,
+    source_path TEXT NOT NULL,
+    source_hash TEXT NOT NULL,
+    source_format TEXT NOT NULL,
+    rows_estimate INTEGER,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL,               -- running | finished | failed | cancelled
+    message TEXT,
+    rows_read INTEGER NOT NULL DEFAULT 0,
+    accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    invalid INTEGER NOT NULL DEFAULT 0,
+    skipped_unchanged INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    not_sent INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    throttled INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_by_destination ON runs (destination, environment, id);
+
+CREATE TABLE IF NOT EXISTS row_outcomes (
+    run_id INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    key INTEGER,                        -- identifier key (profiles.identifier_key) for in-run duplicates
+    outcome INTEGER NOT NULL,
+    PRIMARY KEY (run_id, row)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS row_outcomes_by_key ON row_outcomes (run_id, key) WHERE key IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS rejections (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    identifier TEXT,                    -- NULL when the destination's verbose logging is off
+    status INTEGER,
+    message TEXT
+);
+CREATE INDEX IF NOT EXISTS rejections_by_reason ON rejections (run_id, reason, id);
+CREATE INDEX IF NOT EXISTS rejections_by_status ON rejections (run_id, status, id);
+CREATE INDEX IF NOT EXISTS rejections_by_row ON rejections (run_id, row);
+
+CREATE TABLE IF NOT EXISTS diff_scopes (
+    id INTEGER PRIMARY KEY,
+    destination TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    UNIQUE (destination, environment)
+);
+CREATE TABLE IF NOT EXISTS diff_state (
+    scope INTEGER NOT NULL,
+    identifier TEXT NOT NULL,
+    digest BLOB NOT NULL,               -- hash of the payload Attentive last accepted
+    PRIMARY KEY (scope, identifier)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS verifications (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    checked_at REAL NOT NULL,
+    checked INTEGER NOT NULL,
+    matched INTEGER NOT NULL,
+    mismatched INTEGER NOT NULL,
+    missing INTEGER NOT NULL,
+    passed INTEGER NOT NULL,
+    details TEXT NOT NULL               -- JSON list of differences (identifiers as stored in rejections)
+);
+CREATE INDEX IF NOT EXISTS verifications_by_run ON verifications (run_id, id);
+"""
+
+_FTS_TRIGRAM = """
+CREATE VIRTUAL TABLE IF NOT EXISTS rejections_fts USING fts5(
+    identifier, message, content='rejections', content_rowid='id', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS rejections_fts_insert AFTER INSERT ON rejections BEGIN
+    INSERT INTO rejections_fts (rowid, identifier, message) VALUES (new.id, new.identifier, new.message);
+END;
+CREATE TRIGGER IF NOT EXISTS rejections_fts_delete AFTER DELETE ON rejections BEGIN
+    INSERT INTO rejections_fts (rejections_fts, rowid, identifier, message)
+    VALUES ('delete', old.id, old.identifier, old.message);
+END;
+"""
+
+
+def history_path(data_dir: Path) -> Path:
+    return Path(data_dir) / FILENAME
+
+
+def has_trigram(connection: sqlite3.Connection) -> bool:
+    row = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'rejections_fts'").fetchone()
+    return row is not None
+
+
+def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (and on first use create) the history database. Read-only connections never create it."""
+    path = history_path(data_dir)
+    if readonly:
+        if path.exists():
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            # user_version 0: another writer (the audit ledger) created the file before any run did.
+            if connection.execute("PRAGMA user_version").fetchone()[0] != 0:
+                return connection
+            connection.close()
+        connection = sqlite3.connect(":memory:")
+        _create(connection)
+        return connection
+    Path(data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses at most the last commits, never corrupts
+    connection.execute("PRAGMA cache_size=-16000")
+    connection.execute("PRAGMA temp_store=MEMORY")
+    _create(connection)
+    return connection
+
+
+def _create(connection: sqlite3.Connection) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    connection.executescript("BEGIN IMMEDIATE;" + _DDL + "COMMIT;")
+    try:
+        connection.executescript("BEGIN;" + _FTS_TRIGRAM + "COMMIT;")
+    except sqlite3.OperationalError:  # SQLite without the trigram tokenizer: text search falls back to LIKE
+        if connection.in_transaction:
+            connection.rollback()
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

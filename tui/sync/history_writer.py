@@ -1,0 +1,202 @@
+"""Buffers one run's writes and commits them together, a few times a second.
+
+One transaction per flush keeps a million-row send fast (a commit per row would cost more than the
+sending), and makes each flush all-or-nothing: a row's outcome, its rejection and its diff state
+change land together or not at all, so a run killed at any moment resumes from a consistent state.
+
+Flushes are written by one background thread with its own connection (SQLite releases the GIL while
+it works, so the writes overlap the event loop's parsing and sending), in the order they were made.
+Until a flush is committed its identifier keys stay visible to `first_rows`.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.sync.history_schema import connect
+
+from tui.sync.history_schema import ACCEPTED, INVALID, NOT_SENT, PENDING, REJECTED, SKIPPED, FAILED
+
+FLUSH_INTERVAL_S = 0.5
+FLUSH_ROWS = 50_000
+
+
+@dataclass
+class RunCounts:
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    invalid: int = 0
+    skipped_unchanged: int = 0
+    failed: int = 0
+    not_sent: int = 0
+
+    def add(self, outcome: int, count: int = 1) -> None:
+        if outcome == ACCEPTED:
+            self.accepted += count
+        elif outcome == REJECTED:
+            self.rejected += count
+        elif outcome == INVALID:
+            self.invalid += count
+        elif outcome == SKIPPED:
+            self.skipped_unchanged += count
+        elif outcome == FAILED:
+            self.failed += count
+        elif outcome == NOT_SENT:
+            self.not_sent += count
+
+
+class RunRecorder:
+    """Collects planned rows, outcomes, rejections and diff-state changes of one run."""
+
+    def __init__(self, connection: sqlite3.Connection, run_id: int, *, scope: int, verbose: bool, counts: RunCounts,
+                 data_dir: Path):
+        self.connection = connection  # for reads, on the caller's thread
+        self.data_dir = data_dir
+        self.run_id = run_id
+        self.scope = scope
+        self.verbose = verbose
+        self.counts = counts
+        self._planned: dict[int, list] = {}       # row -> [key, outcome], not yet written
+        self._planned_keys: dict[int, int] = {}   # key -> first row, for rows not yet written
+        self._updates: list[tuple[int, int, int]] = []
+        self._rejections: list[tuple] = []
+        self._digests: list[tuple[int, str, bytes]] = []
+        self._last_flush = time.monotonic()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-writer")
+        self._writer_connection: sqlite3.Connection | None = None
+        self._in_transit: list[tuple[Future, dict[int, int]]] = []
+        self.requests = 0
+        self.throttled = 0
+
+    def plan(self, row: int, key: int | None, outcome: int = PENDING) -> None:
+        """A row read from the source: pending (to be sent) or already terminal."""
+        self._planned[row] = [key, outcome]
+        if key is not None:
+            self._planned_keys.setdefault(key, row)
+        if outcome != PENDING:
+            self.counts.add(outcome)
+
+    def first_rows(self, keys: list[int]) -> dict[int, int]:
+        """key -> the first row of this run that carried it, written or not (in-run duplicates)."""
+        found: dict[int, int] = {}
+        for start in range(0, len(keys), 900):
+            part = keys[start:start + 900]
+            marks = ",".join("?" * len(part))
+            found.update(self.connection.execute(
+                f"SELECT key, min(row) FROM row_outcomes WHERE run_id = ? AND key IN ({marks}) GROUP BY key",
+                (self.run_id, *part),
+            ))
+        for written in [keys_of for _, keys_of in self._in_transit] + [self._planned_keys]:
+            for key in keys:
+                row = written.get(key)
+                if row is not None and (key not in found or row < found[key]):
+                    found[key] = row
+        return found
+
+    def settle(self, row: int, outcome: int) -> None:
+        planned = self._planned.get(row)
+        if planned is not None:
+            planned[1] = outcome
+        else:
+            self._updates.append((outcome, self.run_id, row))
+        self.counts.add(outcome)
+
+    def accept(self, row: int, identifier: str, digest: bytes) -> None:
+        self.settle(row, ACCEPTED)
+        self._digests.append((self.scope, identifier, digest))
+
+    def reject(self, row: int, outcome: int, reason: str, *, identifier: str | None = None,
+               status: int | None = None, message: str | None = None) -> None:
+        """Settle the row as rejected/invalid/failed and log why. Without verbose logging only the
+        reason and the row are kept."""
+        if outcome == INVALID and row not in self._planned:
+            self.plan(row, None, INVALID)
+        else:
+            self.settle(row, outcome)
+        if self.verbose:
+            self._rejections.append((self.run_id, row, reason, identifier, status, message))
+        else:
+            self._rejections.append((self.run_id, row, reason, None, None, None))
+
+    @property
+    def pending_writes(self) -> int:
+        return len(self._planned) + len(self._updates) + len(self._rejections)
+
+    def maybe_flush(self) -> None:
+        if self.pending_writes >= FLUSH_ROWS or time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what is buffered to the writer thread (returns at once; see sync)."""
+        self._reap(block=len(self._in_transit) >= 2)  # a writer that falls behind slows the reader
+        c = self.counts
+        work = (
+            [(self.run_id, row, key, outcome) for row, (key, outcome) in self._planned.items()],
+            self._updates, self._rejections, self._digests,
+            (c.rows_read, c.accepted, c.rejected, c.invalid, c.skipped_unchanged, c.failed, c.not_sent,
+             self.requests, self.throttled, self.run_id),
+        )
+        self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
+        self._planned, self._planned_keys = {}, {}
+        self._updates, self._rejections, self._digests = [], [], []
+        self._last_flush = time.monotonic()
+
+    def sync(self) -> None:
+        """Flush and wait until everything recorded so far is committed."""
+        self.flush()
+        self._reap(block=True, everything=True)
+
+    def close(self) -> None:
+        try:
+            self.sync()
+        finally:
+            self._writer.submit(self._close_writer).result()
+            self._writer.shutdown()
+
+    def _reap(self, *, block: bool, everything: bool = False) -> None:
+        while self._in_transit and (self._in_transit[0][0].done() or block):
+            future, _ = self._in_transit[0]
+            future.result()  # re-raises a failed write here, on the caller's thread
+            self._in_transit.pop(0)
+            if not everything:
+                block = False
+
+    def _write(self, planned: list, updates: list, rejections: list, digests: list, counts: tuple) -> None:
+        if self._writer_connection is None:
+            self._writer_connection = connect(self.data_dir)
+        connection = self._writer_connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if planned:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO row_outcomes (run_id, row, key, outcome) VALUES (?, ?, ?, ?)", planned)
+            if updates:
+                connection.executemany("UPDATE row_outcomes SET outcome = ? WHERE run_id = ? AND row = ?", updates)
+            if rejections:
+                connection.executemany(
+                    "INSERT INTO rejections (run_id, row, reason, identifier, status, message) VALUES (?, ?, ?, ?, ?, ?)",
+                    rejections,
+                )
+            if digests:
+                connection.executemany(
+                    "INSERT INTO diff_state (scope, identifier, digest) VALUES (?, ?, ?) "
+                    "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest",
+                    digests,
+                )
+            connection.execute(
+                "UPDATE runs SET rows_read = ?, accepted = ?, rejected = ?, invalid = ?, skipped_unchanged = ?, "
+                "failed = ?, not_sent = ?, requests = ?, throttled = ? WHERE id = ?", counts,
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _close_writer(self) -> None:
+        if self._writer_connection is not None:
+            self._writer_connection.close()
+            self._writer_connection = None

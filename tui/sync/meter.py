@@ -1,0 +1,71 @@
+"""Turns the engine's counters into Progress snapshots: rates over a sliding window, and the ETA."""
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from tui.attentive.client import AttentiveClient
+from tui.sync.control import SendControl
+from tui.sync.history_writer import RunCounts
+from tui.sync.progress import Progress
+from tui.sync.tally import Tally
+
+WINDOW_S = 3.0
+
+
+class ProgressMeter:
+    def __init__(self, run_id: int, counts: RunCounts, tally: Tally, control: SendControl,
+                 total_rows_estimate: int | None, endpoint: str):
+        self.run_id = run_id
+        self.counts = counts
+        self.tally = tally
+        self.control = control
+        self.total = total_rows_estimate
+        self.endpoint = endpoint
+        self.client: AttentiveClient | None = None
+        self._started = time.monotonic()
+        self._samples: deque[tuple[float, int, int]] = deque()  # (time, rows done, requests)
+
+    def snapshot(self, state: str | None = None) -> Progress:
+        now = time.monotonic()
+        c = self.counts
+        done = c.accepted + c.rejected + c.invalid + c.skipped_unchanged + c.failed + c.not_sent
+        client = self.client
+        requests = client.stats.requests if client else 0
+        self._samples.append((now, done, requests))
+        while len(self._samples) > 2 and now - self._samples[0][0] > WINDOW_S:
+            self._samples.popleft()
+        then, done_then, requests_then = self._samples[0]
+        span = now - then
+        rows_per_s = (done - done_then) / span if span > 0 else 0.0
+        requests_per_s = (requests - requests_then) / span if span > 0 else 0.0
+        eta = None
+        if self.total and rows_per_s > 0:
+            eta = max(0.0, (self.total - done) / rows_per_s)
+        remaining = limit = None
+        if client is not None:
+            stats = client.stats.of(self.endpoint)
+            remaining = stats.ratelimit_remaining
+            limit = client.rate(self.endpoint)
+        if state is None:
+            state = "cancelling" if self.control.cancelled else "paused" if self.control.paused else "running"
+        return Progress(
+            run_id=self.run_id,
+            state=state,
+            rows_read=c.rows_read,
+            invalid=c.invalid,
+            skipped_unchanged=c.skipped_unchanged,
+            in_flight=self.tally.in_flight,
+            accepted=c.accepted,
+            rejected=c.rejected,
+            retrying=self.tally.retrying,
+            rows_per_s=rows_per_s,
+            requests_per_s=requests_per_s,
+            rate_limit=limit,
+            ratelimit_remaining=remaining,
+            total_rows_estimate=self.total,
+            eta_s=eta,
+            elapsed_s=now - self._started,
+            failed=c.failed,
+            not_sent=c.not_sent,
+        )

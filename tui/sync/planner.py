@@ -1,0 +1,130 @@
+"""Decides what happens to each source row before anything is sent: which rows this run covers
+(all, a sample, the rows a retry re-sends, what a resume has left), validation, in-run duplicates
+and the diff against what Attentive last accepted. Terminal decisions are recorded here; the rows
+left to send come back as profiles, recorded as pending."""
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from tui.sync import reasons
+from tui.sync.history import HistoryStore
+from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED
+from tui.sync.history_writer import RunRecorder
+from tui.sync.profiles import Invalid, Profile, ProfileBuilder
+from tui.sync.sources import SourceRow
+
+
+_FILTER_BITS = 1 << 24
+
+
+def sample_ordinals(rows_estimate: int, size: int) -> frozenset[int]:
+    """Record indexes of a sample spread evenly over the file (so it is representative of the
+    whole audience, not of its first lines)."""
+    if rows_estimate <= size:
+        return frozenset(range(rows_estimate))
+    return frozenset(i * rows_estimate // size for i in range(size))
+
+
+class Planner:
+    def __init__(
+        self,
+        builder: ProfileBuilder,
+        recorder: RunRecorder,
+        store: HistoryStore,
+        *,
+        full: bool,
+        dry_run: bool,
+        resuming: bool,
+        only_rows: Collection[int] | None = None,
+        only_ordinals: Collection[int] | None = None,
+    ):
+        self.builder = builder
+        self.recorder = recorder
+        self.store = store
+        self.full = full
+        self.dry_run = dry_run
+        self.resuming = resuming
+        self.only_rows = only_rows
+        self.only_ordinals = only_ordinals
+        self._ordinal = 0
+        # Keys this run has planned, as a 16-million-bit filter (2 MB): a key whose bit is clear is
+        # certainly new, so only the few others are looked up in the database.
+        self._seen = bytearray(_FILTER_BITS // 8)
+        if resuming:
+            for key in store.planned_keys(recorder.run_id):
+                self._mark(key)
+        # With no diff state at all for the destination (its first send) there is nothing to compare.
+        self._diffing = not full and store.has_diff_state(recorder.scope)
+
+    def plan(self, chunk: list[SourceRow]) -> list[Profile]:
+        chunk = self._covered(chunk)
+        if not chunk:
+            return []
+        recorder = self.recorder
+        counts = recorder.counts
+        profiles: list[Profile] = []
+        for source in chunk:
+            built = self.builder.build(source)
+            counts.rows_read += 1
+            if isinstance(built, Invalid):
+                recorder.reject(built.row, INVALID, built.reason, identifier=built.identifier, message=built.message)
+            else:
+                profiles.append(built)
+        profiles = self._first_of_each_identifier(profiles)
+        if self._diffing and profiles:
+            accepted = self.store.accepted_digests(self.recorder.scope, [p.identifier for p in profiles])
+            fresh = []
+            for profile in profiles:
+                if accepted.get(profile.identifier) == profile.digest:
+                    recorder.plan(profile.row, profile.key, SKIPPED)
+                else:
+                    fresh.append(profile)
+            profiles = fresh
+        if self.dry_run:
+            for profile in profiles:
+                recorder.plan(profile.row, profile.key, NOT_SENT)
+            return []
+        for profile in profiles:
+            recorder.plan(profile.row, profile.key, PENDING)
+        return profiles
+
+    def _covered(self, chunk: list[SourceRow]) -> list[SourceRow]:
+        """The rows of the chunk this run handles now."""
+        if self.only_ordinals is not None:
+            start = self._ordinal
+            self._ordinal += len(chunk)
+            chunk = [row for i, row in enumerate(chunk, start) if i in self.only_ordinals]
+        if self.only_rows is not None:
+            chunk = [row for row in chunk if row.row in self.only_rows]
+        if self.resuming and chunk:
+            done = self.store.outcomes_between(self.recorder.run_id, chunk[0].row, chunk[-1].row)
+            if done:
+                # Pending rows were handed to the sender when the run stopped: they go again.
+                chunk = [row for row in chunk if done.get(row.row, PENDING) == PENDING]
+                self.recorder.counts.rows_read -= sum(1 for row in chunk if row.row in done)
+        return chunk
+
+    def _mark(self, key: int) -> None:
+        bit = key & (_FILTER_BITS - 1)
+        self._seen[bit >> 3] |= 1 << (bit & 7)
+
+    def _maybe_seen(self, key: int) -> bool:
+        bit = key & (_FILTER_BITS - 1)
+        return bool(self._seen[bit >> 3] & (1 << (bit & 7)))
+
+    def _first_of_each_identifier(self, profiles: list[Profile]) -> list[Profile]:
+        if not profiles:
+            return profiles
+        first_rows = self.recorder.first_rows([p.key for p in profiles if self._maybe_seen(p.key)])
+        unique = []
+        for profile in profiles:
+            first = first_rows.setdefault(profile.key, profile.row)
+            if first == profile.row:
+                self._mark(profile.key)
+                unique.append(profile)
+            else:
+                self.recorder.reject(
+                    profile.row, INVALID, reasons.DUPLICATE_IDENTIFIER, identifier=profile.identifier,
+                    message=f"the same {self.builder.kind} as row {first}, which is the one sent",
+                )
+        return unique

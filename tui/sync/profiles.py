@@ -1,0 +1,174 @@
+"""One source row -> one profile to send, or a rejection: mapping, normalisation, validation.
+
+- The primary identifier (email or phone) is required; the other identifier travels only as a custom
+  attribute when the destination maps its column there, normalised the same way.
+- Phones become E.164 with the destination's region (`phonenumbers`); values already in E.164 shape
+  take a fast path and are sent as they are.
+- Emails are trimmed and syntax-checked as `email-validator` does (no DNS). That library costs about
+  20 us a call, too much at 25,600 profiles/s, so a strict regular expression accepts the plain ASCII
+  addresses it would accept (and normalises them the same way: domain lower-cased); anything else
+  goes to the library.
+- Empty values are omitted, never sent as empty strings; values must be scalars.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from tui.attentive.endpoints import IDENTIFIER_MAX
+from tui.settings.model import Destination
+from tui.sync import reasons
+from tui.sync.sources import SourceRow
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_FAST_EMAIL = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
+_SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def normalize_email(value: str) -> str | None:
+    """The address as email-validator normalises it, or None when it is not a valid address."""
+    text = value.strip()
+    match = _FAST_EMAIL.fullmatch(text)
+    if match:
+        local, domain = match.groups()
+        tld = domain.rsplit(".", 1)[1].lower()
+        if len(local) <= 64 and len(text) <= 254 and "--" not in domain and tld not in _SPECIAL_USE_TLDS:
+            return f"{local}@{domain.lower()}"
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def normalize_phone(value: str, region: str) -> str | None:
+    """E.164, or None when the number is not valid for the region (or as an international number)."""
+    text = value.strip()
+    if _E164.fullmatch(text):
+        return text
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(slots=True)
+class Profile:
+    row: int
+    identifier: str                 # the primary identifier, normalised
+    attributes: dict[str, Any]      # custom attribute name -> scalar
+    digest: bytes                   # hash of what is sent: the diff compares it with the last accepted one
+    key: int                        # 64-bit key of the identifier (case-folded) for in-run duplicates
+
+
+@dataclass(slots=True)
+class Invalid:
+    row: int
+    reason: str
+    message: str
+    identifier: str | None = None
+
+
+def identifier_key(identifier: str) -> int:
+    return int.from_bytes(hashlib.blake2b(identifier.lower().encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def payload_digest(identifier: str, attributes: dict[str, Any]) -> bytes:
+    canonical = repr((identifier, sorted(attributes.items())))
+    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
+
+
+class ProfileBuilder:
+    """Builds profiles for one destination. `columns` are the source columns to read, in the order
+    `build` expects their values."""
+
+    def __init__(self, destination: Destination):
+        self.destination = destination
+        self.kind = destination.primary_identifier
+        primary_column = destination.identifiers.get(self.kind)
+        if not primary_column:
+            raise ValueError(f"destination {destination.name!r} maps no column to its primary identifier {self.kind!r}")
+        columns = [primary_column]
+        self._attributes: list[tuple[str, int, str | None]] = []  # (name, value index, identifier kind)
+        identifier_columns = {column: kind for kind, column in destination.identifiers.items() if column}
+        for name, column in destination.attributes.items():
+            if column not in columns:
+                columns.append(column)
+            self._attributes.append((name, columns.index(column), identifier_columns.get(column)))
+        self.columns = tuple(columns)
+        self.primary_column = primary_column
+
+    def build(self, source: SourceRow) -> Profile | Invalid:
+        row = source.row
+        if source.problem is not None:
+            return Invalid(row, reasons.MALFORMED_ROW, f"row {row} {source.problem}")
+        values = source.values
+        raw = values[0]
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return Invalid(row, reasons.MISSING_IDENTIFIER, f"{self.primary_column!r} ({self.kind}) is empty")
+        if isinstance(raw, (list, dict)):
+            return Invalid(row, reasons.NON_SCALAR_VALUE, f"{self.primary_column!r} holds a {_kind_of(raw)}, not an {self.kind}")
+        text = raw if isinstance(raw, str) else str(raw)
+        identifier, invalid = self._identifier(self.kind, self.primary_column, text, row)
+        if invalid is not None:
+            return invalid
+        attributes: dict[str, Any] = {}
+        for name, index, kind in self._attributes:
+            value = values[index]
+            if value is None:
+                continue
+            if isinstance(value, str):
+                value = value.strip()
+                if not value:
+                    continue
+            elif isinstance(value, (list, dict)):
+                return Invalid(
+                    row, reasons.NON_SCALAR_VALUE,
+                    f"{self.columns[index]!r} (attribute {name!r}) holds a {_kind_of(value)}; "
+                    "attribute values must be text, numbers or true/false",
+                    identifier,
+                )
+            if kind is not None:
+                normalised, invalid = self._identifier(kind, self.columns[index], str(value), row, identifier)
+                if invalid is not None:
+                    return invalid
+                value = normalised
+            attributes[name] = value
+        if not attributes:
+            return Invalid(row, reasons.NO_ATTRIBUTES, "every mapped attribute is empty; nothing to send", identifier)
+        return Profile(row, identifier, attributes, payload_digest(identifier, attributes), identifier_key(identifier))
+
+    def _identifier(
+        self, kind: str, column: str, text: str, row: int, primary: str | None = None
+    ) -> tuple[str, Invalid | None]:
+        if kind == "email":
+            value = normalize_email(text)
+            if value is None:
+                return "", Invalid(row, reasons.INVALID_EMAIL, f"{column!r} is not a valid email address: {text.strip()[:120]!r}", primary or text.strip()[:200])
+        else:
+            value = normalize_phone(text, self.destination.phone_region)
+            if value is None:
+                return "", Invalid(
+                    row, reasons.INVALID_PHONE,
+                    f"{column!r} is not a valid phone number for region {self.destination.phone_region}: {text.strip()[:60]!r}",
+                    primary or text.strip()[:200],
+                )
+        if len(value) > IDENTIFIER_MAX:
+            return "", Invalid(
+                row, reasons.IDENTIFIER_TOO_LONG,
+                f"{column!r} is {len(value)} characters; Attentive allows {IDENTIFIER_MAX}", primary or value[:200],
+            )
+        return value, None
+
+
+def _kind_of(value: Any) -> str:
+    return "list" if isinstance(value, list) else "nested object"

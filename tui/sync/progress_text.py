@@ -1,0 +1,66 @@
+"""Progress and run summaries as plain text lines, for the CLI (and any other text watcher)."""
+from __future__ import annotations
+
+from tui.sync.history import RunRecord, Verification
+from tui.sync.progress import Progress
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def progress_line(p: Progress) -> str:
+    total = f"/{p.total_rows_estimate:,}" if p.total_rows_estimate else ""
+    share = f" {p.fraction:.0%}" if p.fraction is not None else ""
+    parts = [
+        f"run {p.run_id} {p.state}",
+        f"{p.done_rows:,}{total} rows{share}",
+        f"ok {p.accepted:,}",
+        f"rejected {p.rejected:,}",
+        f"invalid {p.invalid:,}",
+        f"unchanged {p.skipped_unchanged:,}",
+    ]
+    if p.failed:
+        parts.append(f"failed {p.failed:,}")
+    if p.not_sent:
+        parts.append(f"would send {p.not_sent:,}")
+    parts.append(f"in flight {p.in_flight:,}")
+    if p.retrying:
+        parts.append(f"retrying {p.retrying:,}")
+    parts.append(f"{p.rows_per_s:,.0f} rows/s {p.requests_per_s:,.0f} req/s")
+    if p.rate_limit is not None:
+        left = f", {p.ratelimit_remaining} left" if p.ratelimit_remaining is not None else ""
+        parts.append(f"limit {p.rate_limit:g}/s{left}")
+    parts.append(f"ETA {duration(p.eta_s)}")
+    return " | ".join(parts)
+
+
+def run_summary(run: RunRecord, threshold: float | None = None) -> list[str]:
+    lines = [
+        f"run {run.id} {run.status} in {run.duration_s:.1f}s: {run.destination} -> {run.environment} "
+        f"({run.endpoint}, {run.mode})",
+        f"  rows read {run.rows_read:,}; accepted {run.accepted:,}; rejected by Attentive {run.rejected:,}; "
+        f"invalid {run.invalid:,}; unchanged (skipped) {run.skipped_unchanged:,}; failed {run.failed:,}"
+        + (f"; would send {run.not_sent:,}" if run.mode == "dry-run" else ""),
+    ]
+    if run.problem_rows:
+        limit = f" (threshold {threshold:.1%})" if threshold is not None else ""
+        lines.append(f"  rejections {run.rejection_share:.1%}{limit}: attentive-console rejections {run.id}")
+    if run.message:
+        lines.append(f"  {run.message}")
+    return lines
+
+
+def verification_summary(result: Verification) -> list[str]:
+    verdict = "passed" if result.passed else "FAILED"
+    lines = [f"  read-back {verdict}: {result.matched}/{result.checked} profiles match"
+             f" ({result.mismatched} differ, {result.missing} not found)"]
+    for detail in result.details[:10]:
+        attribute = f" {detail['attribute']!r}: sent {detail.get('sent')!r}, read {detail.get('got')!r}" if "attribute" in detail else ""
+        lines.append(f"    row {detail['row']}: {detail['problem']}{attribute}")
+    return lines

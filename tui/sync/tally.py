@@ -1,0 +1,61 @@
+"""Where the senders report each profile's fate: the recorder (history), the live counters and the
+run's stop reasons, in one place."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.attentive.outcomes import Outcome
+from tui.sync import reasons
+from tui.sync.history_schema import FAILED, REJECTED
+from tui.sync.history_writer import RunRecorder
+from tui.sync.profiles import Profile
+
+# A run stops (status failed, exit 3) when this many deliveries in a row still fail after every
+# retry: Attentive or the network is down, and grinding through the rest of the file helps no one.
+BREAKER = 3
+
+
+@dataclass
+class Stop:
+    reason: str          # "fatal" (401/403) | "unreachable"
+    message: str
+    status: int | None = None
+
+
+class Tally:
+    def __init__(self, recorder: RunRecorder):
+        self.recorder = recorder
+        self.in_flight = 0
+        self.retrying = 0
+        self.stop: Stop | None = None
+        self._failures_in_a_row = 0
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop is not None
+
+    def accepted(self, profile: Profile) -> None:
+        self._failures_in_a_row = 0
+        self.recorder.accept(profile.row, profile.identifier, profile.digest)
+
+    def rejected(self, profile: Profile, status: int | None, text: str) -> None:
+        self._failures_in_a_row = 0
+        self.recorder.reject(profile.row, REJECTED, reasons.ATTENTIVE_REJECTED,
+                             identifier=profile.identifier, status=status, message=text)
+
+    def no_result(self, profile: Profile, job_id: str) -> None:
+        self.recorder.reject(profile.row, FAILED, reasons.NO_RESULT, identifier=profile.identifier,
+                             message=f"bulk job {job_id} completed without a result for this profile")
+
+    def failed(self, profiles: list[Profile], outcome: Outcome) -> None:
+        """Still failing after every retry: recorded as failed (retry sends them again)."""
+        for profile in profiles:
+            self.recorder.reject(profile.row, FAILED, reasons.SEND_FAILED, identifier=profile.identifier,
+                                 status=outcome.status, message=outcome.text)
+        self._failures_in_a_row += 1
+        if self._failures_in_a_row >= BREAKER and self.stop is None:
+            self.stop = Stop("unreachable", f"Attentive keeps failing ({outcome.text}); the run stopped", outcome.status)
+
+    def fatal(self, outcome: Outcome) -> None:
+        if self.stop is None or self.stop.reason != "fatal":
+            self.stop = Stop("fatal", outcome.text, outcome.status)
