@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tui.app.config_edits import KeyView, typed_key
+from tui.app.config_edits import KeyView
+from tui.settings.changes import typed_key
 from tui.app.forms.credential_form import CredentialForm, key_problem
 from tui.app.forms.destination_form import DestinationForm
 from tui.app.forms.prompt import PromptScreen, must_type

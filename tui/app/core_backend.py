@@ -15,7 +15,8 @@ from tui.app.send_preview import SendPreview, build_preview
 from tui.app.history_source import StoreRejections
 from tui.app.session import Session
 from tui.attentive.secret import ApiKey
-from tui.cli.ledger_cmd import record, send_finished_details, send_started_details
+from tui.settings.audit import record
+from tui.sync.audit_details import send_finished_details, send_started_details
 from tui.cli.runs_cmd import _export as export_csv  # the CLI's atomic CSV export, shared on purpose
 from tui.cli.runs_cmd import shown_status
 from tui.settings.connection import check_connection, resolve_target

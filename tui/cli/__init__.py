@@ -22,7 +22,6 @@ from tui.cli import (
     simulator_cmd,
 )
 from tui.cli.context import CliContext
-from tui.cli.exit_codes import USAGE
 from tui.settings.model import ENVIRONMENTS
 
 COMMAND_MODULES = (

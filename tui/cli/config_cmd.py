@@ -54,10 +54,6 @@ def guarded(handler: Handler) -> Handler:
     return run
 
 
-def refuse_if_read_only(args: argparse.Namespace, action: str) -> None:
-    Operator(args.ctx.operator, False, False, args.ctx.read_only).require_writable(action)
-
-
 def operator_of(args: argparse.Namespace, environment: Environment) -> Operator:
     return Operator.of(args.ctx.operator, environment.access, read_only=args.ctx.read_only)
 

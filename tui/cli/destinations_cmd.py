@@ -10,16 +10,14 @@ import dataclasses
 import sys
 from typing import Any
 
-from tui.cli.config_cmd import add_env_option, guarded, operator_of, print_json, print_table, refuse_if_read_only
-from tui.cli.exit_codes import CONNECTION, OK, USAGE
-from tui.cli.ledger_cmd import change_details, record
-from tui.settings.access import Operator
-from tui.settings.connection import ConnectionResult, Failure, check_connection
+from tui.cli.config_cmd import guarded, operator_of, print_json, print_table
+from tui.cli.settings_commands import action_parser, failure_exit_code, not_saved
+from tui.cli.exit_codes import OK
+from tui.settings import changes
+from tui.settings.connection import ConnectionResult, check_connection
 from tui.settings.errors import SettingsError
-from tui.settings.ledger import Action
-from tui.settings.loader import DESTINATION_ENDPOINTS, IDENTIFIERS, did_you_mean, load_environment
+from tui.settings.loader import DESTINATION_ENDPOINTS, IDENTIFIERS, load_environment
 from tui.settings.model import Destination, Environment
-from tui.settings.store import ConfigStore, EnvironmentFile
 
 SUBSCRIPTIONS_WARNING = (
     "warning: subscriptions are on for {name}: every send also subscribes each person, and existing text "
@@ -31,44 +29,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("destinations", help="where and how profiles are sent")
     commands = parser.add_subparsers(dest="destinations_command", metavar="ACTION", required=True)
 
-    listing = commands.add_parser("list", help="the destinations of an environment")
-    add_env_option(listing)
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(handler=run_list)
-
-    show = commands.add_parser("show", help="one destination in full")
-    show.add_argument("name")
-    add_env_option(show)
-    show.add_argument("--json", action="store_true", help="print JSON")
-    show.set_defaults(handler=run_show)
-
-    add = commands.add_parser("add", help="add a destination (its credential is tested first)")
-    add.add_argument("name")
-    add_env_option(add)
-    _field_flags(add)
-    add.set_defaults(handler=run_add)
-
-    edit = commands.add_parser("edit", help="change a destination (its credential is tested first)")
-    edit.add_argument("name")
-    add_env_option(edit)
+    action_parser(commands, "list", "the destinations of an environment", run_list, named=False, json=True)
+    action_parser(commands, "show", "one destination in full", run_show, json=True)
+    _field_flags(action_parser(commands, "add", "add a destination (its credential is tested first)", run_add))
+    edit = action_parser(commands, "edit", "change a destination (its credential is tested first)", run_edit)
     _field_flags(edit)
     edit.add_argument("--remove-attribute", action="append", default=[], metavar="NAME",
                       help="stop sending this custom attribute (repeatable)")
     edit.add_argument("--remove-identifier", action="append", default=[], choices=IDENTIFIERS,
                       help="forget the column of this identifier (repeatable)")
     edit.add_argument("--no-rate-limit", action="store_true", help="use the endpoint's published limit again")
-    edit.set_defaults(handler=run_edit)
-
-    remove = commands.add_parser("remove", help="remove a destination")
-    remove.add_argument("name")
-    add_env_option(remove)
-    remove.set_defaults(handler=run_remove)
-
-    validate = commands.add_parser("validate", help="validate destinations and test their credentials")
+    action_parser(commands, "remove", "remove a destination", run_remove)
+    validate = action_parser(commands, "validate", "validate destinations and test their credentials", run_validate,
+                             named=False)
     validate.add_argument("name", nargs="?", help="only this destination")
-    add_env_option(validate)
     validate.add_argument("--offline", action="store_true", help="check the file only, do not test credentials")
-    validate.set_defaults(handler=run_validate)
 
 
 def _field_flags(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +95,7 @@ def run_list(args: argparse.Namespace) -> int:
 @guarded
 def run_show(args: argparse.Namespace) -> int:
     environment = load_environment(args.ctx.config_dir, args.env)
-    destination = _destination(environment, args.name)
+    destination = changes.destination_of(environment, args.name)
     if args.json:
         print_json(_as_json(destination))
         return OK
@@ -139,29 +114,21 @@ def run_show(args: argparse.Namespace) -> int:
 # -- changing -----------------------------------------------------------------------------------------
 @guarded
 def run_add(args: argparse.Namespace) -> int:
-    refuse_if_read_only(args, "destinations add")
-    environment = load_environment(args.ctx.config_dir, args.env)
-    operator = operator_of(args, environment)
-    operator.require_change(args.env, "destinations add")
-    if args.name in environment.destinations:
-        raise SettingsError(f"destination {args.name!r} already exists in {environment.path}; change it with "
-                            f"`attentive-console destinations edit {args.name} --env {args.env}`")
+    environment, _ = changes.open_for_change(args.ctx, args.env, "destinations add")
     credential = args.credential or _only_credential(environment)
     if args.primary_identifier is None:
         raise SettingsError("--primary-identifier email|phone is required: every row must carry that identifier")
-    blank = Destination(args.name, "", credential, args.primary_identifier)
-    destination = _apply_flags(blank, args)
-    return _save(args, environment, operator, blank, destination, "destinations add")
+    destination = _apply_flags(Destination(args.name, "", credential, args.primary_identifier), args)
+    try:
+        return _save(args, destination, before=None)
+    except changes.AlreadyExists as exists:
+        raise SettingsError(f"{exists}; change it with "
+                            f"`attentive-console destinations edit {args.name} --env {args.env}`") from None
 
 
 @guarded
 def run_edit(args: argparse.Namespace) -> int:
-    refuse_if_read_only(args, "destinations edit")
-    environment = load_environment(args.ctx.config_dir, args.env)
-    operator = operator_of(args, environment)
-    operator.require_change(args.env, "destinations edit")
-    current = _destination(environment, args.name)
-    operator.require_destination(current, "destinations edit")
+    _, current = changes.editable_destination(args.ctx, args.env, args.name, "destinations edit")
     destination = _apply_flags(current, args)
     for name in args.remove_attribute:
         if name not in destination.attributes:
@@ -175,20 +142,13 @@ def run_edit(args: argparse.Namespace) -> int:
     if destination == current:
         print(f"destination {args.name!r} unchanged")
         return OK
-    return _save(args, environment, operator, current, destination, "destinations edit")
+    return _save(args, destination, before=current)
 
 
 @guarded
 def run_remove(args: argparse.Namespace) -> int:
-    refuse_if_read_only(args, "destinations remove")
-    environment = load_environment(args.ctx.config_dir, args.env)
-    operator = operator_of(args, environment)
-    operator.require_change(args.env, "destinations remove")
-    operator.require_destination(_destination(environment, args.name), "destinations remove")
-    with ConfigStore(args.ctx.config_dir).editing(args.env) as handle:
-        handle.remove_destination(args.name)
-    record(args.ctx, Action.DESTINATION_REMOVED, args.name, environment=args.env)
-    print(f"removed destination {args.name!r} from {environment.path}")
+    removed = changes.remove_destination(args.ctx, args.env, args.name)
+    print(f"removed destination {args.name!r} from {removed.environment.path}")
     return OK
 
 
@@ -196,14 +156,15 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     environment = load_environment(args.ctx.config_dir, args.env)
     operator = operator_of(args, environment)
-    chosen = [_destination(environment, args.name)] if args.name else list(environment.destinations.values())
+    chosen = [changes.destination_of(environment, args.name)] if args.name else list(environment.destinations.values())
     if not chosen:
         print(f"{environment.path}: OK, no destinations")
         return OK
     results: dict[str, ConnectionResult] = {}
     if not args.offline:
         for credential in sorted({d.credential for d in chosen}):
-            results[credential] = _test(args, environment, credential)
+            results[credential] = check_connection(environment, credential, secrets_file=args.ctx.secrets_file,
+                                                   data_dir=args.ctx.data_dir)
     for destination in chosen:
         result = results.get(destination.credential)
         line = f"{destination.name}: configuration OK"
@@ -211,22 +172,11 @@ def run_validate(args: argparse.Namespace) -> int:
             line += f"; {result.summary}"
         refusal = operator.refusal(destination)
         print(line + (f" (note: you may not use it: {refusal})" if refusal else ""))
-    failures = [r for r in results.values() if not r.ok]
-    if any(r.failure is not Failure.NO_KEY for r in failures):
-        return CONNECTION
-    return USAGE if failures else OK
+    # A credential that failed to connect (3) outweighs one whose key is not set (2).
+    return max((failure_exit_code(r) for r in results.values() if not r.ok), default=OK)
 
 
 # -- helpers ------------------------------------------------------------------------------------------
-def _destination(environment: Environment, name: str) -> Destination:
-    destination = environment.destinations.get(name)
-    if destination is None:
-        guess = did_you_mean(name, environment.destinations)
-        raise SettingsError(f"there is no destination {name!r} in {environment.path}"
-                            + (f'; did you mean "{guess}"?' if guess else ""))
-    return destination
-
-
 def _only_credential(environment: Environment) -> str:
     if len(environment.credentials) == 1:
         return next(iter(environment.credentials))
@@ -245,41 +195,29 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
 
 
 def _apply_flags(destination: Destination, args: argparse.Namespace) -> Destination:
-    changes: dict[str, Any] = {}
+    updates: dict[str, Any] = {}
     for field in ("description", "credential", "primary_identifier", "endpoint", "phone_region", "rate_limit",
                   "rejection_threshold", "admin_only", "allow_restricted_pii", "verbose_logging", "subscriptions"):
         value = getattr(args, field)
         if value is not None:
-            changes[field] = value
+            updates[field] = value
     identifiers = _pairs(args.identifier, "--identifier")
     unknown = sorted(set(identifiers) - set(IDENTIFIERS))
     if unknown:
         raise SettingsError(f"--identifier {unknown[0]}=...: the identifiers are {' and '.join(IDENTIFIERS)}")
-    changes["identifiers"] = {**destination.identifiers, **identifiers}
-    changes["attributes"] = {**destination.attributes, **_pairs(args.attribute, "--attribute")}
-    return dataclasses.replace(destination, **changes)
+    updates["identifiers"] = {**destination.identifiers, **identifiers}
+    updates["attributes"] = {**destination.attributes, **_pairs(args.attribute, "--attribute")}
+    return dataclasses.replace(destination, **updates)
 
 
-def _save(args: argparse.Namespace, environment: Environment, operator: Operator, before: Destination,
-          destination: Destination, action: str) -> int:
-    if (before.admin_only, before.allow_restricted_pii) != (destination.admin_only, destination.allow_restricted_pii):
-        operator.require_admin(f"{action}: changing who may use a destination")
-    # Validate the whole file with the change before spending a connection test on it.
-    EnvironmentFile.open(args.ctx.config_dir, args.env).upsert_destination(destination)
-    result = _test(args, environment, destination.credential)
-    if not result.ok:
-        print(f"error: {result.summary}\nnothing was saved", file=sys.stderr)
-        return USAGE if result.failure is Failure.NO_KEY else CONNECTION
-    with ConfigStore(args.ctx.config_dir).editing(args.env) as handle:
-        handle.upsert_destination(destination)
-    record(args.ctx, Action.DESTINATION_ADDED if action == "destinations add" else Action.DESTINATION_EDITED,
-           destination.name, environment=args.env, details=change_details(destination, before, action == "destinations add"))
-    print(result.summary)
-    if destination.subscriptions and not before.subscriptions:
+def _save(args: argparse.Namespace, destination: Destination, *, before: Destination | None) -> int:
+    try:
+        saved = changes.save_destination(args.ctx, args.env, destination, before=before)
+    except changes.NotSaved as failed:
+        return not_saved(failed)
+    print(saved.tested)
+    if saved.subscriptions_turned_on:
         print(SUBSCRIPTIONS_WARNING.format(name=destination.name), file=sys.stderr)
-    print(f"saved destination {destination.name!r} in {environment.path} (config hash {destination.config_hash()[:12]})")
+    print(f"saved destination {destination.name!r} in {saved.environment.path} "
+          f"(config hash {destination.config_hash()[:12]})")
     return OK
-
-
-def _test(args: argparse.Namespace, environment: Environment, credential: str) -> ConnectionResult:
-    return check_connection(environment, credential, secrets_file=args.ctx.secrets_file, data_dir=args.ctx.data_dir)

@@ -5,64 +5,13 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Any
 
-from tui.attentive.secret import ApiKey
-from tui.cli.context import CliContext
 from tui.cli.exit_codes import OK, OVER_THRESHOLD, USAGE
 from tui.settings.ledger import Action, Ledger, LedgerEntry, VerifyResult
-from tui.settings.model import Destination
-from tui.settings.promotion_diff import diff_destination
-from tui.sync.engine import SendRequest, SendResult
 from tui.sync.history_schema import history_path
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def record(ctx: CliContext, action: Action, subject: str, *, environment: str | None = None,
-           details: Mapping[str, Any] | None = None, secrets: Iterable[ApiKey] = ()) -> LedgerEntry:
-    """The one line a command adds after a change it made: an audit entry by the operator running it.
-    Raises LedgerError (a SettingsError: exit 2 under `guarded`) when the entry cannot be written."""
-    return Ledger(history_path(ctx.data_dir)).append(
-        action, operator=ctx.operator, environment=environment, subject=subject, details=details, secrets=secrets)
-
-
-def change_details(destination: Destination, before: Destination, new: bool) -> dict[str, Any]:
-    """What a destination.added/edited entry says: the definition's hash and, for an edit, the fields changed."""
-    details: dict[str, Any] = {"config_hash": destination.config_hash(), "credential": destination.credential}
-    if not new:
-        details["changed"] = [change.field for change in diff_destination(destination, before).changes]
-    return details
-
-
-def send_started_details(request: SendRequest) -> dict[str, Any]:
-    return {"source": str(request.source) if request.source else None, "sample": request.sample,
-            "full": request.full, "rate": request.rate, "resume_run_id": request.resume_run_id,
-            "retry_of": request.retry_of, "config_hash": request.destination.config_hash()}
-
-
-def send_finished_details(result: SendResult, exit_code: int) -> dict[str, Any]:
-    run = result.run
-    details: dict[str, Any] = {
-        "run_id": run.id, "mode": run.mode, "status": run.status, "exit_code": exit_code, "rows_read": run.rows_read,
-        "accepted": run.accepted, "rejected": run.rejected, "invalid": run.invalid,
-        "skipped_unchanged": run.skipped_unchanged, "failed": run.failed,
-    }
-    if result.verification is not None:
-        check = result.verification
-        details["verification"] = {"passed": check.passed, "checked": check.checked,
-                                   "mismatched": check.mismatched, "missing": check.missing}
-    return details
-
-
-def export_details(run_id: int, path: str, rows: int, masked: bool, reason: str | None, status: int | None,
-                   search: str | None) -> dict[str, Any]:
-    # The search text may be an identifier: the entry says a text filter applied, not what it was.
-    return {"run_id": run_id, "file": str(Path(path).resolve()), "rows": rows, "masked": masked,
-            "filter": {"reason": reason, "status": status, "text": search is not None}}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -17,7 +17,8 @@ from pathlib import Path
 from tui.attentive.outcomes import FatalAttentiveError
 from tui.cli.config_cmd import guarded, operator_of, print_json, print_table
 from tui.cli.exit_codes import CONNECTION, OK, OVER_THRESHOLD, USAGE
-from tui.cli.ledger_cmd import export_details, record
+from tui.settings.audit import record
+from tui.sync.audit_details import export_details
 from tui.cli.send_cmd import execute, find_target
 from tui.settings.access import Operator, mask_identifier
 from tui.settings.connection import resolve_target

@@ -21,7 +21,8 @@ from rich.text import Text
 from tui.attentive.endpoints import BY_NAME
 from tui.cli.config_cmd import add_env_option, guarded, operator_of, print_json
 from tui.cli.exit_codes import CANCELLED, CONNECTION, OK, OVER_THRESHOLD, USAGE
-from tui.cli.ledger_cmd import record, send_finished_details, send_started_details
+from tui.settings.audit import record
+from tui.sync.audit_details import send_finished_details, send_started_details
 from tui.settings.access import Operator
 from tui.settings.connection import resolve_target
 from tui.settings.errors import SettingsError

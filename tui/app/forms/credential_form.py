@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from tui.app.error_guard import ErrorGuard
-from tui.app.config_edits import new_credential, typed_key
+from tui.settings.changes import new_credential, typed_key
 from tui.app.workers import run_blocking
 from tui.settings.errors import SettingsError
 from tui.settings.keyref import parse_key_ref

@@ -20,7 +20,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from tui.app.error_guard import ErrorGuard
 from tui.app.workers import run_blocking
-from tui.settings.loader import DESTINATION_ENDPOINTS, IDENTIFIERS
+from tui.settings.loader import IDENTIFIERS
 from tui.settings.model import Destination, Environment
 
 FLAGS = (("admin_only", "admin only"), ("allow_restricted_pii", "restricted-PII operators may use it"),

@@ -1,17 +1,19 @@
 """Credentials of the current environment: masked key, last connection test and its result."""
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from collections.abc import Mapping, Sequence
+
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
 
 from tui.app.guard import mutating
-from tui.app.sections.base import Section
-from tui.settings.model import Credential
+from tui.app.sections.environment_table import EnvironmentTableSection
+from tui.settings.model import Credential, Environment
 
 
-class CredentialsSection(Section):
+class CredentialsSection(EnvironmentTableSection[Credential]):
     TITLE = "Credentials"
+    KIND = "credential"
+    COLUMNS = ("Name", "Key (masked)", "Last test", "Description")
     BINDINGS = [
         Binding("a", "add", "Add", id="credentials.add"),
         Binding("k", "set_key", "Set key", id="credentials.set_key"),
@@ -19,37 +21,17 @@ class CredentialsSection(Section):
         Binding("d", "remove", "Remove", id="credentials.remove"),
     ]
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="credentials-summary", classes="section-summary")
-        table: DataTable = DataTable(id="credentials-table", cursor_type="row")
-        table.add_columns("Name", "Key (masked)", "Last test", "Description")
-        yield table
+    def items(self, environment: Environment) -> Mapping[str, Credential]:
+        return environment.credentials
 
-    def refresh_view(self) -> None:
-        console = self.console
-        environment = console.environment
-        table = self.query_one(DataTable)
-        table.clear()
-        if environment is None:
-            return
-        for credential in environment.credentials.values():
-            report = console.connections.get(credential.name)
-            result = "testing…" if report is None else ("OK " if report.ok else "FAILED ") + report.summary
-            table.add_row(credential.name, console.key_display(credential), result, credential.description,
-                          key=credential.name)
-        self.query_one("#credentials-summary", Static).update(
-            f"Credentials in {environment.path.name}. Keys show masked with where they live; "
-            "k sets one (typed, never echoed)."
-        )
+    def row(self, credential: Credential) -> Sequence[str]:
+        report = self.console.connections.get(credential.name)
+        result = "testing…" if report is None else ("OK " if report.ok else "FAILED ") + report.summary
+        return credential.name, self.console.key_display(credential), result, credential.description
 
-    def selected(self) -> Credential | None:
-        environment = self.console.environment
-        table = self.query_one(DataTable)
-        if environment is None or table.row_count == 0:
-            self.notify("No credential selected.", severity="warning")
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return environment.credentials.get(str(key))
+    def summary(self, environment: Environment) -> str:
+        return (f"Credentials in {environment.path.name}. Keys show masked with where they live; "
+                "k sets one (typed, never echoed).")
 
     @mutating
     def action_add(self) -> None:
@@ -57,17 +39,11 @@ class CredentialsSection(Section):
 
     @mutating
     def action_set_key(self) -> None:
-        credential = self.selected()
-        if credential is not None:
-            self.console.open_credential_form(credential)
+        self.with_selected(self.console.open_credential_form)
 
     def action_test(self) -> None:
-        credential = self.selected()
-        if credential is not None:
-            self.console.start_connection_test(credential.name)
+        self.with_selected(lambda credential: self.console.start_connection_test(credential.name))
 
     @mutating
     def action_remove(self) -> None:
-        credential = self.selected()
-        if credential is not None:
-            self.console.remove_credential(credential.name)
+        self.with_selected(lambda credential: self.console.remove_credential(credential.name))

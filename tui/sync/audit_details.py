@@ -1,0 +1,34 @@
+"""What the audit ledger records about sends and exports (counts and settings, never identifiers)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tui.sync.engine import SendRequest, SendResult
+
+
+def send_started_details(request: SendRequest) -> dict[str, Any]:
+    return {"source": str(request.source) if request.source else None, "sample": request.sample,
+            "full": request.full, "rate": request.rate, "resume_run_id": request.resume_run_id,
+            "retry_of": request.retry_of, "config_hash": request.destination.config_hash()}
+
+
+def send_finished_details(result: SendResult, exit_code: int) -> dict[str, Any]:
+    run = result.run
+    details: dict[str, Any] = {
+        "run_id": run.id, "mode": run.mode, "status": run.status, "exit_code": exit_code, "rows_read": run.rows_read,
+        "accepted": run.accepted, "rejected": run.rejected, "invalid": run.invalid,
+        "skipped_unchanged": run.skipped_unchanged, "failed": run.failed,
+    }
+    if result.verification is not None:
+        check = result.verification
+        details["verification"] = {"passed": check.passed, "checked": check.checked,
+                                   "mismatched": check.mismatched, "missing": check.missing}
+    return details
+
+
+def export_details(run_id: int, path: str, rows: int, masked: bool, reason: str | None, status: int | None,
+                   search: str | None) -> dict[str, Any]:
+    # The search text may be an identifier: the entry says a text filter applied, not what it was.
+    return {"run_id": run_id, "file": str(Path(path).resolve()), "rows": rows, "masked": masked,
+            "filter": {"reason": reason, "status": status, "text": search is not None}}
