@@ -12,8 +12,8 @@ import pytest
 
 from tui.sync import reasons
 from tui.sync.history import HistoryStore, NewRun
-from tui.sync.history_schema import ACCEPTED, FAILED, INVALID, PENDING, REJECTED
-from tui.sync.history_writer import RunCounts, RunRecorder
+from tui.sync.history_schema import ACCEPTED, FAILED, INVALID, PENDING, REJECTED, connect, text_index_current
+from tui.sync.history_writer import RunCounts, RunRecorder, write_rejections
 from tui.sync.lock import SendLock, SendLocked, holder_run_id
 from tui.sync.rejections import RejectionFilter, RejectionLog
 
@@ -75,6 +75,124 @@ def test_filters_by_reason_status_and_text_inside_one_run(log):
     facets = log.facets(RejectionFilter(status=400))
     assert facets.total == 1000 and facets.statuses == {400: 1000, None: 1000, 503: 1000}
     assert facets.reasons == {reasons.ATTENTIVE_REJECTED: 1000}
+
+
+def test_facets_of_a_text_filter_count_each_facet_without_its_own_filter(log):
+    facets = log.facets(RejectionFilter(text="user1", status=503))
+    matching = [i for i in range(3000) if "user1" in f"user{i}@example.com"]
+    assert facets.total == sum(1 for i in matching if i % 3 == 2)
+    assert facets.reasons == {reasons.SEND_FAILED: facets.total}
+    assert facets.statuses == {400: sum(1 for i in matching if i % 3 == 0), None: sum(1 for i in matching if i % 3 == 1),
+                               503: facets.total}
+
+
+def test_a_capped_count_stops_at_its_limit(log):
+    assert log.count(RejectionFilter(text="example"), limit=1001) == 1001
+    assert log.count(RejectionFilter(text="user1234@"), limit=1001) == 1
+    assert log.count(limit=5000) == 3000
+
+
+def index_matches_rows(connection) -> bool:
+    """FTS5's own check of the text index against the rejections table (raises when they differ)."""
+    connection.execute("INSERT INTO rejection_text (rejection_text, rank) VALUES ('integrity-check', 1)")
+    return True
+
+
+def test_text_search_confirms_the_substring_the_trigrams_suggest(tmp_path):
+    with HistoryStore(tmp_path / "data") as store:
+        run_id = new_run(store)
+        with store.connection:
+            store.connection.execute("BEGIN IMMEDIATE")
+            # every trigram of "abcabd" is in the first identifier, but not the text itself
+            write_rejections(store.connection, [(run_id, 2, reasons.INVALID_EMAIL, "abcab-abd", None, None),
+                                                (run_id, 3, reasons.INVALID_EMAIL, "xABCABDx", None, None)])
+        log = RejectionLog(store.connection, run_id)
+        assert [hit.row for hit in log.page(RejectionFilter(text="abcabd"))] == [3]
+
+
+def test_rows_written_around_the_writer_are_found_and_indexed_on_the_next_open(tmp_path):
+    data = tmp_path / "data"
+    with HistoryStore(data) as store:
+        run_id = new_run(store)
+    outside = connect(data)
+    with outside:
+        outside.execute("BEGIN IMMEDIATE")
+        outside.executemany("INSERT INTO rejections (run_id, row, reason, identifier) VALUES (?, ?, ?, ?)",
+                            [(run_id, row, reasons.INVALID_EMAIL, f"late{row}@example.com") for row in range(2, 40)])
+    assert not text_index_current(outside)
+    assert RejectionLog(outside, run_id).count(RejectionFilter(text="late17@")) == 1  # found without the index
+    outside.close()
+    with HistoryStore(data) as store:  # a writable open catches the index up
+        assert text_index_current(store.connection) and index_matches_rows(store.connection)
+        assert RejectionLog(store.connection, run_id).count(RejectionFilter(text="late17@")) == 1
+
+
+def test_deleting_rejections_takes_them_out_of_the_index(log):
+    with log.connection:
+        log.connection.execute("BEGIN IMMEDIATE")
+        log.connection.execute("DELETE FROM rejections WHERE run_id = ? AND row < 1500", (log.run_id,))
+    assert index_matches_rows(log.connection)
+    assert log.count(RejectionFilter(text="user1234@")) == 0 and log.count(RejectionFilter(text="user2345@")) == 1
+
+
+def test_a_version_1_database_gets_the_new_text_index(tmp_path):
+    data = tmp_path / "data"
+    with HistoryStore(data) as store:
+        run_id = new_run(store)
+        store.connection.executescript("""
+            DROP TABLE rejection_text;
+            CREATE VIRTUAL TABLE rejections_fts USING fts5(identifier, message, content='rejections',
+                                                           content_rowid='id', tokenize='trigram');
+            CREATE TRIGGER rejections_fts_insert AFTER INSERT ON rejections BEGIN
+                INSERT INTO rejections_fts (rowid, identifier, message) VALUES (new.id, new.identifier, new.message);
+            END;
+            PRAGMA user_version = 1;
+        """)
+        store.connection.execute("INSERT INTO rejections (run_id, row, reason, identifier) VALUES (?, 2, 'x', 'old@a.com')",
+                                 (run_id,))
+    with HistoryStore(data) as store:
+        names = {name for (name,) in store.connection.execute("SELECT name FROM sqlite_master")}
+        assert "rejections_fts" not in names and "rejections_fts_insert" not in names
+        assert text_index_current(store.connection)
+        assert RejectionLog(store.connection, run_id).count(RejectionFilter(text="old@")) == 1
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from tui.sync.history_schema import connect
+from tui.sync.history_writer import write_rejections
+connection = connect(Path(sys.argv[1]))
+run_id, batch = int(sys.argv[2]), 0
+while True:
+    connection.execute("BEGIN IMMEDIATE")
+    write_rejections(connection, [(run_id, batch * 1000 + i, "invalid_email", f"b{batch}r{i}@example.com", None, None)
+                                  for i in range(1000)])
+    if batch == 3:
+        print("uncommitted", flush=True)
+        sys.stdin.read()   # killed here, inside an open write transaction
+    connection.execute("COMMIT")
+    batch += 1
+"""
+
+
+def test_a_writer_killed_mid_batch_leaves_every_committed_rejection_indexed(tmp_path):
+    data = tmp_path / "data"
+    with HistoryStore(data) as store:
+        run_id = new_run(store)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(data), str(run_id)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "uncommitted"
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait()
+    with HistoryStore(data, readonly=True) as store:
+        assert text_index_current(store.connection)
+        log = RejectionLog(store.connection, run_id)
+        assert log.count() == 3000
+        assert log.count(RejectionFilter(text="b2r999@")) == 1 and log.count(RejectionFilter(text="b3r0@")) == 0
+        assert log.count(RejectionFilter(text="@example")) == 3000
+    with HistoryStore(data) as store:
+        assert index_matches_rows(store.connection)
 
 
 def test_pages_by_keyset_and_by_offset_agree(log):

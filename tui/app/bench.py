@@ -1,36 +1,51 @@
 """`attentive-console bench console`: time to first paint, and for a 1,000,000-rejection log the
-time to open, to scroll a page and to apply a filter. Figures are printed, never asserted."""
+time to open, to scroll a page and to apply filters. A filter has two steps (rejections.py): the
+first page on screen, then the exact count and the facets; both are printed, the target is for the
+first. Figures are printed, never asserted."""
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tui.app.history_source import StoreRejections
-from tui.app.rejections import run_query
-from tui.sync.history_schema import connect
+from tui.app.rejections import PAGE_SIZE, counts, first_page
+from tui.sync.history import HistoryStore, NewRun
+from tui.sync.history_writer import write_rejections
 from tui.sync.rejections import RejectionFilter
 
 REASONS = ("invalid_email", "invalid_phone", "duplicate_identifier", "attribute_type")
+BATCH = 50_000   # rejections per transaction, as the send's writer flushes them
 TARGETS = {"first paint": 1.5, "filter": 0.150}
+FILTERS = {
+    "filter (selective text)": RejectionFilter(text="user0999"),
+    "filter (broad text)": RejectionFilter(text="example"),
+    "filter by reason": RejectionFilter(reason="invalid_phone"),
+}
 
 
-def build_log(data_dir: Path, rejections: int) -> None:
-    connection: sqlite3.Connection = connect(data_dir)
-    connection.execute("BEGIN")
-    connection.execute(
-        "INSERT INTO runs (id, operator, environment, destination, endpoint, config_hash, mode, source_path,"
-        " source_hash, source_format, started_at, status) VALUES (1, 'bench', 'sandbox', 'bench', 'bulk', 'h',"
-        " 'send', 'bench.csv', 's', 'csv', 0, 'finished')")
-    connection.executemany(
-        "INSERT INTO rejections (run_id, row, reason, identifier, status, message) VALUES (1, ?, ?, ?, ?, ?)",
-        ((index + 2, REASONS[index % 4], f"user{index:07d}@example.com", 400 if index % 4 == 3 else None,
-          f"{REASONS[index % 4]} at row {index + 2}") for index in range(rejections)))
-    connection.execute("COMMIT")
-    connection.close()
+def rejection_rows(run_id: int, start: int, stop: int) -> Iterator[tuple]:
+    for index in range(start, stop):
+        reason = REASONS[index % 4]
+        yield (run_id, index + 2, reason, f"user{index:07d}@example.com", 400 if index % 4 == 3 else None,
+               f"{reason.replace('_', ' ')} at row {index + 2}")
+
+
+def build_log(data_dir: Path, rejections: int) -> int:
+    """A finished run with `rejections` rejections, written through the history store. Its run id."""
+    with HistoryStore(data_dir) as store:
+        run_id = store.create_run(NewRun("bench", "sandbox", "bench", "bulk", "h" * 64, "send", "bench.csv",
+                                         "s" * 64, "csv", rejections))
+        connection = store.connection
+        for start in range(0, rejections, BATCH):
+            connection.execute("BEGIN IMMEDIATE")
+            write_rejections(connection, rejection_rows(run_id, start, min(rejections, start + BATCH)))
+            connection.execute("COMMIT")
+        store.set_status(run_id, "finished")
+    return run_id
 
 
 async def first_paint() -> float:
@@ -48,10 +63,29 @@ async def first_paint() -> float:
             return time.perf_counter() - started
 
 
-def timed(call) -> float:
+def timed(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
+
+
+def log_figures(source: StoreRejections, rows: int) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    everything = RejectionFilter()
+    figures["open: first page shown"] = timed(lambda: first_page(source, everything))
+    figures["open: count and facets"] = timed(lambda: counts(source, everything))
+    figures["scroll a page (to the end)"] = timed(
+        lambda: source.page(everything, limit=PAGE_SIZE, offset=max(0, rows - PAGE_SIZE)))
+    for name, where in FILTERS.items():
+        figures[f"{name}: first page shown"] = timed(lambda: first_page(source, where))
+        figures[f"{name}: count and facets"] = timed(lambda: counts(source, where))
+    return figures
+
+
+def target_of(name: str) -> float | None:
+    if name == "first paint":
+        return TARGETS["first paint"]
+    return TARGETS["filter"] if name.startswith("filter") and name.endswith("first page shown") else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,16 +95,13 @@ def run(args: argparse.Namespace) -> int:
     figures = {"first paint": asyncio.run(first_paint())}
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
-        print(f"building a {rows:,}-rejection log…", flush=True)
-        build_log(data_dir, rows)
-        source = StoreRejections(data_dir, 1)
-        figures["open (count, facets, first page)"] = timed(lambda: run_query(source, RejectionFilter()))
-        figures["scroll a page (deep, offset)"] = timed(
-            lambda: source.page(RejectionFilter(), limit=200, offset=rows - 200))
-        figures["filter"] = timed(lambda: run_query(source, RejectionFilter(text="user0999")))
-        figures["filter by reason"] = timed(lambda: run_query(source, RejectionFilter(reason="invalid_phone")))
+        print(f"building a {rows:,}-rejection log through the history store…", flush=True)
+        started = time.perf_counter()
+        run_id = build_log(data_dir, rows)
+        print(f"built in {time.perf_counter() - started:.1f} s", flush=True)
+        figures.update(log_figures(StoreRejections(data_dir, run_id), rows))
     for name, seconds in figures.items():
-        target = TARGETS.get(name)
+        target = target_of(name)
         verdict = "" if target is None else f"   target <= {target * 1000:.0f} ms: {'ok' if seconds <= target else 'MISSED'}"
-        print(f"{name:<36} {seconds * 1000:9.1f} ms{verdict}")
+        print(f"{name:<44} {seconds * 1000:9.1f} ms{verdict}")
     return 0

@@ -1,8 +1,10 @@
-"""The rejection log's data side: what a paging source provides, and the page cache the view reads.
+"""The rejection log's data side: what a paging source provides, the two steps of a filter, and
+the page cache the view reads.
 
 The source has the shape of the history store's `tui.sync.rejections.RejectionLog` (count, page,
 facets, in SQLite); the view never holds more than a few pages, so a million rejections cost what a
-screenful does.
+screenful does. A filter comes back in two steps so a broad one never holds the screen: its first
+page with a count that stops at COUNT_CAP (milliseconds), then the exact count and the facets.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from tui.sync.rejections import Facets, Rejection, RejectionFilter
 
 PAGE_SIZE = 200
 CACHED_PAGES = 12
+COUNT_CAP = 100_000   # the first step counts up to one more than this, shown as "100,000+"
 
 
 def describe(where: RejectionFilter) -> str:
@@ -29,7 +32,7 @@ def describe(where: RejectionFilter) -> str:
 
 
 class RejectionSource(Protocol):
-    def count(self, flt: RejectionFilter) -> int: ...
+    def count(self, flt: RejectionFilter, *, limit: int | None = None) -> int: ...
 
     def page(self, flt: RejectionFilter, *, limit: int, offset: int) -> Sequence[Rejection]: ...
 
@@ -37,10 +40,22 @@ class RejectionSource(Protocol):
 
 
 @dataclass(frozen=True)
-class QueryResult:
-    """What a filter change brings back in one worker: the view swaps to it at once."""
+class FirstPage:
+    """A filter's first step: what the view shows at once."""
     where: RejectionFilter
-    first_page: Sequence[Rejection]
+    rows: Sequence[Rejection]
+    total: int            # rows the view may scroll over: exact, or COUNT_CAP + 1 when capped
+    capped: bool
+
+    @property
+    def count_text(self) -> str:
+        return f"{COUNT_CAP:,}+" if self.capped else f"{self.total:,}"
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A filter's second step: the exact count and the facets."""
+    where: RejectionFilter
     facets: Facets
 
     @property
@@ -48,8 +63,16 @@ class QueryResult:
         return self.facets.total
 
 
-def run_query(source: RejectionSource, where: RejectionFilter) -> QueryResult:
-    return QueryResult(where, source.page(where, limit=PAGE_SIZE, offset=0), source.facets(where))
+def first_page(source: RejectionSource, where: RejectionFilter) -> FirstPage:
+    rows = source.page(where, limit=PAGE_SIZE, offset=0)
+    if len(rows) < PAGE_SIZE:
+        return FirstPage(where, rows, len(rows), capped=False)
+    total = source.count(where, limit=COUNT_CAP + 1)
+    return FirstPage(where, rows, total, capped=total > COUNT_CAP)
+
+
+def counts(source: RejectionSource, where: RejectionFilter) -> QueryResult:
+    return QueryResult(where, source.facets(where))
 
 
 class PageCache:

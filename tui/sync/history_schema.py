@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 FILENAME = "history.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
 PENDING = 0        # handed to the sender; no answer recorded yet (resume sends it again)
@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS rejections (
 );
 CREATE INDEX IF NOT EXISTS rejections_by_reason ON rejections (run_id, reason, id);
 CREATE INDEX IF NOT EXISTS rejections_by_status ON rejections (run_id, status, id);
-CREATE INDEX IF NOT EXISTS rejections_by_row ON rejections (run_id, row);
+CREATE INDEX IF NOT EXISTS rejections_by_run ON rejections (run_id);  -- entries of a run in id order: pages need no sort
 
 CREATE TABLE IF NOT EXISTS diff_scopes (
     id INTEGER PRIMARY KEY,
@@ -109,17 +109,33 @@ CREATE TABLE IF NOT EXISTS verifications (
 CREATE INDEX IF NOT EXISTS verifications_by_run ON verifications (run_id, id);
 """
 
-_FTS_TRIGRAM = """
-CREATE VIRTUAL TABLE IF NOT EXISTS rejections_fts USING fts5(
-    identifier, message, content='rejections', content_rowid='id', tokenize='trigram'
+# The text index: FTS5 trigram (substring search, any case, on identifiers and messages) with
+# detail=none. Positions are not stored, so a search is an AND of the text's trigrams and the LIKE
+# check in rejections.py confirms the substring; that halves the index and the time to build it.
+# There is no per-row insert trigger: the writer indexes each batch with one INSERT ... SELECT in the
+# transaction that adds the rows (index_new_rejections), so rows and index entries commit together.
+# The `meta` watermark records the highest indexed id; readers fall back to LIKE while it lags (after
+# an upgrade, or rows inserted without the writer) and the next writable open catches up. Nothing
+# deletes rejections today; the delete trigger keeps the index right if a prune comes (one that must
+# spare the newest rejections: SQLite would give their ids, under the watermark, to the next rows).
+TEXT_INDEX = "rejection_text"
+_INDEXED_UPTO = "rejection_text_upto"
+_TEXT_INDEX_DDL = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS {TEXT_INDEX} USING fts5(
+    identifier, message, content='rejections', content_rowid='id', tokenize='trigram', detail='none'
 );
-CREATE TRIGGER IF NOT EXISTS rejections_fts_insert AFTER INSERT ON rejections BEGIN
-    INSERT INTO rejections_fts (rowid, identifier, message) VALUES (new.id, new.identifier, new.message);
-END;
-CREATE TRIGGER IF NOT EXISTS rejections_fts_delete AFTER DELETE ON rejections BEGIN
-    INSERT INTO rejections_fts (rejections_fts, rowid, identifier, message)
+CREATE TRIGGER IF NOT EXISTS {TEXT_INDEX}_delete AFTER DELETE ON rejections
+WHEN old.id <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{_INDEXED_UPTO}') BEGIN
+    INSERT INTO {TEXT_INDEX} ({TEXT_INDEX}, rowid, identifier, message)
     VALUES ('delete', old.id, old.identifier, old.message);
 END;
+"""
+# Version 1 kept a positional trigram index fed by a per-row trigger; it is rebuilt lazily as above.
+_DROP_VERSION_1 = """
+DROP INDEX IF EXISTS rejections_by_row;
+DROP TRIGGER IF EXISTS rejections_fts_insert;
+DROP TRIGGER IF EXISTS rejections_fts_delete;
+DROP TABLE IF EXISTS rejections_fts;
 """
 
 
@@ -127,9 +143,49 @@ def history_path(data_dir: Path) -> Path:
     return Path(data_dir) / FILENAME
 
 
-def has_trigram(connection: sqlite3.Connection) -> bool:
-    row = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'rejections_fts'").fetchone()
+def has_text_index(connection: sqlite3.Connection) -> bool:
+    row = connection.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TEXT_INDEX,)).fetchone()
     return row is not None
+
+
+def _indexed_upto(connection: sqlite3.Connection) -> int:
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (_INDEXED_UPTO,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _newest_rejection(connection: sqlite3.Connection) -> int:
+    return connection.execute("SELECT max(id) FROM rejections").fetchone()[0] or 0
+
+
+def text_index_current(connection: sqlite3.Connection) -> bool:
+    """Whether every rejection is in the text index (so a text search may rely on it)."""
+    return has_text_index(connection) and _indexed_upto(connection) >= _newest_rejection(connection)
+
+
+def index_new_rejections(connection: sqlite3.Connection) -> None:
+    """Index the rejections added since the watermark. Call inside the write transaction that added
+    them: the rows, their index entries and the watermark then commit (or vanish) together."""
+    if not has_text_index(connection):
+        return
+    upto, newest = _indexed_upto(connection), _newest_rejection(connection)
+    if newest <= upto:
+        return
+    connection.execute(f"INSERT INTO {TEXT_INDEX} (rowid, identifier, message) "
+                       "SELECT id, identifier, message FROM rejections WHERE id > ?", (upto,))
+    connection.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (_INDEXED_UPTO, str(newest)))
+
+
+def _catch_up_text_index(connection: sqlite3.Connection) -> None:
+    if text_index_current(connection):  # the usual case: a read, no write lock taken
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        index_new_rejections(connection)  # re-reads the watermark under the lock
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
 
 
 def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -154,6 +210,7 @@ def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
     connection.execute("PRAGMA cache_size=-16000")
     connection.execute("PRAGMA temp_store=MEMORY")
     _create(connection)
+    _catch_up_text_index(connection)
     return connection
 
 
@@ -161,10 +218,13 @@ def _create(connection: sqlite3.Connection) -> None:
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
-    connection.executescript("BEGIN IMMEDIATE;" + _DDL + "COMMIT;")
+    tables = "BEGIN IMMEDIATE;" + _DDL + (_DROP_VERSION_1 if version == 1 else "")
+    finish = f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     try:
-        connection.executescript("BEGIN;" + _FTS_TRIGRAM + "COMMIT;")
-    except sqlite3.OperationalError:  # SQLite without the trigram tokenizer: text search falls back to LIKE
+        connection.executescript(tables + _TEXT_INDEX_DDL + finish)
+    except sqlite3.OperationalError as error:
         if connection.in_transaction:
             connection.rollback()
-    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if "trigram" not in str(error) and "fts5" not in str(error):
+            raise
+        connection.executescript(tables + finish)  # no trigram tokenizer: text search uses LIKE

@@ -1,8 +1,9 @@
 """The rejection log of one run: filtered, counted and paged inside SQLite, never loaded whole.
 
-Text search looks in the identifier and the message. It uses the FTS5 trigram index (substring
-match, case-insensitive) for three characters or more, and a LIKE scan of the run's rejections for
-shorter text or when SQLite lacks the trigram tokenizer.
+Text search looks in the identifier and the message (substring, any ASCII case). For three
+characters or more the FTS5 trigram index finds the rejections holding every trigram of the text and a
+LIKE on those few confirms the substring (the index keeps no positions, see history_schema.py);
+shorter text, or an index that lacks rows or the trigram tokenizer, takes a LIKE scan of the run.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tui.sync.history_schema import has_trigram
+from tui.sync.history_schema import TEXT_INDEX, text_index_current
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,10 @@ class Facets:
     statuses: dict[int | None, int] = field(default_factory=dict)
 
 
-def _fts_phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+def _trigram_query(text: str) -> str:
+    """An FTS5 query for rows holding every trigram of the text (quoted: the text is not syntax)."""
+    trigrams = dict.fromkeys(text[start:start + 3] for start in range(len(text) - 2))
+    return " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in trigrams)
 
 
 def _like_pattern(text: str) -> str:
@@ -50,20 +53,21 @@ class RejectionLog:
     def __init__(self, connection: sqlite3.Connection, run_id: int):
         self.connection = connection
         self.run_id = run_id
-        self._fts = has_trigram(connection)
 
-    def _query(self, select: str, flt: RejectionFilter, *, after_id: int | None = None) -> tuple[str, list]:
+    def _query(self, select: str, flt: RejectionFilter, *, after_id: int | None = None) -> tuple[str, list, str]:
+        """The SELECT, its parameters, and the column that orders matches by id without a sort."""
         where = ["r.run_id = ?"]
         params: list = [self.run_id]
-        source = "rejections r"
+        source, id_column = "rejections r", "r.id"
         text = (flt.text or "").strip()
-        if text and self._fts and len(text) >= 3:
+        if len(text) >= 3 and text_index_current(self.connection):
             # CROSS JOIN keeps the full-text match as the outer loop (SQLite never reorders it):
             # otherwise the planner may walk the run's rejections and probe the index once per row.
-            source = "rejections_fts f CROSS JOIN rejections r ON r.id = f.rowid"
-            where.append("rejections_fts MATCH ?")
-            params.append(_fts_phrase(text))
-        elif text:
+            # Its matches come in rowid order, so ordering by f.rowid needs no sort.
+            source, id_column = f"{TEXT_INDEX} f CROSS JOIN rejections r ON r.id = f.rowid", "f.rowid"
+            where.append(f"{TEXT_INDEX} MATCH ?")
+            params.append(_trigram_query(text))
+        if text:
             where.append("(r.identifier LIKE ? ESCAPE '\\' OR r.message LIKE ? ESCAPE '\\')")
             pattern = _like_pattern(text)
             params.extend([pattern, pattern])
@@ -74,30 +78,56 @@ class RejectionLog:
             where.append("r.status = ?")
             params.append(flt.status)
         if after_id is not None:
-            where.append("r.id > ?")
+            where.append(f"{id_column} > ?")
             params.append(after_id)
-        return f"SELECT {select} FROM {source} WHERE {' AND '.join(where)}", params
+        return f"SELECT {select} FROM {source} WHERE {' AND '.join(where)}", params, id_column
 
     def page(self, flt: RejectionFilter = RejectionFilter(), *, limit: int = 50, offset: int = 0,
              after_id: int | None = None) -> list[Rejection]:
-        """One page in row order. Keyset paging (after_id = the last id seen) stays fast at any
-        depth; offset is there for jumping."""
-        sql, params = self._query("r.id, r.row, r.reason, r.identifier, r.status, r.message", flt, after_id=after_id)
-        rows = self.connection.execute(f"{sql} ORDER BY r.id LIMIT ? OFFSET ?", (*params, limit, offset))
+        """One page in the order the rejections were recorded. Keyset paging (after_id = the last id
+        seen) stays fast at any depth; offset is there for jumping."""
+        sql, params, id_column = self._query("r.id, r.row, r.reason, r.identifier, r.status, r.message", flt,
+                                             after_id=after_id)
+        rows = self.connection.execute(f"{sql} ORDER BY {id_column} LIMIT ? OFFSET ?", (*params, limit, offset))
         return [Rejection(*row) for row in rows]
 
-    def count(self, flt: RejectionFilter = RejectionFilter()) -> int:
-        sql, params = self._query("count(*)", flt)
-        return self.connection.execute(sql, params).fetchone()[0]
+    def count(self, flt: RejectionFilter = RejectionFilter(), *, limit: int | None = None) -> int:
+        """How many match; with a limit, counting stops there (a broad filter over a million rows
+        then costs what counting `limit` of them does)."""
+        if limit is None:
+            sql, params, _ = self._query("count(*)", flt)
+            return self.connection.execute(sql, params).fetchone()[0]
+        sql, params, _ = self._query("1", flt)
+        return self.connection.execute(f"SELECT count(*) FROM ({sql} LIMIT ?)", (*params, limit)).fetchone()[0]
 
     def facets(self, flt: RejectionFilter = RejectionFilter()) -> Facets:
-        """Counts by reason and by HTTP status under the filter (each facet ignores its own filter
-        so the operator sees the alternatives)."""
-        reason_sql, reason_params = self._query("r.reason, count(*)", RejectionFilter(None, flt.status, flt.text))
-        status_sql, status_params = self._query("r.status, count(*)", RejectionFilter(flt.reason, None, flt.text))
-        by_reason = dict(self.connection.execute(f"{reason_sql} GROUP BY r.reason", reason_params).fetchall())
-        by_status = dict(self.connection.execute(f"{status_sql} GROUP BY r.status", status_params).fetchall())
-        return Facets(total=self.count(flt), reasons=by_reason, statuses=by_status)
+        """Counts by reason and by HTTP status under the filter; each facet ignores its own filter so
+        the operator sees the alternatives."""
+        if not (flt.text or "").strip():
+            # Each of these is a scan of one covering index.
+            reasons = self._grouped("r.reason", RejectionFilter(status=flt.status))
+            statuses = self._grouped("r.status", RejectionFilter(reason=flt.reason))
+            return Facets(total=self.count(flt), reasons=reasons, statuses=statuses)
+        # A text filter: one pass over its matches grouped by (reason, status) holds all three answers
+        # (three passes cost three full-text searches).
+        sql, params, _ = self._query("r.reason, r.status, count(*)", RejectionFilter(text=flt.text))
+        by_reason: dict[str, int] = {}
+        by_status: dict[int | None, int] = {}
+        total = 0
+        for reason, status, count in self.connection.execute(f"{sql} GROUP BY r.reason, r.status", params):
+            reason_ok = not flt.reason or reason == flt.reason
+            status_ok = flt.status is None or status == flt.status
+            if status_ok:
+                by_reason[reason] = by_reason.get(reason, 0) + count
+            if reason_ok:
+                by_status[status] = by_status.get(status, 0) + count
+            if reason_ok and status_ok:
+                total += count
+        return Facets(total=total, reasons=by_reason, statuses=by_status)
+
+    def _grouped(self, column: str, flt: RejectionFilter) -> dict:
+        sql, params, _ = self._query(f"{column}, count(*)", flt)
+        return dict(self.connection.execute(f"{sql} GROUP BY {column}", params).fetchall())
 
     def iter_all(self, flt: RejectionFilter = RejectionFilter(), *, batch: int = 5000) -> Iterator[Rejection]:
         """Every matching rejection, page by page (for export)."""

@@ -1,5 +1,6 @@
 """A Line-API view of a run's rejections: draws only the visible lines, from cached pages that
-thread workers fetch around the viewport (after toolong's log view)."""
+thread workers fetch around the viewport (after toolong's log view). A filter shows its first page
+as soon as it is read; the exact count and the facets follow from a second worker."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,9 +12,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.app.error_guard import ErrorGuard
-from tui.app.rejections import PAGE_SIZE, PageCache, QueryResult, RejectionSource, describe, run_query
-from tui.sync.rejections import Rejection, RejectionFilter
+from tui.app.rejections import (PAGE_SIZE, FirstPage, PageCache, QueryResult, RejectionSource, counts, describe,
+                                first_page)
 from tui.app.workers import run_blocking
+from tui.sync.rejections import Rejection, RejectionFilter
 
 Mask = Callable[[str], str]
 LINE_WIDTH = 160   # lines are cut here; scroll right for long messages
@@ -33,8 +35,15 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
 
     DEFAULT_CSS = "RejectionLog { height: 1fr; }"
 
+    class Shown(Message):
+        """A filter's first page is on screen; its count may be capped, its facets are coming."""
+
+        def __init__(self, page: FirstPage) -> None:
+            super().__init__()
+            self.page = page
+
     class Queried(Message):
-        """A filter's results are on screen (count and facets for the section to show)."""
+        """A filter's exact count and facets are known (for the section to show)."""
 
         def __init__(self, result: QueryResult) -> None:
             super().__init__()
@@ -46,8 +55,9 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
         self.mask = mask
         self.where = RejectionFilter()
         self.total = 0
+        self.counting = False          # the exact count and facets of the filter shown are on their way
         self.cache = PageCache()
-        self.generation = 0            # bumps on every filter change; stale page loads are dropped
+        self.generation = 0            # bumps on every filter shown; stale loads are dropped
         self.loading: set[int] = set()
         self.loaded = False
 
@@ -55,20 +65,35 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
         self.set_filter(RejectionFilter())
 
     def set_filter(self, where: RejectionFilter) -> None:
+        """Query in a worker; the newest filter wins (older queries are cancelled and abandoned)."""
         source = self.source
-        run_blocking(self, "Filter rejections", lambda: run_query(source, where), self._show_query,
+        run_blocking(self, "Filter rejections", lambda: first_page(source, where), self._show_page,
                      group="rejection-query", exclusive=True)
 
-    def _show_query(self, result: QueryResult) -> None:
+    def _show_page(self, page: FirstPage) -> None:
+        self.workers.cancel_group(self, "rejection-pages")  # loads for the filter replaced
         self.generation += 1
-        self.where = result.where
-        self.total = result.total
+        self.where = page.where
+        self.total = page.total
+        self.counting = True
         self.cache.clear()
         self.loading.clear()
-        self.cache.put(0, result.first_page)
+        self.cache.put(0, page.rows)
         self.loaded = True
         self.virtual_size = Size(LINE_WIDTH, self.total)
         self.scroll_to(0, 0, animate=False)
+        self.refresh()
+        self.post_message(self.Shown(page))
+        source, where, generation = self.source, page.where, self.generation
+        run_blocking(self, "Count rejections", lambda: counts(source, where),
+                     lambda result: self._show_counts(generation, result), group="rejection-counts", exclusive=True)
+
+    def _show_counts(self, generation: int, result: QueryResult) -> None:
+        if generation != self.generation:
+            return
+        self.total = result.total
+        self.counting = False
+        self.virtual_size = Size(LINE_WIDTH, self.total)
         self.refresh()
         self.post_message(self.Queried(result))
 
@@ -98,7 +123,7 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
             self.refresh()
 
         run_blocking(self, "Load rejections", lambda: source.page(where, limit=PAGE_SIZE, offset=page * PAGE_SIZE),
-                     arrived, group=f"rejection-page-{page}")
+                     arrived, group="rejection-pages")
 
     def render_line(self, y: int) -> Strip:
         index = round(self.scroll_offset.y) + y

@@ -26,12 +26,16 @@ def run_summary_text(run: RunRow) -> str:
             f"invalid {run.invalid:,}  unchanged {run.skipped_unchanged:,}{verification}")
 
 
-def facets_text(facets: Facets, where: RejectionFilter) -> str:
-    reasons = "  ".join(f"{name} {count:,}" for name, count in
-                        sorted(facets.reasons.items(), key=lambda item: -item[1]))
-    statuses = "  ".join(f"{status or 'none'} {count:,}" for status, count in
-                         sorted(facets.statuses.items(), key=lambda item: -item[1]))
-    return (f"{facets.total:,} shown ({describe(where)})   reasons: {reasons or '-'}\n"
+def facets_text(facets: Facets | None, where: RejectionFilter, shown: str) -> str:
+    """`facets` None: the first page is shown and the counts are still running."""
+    if facets is None:
+        reasons = statuses = "counting…"
+    else:
+        reasons = "  ".join(f"{name} {count:,}" for name, count in
+                            sorted(facets.reasons.items(), key=lambda item: -item[1]))
+        statuses = "  ".join(f"{status or 'none'} {count:,}" for status, count in
+                             sorted(facets.statuses.items(), key=lambda item: -item[1]))
+    return (f"{shown} shown ({describe(where)})   reasons: {reasons or '-'}\n"
             f"http: {statuses or '-'}   f facet  / filter  x export  R re-send  v verify")
 
 
@@ -64,10 +68,14 @@ class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
     def log(self) -> RejectionLog:
         return self.query_one(RejectionLog)
 
+    def on_rejection_log_shown(self, message: RejectionLog.Shown) -> None:
+        page = message.page
+        self.query_one("#run-facets", Static).update(facets_text(None, page.where, page.count_text))
+
     def on_rejection_log_queried(self, message: RejectionLog.Queried) -> None:
         result = message.result
         self.facets = result.facets
-        self.query_one("#run-facets", Static).update(facets_text(result.facets, result.where))
+        self.query_one("#run-facets", Static).update(facets_text(result.facets, result.where, f"{result.total:,}"))
 
     def action_filter(self) -> None:
         self.query_one("#rejection-filter", Input).focus()
