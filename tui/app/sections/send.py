@@ -87,6 +87,8 @@ class SendSection(Section):
         source = self.query_one("#send-source", Input)
         if path is not None and not source.value:
             source.value = str(path)
+            # Preview at once: it moves focus off the path input, so d/m/s act instead of typing.
+            self.action_preview()
 
     def focus_main(self) -> None:
         if self.query_one(ContentSwitcher).current == "run-panel":
