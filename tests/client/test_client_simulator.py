@@ -67,7 +67,7 @@ async def test_a_bulk_job_is_tracked_to_completion_and_its_results_parsed(start_
         posted = await attentive.post_bulk_attributes(items)
         assert (posted.kind, posted.status) == (OutcomeKind.ACCEPTED, 202)
         pending = await attentive.get_bulk_job(posted.data)
-        done = await attentive.wait_for_bulk_job(posted.data, poll_interval_s=0.05)
+        done = await attentive.wait_for_bulk_job(posted.data)
         results = await attentive.download_bulk_results(done.data.url)
         read_back = await attentive.get_custom_attributes(phone="+14155550101")
     assert isinstance(pending.data, BulkJob) and pending.data.status == "IN_PROGRESS" and not pending.data.done

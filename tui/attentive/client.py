@@ -4,9 +4,10 @@ Every call returns an Outcome (responses.classify); retries happen in here. 429 
 given, else exponential back-off with full jitter, capped at backoff_cap_s) without counting as an
 attempt, up to `max_throttled` 429s per call (default 60: about a quarter of an hour of back-off) so a
 permanently throttled key still ends; 5xx, 408, timeouts and connection errors get `max_attempts` in
-total. Every request is paced by the shared bucket of its (key, endpoint) (pacing.py). The key
-travels only in the Authorization header of requests to base_url's origin; a results URL on another
-host is fetched without it.
+total. Every API request is paced by the shared bucket of its (key, endpoint) (pacing.py); a bulk
+job's results file is not an API endpoint and is fetched unpaced. The key travels only in the
+Authorization header of requests to base_url's origin; a results URL on another host is fetched
+without it.
 """
 from __future__ import annotations
 
@@ -26,16 +27,18 @@ from tui.attentive import endpoints, payloads, responses
 from tui.attentive.bulk_results import BulkResults, parse_text
 from tui.attentive.endpoints import EndpointSpec
 from tui.attentive.outcomes import Outcome, OutcomeKind
-from tui.attentive.pacing import DEFAULT_REGISTRY, PacingRegistry, SendStamp, TokenBucket, key_fingerprint
+from tui.attentive.pacing import DEFAULT_REGISTRY, BulkJobTimer, PacingRegistry, SendStamp, TokenBucket
+from tui.attentive.pacing import key_fingerprint
 from tui.attentive.responses import BulkJob, ClientStats, Me
 from tui.attentive.secret import ApiKey
 
 __all__ = ["AttentiveClient", "BulkJob", "BulkResults", "ClientStats", "Me"]
 
 USER_AGENT = "attentive-console/0.1"
-# The results file of a bulk job: not an API endpoint of its own. Same-origin downloads are paced with
-# the job-status endpoint; a signed URL on another host is not Attentive's limit to keep.
-RESULTS_FILE = EndpointSpec("bulk-results", "GET", "(bulk job results file)", endpoints.BULK_JOB.limit_per_second, ())
+# The results file of a bulk job: a file link (a signed URL at Attentive), not the rate-limited
+# job-status endpoint, so it has no published limit (0) and is never paced. Pacing it with the
+# status calls would halve the jobs a second that the job endpoint's budget can follow.
+RESULTS_FILE = EndpointSpec("bulk-results", "GET", "(bulk job results file)", 0, ())
 # Sending a subscription twice can text the person "already subscribed" (ATTENTIVE.md), so it is
 # repeated only when the server cannot have acted on it: a 429, or a connection that never opened.
 NOT_REPLAYABLE = frozenset({endpoints.SUBSCRIPTIONS.name})
@@ -47,6 +50,13 @@ class _Exchange:
     body: str                               # the full response text (outcome.text is truncated)
     headers: Mapping[str, str]
     reached_server: bool
+
+
+@dataclass(slots=True)
+class _Reply:
+    outcome: Outcome
+    body: str
+    sent_at: float                          # monotonic time the last attempt left
 
 
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
@@ -96,6 +106,7 @@ class AttentiveClient:
         self._buckets: dict[str, TokenBucket] = {}
         self._session: aiohttp.ClientSession | None = None
         self._urls: dict[str, URL] = {}
+        self.job_timer = BulkJobTimer()
         self.stats = ClientStats()
 
     def __repr__(self) -> str:
@@ -154,8 +165,8 @@ class AttentiveClient:
 
     async def me(self) -> Outcome:
         """GET /v1/me; data: Me."""
-        outcome, body = await self._call(endpoints.ME, endpoints.ME.path)
-        return _with_data(outcome, body, responses.parse_me, "the documented /v1/me object")
+        reply = await self._call(endpoints.ME, endpoints.ME.path)
+        return _with_data(reply, responses.parse_me, "the documented /v1/me object")
 
     async def post_custom_attributes(self, user: Mapping[str, Any], properties: Mapping[str, Any]) -> Outcome:
         """POST /v1/attributes/custom for one profile."""
@@ -163,8 +174,8 @@ class AttentiveClient:
             body = payloads.custom_attributes_body(user, properties)
         except payloads.PayloadError as exc:
             return _not_sent(exc)
-        outcome, _ = await self._call(endpoints.CUSTOM_ATTRIBUTES, endpoints.CUSTOM_ATTRIBUTES.path, body=body)
-        return outcome
+        reply = await self._call(endpoints.CUSTOM_ATTRIBUTES, endpoints.CUSTOM_ATTRIBUTES.path, body=body)
+        return reply.outcome
 
     async def get_custom_attributes(self, *, email: str | None = None, phone: str | None = None) -> Outcome:
         """GET /v1/attributes/custom by exactly one identifier; data: dict of name -> value."""
@@ -172,8 +183,8 @@ class AttentiveClient:
         if len(given) != 1:
             return _not_sent(payloads.PayloadError("read-back takes exactly one of email or phone"))
         spec = endpoints.CUSTOM_ATTRIBUTES_READ
-        outcome, body = await self._call(spec, spec.path, params=given)
-        return _with_data(outcome, body, responses.parse_custom_attributes, "an array of {name, value}")
+        reply = await self._call(spec, spec.path, params=given)
+        return _with_data(reply, responses.parse_custom_attributes, "an array of {name, value}")
 
     async def post_bulk_attributes(self, users: Sequence[Mapping[str, Any]]) -> Outcome:
         """POST /v2/bulk/user/attributes with 1..256 items built by payloads.bulk_user_item; data: the
@@ -182,34 +193,52 @@ class AttentiveClient:
             body = payloads.bulk_body(users)
         except payloads.PayloadError as exc:
             return _not_sent(exc)
-        outcome, text = await self._call(endpoints.BULK_ATTRIBUTES, endpoints.BULK_ATTRIBUTES.path, body=body)
-        return _with_data(outcome, text, responses.parse_batch_job_id, "an object with a batchJobId")
+        reply = await self._call(endpoints.BULK_ATTRIBUTES, endpoints.BULK_ATTRIBUTES.path, body=body)
+        return _with_data(reply, responses.parse_batch_job_id, "an object with a batchJobId")
 
     async def get_bulk_job(self, job_id: str) -> Outcome:
         """GET /v2/bulk/job/{id}; data: BulkJob."""
-        path = endpoints.BULK_JOB.path.replace("{id}", quote(job_id, safe=""))
-        outcome, body = await self._call(endpoints.BULK_JOB, path)
-        return _with_data(outcome, body, lambda parsed: responses.parse_bulk_job(parsed, job_id), "a bulk job status")
+        return (await self._job_status(job_id)).outcome
 
-    async def wait_for_bulk_job(
-        self, job_id: str, *, poll_interval_s: float = 1.0, timeout_s: float | None = None
-    ) -> Outcome:
-        """Poll the job (paced like any status call) until it is COMPLETED or FAILED. Returns the last
-        status outcome (data: BulkJob; a FAILED job is still an accepted HTTP answer), the first
-        outcome that is not accepted, or a retryable one when timeout_s passes first."""
+    async def _job_status(self, job_id: str) -> _Reply:
+        path = endpoints.BULK_JOB.path.replace("{id}", quote(job_id, safe=""))
+        reply = await self._call(endpoints.BULK_JOB, path)
+        reply.outcome = _with_data(reply, lambda parsed: responses.parse_bulk_job(parsed, job_id), "a bulk job status")
+        return reply
+
+    async def wait_for_bulk_job(self, job_id: str, *, timeout_s: float | None = None) -> Outcome:
+        """Follow a job just submitted until it is COMPLETED or FAILED, with about one status call
+        (paced like any) per job: the first waits about as long as jobs have been taking, later ones
+        back off (self.job_timer). Returns the last status outcome (data: BulkJob; a FAILED job is
+        still an accepted HTTP answer), the first outcome that is not accepted, or a retryable one
+        when timeout_s passes first."""
+        timer = self.job_timer
         started = self._clock.monotonic()
-        while True:
-            outcome = await self.get_bulk_job(job_id)
-            if not outcome.ok or outcome.data.done:
-                return outcome
-            waited = self._clock.monotonic() - started
-            if timeout_s is not None and waited + poll_interval_s > timeout_s:
-                return replace(
-                    outcome,
-                    kind=OutcomeKind.RETRYABLE,
-                    text=f"bulk job {job_id} still {outcome.data.status} after {waited:.0f}s",
-                )
-            await self._clock.sleep(poll_interval_s)
+        scout = await timer.take_turn()
+        delay = 0.0 if scout else started + timer.first_poll_s() - self._clock.monotonic()
+        running_at: float | None = None
+        try:
+            while True:
+                if timeout_s is not None:
+                    delay = min(delay, started + timeout_s - self._clock.monotonic())
+                if delay > 0:
+                    await self._clock.sleep(delay)
+                reply = await self._job_status(job_id)
+                outcome = reply.outcome
+                if not outcome.ok:
+                    return outcome
+                if outcome.data.done:
+                    timer.record(running_at, reply.sent_at - started)
+                    return outcome
+                running_at = reply.sent_at - started
+                waited = self._clock.monotonic() - started
+                if timeout_s is not None and waited >= timeout_s:
+                    text = f"bulk job {job_id} still {outcome.data.status} after {waited:.0f}s"
+                    return replace(outcome, kind=OutcomeKind.RETRYABLE, text=text)
+                delay = timer.gap_s(waited)
+        finally:
+            if scout:
+                timer.end_scouting()
 
     async def download_bulk_results(self, url: str) -> BulkResults:
         """Fetch and parse a job's .jsonl results. `url` may be absolute (a signed URL on another host:
@@ -220,21 +249,20 @@ class AttentiveClient:
         if target.scheme not in ("http", "https"):
             return BulkResults(failure=_not_sent(ValueError(f"results URL is not http(s): {url}")))
         same_origin = target.origin() == self.base_url.origin()
-        outcome, body = await self._call(
-            RESULTS_FILE, target, authorized=same_origin, paced=same_origin, pace_as=endpoints.BULK_JOB
-        )
+        reply = await self._call(RESULTS_FILE, target, authorized=same_origin, paced=False)
+        outcome = reply.outcome
         if outcome.kind is OutcomeKind.FATAL:
             # A refused results link (an expired signature) says nothing about the key: not fatal.
             note = "; the link may have expired: read the job status again for a fresh one"
             outcome = replace(outcome, kind=OutcomeKind.REJECTED, permission=None, text=outcome.text + note)
         if not outcome.ok:
             return BulkResults(failure=outcome)
-        return parse_text(body)
+        return parse_text(reply.body)
 
     async def post_subscription(self, body: Mapping[str, Any]) -> Outcome:
         """POST /v1/subscriptions with a body from payloads.subscription_body; data: the parsed answer."""
-        outcome, text = await self._call(endpoints.SUBSCRIPTIONS, endpoints.SUBSCRIPTIONS.path, body=dict(body))
-        return _with_data(outcome, text, lambda parsed: parsed, "JSON", allow_empty=True)
+        reply = await self._call(endpoints.SUBSCRIPTIONS, endpoints.SUBSCRIPTIONS.path, body=dict(body))
+        return _with_data(reply, lambda parsed: parsed, "JSON", allow_empty=True)
 
     # -- transport ------------------------------------------------------------------------------------
 
@@ -247,17 +275,18 @@ class AttentiveClient:
         params: Mapping[str, str] | None = None,
         authorized: bool = True,
         paced: bool = True,
-        pace_as: EndpointSpec | None = None,
-    ) -> tuple[Outcome, str]:
-        """Send with pacing and retries; returns the final outcome and the full response text."""
+    ) -> _Reply:
+        """Send with pacing and retries; returns the final outcome, the full response text and when
+        the last attempt left."""
         url = target if isinstance(target, URL) else self._url(target)
         data = None if body is None else _JSON.encode(body).encode()
-        bucket = self._bucket(pace_as or endpoint) if paced else None
+        bucket = self._bucket(endpoint) if paced else None
         replayable = endpoint.name not in NOT_REPLAYABLE
         stats = self.stats.of(endpoint.name)
         attempts = throttled = 0
         while True:
             sent = await bucket.acquire() if bucket is not None else None
+            sent_at = sent.monotonic if sent is not None else self._clock.monotonic()
             stats.requests += 1
             exchange = await self._exchange(endpoint, url, data, params, authorized)
             self._observe(exchange, stats, bucket, sent)
@@ -267,7 +296,8 @@ class AttentiveClient:
                 stats.throttled += 1
                 if throttled > self._max_throttled:
                     note = f" ({throttled} rate-limit answers to this request; giving up)"
-                    return replace(outcome, attempts=attempts + 1, text=outcome.text + note), exchange.body
+                    final = replace(outcome, attempts=attempts + 1, text=outcome.text + note)
+                    return _Reply(final, exchange.body, sent_at)
                 if outcome.retry_after is not None:
                     delay = outcome.retry_after
                     if bucket is not None:
@@ -278,13 +308,13 @@ class AttentiveClient:
                 attempts += 1
                 if not replayable and exchange.reached_server:
                     note = " (not repeated: the server may have acted on it)"
-                    return replace(outcome, attempts=attempts, text=outcome.text + note), exchange.body
+                    return _Reply(replace(outcome, attempts=attempts, text=outcome.text + note), exchange.body, sent_at)
                 if attempts >= self._max_attempts:
-                    return replace(outcome, attempts=attempts), exchange.body
+                    return _Reply(replace(outcome, attempts=attempts), exchange.body, sent_at)
                 delay = self._backoff(attempts)
             else:
                 final = outcome if attempts == 0 else replace(outcome, attempts=attempts + 1)
-                return final, exchange.body
+                return _Reply(final, exchange.body, sent_at)
             stats.retries += 1
             await self._clock.sleep(delay)
 
@@ -352,10 +382,9 @@ class AttentiveClient:
         return text.replace(secret, self._key.masked()) if secret and secret in text else text
 
 
-def _with_data(
-    outcome: Outcome, body: str, parse: Callable[[Any], Any], what: str, *, allow_empty: bool = False
-) -> Outcome:
+def _with_data(reply: _Reply, parse: Callable[[Any], Any], what: str, *, allow_empty: bool = False) -> Outcome:
     """Attach the parsed body as data; a success whose body `parse` cannot read becomes a rejection."""
+    outcome, body = reply.outcome, reply.body
     if not outcome.ok:
         return outcome
     if allow_empty and not body.strip():

@@ -5,6 +5,16 @@ retryable is tried again for a few rounds (a 5xx storm outlasting the client's a
 lose rows), then recorded as failed. A 400 on a whole bulk batch is split in halves until the bad
 profiles are alone, so healthy neighbours still go through. Bulk jobs are tracked to completion
 while sending goes on; their per-record results decide each profile's outcome.
+
+Two windows bound a bulk send. At most BULK_POSTS_IN_FLIGHT batches wait for their POST's answer
+(pacing included): enough to keep the endpoint's 100/s busy, and it holds the reading back, so a
+paced send does not read ahead of what it can post. At most BULK_BATCHES_IN_FLIGHT batches are
+between launch and their last outcome: this must hold every job of one job cycle at the full
+100 posts/s, or posting waits on job completion. A cycle is the POST, the job's own time, the
+first status call (the client waits about 1.5x the learnt job time, see pacing.BulkJobTimer) and
+the results download; 384 batches cover a 3.8-second cycle, that is jobs of up to about 2.3 s
+(slower jobs slow the send to about 250 / job seconds posts/s). They hold about 98,000 profiles,
+some 60 MB at worst (measured: a 1,000,000-row send peaks below 200 MB with the window full).
 """
 from __future__ import annotations
 
@@ -22,9 +32,10 @@ from tui.sync.tally import Tally
 
 ROUNDS = 4                      # deliveries of one batch or profile before it is recorded as failed
 ROUND_BACKOFF_S = (0.5, 1.0, 2.0, 4.0)
-BULK_BATCHES_IN_FLIGHT = 64    # posted or tracked at once: bounds memory and the resume window
+BULK_BATCHES_IN_FLIGHT = 384   # posted or tracked at once: bounds memory and the resume window
+BULK_POSTS_IN_FLIGHT = 32      # of those, waiting for their first POST's answer
 V1_WORKERS = 48
-POLL_INTERVAL_S = 0.1
+JOB_TIMEOUT_S = 900.0           # a job still running after this is delivered again (idempotent)
 
 
 class Sender(Protocol):
@@ -45,8 +56,8 @@ class BulkSender:
         self.control = control
         self._batch: list[Profile] = []
         self._slots = asyncio.Semaphore(BULK_BATCHES_IN_FLIGHT)
+        self._posting = asyncio.Semaphore(BULK_POSTS_IN_FLIGHT)
         self._tasks: set[asyncio.Task] = set()
-        self._first_poll_s = 0.0  # learnt: how long jobs take, so most are polled once
         self._error: BaseException | None = None
 
     async def put(self, profile: Profile) -> None:
@@ -67,6 +78,7 @@ class BulkSender:
     async def _launch(self) -> None:
         batch, self._batch = self._batch, []
         await self._slots.acquire()
+        await self._posting.acquire()
         self.tally.in_flight += len(batch)
         task = asyncio.create_task(self._deliver(batch))
         self._tasks.add(task)
@@ -80,6 +92,7 @@ class BulkSender:
 
     async def _deliver(self, batch: list[Profile]) -> None:
         parts: list[tuple[list[Profile], int]] = [(batch, 0)]  # (profiles, delivery rounds used)
+        posting = True  # the posting slot is held until the first answer
         try:
             while parts:
                 part, rounds = parts.pop()
@@ -89,8 +102,10 @@ class BulkSender:
                 await self.control.wait_running()
                 if self.control.cancelled or self.tally.stopping:
                     return  # left pending: a resume sends them
-                items = [payloads.bulk_user_item({self.kind: p.identifier}, p.attributes) for p in part]
-                outcome = await self.client.post_bulk_attributes(items)
+                outcome = await self._post(part)
+                if posting:
+                    posting = False
+                    self._posting.release()
                 if outcome.ok:
                     if not await self._track(outcome.data, part):
                         self._again(parts, part, rounds, outcome)
@@ -107,7 +122,14 @@ class BulkSender:
                 else:
                     self._again(parts, part, rounds, outcome)
         finally:
+            if posting:
+                self._posting.release()
             self.tally.in_flight -= len(batch)
+
+    async def _post(self, part: list[Profile]) -> Outcome:
+        # The request items live only for the call, not while the job is tracked.
+        items = [payloads.bulk_user_item({self.kind: p.identifier}, p.attributes) for p in part]
+        return await self.client.post_bulk_attributes(items)
 
     def _again(self, parts: list, part: list[Profile], rounds: int, outcome: Outcome) -> None:
         if rounds + 1 >= ROUNDS:
@@ -119,17 +141,7 @@ class BulkSender:
     async def _track(self, job_id: str, part: list[Profile]) -> bool:
         """Wait for the job and record each profile's result. False when the job could not be
         followed to the end (the batch is then delivered again: attribute writes are idempotent)."""
-        # Status calls share the job endpoint's limit with the results downloads, so every poll
-        # that finds the job unfinished costs throughput: the first one waits about as long as jobs
-        # have been taking.
-        if self._first_poll_s:
-            await asyncio.sleep(self._first_poll_s)
-        status = await self.client.get_bulk_job(job_id)
-        done_at_once = status.ok and status.data.done
-        self._learn(done_at_once)
-        if status.ok and not status.data.done:
-            await asyncio.sleep(POLL_INTERVAL_S)
-            status = await self.client.wait_for_bulk_job(job_id, poll_interval_s=POLL_INTERVAL_S)
+        status = await self.client.wait_for_bulk_job(job_id, timeout_s=JOB_TIMEOUT_S)
         if status.kind is OutcomeKind.FATAL:
             self.tally.fatal(status)
             return True
@@ -160,12 +172,6 @@ class BulkSender:
         for profile in by_identifier.values():
             self.tally.no_result(profile, job_id)
         return True
-
-    def _learn(self, done_at_once: bool) -> None:
-        if done_at_once:
-            self._first_poll_s = max(0.0, self._first_poll_s * 0.95 - 0.002)
-        else:
-            self._first_poll_s = min(2.0, self._first_poll_s * 1.2 + 0.02)
 
 
 class V1Sender:
