@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -166,14 +166,14 @@ class AttentiveClient:
     async def me(self) -> Outcome:
         """GET /v1/me; data: Me."""
         reply = await self._call(endpoints.ME, endpoints.ME.path)
-        return _with_data(reply, responses.parse_me, "the documented /v1/me object")
+        return responses.with_parsed_body(reply.outcome, reply.body, responses.parse_me, "the documented /v1/me object")
 
     async def post_custom_attributes(self, user: Mapping[str, Any], properties: Mapping[str, Any]) -> Outcome:
         """POST /v1/attributes/custom for one profile."""
         try:
             body = payloads.custom_attributes_body(user, properties)
         except payloads.PayloadError as exc:
-            return _not_sent(exc)
+            return responses.not_sent(exc)
         reply = await self._call(endpoints.CUSTOM_ATTRIBUTES, endpoints.CUSTOM_ATTRIBUTES.path, body=body)
         return reply.outcome
 
@@ -181,10 +181,10 @@ class AttentiveClient:
         """GET /v1/attributes/custom by exactly one identifier; data: dict of name -> value."""
         given = {kind: value for kind, value in (("email", email), ("phone", phone)) if value}
         if len(given) != 1:
-            return _not_sent(payloads.PayloadError("read-back takes exactly one of email or phone"))
+            return responses.not_sent(payloads.PayloadError("read-back takes exactly one of email or phone"))
         spec = endpoints.CUSTOM_ATTRIBUTES_READ
         reply = await self._call(spec, spec.path, params=given)
-        return _with_data(reply, responses.parse_custom_attributes, "an array of {name, value}")
+        return responses.with_parsed_body(reply.outcome, reply.body, responses.parse_custom_attributes, "an array of {name, value}")
 
     async def post_bulk_attributes(self, users: Sequence[Mapping[str, Any]]) -> Outcome:
         """POST /v2/bulk/user/attributes with 1..256 items built by payloads.bulk_user_item; data: the
@@ -192,9 +192,9 @@ class AttentiveClient:
         try:
             body = payloads.bulk_body(users)
         except payloads.PayloadError as exc:
-            return _not_sent(exc)
+            return responses.not_sent(exc)
         reply = await self._call(endpoints.BULK_ATTRIBUTES, endpoints.BULK_ATTRIBUTES.path, body=body)
-        return _with_data(reply, responses.parse_batch_job_id, "an object with a batchJobId")
+        return responses.with_parsed_body(reply.outcome, reply.body, responses.parse_batch_job_id, "an object with a batchJobId")
 
     async def get_bulk_job(self, job_id: str) -> Outcome:
         """GET /v2/bulk/job/{id}; data: BulkJob."""
@@ -203,7 +203,7 @@ class AttentiveClient:
     async def _job_status(self, job_id: str) -> _Reply:
         path = endpoints.BULK_JOB.path.replace("{id}", quote(job_id, safe=""))
         reply = await self._call(endpoints.BULK_JOB, path)
-        reply.outcome = _with_data(reply, lambda parsed: responses.parse_bulk_job(parsed, job_id), "a bulk job status")
+        reply.outcome = responses.with_parsed_body(reply.outcome, reply.body, lambda parsed: responses.parse_bulk_job(parsed, job_id), "a bulk job status")
         return reply
 
     async def wait_for_bulk_job(self, job_id: str, *, timeout_s: float | None = None) -> Outcome:
@@ -247,7 +247,7 @@ class AttentiveClient:
         given = URL(url, encoded=True)  # a signed URL must go out byte for byte as it came
         target = given if given.is_absolute() else self.base_url.join(given)
         if target.scheme not in ("http", "https"):
-            return BulkResults(failure=_not_sent(ValueError(f"results URL is not http(s): {url}")))
+            return BulkResults(failure=responses.not_sent(ValueError(f"results URL is not http(s): {url}")))
         same_origin = target.origin() == self.base_url.origin()
         reply = await self._call(RESULTS_FILE, target, authorized=same_origin, paced=False)
         outcome = reply.outcome
@@ -262,7 +262,7 @@ class AttentiveClient:
     async def post_subscription(self, body: Mapping[str, Any]) -> Outcome:
         """POST /v1/subscriptions with a body from payloads.subscription_body; data: the parsed answer."""
         reply = await self._call(endpoints.SUBSCRIPTIONS, endpoints.SUBSCRIPTIONS.path, body=dict(body))
-        return _with_data(reply, lambda parsed: parsed, "JSON", allow_empty=True)
+        return responses.with_parsed_body(reply.outcome, reply.body, lambda parsed: parsed, "JSON", allow_empty=True)
 
     # -- transport ------------------------------------------------------------------------------------
 
@@ -380,27 +380,6 @@ class AttentiveClient:
         """Belt and braces: a server or an exception that echoes the key gets it masked."""
         secret = self._key.value
         return text.replace(secret, self._key.masked()) if secret and secret in text else text
-
-
-def _with_data(reply: _Reply, parse: Callable[[Any], Any], what: str, *, allow_empty: bool = False) -> Outcome:
-    """Attach the parsed body as data; a success whose body `parse` cannot read becomes a rejection."""
-    outcome, body = reply.outcome, reply.body
-    if not outcome.ok:
-        return outcome
-    if allow_empty and not body.strip():
-        return outcome
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return responses.unexpected_body(outcome, what)
-    data = parse(parsed)
-    if data is None:
-        return responses.unexpected_body(outcome, what)
-    return replace(outcome, data=data)
-
-
-def _not_sent(error: Exception) -> Outcome:
-    return Outcome(OutcomeKind.REJECTED, status=None, text=f"not sent: {error}", attempts=0)
 
 
 def _known_endpoint(name: str) -> str:

@@ -5,9 +5,10 @@ Kept apart from the transport so classification can be read, and tested, as a ta
 from __future__ import annotations
 
 import email.utils
+import json
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tui.attentive.endpoints import EndpointSpec
@@ -212,3 +213,24 @@ def parse_bulk_job(body: Any, job_id: str) -> BulkJob | None:
 def _with_detail(message: str, text: str) -> str:
     detail = " ".join(text.split())[:300]
     return f"{message}: {detail}" if detail else message
+
+
+def with_parsed_body(outcome: Outcome, body: str, parse: Callable[[Any], Any], what: str, *,
+                     allow_empty: bool = False) -> Outcome:
+    """Attach the parsed body as data; a success whose body `parse` cannot read becomes a rejection."""
+    if not outcome.ok:
+        return outcome
+    if allow_empty and not body.strip():
+        return outcome
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return unexpected_body(outcome, what)
+    data = parse(parsed)
+    if data is None:
+        return unexpected_body(outcome, what)
+    return replace(outcome, data=data)
+
+
+def not_sent(error: Exception) -> Outcome:
+    return Outcome(OutcomeKind.REJECTED, status=None, text=f"not sent: {error}", attempts=0)
