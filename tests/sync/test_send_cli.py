@@ -167,3 +167,11 @@ def test_runs_shows_a_killed_run_as_interrupted(cli, tmp_path):
                                 "h" * 64, "csv", 10))
     code, out, _ = cli("runs", "--json")
     assert code == 0 and json.loads(out)[0]["status"] == "interrupted"
+
+
+def test_a_destination_with_subscriptions_on_is_refused_not_silently_ignored(tmp_path, sim_process, capsys,
+                                                                             monkeypatch):
+    cli = cli_for(tmp_path, sim_process.url, capsys, monkeypatch, extra="subscriptions = true\n")
+    code, out, err = cli("send", "loyalty-attributes", str(audience(tmp_path)))
+    assert code == 2 and "subscriptions = true" in err and out == ""
+    assert cli("send", "loyalty-attributes", str(audience(tmp_path)), "--dry-run")[0] == 0

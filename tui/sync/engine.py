@@ -99,6 +99,10 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
     destination = request.destination
     if request.sample is not None and not SAMPLE_MIN <= request.sample <= SAMPLE_MAX:
         raise SendRefused(f"--sample takes {SAMPLE_MIN} to {SAMPLE_MAX} rows, not {request.sample}")
+    if destination.subscriptions and not request.dry_run:
+        # Refused rather than ignored: an operator who turned it on expects people to be subscribed.
+        raise SendRefused(f"destination {destination.name!r} has subscriptions = true, but this version sends "
+                          "custom attributes only; set subscriptions = false to send the attributes")
     builder = ProfileBuilder(destination)
     lock = None if request.dry_run else SendLock(request.data_dir, destination.name, request.environment)
     if lock is not None:
