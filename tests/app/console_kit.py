@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.app.app import ConsoleApp
-from tui.app.backend import ConnectionReport
+from tui.app.backend import ConnectionReport, RunRow
 from tui.app.config_edits import KeyView
 from tui.app.history_source import StoreRejections
 from tui.app.send_preview import build_preview
@@ -55,20 +55,7 @@ def production_environment() -> Environment:
     )
 
 
-@dataclass(frozen=True)
-class Run:
-    run_id: int
-    destination: str
-    environment: str
-    status: str
-    started_at: str
-    rows_read: int
-    accepted: int
-    rejected: int
-    invalid: int
-    skipped_unchanged: int
-    verification: str | None = None
-    mode: str = "send"
+Run = RunRow  # the fixed backend lists the same rows the real one does
 
 
 REASONS = ("invalid_email", "invalid_phone", "duplicate_identifier", "attribute_type")

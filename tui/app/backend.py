@@ -89,8 +89,9 @@ class ConsoleBackend(Protocol):
         """Write the filtered rejections to CSV (atomically); returns the number of rows written."""
 
 
-class RunRow(Protocol):
-    """A run as the history store lists it."""
+@dataclass(frozen=True)
+class RunRow:
+    """A run as the console lists it."""
     run_id: int
     destination: str
     environment: str
@@ -101,5 +102,5 @@ class RunRow(Protocol):
     rejected: int
     invalid: int
     skipped_unchanged: int
-    verification: str | None     # latest read-back of the run: "matched 50/50", "FAILED 47/50"
-    mode: str                    # send | sample | retry | dry-run
+    verification: str | None = None  # latest read-back of the run: "matched 50/50", "FAILED 47/50"
+    mode: str = "send"               # send | sample | retry | dry-run

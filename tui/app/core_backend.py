@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tui.app.backend import ConnectionReport
+from tui.app.backend import ConnectionReport, RunRow
 from tui.app.config_edits import ConfigEdits
 from tui.app.send_preview import SendPreview, build_preview
 from tui.app.history_source import StoreRejections
@@ -17,8 +17,8 @@ from tui.app.session import Session
 from tui.attentive.secret import ApiKey
 from tui.settings.audit import record
 from tui.sync.audit_details import send_finished_details, send_started_details
-from tui.cli.runs_cmd import _export as export_csv  # the CLI's atomic CSV export, shared on purpose
-from tui.cli.runs_cmd import shown_status
+from tui.sync.lock import shown_status
+from tui.sync.rejection_export import export_csv
 from tui.settings.connection import check_connection, resolve_target
 from tui.cli.send_cmd import exit_code
 from tui.settings.errors import SettingsError
@@ -31,23 +31,6 @@ from tui.sync.history import HistoryStore, RunRecord, Verification
 from tui.sync.history_schema import history_path
 from tui.sync.rejections import Rejection, RejectionFilter
 from tui.sync.sample_audience import SAMPLE_PATH
-
-
-@dataclass(frozen=True)
-class RunView:
-    """A history run as the console lists it."""
-    run_id: int
-    destination: str
-    environment: str
-    status: str
-    started_at: str
-    rows_read: int
-    accepted: int
-    rejected: int
-    invalid: int
-    skipped_unchanged: int
-    verification: str | None
-    mode: str
 
 
 @dataclass
@@ -64,7 +47,7 @@ class CoreBackend(ConfigEdits):
             return ConnectionReport(credential, True, f"{result.company_name} ({result.application_name})")
         return ConnectionReport(credential, False, result.reason)
 
-    def runs(self, environment: EnvironmentName) -> Sequence[RunView]:
+    def runs(self, environment: EnvironmentName) -> Sequence[RunRow]:
         data_dir = self.session.data_dir
         with HistoryStore(data_dir, readonly=True) as store:
             views = []
@@ -73,7 +56,7 @@ class CoreBackend(ConfigEdits):
                 checked = (None if verification is None else
                            f"{'matched' if verification.passed else 'FAILED'} "
                            f"{verification.matched}/{verification.checked}")
-                views.append(RunView(run.id, run.destination, run.environment, shown_status(run, data_dir),
+                views.append(RunRow(run.id, run.destination, run.environment, shown_status(run, data_dir),
                                      datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M"),
                                      run.rows_read, run.accepted, run.rejected, run.invalid,
                                      run.skipped_unchanged, checked, run.mode))

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import os
 import sys
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -20,19 +17,19 @@ from tui.cli.exit_codes import CONNECTION, OK, OVER_THRESHOLD, USAGE
 from tui.settings.audit import record
 from tui.sync.audit_details import export_details
 from tui.cli.send_cmd import execute, find_target
-from tui.settings.access import Operator, mask_identifier
+from tui.settings.access import Operator
 from tui.settings.connection import resolve_target
 from tui.settings.errors import SettingsError
 from tui.settings.ledger import Action
 from tui.settings.loader import load_environment
 from tui.settings.model import ENVIRONMENTS
-from tui.sync import history as hist
 from tui.sync import reasons
 from tui.sync.engine import SendRefused, SendRequest, verify_run
 from tui.sync.history import HistoryStore, RunRecord
-from tui.sync.lock import holder_run_id
+from tui.sync.lock import shown_status
+from tui.sync.rejection_export import export_csv, shown_fields
 from tui.sync.progress_text import verification_summary
-from tui.sync.rejections import Rejection, RejectionFilter, RejectionLog
+from tui.sync.rejections import RejectionFilter, RejectionLog
 from tui.sync.sources import SourceError
 
 
@@ -76,13 +73,6 @@ def _load_run(args: argparse.Namespace) -> RunRecord:
     return run
 
 
-def shown_status(run: RunRecord, data_dir: Path) -> str:
-    """A run still marked running whose process is gone (killed) shows as interrupted."""
-    if run.status == hist.RUNNING and holder_run_id(data_dir, run.destination, run.environment) != run.id:
-        return hist.INTERRUPTED
-    return run.status
-
-
 @guarded
 def run_runs(args: argparse.Namespace) -> int:
     with HistoryStore(args.ctx.data_dir, readonly=True) as store:
@@ -107,15 +97,6 @@ def _operator_for(args: argparse.Namespace, run: RunRecord) -> Operator:
     return operator_of(args, load_environment(args.ctx.config_dir, run.environment))
 
 
-def _shown(rejection: Rejection, masked: bool) -> tuple[str, str]:
-    identifier, message = rejection.identifier or "", rejection.message or ""
-    if masked and identifier:
-        hidden = mask_identifier(identifier)
-        message = message.replace(identifier, hidden)
-        identifier = hidden
-    return identifier, message
-
-
 @guarded
 def run_rejections(args: argparse.Namespace) -> int:
     run = _load_run(args)
@@ -130,7 +111,7 @@ def run_rejections(args: argparse.Namespace) -> int:
         if args.export:
             if not args.masked:
                 operator.require_unmasked_export()
-            count = _export(Path(args.export), log, flt, masked=masked or args.masked)
+            count = export_csv(Path(args.export), log, flt, masked=masked or args.masked)
             record(args.ctx, Action.REJECTIONS_EXPORTED, run.destination, environment=run.environment,
                    details=export_details(run.id, args.export, count, masked or args.masked, args.reason, args.status, args.search))
             print(f"wrote {count:,} rejections of run {run.id} to {args.export}")
@@ -140,7 +121,7 @@ def run_rejections(args: argparse.Namespace) -> int:
     if args.json:
         items = []
         for r in page:
-            identifier, message = _shown(r, masked)
+            identifier, message = shown_fields(r, masked)
             items.append({"row": r.row, "reason": r.reason, "status": r.status, "identifier": identifier or None,
                           "message": message or None})
         print_json({"run_id": run.id, "total": facets.total, "reasons": facets.reasons,
@@ -150,38 +131,13 @@ def run_rejections(args: argparse.Namespace) -> int:
     print(f"run {run.id}: {facets.total:,} rejections match" + (f" ({by_reason})" if by_reason else ""))
     rows = []
     for r in page:
-        identifier, message = _shown(r, masked)
+        identifier, message = shown_fields(r, masked)
         rows.append([str(r.row), r.reason, str(r.status or ""), identifier, message[:100]])
     if rows:
         print_table(["ROW", "REASON", "HTTP", "IDENTIFIER", "MESSAGE"], rows)
     if facets.total > args.offset + len(page):
         print(f"... {facets.total - args.offset - len(page):,} more (use --offset {args.offset + len(page)})")
     return OK
-
-
-def _export(path: Path, log: RejectionLog, flt: RejectionFilter, *, masked: bool) -> int:
-    """CSV written to a temporary file beside the target and moved into place: never half-written."""
-    target = path.expanduser().resolve()
-    if not target.parent.is_dir():
-        raise SettingsError(f"cannot export to {path}: the folder {target.parent} does not exist")
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    count = 0
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["row", "reason", "http_status", "identifier", "message"])
-            for rejection in log.iter_all(flt):
-                identifier, message = _shown(rejection, masked)
-                writer.writerow([rejection.row, rejection.reason, rejection.status or "", identifier, message])
-                count += 1
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o600)  # it holds identifiers
-        os.replace(temp, target)
-    except BaseException:
-        os.unlink(temp)
-        raise
-    return count
 
 
 @guarded

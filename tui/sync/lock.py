@@ -12,6 +12,9 @@ import re
 import time
 from pathlib import Path
 
+from tui.sync import history as hist
+from tui.sync.history import RunRecord
+
 _ATTEMPTS = 40  # x 5 ms
 
 
@@ -96,3 +99,10 @@ def holder_run_id(data_dir: Path, destination: str, environment: str) -> int | N
 def _read_run_id(fd: int) -> int | None:
     text = os.pread(fd, 32, 0).decode(errors="replace").strip()
     return int(text) if text.isdigit() else None
+
+
+def shown_status(run: RunRecord, data_dir: Path) -> str:
+    """A run still marked running whose process is gone (killed) shows as interrupted."""
+    if run.status == hist.RUNNING and holder_run_id(data_dir, run.destination, run.environment) != run.id:
+        return hist.INTERRUPTED
+    return run.status
