@@ -163,7 +163,8 @@ class SendSection(Section):
             f"sent to {preview.destination}: {preview.invalid} invalid")
         self.query_one(ContentSwitcher).current = "send-preview"
         self.show_status("Keys: d dry run (counts, sends nothing), m sample of 50, s send the whole file.")
-        table.focus()
+        if self.console.current_section is self:  # a preview made in the background must not steal focus
+            table.focus()
 
     def show_dry_run(self, result: SendResult) -> None:
         self.show_status(dry_run_text(result))
