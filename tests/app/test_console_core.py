@@ -2,18 +2,25 @@
 the sandbox, its read-back, promotion with a typed name), a cancelled run, a failing gate."""
 from __future__ import annotations
 
+import shutil
 import tomllib
+from pathlib import Path
 
 from console_kit import settle
 from core_kit import core_app, screen_text
 from textual.widgets import DataTable, Static
 
+from tui.app.app import ConsoleApp
+from tui.app.core_backend import CoreBackend
 from tui.app.forms.message import MessageScreen
+from tui.app.session import Session
 from tui.app.forms.prompt import PromptScreen
 from tui.settings.ledger import Ledger
 from tui.sync.history import HistoryStore
 from tui.sync.history_schema import history_path
 from tui.sync.sample_audience import SAMPLE_PATH
+
+SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
 async def wait_until(pilot, condition) -> None:
@@ -124,3 +131,22 @@ async def test_unknown_source_file_is_a_message_not_a_crash(tmp_path, simulator)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, MessageScreen) and "no such file" in app.screen.detail
+
+
+async def test_embedded_default_previews_the_sample_without_taking_focus_elsewhere(tmp_path):
+    """A new user's first keys: the sample preview is ready on arrival at Send, so `d` acts on it
+    rather than typing into the path; until then it leaves the Destinations section's focus alone."""
+    config = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG, config)
+    session = Session(environment="sandbox", operator="alice", config_dir=config, data_dir=tmp_path / "data",
+                      secrets_file=tmp_path / "secrets.toml", read_only=False)
+    app = ConsoleApp(session, CoreBackend(session))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#preview-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count > 0)
+        assert app.current_section.id == "destinations" and app.focused is not table
+        await pilot.press("3")
+        await settle(pilot)
+        assert app.query_one("#send-source").value == str(SAMPLE_PATH) and app.focused is table
+        await pilot.press("d")
+        await wait_until(pilot, lambda: "would send" in str(app.query_one("#send-status", Static).render()))
