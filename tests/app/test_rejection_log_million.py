@@ -76,18 +76,23 @@ def facets_line(app) -> str:
     return str(app.query_one("#run-facets", Static).render())
 
 
+async def open_the_log(pilot) -> RejectionLog:
+    """History (4), then enter on the run: its rejection log."""
+    await settle(pilot)
+    await pilot.press("4")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    return pilot.app.query_one(RejectionLog)
+
+
 async def test_a_million_rejections_open_scroll_to_the_end_and_filter_while_keys_keep_working(million_log):
     data_dir, run_id = million_log
     source = HeldSource(StoreRejections(data_dir, run_id))
     app = make_app(backend=MillionBackend(source, run_id))
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("enter")
-            await settle(pilot)
-            log = app.query_one(RejectionLog)
+            log = await open_the_log(pilot)
             assert log.total == REJECTIONS and not log.counting
             assert facets_line(app).startswith("1,000,000 shown (all)")
 
@@ -129,12 +134,7 @@ async def test_the_newest_filter_wins_over_a_million_rejections(million_log):
     app = make_app(backend=MillionBackend(source, run_id))
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            await pilot.press("4")
-            await settle(pilot)
-            await pilot.press("enter")
-            await settle(pilot)
-            log = app.query_one(RejectionLog)
+            log = await open_the_log(pilot)
             source.hold()
             await pilot.press("slash", *"example", "enter")   # broad: every rejection matches
             await pilot.press("slash", *["backspace"] * len("example"), *"row 123456", "enter")
