@@ -34,9 +34,9 @@ _TOP = {"api_url": ("string", '"embedded"'), "access": ("table", "[access]"),
 _ACCESS = {"admins": ("array", '["alice"]'), "restricted_pii": ("array", '["bob"]')}
 _CREDENTIAL = {"description": ("string", '"Attentive test company"'),
                "type": ("string", f'"{CREDENTIAL_TYPE}"'),
-               "api_key": ("string", '"secret:attentive-sandbox"')}
+               "api_key": ("string", '"secret:attentive"')}
 _DESTINATION = {
-    "description": ("string", '"Loyalty tier and points"'), "credential": ("string", '"attentive-sandbox"'),
+    "description": ("string", '"Loyalty tier and points"'), "credential": ("string", '"attentive"'),
     "primary_identifier": ("string", '"email"'), "endpoint": ("string", '"bulk"'),
     "admin_only": ("boolean", "false"), "allow_restricted_pii": ("boolean", "true"),
     "verbose_logging": ("boolean", "true"), "phone_region": ("string", '"US"'),
