@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tui.app.app import ConsoleApp
 from tui.app.backend import ConnectionReport, RunRow
+from tui.app.widgets.rejection_log import RejectionLog
 from tui.app.config_edits import KeyView
 from tui.app.history_source import StoreRejections
 from tui.app.send_preview import build_preview
@@ -187,3 +188,11 @@ async def settle(pilot) -> None:
         await asyncio.gather(*(worker.wait() for worker in running), return_exceptions=True)
 
 
+async def open_run(pilot):
+    """History (4), then enter on the first run: its rejection log."""
+    await settle(pilot)
+    await pilot.press("4")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    return pilot.app.query_one(RejectionLog)

@@ -1,19 +1,9 @@
 """History and the rejection log over a real history database."""
 from __future__ import annotations
 
-from console_kit import FixedBackend, make_app, settle
+from console_kit import FixedBackend, make_app, open_run, settle
 from textual.widgets import ContentSwitcher
 
-from tui.app.widgets.rejection_log import RejectionLog
-
-
-async def open_run(pilot):
-    await settle(pilot)
-    await pilot.press("4")
-    await settle(pilot)
-    await pilot.press("enter")
-    await settle(pilot)
-    return pilot.app.query_one(RejectionLog)
 
 
 async def test_run_detail_filters_as_typed_and_goes_back(tmp_path):

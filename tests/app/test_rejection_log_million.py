@@ -6,12 +6,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from console_kit import FixedBackend, Run, make_app, settle
+from console_kit import FixedBackend, Run, make_app, open_run, settle
 from textual.widgets import Input, Static
 
 from tui.app.bench import build_log
 from tui.app.history_source import StoreRejections
-from tui.app.widgets.rejection_log import RejectionLog
 from tui.sync.rejections import RejectionFilter
 
 REJECTIONS = 1_000_000
@@ -68,6 +67,13 @@ class MillionBackend(FixedBackend):
         return self.source
 
 
+def million_app(million_log):
+    """The console over the million-rejection run, its text queries held until the test releases them."""
+    data_dir, run_id = million_log
+    source = HeldSource(StoreRejections(data_dir, run_id))
+    return source, make_app(backend=MillionBackend(source, run_id))
+
+
 def running(app, name: str) -> bool:
     return any(worker.name == name and not worker.is_finished for worker in app.workers)
 
@@ -76,23 +82,11 @@ def facets_line(app) -> str:
     return str(app.query_one("#run-facets", Static).render())
 
 
-async def open_the_log(pilot) -> RejectionLog:
-    """History (4), then enter on the run: its rejection log."""
-    await settle(pilot)
-    await pilot.press("4")
-    await settle(pilot)
-    await pilot.press("enter")
-    await settle(pilot)
-    return pilot.app.query_one(RejectionLog)
-
-
 async def test_a_million_rejections_open_scroll_to_the_end_and_filter_while_keys_keep_working(million_log):
-    data_dir, run_id = million_log
-    source = HeldSource(StoreRejections(data_dir, run_id))
-    app = make_app(backend=MillionBackend(source, run_id))
+    source, app = million_app(million_log)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            log = await open_the_log(pilot)
+            log = await open_run(pilot)
             assert log.total == REJECTIONS and not log.counting
             assert facets_line(app).startswith("1,000,000 shown (all)")
 
@@ -129,12 +123,10 @@ async def test_a_million_rejections_open_scroll_to_the_end_and_filter_while_keys
 
 
 async def test_the_newest_filter_wins_over_a_million_rejections(million_log):
-    data_dir, run_id = million_log
-    source = HeldSource(StoreRejections(data_dir, run_id))
-    app = make_app(backend=MillionBackend(source, run_id))
+    source, app = million_app(million_log)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            log = await open_the_log(pilot)
+            log = await open_run(pilot)
             source.hold()
             await pilot.press("slash", *"example", "enter")   # broad: every rejection matches
             await pilot.press("slash", *["backspace"] * len("example"), *"row 123456", "enter")
