@@ -2,13 +2,19 @@
 
 Snapshot SVGs live in the top-level snapshots/ folder: snap_compare looks up
 pytest_textual_snapshot.SVGImageExtension when it runs, so replacing the class here redirects it.
+
+The embedded simulator (one per process, shared by every test that uses api_url = "embedded")
+completes bulk jobs at once here; its shipped 10-40 s would be real waiting. Tests that follow its
+jobs scale the follower's schedule down themselves (job_schedule.SCALE_VARIABLE).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest_textual_snapshot
 
+os.environ["ATTENTIVE_CONSOLE_SIM_JOB_DELAY"] = "0s"
 pytest_plugins = ["simulator_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,6 +16,7 @@ from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.demo import DEMO_KEYS
 from tui.attentive.simulator.embedded import embedded_simulator
 from tui.cli import main
+from tui.sync.job_schedule import SCALE_VARIABLE
 
 ENVIRONMENT = """\
 # {name}: the seed workflow's {name}.
@@ -62,6 +63,7 @@ async def read_back(url: str, key: str, emails: list[str]) -> dict[str, dict]:
 
 
 def test_seed_workflow_from_sandbox_to_production(workspace, monkeypatch, capsys):
+    monkeypatch.setenv(SCALE_VARIABLE, "0.001")  # `--wait` checks the jobs after 60 ms, not a minute
     audience = write_audience(workspace["root"] / "audience.csv", 30)
     source = str(workspace["root"] / "audience.csv")
 
@@ -79,9 +81,10 @@ def test_seed_workflow_from_sandbox_to_production(workspace, monkeypatch, capsys
     assert cli(workspace, "promote", "loyalty", "--yes") == 1
     assert "no finished sandbox test send of loyalty" in capsys.readouterr().out
 
-    assert cli(workspace, "send", "loyalty", source, "--env", "sandbox", "--sample", "20", "--json") == 0
+    assert cli(workspace, "send", "loyalty", source, "--env", "sandbox", "--sample", "20", "--wait", "--json") == 0
     sample = json.loads(capsys.readouterr().out)
     assert sample["status"] == "finished" and sample["accepted"] == 20
+    assert sample["verification"]["state"] == "matched"
     assert cli(workspace, "verify", str(sample["run_id"])) == 0
     export = workspace["root"] / "rejections.csv"
     assert cli(workspace, "rejections", str(sample["run_id"]), "--export", str(export)) == 0
@@ -95,7 +98,7 @@ def test_seed_workflow_from_sandbox_to_production(workspace, monkeypatch, capsys
     assert production_toml.startswith(ENVIRONMENT.format(name="production").rstrip("\n"))
     assert "[destinations.loyalty]" in production_toml and "# the only admin" in production_toml
 
-    assert cli(workspace, "send", "loyalty", source, "--env", "production", "--json") == 0
+    assert cli(workspace, "send", "loyalty", source, "--env", "production", "--wait", "--json") == 0
     sent = json.loads(capsys.readouterr().out)
     assert sent["environment"] == "production" and sent["accepted"] == len(audience)
 
@@ -121,7 +124,7 @@ def test_seed_workflow_from_sandbox_to_production(workspace, monkeypatch, capsys
     ]
     assert all(e["operator"] == "alice" for e in entries)
     finished_sample, promotion, finished_production = entries[4]["details"], entries[6]["details"], entries[8]["details"]
-    assert finished_sample["run_id"] == sample["run_id"] and finished_sample["verification"]["passed"] is True
+    assert finished_sample["run_id"] == sample["run_id"] and finished_sample["accepted"] == 20
     assert promotion["test_send_run"] == sample["run_id"] and promotion["diff_sha256"] == promoted["diff"]["sha256"]
     assert finished_production["run_id"] == sent["run_id"] and finished_production["accepted"] == len(audience)
     ledger_text = json.dumps(entries)

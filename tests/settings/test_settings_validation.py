@@ -74,6 +74,20 @@ CASES = [
      edited(replace=('"demo:sandbox"', '"env:KEY"'), append='\n[access]\nadmins = ["*"]\n').replace('"embedded"', '"https://api.attentivemobile.com"'),
      12, 'admins = ["*"] (every login is an admin) is allowed only with api_url = "embedded"'),
     ("bad-api-url", edited(replace=('"embedded"', '"ftp://example.com"')), 1, 'api_url "ftp://example.com" is neither "embedded" nor an http(s) URL'),
+    ("api-url-with-path", edited(replace=('"embedded"', '"https://api.attentivemobile.com/v1"')), 1,
+     'has a path ("/v1") (write api_url = "https://api.attentivemobile.com": the client adds /v1 and /v2 itself)'),
+    ("api-url-with-userinfo", edited(replace=('"embedded"', '"https://user:pass@api.attentivemobile.com"')), 1,
+     "api_url holds a user name or password"),
+    ("api-url-with-query", edited(replace=('"embedded"', '"https://api.attentivemobile.com?x=1"')), 1,
+     'api_url has a query string (text after "?") (write api_url = "https://api.attentivemobile.com"'),
+    ("api-url-with-fragment", edited(replace=('"embedded"', '"https://api.attentivemobile.com/#top"')), 1,
+     'api_url has a fragment (text after "#") (write api_url = "https://api.attentivemobile.com")'),
+    ("api-url-port-out-of-range", edited(replace=('"embedded"', '"http://127.0.0.1:65536"')), 1,
+     "the port 65536 is outside 1..65535"),
+    ("api-url-port-zero", edited(replace=('"embedded"', '"http://127.0.0.1:0"')), 1, "the port 0 is outside 1..65535"),
+    ("api-url-port-not-a-number", edited(replace=('"embedded"', '"http://127.0.0.1:87a7"')), 1, 'the port "87a7" is not a number'),
+    ("api-url-unreadable", edited(replace=('"embedded"', '"http://[::1"')), 1, 'api_url "http://[::1" is not a URL that can be read'),
+    ("api-url-no-host", edited(replace=('"embedded"', '"https://:443"')), 1, 'api_url "https://:443" names no host'),
     ("unknown-credential-type", edited(replace=('api_key = "demo:sandbox"', 'type = "oauth"\napi_key = "demo:sandbox"')), 4,
      'unknown credential type "oauth"'),
     ("destinations-array", edited(replace=("[destinations.d]", "[[destinations]]")), 6, "destinations must be a table, not an array"),
@@ -175,3 +189,22 @@ def test_locator_value_positions():
     locator = KeyLocator(LOCATOR_TEXT)
     assert locator.value(("a", "b.c", "x", "y", "w w", 0)) == Position(5, 25)
     assert locator.value(("a", "b.c", "s")) == Position(6, 5)
+
+
+@pytest.mark.parametrize("url", ["https://api.attentivemobile.com", "https://api.attentivemobile.com/",
+                                 "http://127.0.0.1:8787", "https://127.0.0.1:1", "http://[::1]:65535"])
+def test_a_bare_server_address_is_accepted(tmp_path: Path, url: str):
+    (tmp_path / "sandbox.toml").write_text(
+        edited(replace=('"demo:sandbox"', '"env:KEY"')).replace('"embedded"', f'"{url}"'))
+    assert load_environment(tmp_path, "sandbox").api_url == url
+
+
+@pytest.mark.parametrize("url", ["https://ops:CANARY-pw@api.attentivemobile.com", "https://CANARY@api.attentivemobile.com/v1",
+                                 "ftp://ops:CANARY@example.com", "https://api.attentivemobile.com?api_key=CANARY",
+                                 "https://api.attentivemobile.com/v1?api_key=CANARY", "http://127.0.0.1:99999#CANARY"])
+def test_a_secret_in_the_url_is_never_echoed(tmp_path: Path, url: str):
+    (tmp_path / "sandbox.toml").write_text(edited(replace=('"embedded"', f'"{url}"')))
+    with pytest.raises(ConfigError) as caught:
+        load_environment(tmp_path, "sandbox")
+    [problem] = [p for p in caught.value.problems if p.message.startswith("api_url")]
+    assert problem.line == 1 and "CANARY" not in str(caught.value)

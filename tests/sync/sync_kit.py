@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,12 @@ from tui.attentive.simulator.process import start_simulator_process
 
 from tui.attentive.secret import ApiKey
 from tui.settings.model import Destination
-from tui.sync.engine import SendRequest, SendResult, run_send
+from tui.sync.engine import SendRequest, run_send
+from tui.sync.history import HistoryStore, RunRecord, Verification
+from tui.sync.job_schedule import SCALE_VARIABLE
+from tui.sync.jobs import FollowResult, FollowTarget, JobFollower
+from tui.sync.tally import Stop
+from virtual_clock import VirtualClock
 
 HEADER = ("email", "phone", "first_name", "tier", "points")
 
@@ -48,13 +54,39 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Sent:
+    run: RunRecord                    # after following its jobs (when follow=True)
+    stop: Stop | None
+    verification: Verification | None
+    submitted: RunRecord              # as the send itself left it
+
+
 async def send(sim: Any, data_dir: Path, destination: Destination, source: Path | None, *, key: str | None = None,
-               **options: Any) -> SendResult:
+               follow: bool = True, clock: Any = None, **options: Any) -> Sent:
+    """run_send, then (follow=True) a JobFollower on a virtual clock until its jobs and read-back
+    are done: the minutes Attentive takes pass at once."""
     request = SendRequest(
         environment="sandbox", destination=destination, source=source, operator="tester", data_dir=data_dir,
         base_url=sim.url, api_key=ApiKey(key or sim.full_key), **options,
     )
-    return await run_send(request)
+    result = await run_send(request)
+    if not follow or result.stop is not None:
+        return Sent(result.run, result.stop, None, result.run)
+    followed = await follow_jobs(sim, data_dir, destination, run_ids=[result.run.id], key=key, clock=clock)
+    with HistoryStore(data_dir, readonly=True) as store:
+        run = store.get_run(result.run.id)
+    assert run is not None
+    return Sent(run, result.stop, followed.verifications.get(run.id), result.run)
+
+
+async def follow_jobs(sim: Any, data_dir: Path, destination: Destination, *, run_ids: list[int] | None = None,
+                      key: str | None = None, clock: Any = None, timeout_s: float | None = None,
+                      wait_read_backs: bool = True) -> FollowResult:
+    target = FollowTarget(sim.url, ApiKey(key or sim.full_key), destination)
+    async with JobFollower(data_dir, lambda run: target, run_ids=run_ids,
+                           clock=clock or VirtualClock(wall_start=time.time())) as follower:
+        return await follower.follow(timeout_s=timeout_s, wait_read_backs=wait_read_backs)
 
 
 def stored_custom(sim: Any, email: str) -> dict[str, Any] | None:
@@ -125,19 +157,24 @@ class Cli:
         return code, out, err
 
 
+# The CLI follows jobs on the real clock: scaled down, a first check comes after 60 ms, not a minute.
+POLL_SCALE = "0.001"
+
+
 def cli_for(tmp_path: Path, sim_url: str, capsys: Any, monkeypatch: Any, **config: Any) -> Cli:
     monkeypatch.setenv("SYNC_TEST_KEY", CLI_KEY)
+    monkeypatch.setenv(SCALE_VARIABLE, POLL_SCALE)
     return Cli(write_config(tmp_path / "config", sim_url, **config), tmp_path / "data", capsys)
 
 
 def run_progress(data_dir: Path, run_id: int = 1) -> tuple[int, int] | None:
-    """(rows_read, accepted) of a run as last flushed, or None before it exists: what the
-    subprocess tests wait on."""
+    """(rows_read, rows handed to Attentive: accepted or submitted) of a run as last flushed, or None
+    before it exists: what the subprocess tests wait on."""
     path = data_dir / "history.sqlite3"
     if not path.exists():
         return None
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            return db.execute("SELECT rows_read, accepted FROM runs WHERE id = ?", (run_id,)).fetchone()
+            return db.execute("SELECT rows_read, accepted + submitted FROM runs WHERE id = ?", (run_id,)).fetchone()
     except sqlite3.OperationalError:
         return None  # created, tables not yet

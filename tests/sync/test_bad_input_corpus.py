@@ -108,7 +108,7 @@ def test_broken_rows_become_rejections_and_the_rest_is_sent(cli, tmp_path, name)
     content, expected_reasons, accepted = PER_ROW[name]
     path = tmp_path / name
     path.write_bytes(content)
-    code, out, err = cli("send", "loyalty-attributes", str(path), "--json")
+    code, out, err = cli("send", "loyalty-attributes", str(path), "--json", "--wait")
     summary = json.loads(out)
     assert summary["status"] == "finished" and summary["accepted"] == accepted, err
     code, out, _ = cli("rejections", str(summary["run_id"]), "--json")

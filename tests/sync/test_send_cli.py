@@ -19,7 +19,7 @@ from tui.sync.history_schema import history_path
 from tui.sync.lock import SendLock
 
 SUMMARY_KEYS = {"run_id", "destination", "environment", "status", "rows_read", "accepted", "rejected", "invalid",
-                "skipped_unchanged", "duration_s"}
+                "skipped_unchanged", "duration_s", "submitted", "jobs_pending", "skipped_pending", "unconfirmed"}
 
 
 def audience(tmp_path, bad: int = 0, good: int = 40):
@@ -32,16 +32,26 @@ def cli(tmp_path, sim_process, capsys, monkeypatch):
     return cli_for(tmp_path, sim_process.url, capsys, monkeypatch, restricted=("rita",))
 
 
-def test_send_json_summary_and_a_second_send_skips_everything(cli, tmp_path):
+def test_send_submits_jobs_follows_them_and_a_later_send_skips_everything(cli, tmp_path):
     source = audience(tmp_path)
     code, out, _ = cli("send", "loyalty-attributes", str(source), "--json")
     first = json.loads(out)
     assert code == 0 and SUMMARY_KEYS <= set(first)
-    assert (first["status"], first["rows_read"], first["accepted"], first["environment"]) == ("finished", 40, 40, "sandbox")
+    assert (first["status"], first["rows_read"], first["submitted"], first["accepted"], first["jobs_pending"]) == (
+        "awaiting_results", 40, 40, 0, 1)
+    # Submitted and not yet confirmed: the same payloads are not posted again.
+    code, out, _ = cli("send", "loyalty-attributes", str(source), "--json")
+    second = json.loads(out)
+    assert code == 0 and (second["skipped_pending"], second["submitted"], second["status"]) == (40, 0, "finished")
+    code, out, _ = cli("jobs", "--wait", "--json")
+    followed = json.loads(out)
+    assert code == 0 and followed["pending"] == 0 and [job["state"] for job in followed["jobs"]] == ["completed"]
+    assert [(r["run_id"], r["status"], r["accepted"], r["submitted"]) for r in followed["runs"]] == [
+        (1, "finished", 40, 0)]
     code, out, _ = cli("send", "loyalty-attributes", str(source), "--json")
     assert code == 0 and json.loads(out)["skipped_unchanged"] == 40
     code, out, _ = cli("runs", "--json")
-    assert [r["id"] for r in json.loads(out)] == [2, 1]
+    assert [r["id"] for r in json.loads(out)] == [3, 2, 1]
     code, out, _ = cli("runs")
     assert "finished" in out and "loyalty-attributes" in out
 
@@ -114,20 +124,21 @@ def test_admin_only_destinations_refuse_other_operators(tmp_path, sim_process, c
 
 def test_sample_send_verifies_and_verify_reads_back_again(cli, tmp_path):
     source = audience(tmp_path, good=300)
-    code, out, _ = cli("send", "loyalty-attributes", str(source), "--sample", "20", "--json")
+    code, out, _ = cli("send", "loyalty-attributes", str(source), "--sample", "20", "--wait", "--json")
     summary = json.loads(out)
-    assert code == 0 and summary["rows_read"] == 20 and summary["verification"]["passed"]
+    assert code == 0 and (summary["rows_read"], summary["accepted"], summary["status"]) == (20, 20, "finished")
+    assert summary["verification"]["state"] == "matched"
     code, out, _ = cli("verify", str(summary["run_id"]), "--json")
-    assert code == 0 and json.loads(out) == {"run_id": 1, "passed": True, "checked": 20, "matched": 20,
-                                             "mismatched": 0, "missing": 0}
+    assert code == 0 and json.loads(out) == {"run_id": 1, "state": "matched", "passed": True, "checked": 20,
+                                             "matched": 20, "mismatched": 0, "missing": 0, "details": []}
 
 
 def test_retry_resends_only_the_rejected_rows(cli, tmp_path):
     source = audience(tmp_path, bad=3, good=30)
-    cli("send", "loyalty-attributes", str(source))
+    cli("send", "loyalty-attributes", str(source), "--wait")
     fixed = [valid_row(i) for i in range(30)] + [valid_row(500 + i) for i in range(3)]
     write_csv(source, fixed)
-    code, out, _ = cli("retry", "1", "--json")
+    code, out, _ = cli("retry", "1", "--wait", "--json")
     summary = json.loads(out)
     assert code == 0 and (summary["rows_read"], summary["accepted"], summary["invalid"]) == (3, 3, 0)
 

@@ -10,10 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-from sync_kit import run_progress, write_config, write_csv
+from sync_kit import POLL_SCALE, run_progress, write_config, write_csv
 from tui.attentive.simulator.process import start_simulator_process
 from tui.attentive.simulator.state import SimulatorState
 from tui.sync.history_schema import PENDING, history_path
+from tui.sync.job_schedule import SCALE_VARIABLE
 
 ROWS = 100_000
 KEY = "crash-test-key-0001"
@@ -59,12 +60,14 @@ def test_killed_sends_resume_to_exactly_one_outcome_per_row(tmp_path):
     try:
         config = write_config(tmp_path / "config", sim.url)
         data = tmp_path / "data"
-        env = {**os.environ, "SYNC_TEST_KEY": KEY}
+        env = {**os.environ, "SYNC_TEST_KEY": KEY, SCALE_VARIABLE: POLL_SCALE}
         common = ["--config", str(config), "--data-dir", str(data), "send", "loyalty-attributes"]
         assert send_until([*common, str(source)], env, data, kill_when=lambda p: p[1] >= 1) == -signal.SIGKILL
         assert send_until([*common, "--resume", "1"], env, data, kill_when=lambda p: p[1] >= 40_000) == -signal.SIGKILL
         assert send_until([*common, "--resume", "1"], env, data, kill_when=lambda p: p[0] >= 80_000) == -signal.SIGKILL
         assert send_until([*common, "--resume", "1", "--json"], env, data, kill_when=None) == 0
+        jobs = ["--config", str(config), "--data-dir", str(data), "jobs", "--wait"]
+        assert send_until(jobs, env, data, kill_when=None) == 0
     finally:
         sim.stop()
     with sqlite3.connect(history_path(data)) as db:

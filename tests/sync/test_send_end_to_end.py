@@ -10,7 +10,8 @@ from sync_kit import loyalty, send, stored_custom, valid_row, write_jsonl
 from tui.attentive.secret import ApiKey
 from tui.sync import reasons
 from tui.sync.control import SendControl
-from tui.sync.engine import SendRequest, run_send, verify_run
+from tui.sync.engine import SendRequest, run_send
+from tui.sync.verify import verify_run
 from tui.sync.progress import Progress
 from tui.sync.history import HistoryStore
 from tui.sync.rejections import RejectionFilter, RejectionLog
@@ -142,5 +143,5 @@ async def test_pause_holds_the_send_and_resume_lets_it_finish(simulator, tmp_pat
     assert (seen[-1].accepted, seen[-1].in_flight, seen[-1].rate_limit) == (0, 0, 50)
     control.resume()
     result = await task
-    assert (result.run.status, result.run.accepted) == ("finished", 300)
-    assert seen[-1].state == "finished" and seen[-1].done_rows == 300
+    assert (result.run.status, result.run.submitted) == ("awaiting_results", 300)
+    assert seen[-1].state == "awaiting_results" and seen[-1].done_rows == 300

@@ -25,7 +25,7 @@ async def test_collections_are_rarer_during_a_send_and_as_before_after_it(simula
     request = SendRequest(environment="sandbox", destination=loyalty("bulk"), source=source, operator="tester",
                           data_dir=tmp_path / "data", base_url=simulator.url, api_key=ApiKey(simulator.full_key))
     result = await run_send(request, on_progress=lambda progress: during.append(gc.get_threshold()))
-    assert result.run.status == "finished"
+    assert result.run.status == "awaiting_results"
     assert during and set(during) == {GC_THRESHOLD}
     assert gc.get_threshold() == default_threshold
 

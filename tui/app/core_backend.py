@@ -26,7 +26,8 @@ from tui.settings.ledger import Action, Ledger, LedgerEntry, VerifyResult
 from tui.settings.loader import load_environment
 from tui.settings.model import Destination, Environment, EnvironmentName
 from tui.settings.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
-from tui.sync.engine import SendRequest, SendResult, verify_run
+from tui.sync.engine import SendRequest, SendResult
+from tui.sync.verify import verify_run
 from tui.sync.history import HistoryStore, RunRecord, Verification
 from tui.sync.history_schema import history_path
 from tui.sync.rejections import Rejection, RejectionFilter
@@ -54,8 +55,7 @@ class CoreBackend(ConfigEdits):
             for run in store.list_runs(environment=environment):
                 verification = store.latest_verification(run.id) if run.mode != "dry-run" else None
                 checked = (None if verification is None else
-                           f"{'matched' if verification.passed else 'FAILED'} "
-                           f"{verification.matched}/{verification.checked}")
+                           f"{verification.verdict} {verification.matched}/{verification.checked}")
                 views.append(RunRow(run.id, run.destination, run.environment, shown_status(run, data_dir),
                                      datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M"),
                                      run.rows_read, run.accepted, run.rejected, run.invalid,

@@ -129,12 +129,13 @@ class RunActions:
         self.run_handle = None
         self.refresh_bindings()
         stop = f" ({result.stop})" if result.stop else ""
-        text = (f"Run #{run.id} {run.status}{stop}: accepted {run.accepted:,}, rejected {run.rejected:,}, "
+        submitted = f"submitted {run.submitted:,}, " if run.submitted else ""
+        text = (f"Run #{run.id} {run.status}{stop}: {submitted}accepted {run.accepted:,}, rejected {run.rejected:,}, "
                 f"invalid {run.invalid:,}, unchanged {run.skipped_unchanged:,}")
-        if result.verification is not None:
-            text += "\n" + verification_summary(result.verification)[0].strip()
+        if run.status == "awaiting_results":
+            text += "\nAttentive is processing its bulk jobs; results arrive in History (4) while the console is open."
         self.query_one(SendSection).show_status(text)
-        good = run.status == "finished" and (result.verification is None or result.verification.passed)
+        good = run.status in ("finished", "awaiting_results")
         self.notify(text + ("\nIts rejections are in History (4)." if run.rejected or run.invalid else ""),
                     severity="information" if good else "warning", timeout=10)
         backend = self.backend
@@ -147,7 +148,7 @@ class RunActions:
 
         def verified(result) -> None:
             lines = verification_summary(result)
-            if result.passed:
+            if result.verdict != "mismatched":
                 self.notify(lines[0].strip(), title=f"Run #{run.run_id}")
             else:
                 self.push_screen_message(f"Run #{run.run_id}: read-back FAILED", "\n".join(lines))

@@ -3,13 +3,14 @@
 Attentive does not document the line format, so this reads what it can and keeps what it cannot.
 Our simulator writes `{"request": <user item>, "response": {"status": 200, "message": "..."}}`; the
 parser also accepts `statusCode` for `status`, identifiers under `request.identifiers` (v2) or
-`request.user` (v1 style), and numbers sent as strings. A line without a readable status is kept raw
-in `unparsed`, so no outcome is invented.
+`request.user` (v1 style), and numbers sent as strings. A line that cannot be read (not JSON, not an
+object, no readable status) is kept raw in `unparsed`, so no outcome is invented. A readable line that
+names no identifier is still a record, with identifier None: the caller keeps it raw as unmatched.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,12 +29,21 @@ class BulkRecord:
     status: int
     message: str
     raw: str                      # the line as read, for the rejection log
+    line_no: int                  # 1-based line in the results file
+
+
+@dataclass(frozen=True)
+class UnreadLine:
+    """A results line kept as written because no outcome could be read from it."""
+
+    line_no: int                  # 1-based line in the results file
+    text: str
 
 
 @dataclass(frozen=True)
 class BulkResults:
     records: list[BulkRecord] = field(default_factory=list)
-    unparsed: list[str] = field(default_factory=list)
+    unparsed: list[UnreadLine] = field(default_factory=list)
     # Set by the client when the file could not be downloaded (the download's own outcome).
     failure: Outcome | None = None
 
@@ -42,26 +52,31 @@ class BulkResults:
         return self.failure is None
 
 
-def parse_lines(lines: Iterable[str]) -> BulkResults:
+def parse_bytes(data: bytes) -> BulkResults:
+    # An undecodable byte costs one character of one line, not the whole file.
+    return parse_text(data.decode("utf-8", errors="replace"))
+
+
+def parse_text(text: str) -> BulkResults:
+    """Read a results file. Lines end at "\n" only: str.splitlines() also breaks on U+2028, U+0085,
+    \x0c and others that JSON allows raw inside strings, which would cut a profile's line in two."""
     records: list[BulkRecord] = []
-    unparsed: list[str] = []
-    for line in lines:
-        text = line.rstrip("\r\n").lstrip("\ufeff")  # raw as written, for the rejection log
-        if not text.strip():
+    unparsed: list[UnreadLine] = []
+    for line_no, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")  # raw as written, for the rejection log
+        if line_no == 1:
+            line = line.removeprefix("\ufeff")
+        if not line.strip():
             continue
-        record = parse_line(text)
+        record = parse_line(line, line_no)
         if record is None:
-            unparsed.append(text)
+            unparsed.append(UnreadLine(line_no, line))
         else:
             records.append(record)
     return BulkResults(records=records, unparsed=unparsed)
 
 
-def parse_text(text: str) -> BulkResults:
-    return parse_lines(text.splitlines())
-
-
-def parse_line(text: str) -> BulkRecord | None:
+def parse_line(text: str, line_no: int) -> BulkRecord | None:
     """One record, or None when the line has no status we can read."""
     try:
         line = json.loads(text)
@@ -86,6 +101,7 @@ def parse_line(text: str) -> BulkRecord | None:
         status=status,
         message=_message(response) or _message(line) or _text_response(line),
         raw=text,
+        line_no=line_no,
     )
 
 

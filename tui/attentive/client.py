@@ -27,7 +27,7 @@ from tui.attentive import endpoints, payloads, responses
 from tui.attentive.bulk_results import BulkResults, parse_text
 from tui.attentive.endpoints import EndpointSpec
 from tui.attentive.outcomes import Outcome, OutcomeKind
-from tui.attentive.pacing import DEFAULT_REGISTRY, BulkJobTimer, PacingRegistry, SendStamp, TokenBucket
+from tui.attentive.pacing import DEFAULT_REGISTRY, PacingRegistry, SendStamp, TokenBucket
 from tui.attentive.pacing import key_fingerprint
 from tui.attentive.responses import BulkJob, ClientStats, Me
 from tui.attentive.secret import ApiKey
@@ -46,6 +46,8 @@ RESULTS_FILE = EndpointSpec("bulk-results", "GET", "(bulk job results file)", 0,
 # Sending a subscription twice can text the person "already subscribed" (ATTENTIVE.md), so it is
 # repeated only when the server cannot have acted on it: a 429, or a connection that never opened.
 NOT_REPLAYABLE = frozenset({endpoints.SUBSCRIPTIONS.name})
+MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(slots=True)
@@ -60,7 +62,7 @@ class _Exchange:
 class _Reply:
     outcome: Outcome
     body: str
-    sent_at: float                          # monotonic time the last attempt left
+    headers: Mapping[str, str]
 
 
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
@@ -112,7 +114,6 @@ class AttentiveClient:
         self._buckets: dict[str, TokenBucket] = {}
         self._session: aiohttp.ClientSession | None = None
         self._urls: dict[str, URL] = {}
-        self.job_timer = BulkJobTimer()
         self.stats = ClientStats()
 
     def __repr__(self) -> str:
@@ -194,68 +195,47 @@ class AttentiveClient:
 
     async def post_bulk_attributes(self, users: Sequence[Mapping[str, Any]]) -> Outcome:
         """POST /v2/bulk/user/attributes with 1..256 items built by payloads.bulk_user_item; data: the
-        batch job id."""
+        batch job id. A 2xx without a readable batchJobId is still accepted (Attentive took the batch,
+        and posting it again is not ours to decide) with data None and the whole body as text."""
         try:
             body = payloads.bulk_body(users)
         except payloads.PayloadError as exc:
             return responses.not_sent(exc)
         reply = await self._call(endpoints.BULK_ATTRIBUTES, endpoints.BULK_ATTRIBUTES.path, body=body)
-        return responses.with_parsed_body(reply.outcome, reply.body, responses.parse_batch_job_id, "an object with a batchJobId")
+        if not reply.outcome.ok:
+            return reply.outcome
+        try:
+            job_id = responses.parse_batch_job_id(json.loads(reply.body))
+        except ValueError:
+            job_id = None
+        return replace(reply.outcome, data=job_id, text=reply.body[:responses.MAX_TEXT] if job_id is None else reply.outcome.text)
 
     async def get_bulk_job(self, job_id: str) -> Outcome:
-        """GET /v2/bulk/job/{id}; data: BulkJob."""
-        return (await self._job_status(job_id)).outcome
-
-    async def _job_status(self, job_id: str) -> _Reply:
+        """GET /v2/bulk/job/{id}; data: BulkJob (its `body` is the whole answer, verbatim)."""
         path = endpoints.BULK_JOB.path.replace("{id}", quote(job_id, safe=""))
         reply = await self._call(endpoints.BULK_JOB, path)
-        reply.outcome = responses.with_parsed_body(reply.outcome, reply.body, lambda parsed: responses.parse_bulk_job(parsed, job_id), "a bulk job status")
-        return reply
-
-    async def wait_for_bulk_job(self, job_id: str, *, timeout_s: float | None = None) -> Outcome:
-        """Follow a job just submitted until it is COMPLETED or FAILED, with about one status call
-        (paced like any) per job: the first waits about as long as jobs have been taking, later ones
-        back off (self.job_timer). Returns the last status outcome (data: BulkJob; a FAILED job is
-        still an accepted HTTP answer), the first outcome that is not accepted, or a retryable one
-        when timeout_s passes first."""
-        timer = self.job_timer
-        started = self._clock.monotonic()
-        scout = await timer.take_turn()
-        delay = 0.0 if scout else started + timer.first_poll_s() - self._clock.monotonic()
-        running_at: float | None = None
-        try:
-            while True:
-                if timeout_s is not None:
-                    delay = min(delay, started + timeout_s - self._clock.monotonic())
-                if delay > 0:
-                    await self._clock.sleep(delay)
-                reply = await self._job_status(job_id)
-                outcome = reply.outcome
-                if not outcome.ok:
-                    return outcome
-                if outcome.data.done:
-                    timer.record(running_at, reply.sent_at - started)
-                    return outcome
-                running_at = reply.sent_at - started
-                waited = self._clock.monotonic() - started
-                if timeout_s is not None and waited >= timeout_s:
-                    text = f"bulk job {job_id} still {outcome.data.status} after {waited:.0f}s"
-                    return replace(outcome, kind=OutcomeKind.RETRYABLE, text=text)
-                delay = timer.gap_s(waited)
-        finally:
-            if scout:
-                timer.end_scouting()
+        return responses.with_parsed_body(reply.outcome, reply.body,
+                                          lambda parsed: responses.parse_bulk_job(parsed, job_id, reply.body),
+                                          "a bulk job status")
 
     async def download_bulk_results(self, url: str) -> BulkResults:
-        """Fetch and parse a job's .jsonl results. `url` may be absolute (a signed URL on another host:
-        fetched without our Authorization header) or relative to base_url. A failed download comes
-        back as BulkResults(failure=<its outcome>)."""
-        given = URL(url, encoded=True)  # a signed URL must go out byte for byte as it came
-        target = given if given.is_absolute() else self.base_url.join(given)
-        if target.scheme not in ("http", "https"):
-            return BulkResults(failure=responses.not_sent(ValueError(f"results URL is not http(s): {url}")))
-        same_origin = target.origin() == self.base_url.origin()
-        reply = await self._call(RESULTS_FILE, target, authorized=same_origin, paced=False)
+        """Fetch and parse a job's .jsonl results. `url` may be absolute (a signed URL on another host)
+        or relative to base_url. Redirects are followed by hand, up to MAX_REDIRECTS, so that the
+        Authorization header only ever goes to base_url's own origin. Every failure (a malformed URL,
+        an HTTP error, a redirect loop) comes back as BulkResults(failure=<its outcome>)."""
+        try:
+            target = self._results_target(url, self.base_url)
+            for _ in range(MAX_REDIRECTS + 1):
+                reply = await self._call(RESULTS_FILE, target, authorized=target.origin() == self.base_url.origin(),
+                                         paced=False)
+                location = reply.headers.get("Location") if reply.outcome.status in _REDIRECTS else None
+                if location is None:
+                    break
+                target = self._results_target(location, target)
+            else:
+                return BulkResults(failure=responses.not_sent(ValueError(f"more than {MAX_REDIRECTS} redirects")))
+        except ValueError as exc:
+            return BulkResults(failure=responses.not_sent(ValueError(f"unusable results URL: {exc}")))
         outcome = reply.outcome
         if outcome.kind is OutcomeKind.FATAL:
             # A refused results link (an expired signature) says nothing about the key: not fatal.
@@ -264,6 +244,17 @@ class AttentiveClient:
         if not outcome.ok:
             return BulkResults(failure=outcome)
         return parse_text(reply.body)
+
+    @staticmethod
+    def _results_target(url: str, base: URL) -> URL:
+        """An absolute http(s) URL, resolved against `base`; ValueError for anything else."""
+        if not isinstance(url, str) or not url.strip() or any(ch in url for ch in "\r\n\x00"):
+            raise ValueError(f"{url!r} is not a URL")
+        given = URL(url.strip(), encoded=True)  # a signed URL must go out byte for byte as it came
+        target = given if given.is_absolute() else base.join(given)
+        if target.scheme not in ("http", "https") or not target.host:
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        return target
 
     async def post_subscription(self, body: Mapping[str, Any]) -> Outcome:
         """POST /v1/subscriptions with a body from payloads.subscription_body; data: the parsed answer."""
@@ -282,8 +273,7 @@ class AttentiveClient:
         authorized: bool = True,
         paced: bool = True,
     ) -> _Reply:
-        """Send with pacing and retries; returns the final outcome, the full response text and when
-        the last attempt left."""
+        """Send with pacing and retries; returns the final outcome, the full response text and its headers."""
         url = target if isinstance(target, URL) else self._url(target)
         data = None if body is None else _JSON.encode(body).encode()
         bucket = self._bucket(endpoint) if paced else None
@@ -292,7 +282,6 @@ class AttentiveClient:
         attempts = throttled = 0
         while True:
             sent = await bucket.acquire() if bucket is not None else None
-            sent_at = sent.monotonic if sent is not None else self._clock.monotonic()
             stats.requests += 1
             exchange = await self._exchange(endpoint, url, data, params, authorized)
             self._observe(exchange, stats, bucket, sent)
@@ -303,7 +292,7 @@ class AttentiveClient:
                 if throttled > self._max_throttled:
                     note = f" ({throttled} rate-limit answers to this request; giving up)"
                     final = replace(outcome, attempts=attempts + 1, text=outcome.text + note)
-                    return _Reply(final, exchange.body, sent_at)
+                    return _Reply(final, exchange.body, exchange.headers)
                 if outcome.retry_after is not None:
                     delay = outcome.retry_after
                     if bucket is not None:
@@ -314,13 +303,13 @@ class AttentiveClient:
                 attempts += 1
                 if not replayable and exchange.reached_server:
                     note = " (not repeated: the server may have acted on it)"
-                    return _Reply(replace(outcome, attempts=attempts, text=outcome.text + note), exchange.body, sent_at)
+                    return _Reply(replace(outcome, attempts=attempts, text=outcome.text + note), exchange.body, exchange.headers)
                 if attempts >= self._max_attempts:
-                    return _Reply(replace(outcome, attempts=attempts), exchange.body, sent_at)
+                    return _Reply(replace(outcome, attempts=attempts), exchange.body, exchange.headers)
                 delay = self._backoff(attempts)
             else:
                 final = outcome if attempts == 0 else replace(outcome, attempts=attempts + 1)
-                return _Reply(final, exchange.body, sent_at)
+                return _Reply(final, exchange.body, exchange.headers)
             stats.retries += 1
             await self._clock.sleep(delay)
 
@@ -341,9 +330,9 @@ class AttentiveClient:
         headers = _HEADERS[data is not None] if not authorized else self._auth_headers[data is not None]
         method = endpoint.method
         try:
-            # The API never redirects; following one with our key could hand it to another host.
+            # Never followed here: following one with our key could hand it to another host.
             async with self._session.request(
-                method, url, data=data, params=params, headers=headers, allow_redirects=not authorized
+                method, url, data=data, params=params, headers=headers, allow_redirects=False
             ) as response:
                 # JSON is UTF-8 (RFC 8259); anything else is only ever shown, so replace what will not decode.
                 text = self._scrub((await response.read()).decode("utf-8", errors="replace"))

@@ -4,8 +4,6 @@ Attentive limits requests per key, per endpoint, per second. Every AttentiveClie
 holds the same key draws from the same bucket, so two concurrent sends (or a send and a verify) cannot
 add up to more than the endpoint's limit. Buckets are found by a fingerprint (a salted hash) of the key:
 the registry never holds the key itself.
-
-BulkJobTimer spends the job-status budget well: when to poll a bulk job (one per client, on its loop).
 """
 from __future__ import annotations
 
@@ -157,81 +155,6 @@ def _checked_rate(rate: float) -> float:
     if not rate > 0:
         raise ValueError(f"rate must be a positive number of requests per second, got {rate!r}")
     return float(rate)
-
-
-class BulkJobTimer:
-    """When to read a bulk job's status: learnt from the jobs so far, so each job costs about one call.
-
-    Status calls are paid from the job endpoint's budget, which is as large as the bulk POST's: at
-    full speed there is one status call per job to spend. A poll that finds the job still running
-    wastes one, while a late poll costs only latency (the sender's in-flight window absorbs it), so
-    a job's first poll waits MARGIN times the estimate. The estimate is an EWMA of how long jobs
-    took, fed by the jobs whose first poll came too early: each is timed as the middle of the
-    interval between the last poll that found it running and the one that found it done. A job done
-    by its first poll only shows it took less than the wait, so each one lets the estimate drift
-    down by DECAY, which finds faster jobs again (at 100 jobs/s the estimate halves in 3.5 s).
-    After a poll that found a job running, the next waits half the time the job has run so far
-    (MIN_GAP_S to MAX_GAP_S): a long job is polled ever more rarely, never in a spin.
-
-    Until a first job has been timed there is nothing to wait for, so one job (the scout) is polled
-    from the start while every other waits for its answer instead of polling blind: with jobs of
-    a few seconds at 100 jobs/s that saves hundreds of status calls at the start of a send.
-    """
-
-    MARGIN = 1.5
-    GAIN = 0.5
-    DECAY = 0.002
-    MIN_GAP_S = 0.05
-    MAX_GAP_S = 5.0
-    MAX_FIRST_POLL_S = 60.0
-
-    def __init__(self) -> None:
-        self.estimate_s: float | None = None
-        self._scouting = False
-        self._news: asyncio.Event | None = None  # set when an estimate arrives or the scout stops
-
-    def first_poll_s(self) -> float:
-        if self.estimate_s is None:
-            return 0.0
-        return min(self.MAX_FIRST_POLL_S, self.MARGIN * self.estimate_s)
-
-    def gap_s(self, running_for_s: float) -> float:
-        """The wait before polling again a job found still running `running_for_s` after submission."""
-        return min(self.MAX_GAP_S, max(self.MIN_GAP_S, running_for_s / 2))
-
-    async def take_turn(self) -> bool:
-        """Before a job's first poll. True when this job is the scout (it must call end_scouting);
-        while another job scouts and nothing is learnt yet, waits for it."""
-        while self.estimate_s is None:
-            if not self._scouting:
-                self._scouting = True
-                return True
-            if self._news is None:
-                self._news = asyncio.Event()
-            await self._news.wait()
-        return False
-
-    def end_scouting(self) -> None:
-        self._scouting = False
-        self._announce()  # timed or not (an error, a timeout): a waiting job takes over
-
-    def record(self, running_at_s: float | None, done_at_s: float) -> None:
-        """A job was found done `done_at_s` after submission; the poll before found it running at
-        `running_at_s` (None: the first poll found it done)."""
-        if running_at_s is not None:
-            took = (running_at_s + done_at_s) / 2
-            known = self.estimate_s
-            self.estimate_s = took if known is None else known + self.GAIN * (took - known)
-        elif self.estimate_s is None:
-            self.estimate_s = done_at_s  # done at once: jobs take no longer than this
-        else:
-            self.estimate_s *= 1.0 - self.DECAY
-        self._announce()
-
-    def _announce(self) -> None:
-        if self._news is not None:
-            self._news.set()
-            self._news = None
 
 
 class PacingRegistry:

@@ -16,7 +16,6 @@ from tui.attentive.outcomes import Outcome, OutcomeKind
 
 MAX_TEXT = 2000          # response text kept in an outcome; enough for any error message
 MAX_RETRY_AFTER_S = 300  # a Retry-After beyond this is treated as this: a stray header must not stall a run for hours
-JOB_DONE_STATUSES = frozenset({"COMPLETED", "FAILED"})
 
 
 @dataclass(frozen=True)
@@ -32,16 +31,15 @@ class Me:
 
 @dataclass(frozen=True)
 class BulkJob:
-    """GET /v2/bulk/job/{id}. status: PENDING | IN_PROGRESS | COMPLETED | FAILED (or whatever Attentive adds)."""
+    """GET /v2/bulk/job/{id}. status: PENDING | IN_PROGRESS | COMPLETED | FAILED, as the spec's "common
+    values include" says: any other word is kept as sent. `body` is the whole answer, verbatim."""
 
     id: str
     status: str
     total_records: int | None = None
     url: str | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.status.upper() in JOB_DONE_STATUSES
+    body: str = ""
+    message: str = ""            # the first message-like field of the body ("with error messages if applicable")
 
 
 @dataclass
@@ -197,7 +195,11 @@ def parse_batch_job_id(body: Any) -> str | None:
     return None
 
 
-def parse_bulk_job(body: Any, job_id: str) -> BulkJob | None:
+# Where a job's error may be: the spec promises "error messages if applicable" and names no field.
+_MESSAGE_FIELDS = ("errorMessage", "error_message", "message", "error", "errors", "failureReason", "reason", "detail")
+
+
+def parse_bulk_job(body: Any, job_id: str, text: str = "") -> BulkJob | None:
     if not isinstance(body, Mapping) or not isinstance(body.get("status"), str):
         return None
     total = body.get("totalRecords")
@@ -206,8 +208,20 @@ def parse_bulk_job(body: Any, job_id: str) -> BulkJob | None:
         id=str(body.get("bulkJobId") or job_id),
         status=body["status"],
         total_records=total if isinstance(total, int) and not isinstance(total, bool) else None,
-        url=url if isinstance(url, str) and url else None,
+        url=url if isinstance(url, str) and url.strip() else None,
+        body=text,
+        message=_first_message(body),
     )
+
+
+def _first_message(body: Mapping[str, Any]) -> str:
+    for name in _MESSAGE_FIELDS:
+        value = body.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if value not in (None, "", [], {}):
+            return json.dumps(value, ensure_ascii=False)
+    return ""
 
 
 def _with_detail(message: str, text: str) -> str:

@@ -3,4 +3,5 @@ OK = 0
 OVER_THRESHOLD = 1      # done, but rejections above the destination's threshold; also a failed gate or a broken ledger
 USAGE = 2               # usage, config or input error
 CONNECTION = 3          # connection or auth failure
+PENDING = 4             # waited (--wait) but bulk jobs or a read-back are still pending at the timeout
 CANCELLED = 130

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tui.attentive.outcomes import FatalAttentiveError
 from tui.cli.config_cmd import guarded, operator_of, print_json, print_table
-from tui.cli.exit_codes import CONNECTION, OK, OVER_THRESHOLD, USAGE
+from tui.cli.exit_codes import CONNECTION, OK, OVER_THRESHOLD, PENDING, USAGE
 from tui.settings.audit import record
 from tui.sync.audit_details import export_details
 from tui.cli.send_cmd import execute, find_target
@@ -24,13 +24,15 @@ from tui.settings.ledger import Action
 from tui.settings.loader import load_environment
 from tui.settings.model import ENVIRONMENTS
 from tui.sync import reasons
-from tui.sync.engine import SendRefused, SendRequest, verify_run
+from tui.sync.engine import SendRequest
+from tui.cli.jobs_cmd import add_wait_options
+from tui.sync.verify import CannotVerify, verify_run
 from tui.sync.history import HistoryStore, RunRecord
+from tui.sync.job_store import JobStore
 from tui.sync.lock import shown_status
 from tui.sync.rejection_export import export_csv, shown_fields
 from tui.sync.progress_text import verification_summary
 from tui.sync.rejections import RejectionFilter, RejectionLog
-from tui.sync.sources import SourceError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,8 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     rejections.add_argument("--json", action="store_true", help="print JSON")
     rejections.set_defaults(handler=run_rejections)
 
-    retry = sub.add_parser("retry", help="send again only the rejected and failed rows of a run, as a new run")
+    retry = sub.add_parser("retry", help="send again only the rejected, failed and unconfirmed rows of a run, as a new run")
     retry.add_argument("run_id", type=int, metavar="RUN_ID")
+    add_wait_options(retry, "after submitting, follow the bulk jobs to their results")
     retry.add_argument("--json", action="store_true", help="print one JSON summary object")
     retry.set_defaults(handler=run_retry)
 
@@ -85,11 +88,12 @@ def run_runs(args: argparse.Namespace) -> int:
         print("no runs yet")
         return OK
     rows = [[str(r.id), datetime.fromtimestamp(r.started_at).strftime("%Y-%m-%d %H:%M"), r.environment, r.destination,
-             r.mode, shown_status(r, args.ctx.data_dir), f"{r.rows_read:,}", f"{r.accepted:,}", f"{r.rejected:,}",
-             f"{r.invalid:,}", f"{r.skipped_unchanged:,}", f"{r.failed:,}", f"{r.duration_s:.1f}s", r.operator]
+             r.mode, shown_status(r, args.ctx.data_dir), f"{r.rows_read:,}", f"{r.accepted:,}", f"{r.submitted:,}",
+             f"{r.rejected:,}", f"{r.invalid:,}", f"{r.skipped_unchanged + r.skipped_pending:,}", f"{r.failed:,}",
+             f"{r.unconfirmed:,}", f"{r.duration_s:.1f}s", r.operator]
             for r in runs]
-    print_table(["RUN", "STARTED", "ENV", "DESTINATION", "MODE", "STATUS", "ROWS", "ACCEPTED", "REJECTED",
-                 "INVALID", "UNCHANGED", "FAILED", "TIME", "OPERATOR"], rows)
+    print_table(["RUN", "STARTED", "ENV", "DESTINATION", "MODE", "STATUS", "ROWS", "ACCEPTED", "SUBMITTED", "REJECTED",
+                 "INVALID", "UNCHANGED", "FAILED", "UNCONFIRMED", "TIME", "OPERATOR"], rows)
     return OK
 
 
@@ -159,19 +163,25 @@ def run_verify(args: argparse.Namespace) -> int:
                                 secrets_file=args.ctx.secrets_file, data_dir=args.ctx.data_dir)
     try:
         with HistoryStore(args.ctx.data_dir) as store:
+            pending = JobStore(store.connection).pending_counts([run.id]).get(run.id, 0)
+            if pending:
+                print(f"run {run.id}: {pending} bulk job(s) still processing at Attentive; the read-back needs their "
+                      f"results first: attentive-console jobs --run {run.id} --wait", file=sys.stderr)
+                return PENDING
             result = asyncio.run(verify_run(store, run, target.destination, connection.base_url, connection.api_key,
                                             limit=max(1, min(args.limit, 100))))
-    except (SendRefused, SourceError) as err:
+    except CannotVerify as err:
         print(f"error: {err}", file=sys.stderr)
         return USAGE
     except FatalAttentiveError as err:
         print(f"error: {err}", file=sys.stderr)
         return CONNECTION
     if args.json:
-        print_json({"run_id": run.id, "passed": result.passed, "checked": result.checked, "matched": result.matched,
-                    "mismatched": result.mismatched, "missing": result.missing})
+        print_json({"run_id": run.id, "state": result.verdict, "passed": result.passed, "checked": result.checked,
+                    "matched": result.matched, "mismatched": result.mismatched, "missing": result.missing,
+                    "details": result.details})
     else:
         print(f"run {run.id}: {target.destination.name} -> {run.environment}")
         for line in verification_summary(result):
             print(line)
-    return OK if result.passed else OVER_THRESHOLD
+    return {"matched": OK, "pending": PENDING}.get(result.verdict, OVER_THRESHOLD)

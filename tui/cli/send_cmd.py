@@ -1,8 +1,12 @@
 """`attentive-console send DESTINATION FILE`: send an audience, headless, with a live progress line.
 
-Exit codes: 0 done; 1 done with rejections above the destination's threshold (or a read-back that
-did not match); 2 usage, config or input error (nothing sent); 3 connection or auth failure;
-130 cancelled (SIGINT/SIGTERM: what is in flight is drained and recorded; resume it later).
+A bulk send ends once every batch is submitted (Attentive answered 202): its rows are `submitted`
+and the run `awaiting_results` until its jobs are followed (`jobs --wait`, the console, or
+`send --wait` right away). Exit codes: 0 submitted (or done) with rejections within the
+destination's threshold; 1 rejections above it (checked again when results arrive with --wait) or a
+read-back that did not match; 2 usage, config or input error (nothing sent); 3 connection or auth
+failure; 4 with --wait, results or the read-back still pending at the timeout; 130 cancelled
+(SIGINT/SIGTERM: what is in flight is drained and recorded; resume it later).
 """
 from __future__ import annotations
 
@@ -19,8 +23,11 @@ from rich.live import Live
 from rich.text import Text
 
 from tui.attentive.endpoints import BY_NAME
+from tui.attentive.durations import DurationError, parse_duration
+from tui.attentive.outcomes import FatalAttentiveError
 from tui.cli.config_cmd import add_env_option, guarded, operator_of, print_json
-from tui.cli.exit_codes import CANCELLED, CONNECTION, OK, OVER_THRESHOLD, USAGE
+from tui.cli.exit_codes import CANCELLED, CONNECTION, OK, OVER_THRESHOLD, PENDING, USAGE
+from tui.cli.jobs_cmd import add_wait_options, follow, follow_failure
 from tui.settings.audit import record
 from tui.sync.audit_details import send_finished_details, send_started_details
 from tui.settings.access import Operator
@@ -32,15 +39,18 @@ from tui.settings.model import Destination, Environment
 from tui.sync import history as hist
 from tui.sync.control import SendControl
 from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRefused, SendRequest, SendResult, run_send
+from tui.sync.history import HistoryStore, RunRecord, Verification
+from tui.sync.job_schedule import READ_BACK_WINDOW_S
+from tui.sync.job_store import JobStore
 from tui.sync.lock import SendLocked
 from tui.sync.progress import Progress
-from tui.sync.senders import BULK_BATCHES_IN_FLIGHT, V1_WORKERS
+from tui.sync.senders import BULK_POSTS_IN_FLIGHT, V1_WORKERS
 from tui.sync.progress_text import progress_line, run_summary, verification_summary
 from tui.sync.sources import SourceError
 
 RESUME_HELP = (
     "continue run RUN_ID (killed, cancelled or failed) on the same file: rows already finished are not "
-    f"sent again; rows that were in flight when it stopped (at most {BULK_BATCHES_IN_FLIGHT} bulk batches of "
+    f"sent again; rows that were in flight when it stopped (at most {BULK_POSTS_IN_FLIGHT} bulk batches of "
     f"256, or {V1_WORKERS} v1 calls) are sent once more, which is harmless: setting an attribute is idempotent"
 )
 
@@ -49,8 +59,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "send", help="send an audience file to a destination",
         description="Send an audience (CSV, TSV with a header row, or JSON Lines) to a destination. "
-                    "Exit codes: 0 done, 1 rejections above the threshold, 2 usage/config/input error, "
-                    "3 connection or auth failure, 130 cancelled.",
+                    "A bulk send ends once Attentive has accepted every batch; its results arrive later "
+                    "(follow them with --wait or `attentive-console jobs --wait`). "
+                    "Exit codes: 0 submitted within the threshold, 1 rejections above the threshold, "
+                    "2 usage/config/input error, 3 connection or auth failure, 4 still pending at the "
+                    "--wait timeout, 130 cancelled.",
     )
     parser.add_argument("destination")
     parser.add_argument("file", nargs="?", help="the audience file (optional with --resume)")
@@ -61,8 +74,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--full", action="store_true", help="send every profile, also those unchanged since the last send")
     parser.add_argument("--rate", type=float, metavar="R", help="requests per second, at most the endpoint's limit")
     parser.add_argument("--resume", type=int, metavar="RUN_ID", help=RESUME_HELP)
+    add_wait_options(parser, "after submitting, follow the bulk jobs (and a test send's read-back) to their results")
+    parser.add_argument("--verify-window", type=_window, default=READ_BACK_WINDOW_S, metavar="DURATION",
+                        help="with --sample: how long the read-back is retried until it matches (default 24h; "
+                             "Attentive may take that long to show changes)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary object")
     parser.set_defaults(handler=run)
+
+
+def _window(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("the window must be longer than 0s, e.g. 24h")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -102,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     request = SendRequest(
         environment=args.env, destination=target.destination, source=Path(args.file) if args.file else None,
         operator=args.ctx.operator, data_dir=args.ctx.data_dir, sample=args.sample, full=args.full,
-        dry_run=args.dry_run, rate=args.rate, resume_run_id=args.resume,
+        dry_run=args.dry_run, rate=args.rate, resume_run_id=args.resume, verify_window_s=args.verify_window,
     )
     return execute(args, target, request)
 
@@ -124,7 +151,28 @@ def execute(args: argparse.Namespace, target: Target, request: SendRequest) -> i
     except (SourceError, SendRefused, SendLocked) as err:
         print(f"error: {err}", file=sys.stderr)
         return USAGE
-    return report(args, target.destination, result)
+    waited = None
+    if getattr(args, "wait", False) and result.stop is None and result.run.status in (hist.AWAITING, hist.FINISHED):
+        try:
+            waited = Waited(follow(args, run_ids=[result.run.id], wait_read_backs=True,
+                                   show_progress=not args.json and sys.stderr.isatty()).timed_out)
+        except (FatalAttentiveError, asyncio.CancelledError, KeyboardInterrupt) as exc:
+            return follow_failure(exc)
+        with HistoryStore(args.ctx.data_dir, readonly=True) as store:
+            run = store.get_run(result.run.id)
+            assert run is not None
+            waited.verification = store.latest_verification(run.id)
+            waited.jobs_pending = JobStore(store.connection).pending_counts([run.id]).get(run.id, 0)
+        result = dataclasses.replace(result, run=run)
+    return report(args, target.destination, result, waited)
+
+
+@dataclass
+class Waited:
+    """What `--wait` saw once it stopped following."""
+    timed_out: bool
+    verification: Verification | None = None
+    jobs_pending: int = 0
 
 
 async def _drive(request: SendRequest, *, show_progress: bool) -> SendResult:
@@ -150,46 +198,62 @@ async def _drive(request: SendRequest, *, show_progress: bool) -> SendResult:
             loop.remove_signal_handler(signum)
 
 
-def exit_code(result: SendResult, destination: Destination) -> int:
+def exit_code(result: SendResult, destination: Destination, waited: Waited | None = None) -> int:
     run = result.run
     if result.stop is not None:
         return CONNECTION
     if run.status == hist.CANCELLED:
         return CANCELLED
-    if run.status != hist.FINISHED:
+    if run.status not in (hist.FINISHED, hist.AWAITING):
         return OVER_THRESHOLD
     if run.rejection_share > destination.rejection_threshold:
         return OVER_THRESHOLD
-    if result.verification is not None and not result.verification.passed:
-        return OVER_THRESHOLD
+    if waited is not None:
+        verdict = waited.verification.verdict if waited.verification is not None else None
+        if verdict == "mismatched":
+            return OVER_THRESHOLD
+        if waited.timed_out or verdict == "pending":
+            return PENDING
     return OK
 
 
-def report(args: argparse.Namespace, destination: Destination, result: SendResult) -> int:
+def report(args: argparse.Namespace, destination: Destination, result: SendResult, waited: Waited | None = None) -> int:
     run = result.run
-    code = exit_code(result, destination)
+    code = exit_code(result, destination, waited)
     if run.mode != "dry-run":
         record(args.ctx, Action.SEND_FINISHED, run.destination, environment=run.environment,
                details=send_finished_details(result, code))
+    verification = waited.verification if waited is not None else None
     if args.json:
         summary = {
             "run_id": run.id, "destination": run.destination, "environment": run.environment, "status": run.status,
             "rows_read": run.rows_read, "accepted": run.accepted, "rejected": run.rejected, "invalid": run.invalid,
             "skipped_unchanged": run.skipped_unchanged, "duration_s": round(run.duration_s, 3),
-            "failed": run.failed, "not_sent": run.not_sent, "mode": run.mode, "message": run.message,
-            "exit_code": code,
+            "failed": run.failed, "not_sent": run.not_sent, "submitted": run.submitted,
+            "unconfirmed": run.unconfirmed, "skipped_pending": run.skipped_pending,
+            "jobs_pending": waited.jobs_pending if waited is not None else _jobs_pending(args, run),
+            "mode": run.mode, "message": run.message, "exit_code": code,
         }
-        if result.verification is not None:
-            v = result.verification
-            summary["verification"] = {"passed": v.passed, "checked": v.checked, "matched": v.matched,
-                                       "mismatched": v.mismatched, "missing": v.missing}
+        if verification is not None:
+            summary["verification"] = {"state": verification.verdict, "passed": verification.passed,
+                                       "checked": verification.checked, "matched": verification.matched,
+                                       "mismatched": verification.mismatched, "missing": verification.missing}
         print_json(summary)
     else:
         for line in run_summary(run, destination.rejection_threshold):
             print(line)
-        if result.verification is not None:
-            for line in verification_summary(result.verification):
+        if verification is not None:
+            for line in verification_summary(verification):
                 print(line)
+        elif run.mode == "sample" and run.status == hist.AWAITING:
+            print(f"  read-back: runs once the jobs complete (`attentive-console jobs --run {run.id} --wait`)")
+        if waited is not None and waited.timed_out:
+            print(f"  still pending at the timeout; follow on with: attentive-console jobs --run {run.id} --wait")
         if run.status in (hist.CANCELLED, hist.FAILED):
             print(f"  resume with: attentive-console send {run.destination} --env {run.environment} --resume {run.id}")
     return code
+
+
+def _jobs_pending(args: argparse.Namespace, run: RunRecord) -> int:
+    with HistoryStore(args.ctx.data_dir, readonly=True) as store:
+        return JobStore(store.connection).pending_counts([run.id]).get(run.id, 0)

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import phonenumbers
 
@@ -132,6 +133,41 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
+def api_url_problem(url: str) -> tuple[str, str] | None:
+    """(message, fix) when `url` is not a bare http(s) server address, else None. The client adds /v1
+    and /v2 itself, so anything after the host and port would end up in every request's path."""
+    address = 'the server\'s address alone, such as "https://api.attentivemobile.com" or "http://127.0.0.1:8787"'
+    # Checked before anything echoes the URL: what precedes "@" may be a password.
+    if "@" in url:
+        return ('api_url holds a user name or password (text before "@")',
+                f'put the key in a credential (api_key = "secret:attentive"), never in the URL; write api_url as {address}')
+    # A query or fragment may hold a pasted key, so no message repeats them.
+    shown = json.dumps(re.split(r"[?#]", url, maxsplit=1)[0])
+    if not re.match(r"https?://[^/\s]+(/\S*)?\Z", url):
+        return f'api_url {shown} is neither "embedded" nor an http(s) URL', f'write "embedded", or {address}'
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [IPv6] host
+        return f"api_url {shown} is not a URL that can be read", f"write {address}"
+    tail = parts.netloc[parts.netloc.rfind("]") + 1:]  # past an [IPv6] host, whose colons are not a port
+    port = tail.partition(":")[2]
+    if not parts.hostname:
+        return f"api_url {shown} names no host", f"write {address}"
+    if port and not (port.isascii() and port.isdigit()):
+        return f"api_url {shown}: the port {json.dumps(port)} is not a number", "write the port as digits, e.g. :8787"
+    if port and not 1 <= int(port) <= 65535:
+        return f"api_url {shown}: the port {port} is outside 1..65535", "write the port the server listens on, from 1 to 65535"
+    base = json.dumps(f"{parts.scheme}://{parts.netloc}")
+    if parts.path not in ("", "/"):
+        return (f"api_url {shown} has a path ({json.dumps(parts.path)})",
+                f"write api_url = {base}: the client adds /v1 and /v2 itself")
+    if "?" in url:
+        return 'api_url has a query string (text after "?")', f"write api_url = {base}; a key belongs in a credential"
+    if "#" in url:
+        return 'api_url has a fragment (text after "#")', f"write api_url = {base}"
+    return None
+
+
 class _Validator:
     def __init__(self, path: Path, name: EnvironmentName, locator: KeyLocator):
         self.path, self.name, self.locator = path, name, locator
@@ -195,10 +231,11 @@ class _Validator:
         return False
 
     def _check_api_url(self, api_url: str) -> None:
-        if api_url == EMBEDDED or re.match(r"https?://[^/\s]+(/\S*)?\Z", api_url):
+        if api_url == EMBEDDED:
             return
-        self.report(self.locator.value(("api_url",)), f"api_url {json.dumps(api_url)} is neither \"embedded\" nor an http(s) URL",
-                    'write "embedded", "https://api.attentivemobile.com" or a standalone simulator such as "http://127.0.0.1:8787"')
+        problem = api_url_problem(api_url)
+        if problem is not None:
+            self.report(self.locator.value(("api_url",)), *problem)
 
     # -- sections -------------------------------------------------------------------------------
     def _access(self, table: dict[str, Any], embedded: bool) -> AccessPolicy:

@@ -18,12 +18,9 @@ def send_finished_details(result: SendResult, exit_code: int) -> dict[str, Any]:
     details: dict[str, Any] = {
         "run_id": run.id, "mode": run.mode, "status": run.status, "exit_code": exit_code, "rows_read": run.rows_read,
         "accepted": run.accepted, "rejected": run.rejected, "invalid": run.invalid,
-        "skipped_unchanged": run.skipped_unchanged, "failed": run.failed,
+        "skipped_unchanged": run.skipped_unchanged, "failed": run.failed, "submitted": run.submitted,
+        "unconfirmed": run.unconfirmed, "skipped_pending": run.skipped_pending,
     }
-    if result.verification is not None:
-        check = result.verification
-        details["verification"] = {"passed": check.passed, "checked": check.checked,
-                                   "mismatched": check.mismatched, "missing": check.missing}
     return details
 
 

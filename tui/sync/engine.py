@@ -3,10 +3,14 @@
 It prints nothing; whoever runs it (the CLI, the console) watches through `on_progress` and steers
 through a `SendControl`.
 
+A bulk send ends once every batch is submitted: its rows are `submitted` and the run
+`awaiting_results` until a JobFollower (jobs.py) folds its jobs' results; a test send's read-back is
+scheduled for when they have (verify.py).
+
 Resume: a run that was killed (SIGKILL included), cancelled, or stopped by an error continues with
-`resume_run_id`. Every row of its source ends with exactly one terminal outcome: rows already
-finished are not sent again; rows that were in flight when the run stopped (handed to Attentive,
-answer not yet recorded: at most the in-flight window, BULK_BATCHES_IN_FLIGHT x 256 profiles or
+`resume_run_id`. Every row of its source ends with exactly one outcome: rows already finished or
+submitted are not sent again; rows that were in flight when the run stopped (handed to Attentive,
+answer not yet recorded: at most the in-flight window, BULK_POSTS_IN_FLIGHT x 256 profiles or
 V1_WORKERS profiles) are sent again, which is harmless because setting an attribute is idempotent.
 """
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +29,11 @@ from tui.attentive.outcomes import FatalAttentiveError, OutcomeKind
 from tui.attentive.secret import ApiKey
 from tui.settings.model import Destination
 from tui.sync import history as hist
+from tui.sync import job_schedule
 from tui.sync.control import SendControl
-from tui.sync.history import HistoryStore, NewRun, RunRecord, Verification
+from tui.sync.history import HistoryStore, NewRun, RunRecord
 from tui.sync.history_writer import RunCounts, RunRecorder
+from tui.sync.job_store import JobStore
 from tui.sync.lock import SendLock
 from tui.sync.meter import ProgressMeter
 from tui.sync.planner import Planner, sample_ordinals
@@ -35,11 +42,11 @@ from tui.sync.progress import Progress
 from tui.sync.senders import BulkSender, Sender, V1Sender
 from tui.sync.sources import SourceInfo, SourceReader, inspect_source
 from tui.sync.tally import Stop, Tally
-from tui.sync.verify import profiles_for_rows, read_back
+from tui.sync.verify import SAMPLE_MAX
 
 CHUNK_ROWS = 256
 TICK_S = 0.2
-SAMPLE_MIN, SAMPLE_MAX = 10, 100
+SAMPLE_MIN = 10
 # A send allocates a dozen containers per profile, nearly all freed by reference counting. At the
 # default gen-0 threshold (700) the cycle collector runs every few dozen profiles, and its older
 # generations walk the whole in-flight window: about a tenth of the send's CPU (measured), and
@@ -68,6 +75,7 @@ class SendRequest:
     rate: float | None = None      # requests/second for the destination's endpoint
     resume_run_id: int | None = None
     retry_of: int | None = None
+    verify_window_s: float = job_schedule.READ_BACK_WINDOW_S  # a test send's read-back is retried this long
     # Extra AttentiveClient keyword arguments (back-off timing, connection limit) for tests and benches.
     client_options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -76,7 +84,6 @@ class SendRequest:
 class SendResult:
     run: RunRecord
     stop: Stop | None = None
-    verification: Verification | None = None
 
 
 @dataclass
@@ -149,6 +156,7 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
         only_rows = store.rows_to_retry(run.parent_run_id) if run.parent_run_id else None
         only_ordinals = sample_ordinals(info.rows_estimate, run.sample_size) if run.sample_size else None
         store.set_status(run.id, hist.RUNNING)
+        store.recount(run.id)  # a follower may have folded its jobs since: the rows are the truth
         return _Plan(run.id, info, True, run.full_send, run.mode == "dry-run", only_rows, only_ordinals, run.rows_estimate)
     only_rows = None
     source = request.source
@@ -225,7 +233,6 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
             tick()
 
     ticking = asyncio.create_task(ticker())
-    verification = None
     status, message = hist.FINISHED, None
     try:
         if plan.dry_run:
@@ -248,10 +255,6 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
                     kind = destination.primary_identifier
                     sender = (BulkSender if destination.endpoint == "bulk" else V1Sender)(client, kind, tally, control)
                     await _pump(reader, planner, sender, control, tally)
-                if plan.only_ordinals is not None and tally.stop is None and not control.cancelled:
-                    tick()
-                    recorder.sync()
-                    verification = await _verify(client, store, plan, builder, destination)
                 tick()
         if tally.stop is not None:
             status, message = hist.FAILED, tally.stop.message
@@ -269,23 +272,29 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
     finally:
         ticking.cancel()
         recorder.close()
-        if status == hist.FINISHED and _unsettled(counts) > 0:
+        # Rows read without an outcome, from the counters the run record is written from (a GROUP BY
+        # over the run's outcomes says the same, but sorts a million rows in memory at its very end).
+        if status == hist.FINISHED and counts.rows_read > counts.settled:
             status, message = hist.FAILED, "rows are still pending; resume the run"
-        store.set_status(plan.run_id, status, message)
+        if status == hist.FINISHED and not plan.dry_run:
+            if plan.only_ordinals is not None:
+                _schedule_read_back(store, request, plan.run_id)
+            store.end_send(plan.run_id)
+        else:
+            store.set_status(plan.run_id, status, message)
+        run = store.get_run(plan.run_id)
+        assert run is not None
         if on_progress is not None:
-            on_progress(meter.snapshot(status))
-    run = store.get_run(plan.run_id)
-    assert run is not None
-    return SendResult(run, tally.stop, verification)
+            on_progress(meter.snapshot(run.status))
+    return SendResult(run, tally.stop)
 
 
-def _unsettled(counts: RunCounts) -> int:
-    """Rows read without a terminal outcome, from the counters the run record is written from.
-    (A GROUP BY over the run's outcomes says the same, but sorts a million rows in memory: some
-    40 MB on top of the send's peak, at its very end.)"""
-    settled = (counts.accepted + counts.rejected + counts.invalid + counts.skipped_unchanged + counts.failed
-               + counts.not_sent)
-    return counts.rows_read - settled
+def _schedule_read_back(store: HistoryStore, request: SendRequest, run_id: int) -> None:
+    """A test send is read back once its jobs resolve (bulk) or after a settle delay (v1)."""
+    now = time.time()
+    settle = 0.0 if request.destination.endpoint == "bulk" else job_schedule.v1_settle_delay()
+    JobStore(store.connection).schedule_read_back(
+        run_id, window_ends_at=now + request.verify_window_s, next_at=now + settle)
 
 
 async def _pump(reader: SourceReader, planner: Planner, sender: Sender | None, control: SendControl, tally: Tally) -> None:
@@ -301,32 +310,3 @@ async def _pump(reader: SourceReader, planner: Planner, sender: Sender | None, c
         await asyncio.sleep(0)
     if sender is not None:
         await sender.drain()
-
-
-async def _verify(client: AttentiveClient, store: HistoryStore, plan: _Plan, builder: ProfileBuilder,
-                  destination: Destination) -> Verification:
-    rows = store.accepted_rows(plan.run_id, SAMPLE_MAX)
-    profiles = profiles_for_rows(plan.info, builder, rows)
-    result = await read_back(client, plan.run_id, destination.primary_identifier, profiles,
-                             verbose=destination.verbose_logging)
-    store.save_verification(result)
-    return result
-
-
-async def verify_run(store: HistoryStore, run: RunRecord, destination: Destination, base_url: str, api_key: ApiKey,
-                     *, limit: int = SAMPLE_MAX) -> Verification:
-    """Read back up to `limit` profiles a finished run sent (`attentive-console verify RUN_ID`)."""
-    if run.config_hash != destination.config_hash():
-        raise SendRefused(f"destination {destination.name!r} changed since run {run.id}; a read-back would compare "
-                          "against a different mapping")
-    info = _source_info(Path(run.source_path), run, "verify")
-    builder = ProfileBuilder(destination)
-    profiles = profiles_for_rows(info, builder, store.accepted_rows(run.id, limit))
-    if not profiles:
-        raise SendRefused(f"run {run.id} has no accepted profiles to read back")
-    async with AttentiveClient(base_url, api_key) as client:
-        result = await read_back(client, run.id, destination.primary_identifier, profiles,
-                                 verbose=destination.verbose_logging)
-    store.save_verification(result)
-    return result
-

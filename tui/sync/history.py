@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from tui.sync import reasons
-from tui.sync.history_schema import OUTCOME_NAMES, connect, history_path
+from tui.sync.history_schema import ACCEPTED, JOB_PENDING, OUTCOME_NAMES, UNCONFIRMED, connect, history_path
 
 RUNNING, FINISHED, FAILED, CANCELLED = "running", "finished", "failed", "cancelled"
+AWAITING = "awaiting_results"  # everything submitted; bulk jobs still processing at Attentive
 INTERRUPTED = "interrupted"  # shown for a run still marked running whose process is gone
 RESUMABLE = (RUNNING, FAILED, CANCELLED)
 
@@ -69,6 +70,9 @@ class RunRecord:
     not_sent: int
     requests: int
     throttled: int
+    submitted: int = 0           # in bulk jobs still processing
+    unconfirmed: int = 0         # their job ended without a readable result for them
+    skipped_pending: int = 0     # unchanged since a submission still processing
 
     @property
     def duration_s(self) -> float:
@@ -100,6 +104,20 @@ class Verification:
     missing: int
     passed: bool
     details: list[dict[str, Any]]
+    state: str = ""              # pending (differs, window still open) | matched | mismatched; "" = from passed
+
+    @property
+    def verdict(self) -> str:
+        return self.state or ("matched" if self.passed else "mismatched")
+
+
+def settle_run(connection: sqlite3.Connection, run_id: int) -> None:
+    """A run awaiting results becomes finished once none of its jobs is pending (one statement, so
+    the engine ending a send and a follower resolving its last job cannot both miss it)."""
+    connection.execute(
+        "UPDATE runs SET status = ? WHERE id = ? AND status = ? "
+        "AND NOT EXISTS (SELECT 1 FROM bulk_jobs WHERE run_id = ? AND state = ?)",
+        (FINISHED, run_id, AWAITING, run_id, JOB_PENDING))
 
 
 def _run(row: tuple) -> RunRecord:
@@ -153,11 +171,12 @@ class HistoryStore:
         return [_run(r) for r in rows]
 
     def latest_test_send(self, destination: str, environment: str = "sandbox") -> RunRecord | None:
-        """The newest finished sample send of a destination: what promotion gates on."""
+        """The newest sample send of a destination that submitted everything (finished, or awaiting its
+        jobs' results): what promotion gates on."""
         row = self.connection.execute(
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE destination = ? AND environment = ? AND mode = 'sample' "
-            "AND status = ? ORDER BY id DESC LIMIT 1",
-            (destination, environment, FINISHED),
+            "AND status IN (?, ?) ORDER BY id DESC LIMIT 1",
+            (destination, environment, FINISHED, AWAITING),
         ).fetchone()
         return _run(row) if row else None
 
@@ -167,6 +186,22 @@ class HistoryStore:
             self.connection.execute(
                 "UPDATE runs SET status = ?, message = ?, finished_at = ? WHERE id = ?", (status, message, finished, run_id)
             )
+
+    def end_send(self, run_id: int) -> None:
+        """A send that submitted everything: finished, or awaiting_results while a job is pending."""
+        with self.connection:
+            self.connection.execute("UPDATE runs SET status = ?, message = NULL, finished_at = ? WHERE id = ?",
+                                    (AWAITING, time.time(), run_id))
+            settle_run(self.connection, run_id)
+
+    def recount(self, run_id: int) -> None:
+        """Set a run's counters from its rows (a resumed run's start: the rows are the truth)."""
+        counts = self.outcome_counts(run_id)
+        names = [name for name in OUTCOME_NAMES.values() if name != "pending"]
+        with self.connection:
+            self.connection.execute(
+                f"UPDATE runs SET rows_read = ?, {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+                (sum(counts.values()), *(counts[n] for n in names), run_id))
 
     # rows -------------------------------------------------------------------------------
     def outcome_counts(self, run_id: int) -> dict[str, int]:
@@ -195,9 +230,11 @@ class HistoryStore:
         ):
             yield key
 
-    def accepted_rows(self, run_id: int, limit: int) -> list[int]:
+    def rows_to_read_back(self, run_id: int, limit: int) -> list[int]:
+        """Rows Attentive may hold: accepted, or unconfirmed (a read-back is how to find out)."""
         return [row for (row,) in self.connection.execute(
-            "SELECT row FROM row_outcomes WHERE run_id = ? AND outcome = 1 ORDER BY row LIMIT ?", (run_id, limit)
+            "SELECT row FROM row_outcomes WHERE run_id = ? AND outcome IN (?, ?) ORDER BY row LIMIT ?",
+            (run_id, ACCEPTED, UNCONFIRMED, limit)
         )]
 
     # diff state ---------------------------------------------------------------------------
@@ -228,18 +265,18 @@ class HistoryStore:
     def save_verification(self, result: Verification) -> None:
         with self.connection:
             self.connection.execute(
-                "INSERT INTO verifications (run_id, checked_at, checked, matched, mismatched, missing, passed, details) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO verifications (run_id, checked_at, checked, matched, mismatched, missing, passed, details, "
+                "state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (result.run_id, result.checked_at, result.checked, result.matched, result.mismatched, result.missing,
-                 int(result.passed), json.dumps(result.details)),
+                 int(result.passed), json.dumps(result.details), result.verdict),
             )
 
     def latest_verification(self, run_id: int) -> Verification | None:
         row = self.connection.execute(
-            "SELECT run_id, checked_at, checked, matched, mismatched, missing, passed, details FROM verifications "
-            "WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,)
+            "SELECT run_id, checked_at, checked, matched, mismatched, missing, passed, details, state "
+            "FROM verifications WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,)
         ).fetchone()
         if row is None:
             return None
-        return Verification(*row[:6], passed=bool(row[6]), details=json.loads(row[7]))
+        return Verification(*row[:6], passed=bool(row[6]), details=json.loads(row[7]), state=row[8])
 

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 FILENAME = "history.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
 PENDING = 0        # handed to the sender; no answer recorded yet (resume sends it again)
@@ -21,10 +21,17 @@ INVALID = 3        # rejected locally, never sent (includes duplicates)
 SKIPPED = 4        # unchanged since the last accepted send
 FAILED = 5         # still failing after every retry
 NOT_SENT = 6       # dry run: would have been sent
+SUBMITTED = 7      # in a bulk job Attentive accepted (202); its result is not known yet
+UNCONFIRMED = 8    # its bulk job ended without a readable result for it (never counted failed)
+SKIPPED_PENDING = 9  # unchanged since a submission whose job has not resolved yet
 OUTCOME_NAMES = {
     PENDING: "pending", ACCEPTED: "accepted", REJECTED: "rejected", INVALID: "invalid",
-    SKIPPED: "skipped_unchanged", FAILED: "failed", NOT_SENT: "not_sent",
+    SKIPPED: "skipped_unchanged", FAILED: "failed", NOT_SENT: "not_sent", SUBMITTED: "submitted",
+    UNCONFIRMED: "unconfirmed", SKIPPED_PENDING: "skipped_pending",
 }
+# Bulk job states (bulk_jobs.state): ours, decided from Attentive's status word (kept verbatim in `status`).
+JOB_PENDING, JOB_COMPLETED, JOB_FAILED, JOB_UNCONFIRMED, JOB_EXPIRED = (
+    "pending", "completed", "failed", "unconfirmed", "expired")
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,7 +53,7 @@ CREATE TABLE IF NOT EXISTS runs (
     rows_estimate INTEGER,
     started_at REAL NOT NULL,
     finished_at REAL,
-    status TEXT NOT NULL,               -- running | finished | failed | cancelled
+    status TEXT NOT NULL,               -- running | awaiting_results | finished | failed | cancelled
     message TEXT,
     rows_read INTEGER NOT NULL DEFAULT 0,
     accepted INTEGER NOT NULL DEFAULT 0,
@@ -56,7 +63,10 @@ CREATE TABLE IF NOT EXISTS runs (
     failed INTEGER NOT NULL DEFAULT 0,
     not_sent INTEGER NOT NULL DEFAULT 0,
     requests INTEGER NOT NULL DEFAULT 0,
-    throttled INTEGER NOT NULL DEFAULT 0
+    throttled INTEGER NOT NULL DEFAULT 0,
+    submitted INTEGER NOT NULL DEFAULT 0,
+    unconfirmed INTEGER NOT NULL DEFAULT 0,
+    skipped_pending INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS runs_by_destination ON runs (destination, environment, id);
 
@@ -104,9 +114,57 @@ CREATE TABLE IF NOT EXISTS verifications (
     mismatched INTEGER NOT NULL,
     missing INTEGER NOT NULL,
     passed INTEGER NOT NULL,
-    details TEXT NOT NULL               -- JSON list of differences (identifiers as stored in rejections)
+    details TEXT NOT NULL,              -- JSON list of differences (identifiers as stored in rejections)
+    state TEXT NOT NULL DEFAULT 'matched'  -- pending (differs, window open) | matched | mismatched
 );
 CREATE INDEX IF NOT EXISTS verifications_by_run ON verifications (run_id, id);
+
+-- One row per bulk job Attentive accepted. Followed until resolved, by any process (see sync/jobs.py).
+CREATE TABLE IF NOT EXISTS bulk_jobs (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    job_id TEXT NOT NULL,               -- Attentive's batchJobId
+    scope INTEGER NOT NULL,             -- diff scope its confirmed profiles update
+    rows INTEGER NOT NULL,
+    submitted_at REAL NOT NULL,
+    state TEXT NOT NULL,                -- pending | completed | failed | unconfirmed | expired
+    status TEXT,                        -- the status word as Attentive last sent it, verbatim
+    body TEXT,                          -- the whole last status body
+    url TEXT,
+    message TEXT,                       -- the job's own error, or why it is still pending
+    checks INTEGER NOT NULL DEFAULT 0,
+    last_checked_at REAL,
+    next_check_at REAL NOT NULL,        -- also the lease: a follower moves it forward before it checks
+    resolved_at REAL
+);
+CREATE INDEX IF NOT EXISTS bulk_jobs_due ON bulk_jobs (next_check_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS bulk_jobs_by_run ON bulk_jobs (run_id, id);
+-- The profiles of each job: what its results are matched to, and what the diff holds as in flight.
+CREATE TABLE IF NOT EXISTS job_rows (
+    job INTEGER NOT NULL,               -- bulk_jobs.id
+    row INTEGER NOT NULL,
+    scope INTEGER NOT NULL,
+    identifier TEXT NOT NULL,
+    digest BLOB NOT NULL,               -- hash of the payload submitted
+    open INTEGER NOT NULL DEFAULT 1,    -- 1 while the job is pending
+    PRIMARY KEY (job, row)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS job_rows_in_flight ON job_rows (scope, identifier) WHERE open = 1;
+-- Result lines that could not be read, or named no profile of the job: kept raw, shown, never guessed.
+CREATE TABLE IF NOT EXISTS job_lines (
+    job INTEGER NOT NULL,
+    line_no INTEGER NOT NULL,
+    problem TEXT NOT NULL,              -- unreadable | unmatched | duplicate
+    text TEXT NOT NULL,
+    PRIMARY KEY (job, line_no)
+) WITHOUT ROWID;
+-- A test send's read-back, retried until it matches or its window ends (rows deleted when settled).
+CREATE TABLE IF NOT EXISTS read_backs (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    window_ends_at REAL NOT NULL,
+    next_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
 """
 
 # The text index: FTS5 trigram (substring search, any case, on identifiers and messages) with
@@ -130,6 +188,13 @@ WHEN old.id <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{_INDEXED_U
     VALUES ('delete', old.id, old.identifier, old.message);
 END;
 """
+# Versions 1 and 2 lacked bulk job tracking: its tables are created above, these columns added.
+_ADDED_COLUMNS = (
+    ("runs", "submitted", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "unconfirmed", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "skipped_pending", "INTEGER NOT NULL DEFAULT 0"),
+    ("verifications", "state", "TEXT NOT NULL DEFAULT 'matched'"),
+)
 # Version 1 kept a positional trigram index fed by a per-row trigger; it is rebuilt lazily as above.
 _DROP_VERSION_1 = """
 DROP INDEX IF EXISTS rejections_by_row;
@@ -202,8 +267,7 @@ def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
         _create(connection)
         return connection
     Path(data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    _create_private(path)
     connection = sqlite3.connect(path, timeout=30, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses at most the last commits, never corrupts
@@ -214,17 +278,42 @@ def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return connection
 
 
+def _create_private(path: Path) -> None:
+    """Create the file 0600 before SQLite does (it would use the umask). Only a file that does not
+    exist yet is opened: closing any descriptor of a file drops every POSIX lock this process holds
+    on it, so touching a live database here would let another process checkpoint under its readers."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def _create(connection: sqlite3.Connection) -> None:
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
-    tables = "BEGIN IMMEDIATE;" + _DDL + (_DROP_VERSION_1 if version == 1 else "")
+    upgrade = (_DROP_VERSION_1 if version == 1 else "") + _missing_columns(connection)
+    tables = "BEGIN IMMEDIATE;" + _DDL + upgrade
     finish = f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     try:
         connection.executescript(tables + _TEXT_INDEX_DDL + finish)
     except sqlite3.OperationalError as error:
         if connection.in_transaction:
             connection.rollback()
+        if "duplicate column" in str(error):  # another process upgraded it meanwhile
+            return _create(connection)
         if "trigram" not in str(error) and "fts5" not in str(error):
             raise
         connection.executescript(tables + finish)  # no trigram tokenizer: text search uses LIKE
+
+
+def _missing_columns(connection: sqlite3.Connection) -> str:
+    statements = []
+    for table, column, declaration in _ADDED_COLUMNS:
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if present and column not in present:
+            statements.append(f"ALTER TABLE {table} ADD COLUMN {column} {declaration};")
+            if (table, column) == ("verifications", "state"):
+                statements.append("UPDATE verifications SET state = 'mismatched' WHERE passed = 0;")
+    return "\n".join(statements)

@@ -17,8 +17,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.sync.history_schema import (ACCEPTED, FAILED, INVALID, NOT_SENT, PENDING, REJECTED, SKIPPED, connect,
-                                     index_new_rejections)
+from tui.sync.history_schema import (ACCEPTED, FAILED, INVALID, JOB_PENDING, NOT_SENT, PENDING, REJECTED, SKIPPED,
+                                     SKIPPED_PENDING, SUBMITTED, UNCONFIRMED, connect, index_new_rejections)
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 50_000
@@ -44,20 +44,41 @@ class RunCounts:
     skipped_unchanged: int = 0
     failed: int = 0
     not_sent: int = 0
+    submitted: int = 0
+    unconfirmed: int = 0
+    skipped_pending: int = 0
 
     def add(self, outcome: int, count: int = 1) -> None:
-        if outcome == ACCEPTED:
-            self.accepted += count
-        elif outcome == REJECTED:
-            self.rejected += count
-        elif outcome == INVALID:
-            self.invalid += count
-        elif outcome == SKIPPED:
-            self.skipped_unchanged += count
-        elif outcome == FAILED:
-            self.failed += count
-        elif outcome == NOT_SENT:
-            self.not_sent += count
+        name = COUNTED.get(outcome)
+        if name is not None:
+            setattr(self, name, getattr(self, name) + count)
+
+    @property
+    def settled(self) -> int:
+        """Rows with an outcome of this run (submitted included: the job decides the rest)."""
+        return sum(getattr(self, name) for name in COUNTED.values())
+
+    def values(self) -> tuple[int, ...]:
+        return tuple(getattr(self, name) for name in COUNT_COLUMNS)
+
+
+# runs columns counted per outcome code (row_outcomes.outcome); the send writes them as deltas so
+# a job follower in another process can move rows (submitted -> accepted) at the same time.
+COUNTED = {ACCEPTED: "accepted", REJECTED: "rejected", INVALID: "invalid", SKIPPED: "skipped_unchanged",
+           FAILED: "failed", NOT_SENT: "not_sent", SUBMITTED: "submitted", UNCONFIRMED: "unconfirmed",
+           SKIPPED_PENDING: "skipped_pending"}
+COUNT_COLUMNS = ("rows_read", *COUNTED.values())
+_ADD_COUNTS = ("UPDATE runs SET " + ", ".join(f"{c} = {c} + ?" for c in (*COUNT_COLUMNS, "requests", "throttled"))
+               + " WHERE id = ?")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A bulk job Attentive accepted, with the profiles of its batch: (row, identifier, digest)."""
+    job_id: str
+    submitted_at: float          # wall clock
+    first_check_at: float
+    profiles: list[tuple[int, str, bytes]]
 
 
 class RunRecorder:
@@ -76,6 +97,8 @@ class RunRecorder:
         self._updates: list[tuple[int, int, int]] = []
         self._rejections: list[tuple] = []
         self._digests: list[tuple[int, str, bytes]] = []
+        self._submissions: list[Submission] = []
+        self._written = (*counts.values(), 0, 0)  # what the runs row holds of this process's counting
         self._last_flush = time.monotonic()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-writer")
         self._writer_connection: sqlite3.Connection | None = None
@@ -120,6 +143,12 @@ class RunRecorder:
         self.settle(row, ACCEPTED)
         self._digests.append((self.scope, identifier, digest))
 
+    def submit(self, submission: Submission) -> None:
+        """Rows in a bulk job Attentive accepted: submitted until a follower folds its results."""
+        for row, _, _ in submission.profiles:
+            self.settle(row, SUBMITTED)
+        self._submissions.append(submission)
+
     def reject(self, row: int, outcome: int, reason: str, *, identifier: str | None = None,
                status: int | None = None, message: str | None = None) -> None:
         """Settle the row as rejected/invalid/failed and log why. Without verbose logging only the
@@ -135,7 +164,7 @@ class RunRecorder:
 
     @property
     def pending_writes(self) -> int:
-        return len(self._planned) + len(self._updates) + len(self._rejections)
+        return len(self._planned) + len(self._updates) + len(self._rejections) + len(self._submissions)
 
     def maybe_flush(self) -> None:
         if self.pending_writes >= FLUSH_ROWS or time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
@@ -144,16 +173,16 @@ class RunRecorder:
     def flush(self) -> None:
         """Hand what is buffered to the writer thread (returns at once; see sync)."""
         self._reap(block=len(self._in_transit) >= 2)  # a writer that falls behind slows the reader
-        c = self.counts
+        now = (*self.counts.values(), self.requests, self.throttled)
+        deltas = (*(new - old for new, old in zip(now, self._written)), self.run_id)
+        self._written = now
         work = (
             [(self.run_id, row, key, outcome) for row, (key, outcome) in self._planned.items()],
-            self._updates, self._rejections, self._digests,
-            (c.rows_read, c.accepted, c.rejected, c.invalid, c.skipped_unchanged, c.failed, c.not_sent,
-             self.requests, self.throttled, self.run_id),
+            self._updates, self._rejections, self._digests, self._submissions, deltas,
         )
         self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
         self._planned, self._planned_keys = {}, {}
-        self._updates, self._rejections, self._digests = [], [], []
+        self._updates, self._rejections, self._digests, self._submissions = [], [], [], []
         self._last_flush = time.monotonic()
 
     def sync(self) -> None:
@@ -176,7 +205,8 @@ class RunRecorder:
             if not everything:
                 block = False
 
-    def _write(self, planned: list, updates: list, rejections: list, digests: list, counts: tuple) -> None:
+    def _write(self, planned: list, updates: list, rejections: list, digests: list, submissions: list[Submission],
+               deltas: tuple) -> None:
         if self._writer_connection is None:
             self._writer_connection = connect(self.data_dir)
         connection = self._writer_connection
@@ -195,14 +225,25 @@ class RunRecorder:
                     "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest",
                     digests,
                 )
-            connection.execute(
-                "UPDATE runs SET rows_read = ?, accepted = ?, rejected = ?, invalid = ?, skipped_unchanged = ?, "
-                "failed = ?, not_sent = ?, requests = ?, throttled = ? WHERE id = ?", counts,
-            )
+            for submission in submissions:
+                self._write_submission(connection, submission)
+            connection.execute(_ADD_COUNTS, deltas)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+
+    def _write_submission(self, connection: sqlite3.Connection, submission: Submission) -> None:
+        job = connection.execute(
+            "INSERT INTO bulk_jobs (run_id, job_id, scope, rows, submitted_at, state, next_check_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (self.run_id, submission.job_id, self.scope, len(submission.profiles), submission.submitted_at,
+             JOB_PENDING, submission.first_check_at),
+        ).lastrowid
+        connection.executemany(
+            "INSERT OR REPLACE INTO job_rows (job, row, scope, identifier, digest) VALUES (?, ?, ?, ?, ?)",
+            [(job, row, self.scope, identifier, digest) for row, identifier, digest in submission.profiles],
+        )
 
     def _close_writer(self) -> None:
         if self._writer_connection is not None:

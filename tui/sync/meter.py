@@ -29,7 +29,7 @@ class ProgressMeter:
     def snapshot(self, state: str | None = None) -> Progress:
         now = time.monotonic()
         c = self.counts
-        done = c.accepted + c.rejected + c.invalid + c.skipped_unchanged + c.failed + c.not_sent
+        done = c.settled
         client = self.client
         requests = client.stats.requests if client else 0
         self._samples.append((now, done, requests))
@@ -68,4 +68,7 @@ class ProgressMeter:
             elapsed_s=now - self._started,
             failed=c.failed,
             not_sent=c.not_sent,
+            submitted=c.submitted,
+            unconfirmed=c.unconfirmed,
+            skipped_pending=c.skipped_pending,
         )

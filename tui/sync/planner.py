@@ -1,15 +1,18 @@
 """Decides what happens to each source row before anything is sent: which rows this run covers
 (all, a sample, the rows a retry re-sends, what a resume has left), validation, in-run duplicates
-and the diff against what Attentive last accepted. Terminal decisions are recorded here; the rows
-left to send come back as profiles, recorded as pending."""
+and the diff against what Attentive last accepted, or holds in a bulk job still processing (those
+are `skipped_pending`: never posted twice on our own; if the job fails or rejects them, they are
+eligible again). Terminal decisions are recorded here; the rows left to send come back as profiles,
+recorded as pending."""
 from __future__ import annotations
 
 from collections.abc import Collection
 
 from tui.sync import reasons
 from tui.sync.history import HistoryStore
-from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED
+from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED, SKIPPED_PENDING
 from tui.sync.history_writer import RunRecorder
+from tui.sync.job_store import JobStore
 from tui.sync.profiles import Invalid, Profile, ProfileBuilder
 from tui.sync.sources import SourceRow
 
@@ -53,8 +56,11 @@ class Planner:
         if resuming:
             for key in store.planned_keys(recorder.run_id):
                 self._mark(key)
-        # With no diff state at all for the destination (its first send) there is nothing to compare.
-        self._diffing = not full and store.has_diff_state(recorder.scope)
+        # With no diff state and nothing in flight for the destination (its first send) there is
+        # nothing to compare. This run's own submissions never match: its identifiers are deduped.
+        self._jobs = JobStore(store.connection)
+        self._in_flight = not full and self._jobs.has_in_flight(recorder.scope)
+        self._diffing = not full and (self._in_flight or store.has_diff_state(recorder.scope))
 
     def plan(self, chunk: list[SourceRow]) -> list[Profile]:
         chunk = self._covered(chunk)
@@ -79,7 +85,7 @@ class Planner:
                     recorder.plan(profile.row, profile.key, SKIPPED)
                 else:
                     fresh.append(profile)
-            profiles = fresh
+            profiles = self._not_in_flight(fresh) if self._in_flight and fresh else fresh
         if self.dry_run:
             for profile in profiles:
                 recorder.plan(profile.row, profile.key, NOT_SENT)
@@ -87,6 +93,16 @@ class Planner:
         for profile in profiles:
             recorder.plan(profile.row, profile.key, PENDING)
         return profiles
+
+    def _not_in_flight(self, profiles: list[Profile]) -> list[Profile]:
+        flying = self._jobs.in_flight_digests(self.recorder.scope, [p.identifier for p in profiles])
+        fresh = []
+        for profile in profiles:
+            if profile.digest in flying.get(profile.identifier, ()):
+                self.recorder.plan(profile.row, profile.key, SKIPPED_PENDING)
+            else:
+                fresh.append(profile)
+        return fresh
 
     def _covered(self, chunk: list[SourceRow]) -> list[SourceRow]:
         """The rows of the chunk this run handles now."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Progress:
     run_id: int
-    state: str = "running"          # running | paused | cancelling | finished | failed | cancelled
+    state: str = "running"          # running | paused | cancelling | awaiting_results | finished | failed | cancelled
     rows_read: int = 0
     invalid: int = 0                # rejected locally by validation, never sent
     skipped_unchanged: int = 0
@@ -24,10 +24,14 @@ class Progress:
     elapsed_s: float = 0.0
     failed: int = 0                 # still failing after every retry (retry re-sends them)
     not_sent: int = 0               # dry run: would have been sent
+    submitted: int = 0              # in bulk jobs Attentive accepted; their results come later
+    unconfirmed: int = 0            # Attentive took them without a job to follow
+    skipped_pending: int = 0        # unchanged since a submission still processing
 
     @property
     def done_rows(self) -> int:
-        return self.invalid + self.skipped_unchanged + self.accepted + self.rejected + self.failed + self.not_sent
+        return (self.invalid + self.skipped_unchanged + self.accepted + self.rejected + self.failed + self.not_sent
+                + self.submitted + self.unconfirmed + self.skipped_pending)
 
     @property
     def fraction(self) -> float | None:

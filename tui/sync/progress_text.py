@@ -21,10 +21,18 @@ def progress_line(p: Progress) -> str:
         f"run {p.run_id} {p.state}",
         f"{p.done_rows:,}{total} rows{share}",
         f"ok {p.accepted:,}",
+    ]
+    if p.submitted:
+        parts.append(f"submitted {p.submitted:,}")
+    parts += [
         f"rejected {p.rejected:,}",
         f"invalid {p.invalid:,}",
         f"unchanged {p.skipped_unchanged:,}",
     ]
+    if p.skipped_pending:
+        parts.append(f"in a pending job {p.skipped_pending:,}")
+    if p.unconfirmed:
+        parts.append(f"unconfirmed {p.unconfirmed:,}")
     if p.failed:
         parts.append(f"failed {p.failed:,}")
     if p.not_sent:
@@ -48,6 +56,14 @@ def run_summary(run: RunRecord, threshold: float | None = None) -> list[str]:
         f"invalid {run.invalid:,}; unchanged (skipped) {run.skipped_unchanged:,}; failed {run.failed:,}"
         + (f"; would send {run.not_sent:,}" if run.mode == "dry-run" else ""),
     ]
+    waiting = [f"submitted, results pending {run.submitted:,}" if run.submitted else "",
+               f"unconfirmed {run.unconfirmed:,}" if run.unconfirmed else "",
+               f"skipped, already in a pending job {run.skipped_pending:,}" if run.skipped_pending else ""]
+    if any(waiting):
+        lines.append("  " + "; ".join(w for w in waiting if w))
+    if run.status == "awaiting_results":
+        lines.append(f"  Attentive is processing the bulk jobs (hours for large sends); follow them with: "
+                     f"attentive-console jobs --run {run.id} --wait")
     if run.problem_rows:
         limit = f" (threshold {threshold:.1%})" if threshold is not None else ""
         lines.append(f"  rejections {run.rejection_share:.1%}{limit}: attentive-console rejections {run.id}")
@@ -56,11 +72,17 @@ def run_summary(run: RunRecord, threshold: float | None = None) -> list[str]:
     return lines
 
 
+_VERDICTS = {"matched": "matched", "mismatched": "MISMATCHED",
+             "pending": "pending (differs for now; Attentive may take up to 24 hours, it is tried again)"}
+
+
 def verification_summary(result: Verification) -> list[str]:
-    verdict = "passed" if result.passed else "FAILED"
-    lines = [f"  read-back {verdict}: {result.matched}/{result.checked} profiles match"
+    lines = [f"  read-back {_VERDICTS[result.verdict]}: {result.matched}/{result.checked} profiles match"
              f" ({result.mismatched} differ, {result.missing} not found)"]
     for detail in result.details[:10]:
+        where = f"row {detail['row']}: " if "row" in detail else ""
         attribute = f" {detail['attribute']!r}: sent {detail.get('sent')!r}, read {detail.get('got')!r}" if "attribute" in detail else ""
-        lines.append(f"    row {detail['row']}: {detail['problem']}{attribute}")
+        lines.append(f"    {where}{detail['problem']}{attribute}")
+        if detail.get("explanation"):
+            lines.append(f"      {detail['explanation']}")
     return lines

@@ -14,10 +14,15 @@ DUPLICATE_IDENTIFIER = "duplicate_identifier"  # a later row with an identifier 
 # Decided by Attentive.
 ATTENTIVE_REJECTED = "attentive_rejected"    # 400/404 with Attentive's text (v1 call or bulk record)
 SEND_FAILED = "send_failed"                  # still failing (5xx, timeouts, network) after every retry
-NO_RESULT = "no_result"                      # a completed bulk job had no result line for the profile
+NO_RESULT = "no_result"                      # unconfirmed: a completed bulk job had no readable line for it
+JOB_FAILED = "job_failed"                    # failed: its bulk job ended FAILED (the job's own message)
+NO_JOB_ID = "no_job_id"                      # unconfirmed: Attentive answered 2xx without a readable batchJobId
+JOB_WITHOUT_RESULTS = "job_without_results"  # unconfirmed: the job COMPLETED but gave no results url
+JOB_EXPIRED = "job_expired"                  # unconfirmed: no final status within Attentive's two-week retention
 
 LOCAL = (
     MALFORMED_ROW, MISSING_IDENTIFIER, INVALID_EMAIL, INVALID_PHONE, IDENTIFIER_TOO_LONG,
     NON_SCALAR_VALUE, NO_ATTRIBUTES, DUPLICATE_IDENTIFIER,
 )
-ALL = LOCAL + (ATTENTIVE_REJECTED, SEND_FAILED, NO_RESULT)
+UNCONFIRMED = (NO_RESULT, NO_JOB_ID, JOB_WITHOUT_RESULTS, JOB_EXPIRED)
+ALL = LOCAL + (ATTENTIVE_REJECTED, SEND_FAILED, JOB_FAILED) + UNCONFIRMED

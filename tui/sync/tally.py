@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from tui.attentive.outcomes import Outcome
 from tui.sync import reasons
-from tui.sync.history_schema import FAILED, REJECTED
-from tui.sync.history_writer import RunRecorder
+from tui.sync.history_schema import FAILED, REJECTED, UNCONFIRMED
+from tui.sync.history_writer import RunRecorder, Submission
 from tui.sync.profiles import Profile
 
 # A run stops (status failed, exit 3) when this many deliveries in a row still fail after every
@@ -43,9 +43,18 @@ class Tally:
         self.recorder.reject(profile.row, REJECTED, reasons.ATTENTIVE_REJECTED,
                              identifier=profile.identifier, status=status, message=text)
 
-    def no_result(self, profile: Profile, job_id: str) -> None:
-        self.recorder.reject(profile.row, FAILED, reasons.NO_RESULT, identifier=profile.identifier,
-                             message=f"bulk job {job_id} completed without a result for this profile")
+    def submitted(self, profiles: list[Profile], job_id: str, submitted_at: float, first_check_at: float) -> None:
+        self._failures_in_a_row = 0
+        rows = [(p.row, p.identifier, p.digest) for p in profiles]
+        self.recorder.submit(Submission(job_id, submitted_at, first_check_at, rows))
+
+    def unconfirmed(self, profiles: list[Profile], status: int | None, text: str) -> None:
+        """Attentive took the batch (2xx) but named no job to follow: never re-posted on our own."""
+        self._failures_in_a_row = 0
+        message = f"HTTP {status} without a readable batchJobId, so its results cannot be followed: {text}"
+        for profile in profiles:
+            self.recorder.reject(profile.row, UNCONFIRMED, reasons.NO_JOB_ID, identifier=profile.identifier,
+                                 status=status, message=message)
 
     def failed(self, profiles: list[Profile], outcome: Outcome) -> None:
         """Still failing after every retry: recorded as failed (retry sends them again)."""

@@ -1,21 +1,37 @@
 """Read-back verification: fetch profiles a run sent through GET /v1/attributes/custom and compare
-attribute by attribute. The profiles are rebuilt from the run's source file (its hash must still
-match), so `verify RUN_ID` works on any run, long after it finished."""
+attribute by attribute, exactly (compare.py). The profiles are rebuilt from the run's source file
+(its hash must still match), so `verify RUN_ID` works on any run, long after it finished.
+
+A test send's read-back is scheduled, not run at once: Attentive may take up to 24 hours to show a
+change, so jobs.py tries it once the run's jobs have resolved and again over a window until it
+matches. One attempt here says only matched or mismatched; the follower decides "pending"."""
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Collection
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from tui.attentive.client import AttentiveClient
 from tui.attentive.outcomes import FatalAttentiveError, OutcomeKind
-from tui.sync.history import Verification
+from tui.settings.model import Destination
+from tui.sync.compare import compare_value
+from tui.attentive.secret import ApiKey
+from tui.sync import job_schedule
+from tui.sync.history import HistoryStore, RunRecord, Verification
+from tui.sync.job_store import JobStore
 from tui.sync.profiles import Profile, ProfileBuilder
-from tui.sync.sources import SourceInfo, SourceReader
+from tui.sync.sources import SourceError, SourceInfo, SourceReader, inspect_source
 
 MAX_DETAILS = 100
 CONCURRENCY = 8
+SAMPLE_MAX = 100
+
+
+class CannotVerify(Exception):
+    """The run's profiles cannot be rebuilt as they were sent (the file or the destination changed)."""
 
 
 def profiles_for_rows(info: SourceInfo, builder: ProfileBuilder, rows: Collection[int]) -> list[Profile]:
@@ -30,21 +46,6 @@ def profiles_for_rows(info: SourceInfo, builder: ProfileBuilder, rows: Collectio
         if len(found) == len(wanted) or (chunk and chunk[-1].row >= max(wanted, default=0)):
             break
     return found
-
-
-def same_value(sent: Any, got: Any) -> bool:
-    """Attentive reads values back as text; "24" and 24, True and "true" are the same value."""
-    if isinstance(sent, bool):
-        sent = "true" if sent else "false"
-    if isinstance(got, bool):
-        got = "true" if got else "false"
-    left, right = str(sent).strip(), str(got).strip()
-    if left == right:
-        return True
-    try:
-        return float(left) == float(right)
-    except ValueError:
-        return left.lower() == right.lower() and left.lower() in ("true", "false")
 
 
 async def read_back(client: AttentiveClient, run_id: int, kind: str, profiles: list[Profile],
@@ -75,15 +76,71 @@ async def read_back(client: AttentiveClient, run_id: int, kind: str, profiles: l
         stored = outcome.data or {}
         different = False
         for name, sent in profile.attributes.items():
-            got = stored.get(name)
-            if got is None or not same_value(sent, got):
+            difference = compare_value(sent, stored.get(name))
+            if difference is not None:
                 different = True
-                note(profile, "attribute differs", attribute=name, sent=sent if verbose else None,
-                     got=got if verbose else None)
+                note(profile, difference.problem, attribute=name, explanation=difference.explanation,
+                     sent=sent if verbose else None, got=stored.get(name) if verbose else None)
         counts["mismatched" if different else "matched"] += 1
 
     await asyncio.gather(*(check(p) for p in profiles))
     checked = len(profiles)
     passed = checked > 0 and counts["matched"] == checked
     return Verification(run_id, time.time(), checked, counts["matched"], counts["mismatched"], counts["missing"],
-                        passed, details)
+                        passed, details, "matched" if passed else "mismatched")
+
+
+def sample_profiles(store: HistoryStore, run: RunRecord, destination: Destination, *,
+                    limit: int = SAMPLE_MAX) -> list[Profile]:
+    """The profiles of a run that Attentive may hold, rebuilt from its source as they were sent."""
+    if run.config_hash != destination.config_hash():
+        raise CannotVerify(f"destination {destination.name!r} changed since run {run.id}; a read-back would "
+                           "compare against a different mapping")
+    try:
+        info = inspect_source(Path(run.source_path))
+    except SourceError as exc:
+        raise CannotVerify(f"cannot read run {run.id}'s source again: {exc}") from None
+    if info.sha256 != run.source_hash:
+        raise CannotVerify(f"{run.source_path} changed since run {run.id} read it, so its rows cannot be rebuilt "
+                           "as they were sent")
+    return profiles_for_rows(info, ProfileBuilder(destination), store.rows_to_read_back(run.id, limit))
+
+
+async def read_back_run(client: AttentiveClient, store: HistoryStore, run: RunRecord,
+                        destination: Destination) -> Verification:
+    """One read-back attempt of a run (not saved: the caller decides its state and saves it). A run
+    that cannot be rebuilt is a mismatch that says why."""
+    try:
+        profiles = sample_profiles(store, run, destination)
+    except CannotVerify as exc:
+        return Verification(run.id, time.time(), 0, 0, 0, 0, False, [{"problem": str(exc)}], "mismatched")
+    return await read_back(client, run.id, destination.primary_identifier, profiles,
+                           verbose=destination.verbose_logging)
+
+
+def record_attempt(store: HistoryStore, result: Verification, now: float) -> Verification:
+    """Save one attempt with its state. A scheduled read-back stays `pending` while it differs and
+    its window is open (it is tried again later); a match, or the window's end, settles it."""
+    jobs = JobStore(store.connection)
+    scheduled = jobs.read_back_of(result.run_id)
+    if result.verdict != "matched" and scheduled is not None and now < scheduled.window_ends_at:
+        result = replace(result, state="pending", passed=False)
+        jobs.read_back_done(result.run_id, next_at=min(
+            scheduled.window_ends_at, now + job_schedule.next_check_delay(scheduled.attempts + 1)))
+    elif scheduled is not None:
+        jobs.read_back_done(result.run_id, next_at=None)
+    store.save_verification(result)
+    return result
+
+
+async def verify_run(store: HistoryStore, run: RunRecord, destination: Destination, base_url: str, api_key: ApiKey,
+                     *, limit: int = SAMPLE_MAX) -> Verification:
+    """Read back up to `limit` profiles of a run now (`attentive-console verify RUN_ID`) and record it.
+    Raises CannotVerify when the run's rows cannot be rebuilt or it has nothing to read back."""
+    profiles = sample_profiles(store, run, destination, limit=limit)
+    if not profiles:
+        raise CannotVerify(f"run {run.id} has no accepted or unconfirmed profiles to read back")
+    async with AttentiveClient(base_url, api_key) as client:
+        result = await read_back(client, run.id, destination.primary_identifier, profiles,
+                                 verbose=destination.verbose_logging)
+    return record_attempt(store, result, time.time())
