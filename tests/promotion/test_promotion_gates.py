@@ -146,3 +146,22 @@ def test_identical_definitions_have_an_empty_diff_with_a_stable_hash():
     diff = diff_destination(DESTINATION, DESTINATION)
     assert diff.unchanged and diff.unified == ""
     assert diff_destination(DESTINATION, None).sha256 == diff_destination(DESTINATION, None).sha256
+
+
+def test_a_test_send_awaiting_its_jobs_is_pending_not_failed():
+    waiting = replace(GOOD_RUN, status="awaiting_results", jobs_pending=2, verification=None, read_back_scheduled=True)
+    send_gate, check_gate = gate_test_send(DESTINATION, waiting), gate_verification(waiting)
+    assert (send_gate.passed, send_gate.pending, send_gate.verdict) == (False, True, "PENDING")
+    assert check_gate.pending and check_gate.reason == "verification pending (2 jobs processing)"
+    assert "jobs --run 7 --wait" in check_gate.fix
+
+
+def test_a_read_back_that_differs_inside_its_window_is_pending_then_passes_once_matched():
+    differing = replace(GOOD_RUN, read_back_scheduled=True,
+                        verification=VerificationEvidence(checked=48, mismatched=3, state="pending"))
+    gate = gate_verification(differing)
+    assert gate.pending and not gate.passed and "3 of 48 differ for now" in gate.reason
+    matched = replace(GOOD_RUN, verification=VerificationEvidence(checked=48, mismatched=0, state="matched"))
+    assert gate_verification(matched).passed
+    closed = replace(GOOD_RUN, verification=VerificationEvidence(checked=48, mismatched=3, state="mismatched"))
+    assert (gate_verification(closed).passed, gate_verification(closed).pending) == (False, False)

@@ -108,7 +108,7 @@ def render_plan(plan: PromotionPlan) -> str:
         lines += [diff.unified.rstrip("\n"), f"diff sha256: {diff.sha256}"]
     lines += ["", "Gates:"]
     for gate in plan.gates:
-        lines.append(f"  [{'PASS' if gate.passed else 'FAIL'}] {gate.title}: {gate.reason}")
+        lines.append(f"  [{gate.verdict}] {gate.title}: {gate.reason}")
         if not gate.passed and gate.fix:
             lines.append(f"         to do: {gate.fix}")
     return "\n".join(lines)
@@ -125,7 +125,7 @@ def plan_json(plan: PromotionPlan) -> dict[str, Any]:
                         for c in plan.diff.changes],
             "unified": plan.diff.unified,
         },
-        "gates": [{"id": g.id, "title": g.title, "passed": g.passed, "reason": g.reason, "fix": g.fix}
+        "gates": [{"id": g.id, "title": g.title, "passed": g.passed, "pending": g.pending, "reason": g.reason, "fix": g.fix}
                   for g in plan.gates],
         "test_send_run": plan.test_send_run,
         "ok": plan.ok,

@@ -9,6 +9,7 @@ from tui.settings.connection import check_connection
 from tui.settings.model import Environment
 from tui.settings.promotion_gates import CredentialCheck, SampleSendEvidence, VerificationEvidence
 from tui.sync.history import HistoryStore
+from tui.sync.job_store import JobStore
 
 
 def latest_test_send(data_dir: Path, destination: str) -> SampleSendEvidence | None:
@@ -19,6 +20,9 @@ def latest_test_send(data_dir: Path, destination: str) -> SampleSendEvidence | N
         if run is None:
             return None
         check = history.latest_verification(run.id)
+        jobs = JobStore(history.connection)
+        jobs_pending = jobs.pending_counts([run.id]).get(run.id, 0)
+        scheduled = jobs.read_back_of(run.id) is not None
     return SampleSendEvidence(
         run_id=run.id,
         started_at=datetime.fromtimestamp(run.started_at, timezone.utc).isoformat(),
@@ -27,7 +31,10 @@ def latest_test_send(data_dir: Path, destination: str) -> SampleSendEvidence | N
         sample_size=run.sample_size or 0,
         attempted=run.rows_read,
         rejected=run.problem_rows,
-        verification=VerificationEvidence(check.checked, check.mismatched, check.missing) if check else None,
+        verification=(VerificationEvidence(check.checked, check.mismatched, check.missing, check.verdict)
+                      if check else None),
+        jobs_pending=jobs_pending,
+        read_back_scheduled=scheduled,
     )
 
 

@@ -17,6 +17,12 @@ class Gate:
     passed: bool
     reason: str
     fix: str = ""    # what to do about a failure; empty when passed
+    pending: bool = False  # not passed yet, but waiting on Attentive rather than failed
+
+    @property
+    def verdict(self) -> str:
+        """PASS, PENDING or FAIL: words, so they read without colour."""
+        return "PASS" if self.passed else "PENDING" if self.pending else "FAIL"
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class VerificationEvidence:
     checked: int
     mismatched: int
     missing: int = 0
+    state: str = ""      # pending (differs, still retried) | matched | mismatched
 
     @property
     def matched(self) -> bool:
@@ -43,6 +50,8 @@ class SampleSendEvidence:
     attempted: int              # rows that reached a verdict (accepted + rejected + invalid)
     rejected: int               # rejected by Attentive plus rejected locally by validation
     verification: VerificationEvidence | None
+    jobs_pending: int = 0       # bulk jobs of the run Attentive is still processing
+    read_back_scheduled: bool = False  # a read-back is still to be tried (or tried again)
 
     @property
     def rejection_share(self) -> float:
@@ -83,6 +92,11 @@ def gate_test_send(destination: Destination, run: SampleSendEvidence | None) -> 
                     f"run {run.run_id} used configuration {run.config_hash[:12]}, but the definition being promoted "
                     f"is {expected[:12]}: the destination changed after its test send",
                     f"send a new sample with the current definition: {_send_hint(destination)}")
+    if run.status == "awaiting_results":
+        return Gate("test_send", title, False,
+                    f"run {run.run_id}: results pending ({run.jobs_pending} bulk jobs processing at Attentive)",
+                    f"wait for them: attentive-console jobs --run {run.run_id} --wait (or keep the console open)",
+                    pending=True)
     if run.status != "finished":
         return Gate("test_send", title, False,
                     f"run {run.run_id} did not finish (status: {run.status})",
@@ -106,6 +120,15 @@ def gate_verification(run: SampleSendEvidence | None) -> Gate:
         return Gate("verification", title, False, "no test send, so nothing was read back",
                     "send a sample to the sandbox first; its read-back is verified with it")
     check = run.verification
+    follow = f"attentive-console jobs --run {run.run_id} --wait"
+    if run.jobs_pending:
+        return Gate("verification", title, False,
+                    f"verification pending ({run.jobs_pending} jobs processing)",
+                    f"the read-back runs once they complete: {follow}", pending=True)
+    if run.read_back_scheduled and (check is None or check.state == "pending"):
+        tried = "" if check is None else f": {check.mismatched + check.missing} of {check.checked} differ for now"
+        return Gate("verification", title, False, f"verification pending (read-back retried until it matches{tried})",
+                    f"Attentive may take up to 24 hours to show changes; {follow} retries it", pending=True)
     if check is None:
         return Gate("verification", title, False, f"run {run.run_id} has no read-back verification recorded",
                     f"verify it: attentive-console verify {run.run_id}")

@@ -30,7 +30,8 @@ def plan_view(plan: PromotionPlan) -> Group:
     gates.add_column(width=4, no_wrap=True)
     gates.add_column(ratio=1)
     for gate in plan.gates:
-        verdict = Text("PASS", style="bold green") if gate.passed else Text("FAIL", style="bold red reverse")
+        style = "bold green" if gate.passed else "bold yellow" if gate.pending else "bold red reverse"
+        verdict = Text(gate.verdict, style=style)
         detail = Text(f"{gate.title}: ", style="bold")
         detail.append(gate.reason)
         if not gate.passed:
