@@ -26,14 +26,14 @@ from tui.attentive.durations import DurationError, format_duration, parse_durati
 from tui.attentive.outcomes import FatalAttentiveError
 from tui.cli.config_cmd import guarded, print_json, print_table
 from tui.cli.exit_codes import CANCELLED, CONNECTION, OK, OVER_THRESHOLD, PENDING
-from tui.settings.connection import resolve_target
 from tui.settings.errors import SettingsError
 from tui.settings.loader import load_environment
-from tui.settings.model import ENVIRONMENTS, Environment
+from tui.settings.model import ENVIRONMENTS
 from tui.sync.history import HistoryStore, RunRecord
 from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_store import JobRecord, JobStore
-from tui.sync.jobs import FollowError, FollowProgress, FollowResult, FollowTarget, JobFollower, Resolve
+from tui.sync.follow_targets import follow_resolver
+from tui.sync.jobs import FollowProgress, FollowResult, JobFollower, Resolve
 
 DEFAULT_TIMEOUT = "12h"   # Attentive's own bound for a day's records beyond the first 10,000
 
@@ -70,25 +70,7 @@ def timeout_of(args: argparse.Namespace) -> float:
 
 
 def resolver(args: argparse.Namespace) -> Resolve:
-    """Each run's jobs are checked with its destination's credential as configured now."""
-    environments: dict[str, Environment] = {}
-
-    def resolve(run: RunRecord) -> FollowTarget:
-        try:
-            environment = environments.get(run.environment)
-            if environment is None:
-                environment = environments[run.environment] = load_environment(args.ctx.config_dir, run.environment)
-            destination = environment.destinations.get(run.destination)
-            if destination is None:
-                raise FollowError(f"{run.environment} has no destination {run.destination!r} any more, so its "
-                                  f"credential is unknown; restore it to follow run {run.id}'s jobs")
-            target = resolve_target(environment, destination.credential, secrets_file=args.ctx.secrets_file,
-                                    data_dir=args.ctx.data_dir)
-        except SettingsError as exc:
-            raise FollowError(str(exc)) from None
-        return FollowTarget(target.base_url, target.api_key, destination)
-
-    return resolve
+    return follow_resolver(args.ctx.config_dir, args.ctx.secrets_file, args.ctx.data_dir)
 
 
 def follow(args: argparse.Namespace, *, run_ids: Sequence[int] | None = None, environment: str | None = None,
