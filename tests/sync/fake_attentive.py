@@ -45,6 +45,9 @@ class FakeAttentive:
     results: Callable[[FakeJob], bytes] = ok_lines
     post_answer: Callable[[str], tuple[int, Any]] | None = None   # job id -> (status, body)
     full_key: str = KEY
+    # Read-back: what was posted shows only while `visible` (Attentive may take hours to show it).
+    visible: bool = True
+    held: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def results_url(self, job: FakeJob) -> str:
         return f"{self.url}/results/{job.id}.jsonl"
@@ -66,11 +69,17 @@ class FakeAttentive:
             for user in job.users:
                 ids = user["identifiers"]
                 self.posted[ids.get("email") or ids.get("phone")] += 1
+                self.held[ids.get("email") or ids.get("phone")] = user.get("attributes", {}).get("custom", {})
             self.jobs[job.id] = job
             status, answer = (self.post_answer(job.id) if self.post_answer is not None else
                               (202, {"message": "Bulk job accepted for processing", "batchJobId": job.id}))
             return web.json_response(answer, status=status) if not isinstance(answer, str) else \
                 web.Response(text=answer, status=status)
+        if path == "/v1/attributes/custom" and request.method == "GET":
+            held = self.held.get(request.query.get("email") or request.query.get("phone") or "")
+            if held is None or not self.visible:
+                return web.json_response({"message": "no profile"}, status=404)
+            return web.json_response([{"name": k, "attribute": k, "value": str(v)} for k, v in held.items()])
         if path.startswith("/v2/bulk/job/"):
             self.status_calls += 1
             job = self.jobs.get(path.rsplit("/", 1)[1])

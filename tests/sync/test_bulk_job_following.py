@@ -10,11 +10,13 @@ import time
 
 from fake_attentive import FakeJob, fake_attentive, ok_lines  # noqa: F401  (fixture)
 from sync_kit import follow_jobs, loyalty, send, valid_row, write_jsonl
+from tui.attentive.secret import ApiKey
 from tui.sync import reasons
 from tui.sync.history import HistoryStore
 from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_schedule import JOB_RETENTION_S
 from tui.sync.job_store import JobStore
+from tui.sync.jobs import FollowTarget, JobFollower
 from tui.sync.rejections import RejectionFilter, RejectionLog
 from virtual_clock import VirtualClock
 
@@ -236,3 +238,46 @@ async def test_two_followers_fold_a_job_once(fake_attentive, tmp_path):
         run = store.get_run(1)
         assert (run.failed, run.submitted, run.status) == (10, 0, "finished")
     assert reasons_of(data, 1) == {reasons.JOB_FAILED: 10}
+
+
+async def test_a_test_sends_read_back_waits_for_its_jobs_and_is_retried_until_it_matches(fake_attentive, tmp_path):
+    data = tmp_path / "data"
+    fake_attentive.visible = False  # Attentive shows the change only hours after the job completed
+    await send(fake_attentive, data, loyalty(), audience(tmp_path, rows=200), sample=20, follow=False)
+    clock = VirtualClock(wall_start=time.time())
+    clock.at(clock.now + 3 * 3600, lambda: setattr(fake_attentive, "visible", True))
+    target = FollowTarget(fake_attentive.url, ApiKey(fake_attentive.full_key), loyalty())
+    async with JobFollower(data, lambda run: target, clock=clock) as follower:
+        first = await follower.follow(wait_read_backs=True)
+        assert first.verifications[1].verdict == "pending" and first.verifications[1].missing == 20
+        with HistoryStore(data, readonly=True) as store:
+            assert store.latest_verification(1).verdict == "pending"
+            assert JobStore(store.connection).read_back_of(1) is not None
+        while follower.verifications[1].verdict == "pending":
+            clock.advance(600)
+            await follower.check_due()
+        assert clock.now - 1000 >= 3 * 3600
+    with HistoryStore(data, readonly=True) as store:
+        settled = store.latest_verification(1)
+        assert (settled.verdict, settled.matched, settled.passed) == ("matched", 20, True)
+        assert JobStore(store.connection).read_back_of(1) is None
+
+
+async def test_a_read_back_that_never_matches_is_mismatched_when_its_window_ends(fake_attentive, tmp_path):
+    data = tmp_path / "data"
+    fake_attentive.visible = False
+    await send(fake_attentive, data, loyalty(), audience(tmp_path, rows=50), sample=10, follow=False,
+               verify_window_s=6 * 3600)
+    clock = VirtualClock(wall_start=time.time())
+    await follow_jobs(fake_attentive, data, loyalty(), clock=clock)
+    attempts = 1
+    while True:
+        clock.advance(3600)
+        await follow_jobs(fake_attentive, data, loyalty(), clock=clock, wait_read_backs=False)
+        with HistoryStore(data, readonly=True) as store:
+            check = store.latest_verification(1)
+            if JobStore(store.connection).read_back_of(1) is None:
+                break
+        attempts += 1
+        assert attempts < 20
+    assert (check.verdict, check.missing, check.passed) == ("mismatched", 10, False)

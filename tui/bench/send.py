@@ -1,10 +1,11 @@
 """`attentive-console bench send`: the send pipeline end to end, on this machine.
 
 The simulator runs in a separate process (it takes one core; the send takes the other). Prints:
-- profiles/s end to end (read, validate, diff, send, record) for bulk with rate limits off, against
-  Attentive's bulk ceiling of 25,600 profiles/s (100 calls/s x 256);
+- profiles/s end to end (read, validate, diff, submit, record) for bulk with rate limits off, against
+  Attentive's bulk ceiling of 25,600 profiles/s (100 calls/s x 256); then the time to follow its jobs
+  and fold every result (the simulator's jobs take 50 ms, the follower's schedule is scaled down);
 - a rate-limited bulk run: its share of the bulk endpoint's limit while sending (between 10% and 90%
-  of the profiles accepted) and end to end, its 429 count and its status calls per bulk job;
+  of the profiles submitted) and end to end, and its 429 count;
 - the peak RSS of the send process for the big file (the send runs in a child process);
 - the time to send the big file again when every profile is unchanged (diff-skipped);
 - rejection-log query latency over a million rejections (text filter, reason filter; median of 20).
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
 import resource
 import statistics
@@ -30,11 +32,12 @@ from tui.attentive.endpoints import BULK_MAX_USERS
 from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.process import SimulatorProcessError, start_simulator_process
 from tui.settings.model import Destination
-from tui.sync import reasons
+from tui.sync import job_schedule, reasons
 from tui.sync.engine import SendRequest, run_send
 from tui.sync.history import HistoryStore, NewRun
 from tui.sync.history_schema import INVALID, REJECTED
 from tui.sync.history_writer import RunCounts, RunRecorder
+from tui.sync.jobs import FollowTarget, JobFollower
 from tui.sync.rejections import RejectionFilter, RejectionLog
 
 BENCH_KEY = "bench-send-key-0001"  # a simulator-only key, not a secret
@@ -78,11 +81,26 @@ def send_request(url: str, data_dir: Path, source: Path, *, unpaced: bool) -> Se
 
 
 def child(url: str, data_dir: str, source: str) -> None:
-    """Run in a child process (so its peak RSS is its own): one unpaced send, its figures as JSON."""
+    """Run in a child process (so its peak RSS is its own): one unpaced send, then following its jobs
+    to their results; the figures as JSON."""
+    os.environ[job_schedule.SCALE_VARIABLE] = "0.0001"  # first check 6 ms after submission
     started = time.perf_counter()
-    result = asyncio.run(run_send(send_request(url, Path(data_dir), Path(source), unpaced=True)))
-    run = result.run
-    print(json.dumps({"seconds": time.perf_counter() - started, "status": run.status, "rows": run.rows_read,
+    request = send_request(url, Path(data_dir), Path(source), unpaced=True)
+    result = asyncio.run(run_send(request))
+    submitted = time.perf_counter()
+    target = FollowTarget(url, ApiKey(BENCH_KEY), DESTINATION)
+
+    async def follow() -> None:
+        async with JobFollower(Path(data_dir), lambda run: target, run_ids=[result.run.id],
+                               client_options={"rate_limits": UNPACED}) as follower:
+            await follower.follow()
+
+    asyncio.run(follow())
+    with HistoryStore(Path(data_dir), readonly=True) as store:
+        run = store.get_run(result.run.id)
+    assert run is not None
+    print(json.dumps({"seconds": submitted - started, "follow_seconds": time.perf_counter() - submitted,
+                      "status": run.status, "rows": run.rows_read, "submitted": result.run.submitted,
                       "accepted": run.accepted, "skipped": run.skipped_unchanged, "failed": run.failed}))
 
 
@@ -101,32 +119,29 @@ def run_child(url: str, data_dir: Path, source: Path) -> tuple[dict, float]:
 @dataclass(frozen=True)
 class LimitedRun:
     seconds: float
-    accepted: int
+    submitted: int
     posts: int
-    sustained_posts_s: float | None  # between 10% and 90% of the profiles accepted: the pace while sending
+    sustained_posts_s: float | None  # between 10% and 90% of the profiles submitted: the pace while sending
     throttled: int
-    status_per_job: float
 
 
 def rate_limited(url: str, work: Path, rows: int) -> LimitedRun:
     source = work / "limited.csv"
     write_audience(source, rows)
-    seen: list[tuple[float, int]] = []  # (when, profiles accepted), from the engine's progress events
+    seen: list[tuple[float, int]] = []  # (when, profiles submitted), from the engine's progress events
     started = time.perf_counter()
     result = asyncio.run(run_send(send_request(url, work / "limited-data", source, unpaced=False),
-                                  on_progress=lambda p: seen.append((time.perf_counter(), p.accepted))))
+                                  on_progress=lambda p: seen.append((time.perf_counter(), p.submitted))))
     seconds = time.perf_counter() - started
     run = result.run
-    posts = math.ceil(run.accepted / BULK_MAX_USERS)
-    # Every request but GET /v1/me, one POST and one results download per job is a status call.
-    status_per_job = (run.requests - 1 - 2 * posts) / posts
-    return LimitedRun(seconds, run.accepted, posts, sustained_posts(seen, run.accepted), run.throttled, status_per_job)
+    posts = math.ceil(run.submitted / BULK_MAX_USERS)
+    return LimitedRun(seconds, run.submitted, posts, sustained_posts(seen, run.submitted), run.throttled)
 
 
-def sustained_posts(seen: list[tuple[float, int]], accepted: int) -> float | None:
-    """POSTs/s between the progress events at 10% and 90% of the profiles accepted (each accepted
-    profile came from one POST of 256); None when the run was too short to tell."""
-    middle = [(when, count) for when, count in seen if accepted * 0.1 <= count <= accepted * 0.9]
+def sustained_posts(seen: list[tuple[float, int]], submitted: int) -> float | None:
+    """POSTs/s between the progress events at 10% and 90% of the profiles submitted (each came from
+    one POST of 256); None when the run was too short to tell."""
+    middle = [(when, count) for when, count in seen if submitted * 0.1 <= count <= submitted * 0.9]
     if len(middle) < 2 or middle[-1][0] <= middle[0][0]:
         return None
     (t0, a0), (t1, a1) = middle[0], middle[-1]
@@ -196,17 +211,17 @@ def run(args: argparse.Namespace) -> int:
     limit = endpoints.BULK_ATTRIBUTES.limit_per_second
     print()
     print(f"bulk, rate limits off     {throughput:>10,.0f} profiles/s end to end ({first['rows']:,} rows in "
-          f"{first['seconds']:.1f}s; {first['accepted']:,} accepted)  = {throughput / BULK_CEILING:.2f} x the "
+          f"{first['seconds']:.1f}s; {first['submitted']:,} submitted)  = {throughput / BULK_CEILING:.2f} x the "
           f"bulk ceiling of {BULK_CEILING:,}/s")
-    # Each job also needs status calls, on the job endpoint's own budget of 100/s: at full speed
-    # that is one per job to spend (the results download is a file link, not paced).
+    print(f"following its jobs        {first['rows'] / first['follow_seconds']:>10,.0f} profiles/s folded "
+          f"({first['accepted']:,} accepted in {first['follow_seconds']:.1f}s, status calls unpaced)")
     posts_s = limited.posts / limited.seconds
     sustained = limited.sustained_posts_s
     share = (f"{sustained:.1f} calls/s while sending = {sustained / limit:.1%}" if sustained is not None
              else "(too short a run to tell the share)")
     print(f"bulk, rate-limited        {share} of the {limit}/s limit; {limited.throttled} answers were 429; "
-          f"{limited.status_per_job:.3f} status calls per job; end to end {limited.accepted:,} profiles in "
-          f"{limited.seconds:.1f}s = {posts_s:.1f} calls/s ({posts_s / limit:.1%}, with start-up and the last job)")
+          f"end to end {limited.submitted:,} profiles submitted in {limited.seconds:.1f}s = {posts_s:.1f} calls/s "
+          f"({posts_s / limit:.1%}, with start-up)")
     print(f"peak RSS, {options.rows:,} rows  {rss_mb:>8,.0f} MB (first send); unchanged re-send "
           f"{rss_again_mb:,.0f} MB peak so far")
     print(f"unchanged re-send         {again['seconds']:>10.1f} s for {again['rows']:,} rows "

@@ -1,0 +1,68 @@
+"""`jobs --wait` killed with SIGKILL while some jobs are folded and others still processing, then run
+again: every result is folded exactly once (real processes, a real simulator whose jobs take up to
+seconds, the follower's schedule scaled down to match)."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+
+from sync_kit import valid_row, write_config, write_csv
+from tui.attentive.simulator.process import start_simulator_process
+from tui.sync.history_schema import ACCEPTED, history_path
+from tui.sync.job_schedule import SCALE_VARIABLE
+
+ROWS = 5_000   # 20 bulk jobs
+KEY = "jobs-kill-test-key-0001"
+CLI = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:], operator='tester'))"
+DEADLINE_S = 120
+
+
+def job_states(data) -> dict[str, int]:
+    try:
+        with closing(sqlite3.connect(f"file:{history_path(data)}?mode=ro", uri=True)) as db:
+            return dict(db.execute("SELECT state, count(*) FROM bulk_jobs GROUP BY state"))
+    except sqlite3.OperationalError:
+        return {}
+
+
+def test_a_killed_jobs_wait_leaves_nothing_folded_twice(tmp_path):
+    source = write_csv(tmp_path / "audience.csv", [valid_row(i) for i in range(ROWS)])
+    sim = start_simulator_process(["--key", KEY, "--job-delay", "0.1s-4s", "--seed", "3"])
+    try:
+        config = write_config(tmp_path / "config", sim.url)
+        data = tmp_path / "data"
+        env = {**os.environ, "SYNC_TEST_KEY": KEY, SCALE_VARIABLE: "0.01"}  # first check after 0.6 s, then 1.2 s
+        common = [sys.executable, "-c", CLI, "--config", str(config), "--data-dir", str(data)]
+        sent = subprocess.run([*common, "send", "loyalty-attributes", str(source)], env=env, capture_output=True,
+                              text=True, timeout=DEADLINE_S)
+        assert sent.returncode == 0, sent.stderr
+        follower = subprocess.Popen([*common, "jobs", "--wait"], env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + DEADLINE_S
+        while True:  # the event we wait on: some jobs folded, others not yet
+            states = job_states(data)
+            if states.get("completed", 0) >= 1 and states.get("pending", 0) >= 1:
+                os.kill(follower.pid, signal.SIGKILL)
+                break
+            assert follower.poll() is None and time.monotonic() < deadline, (states, follower.poll())
+            time.sleep(0.005)
+        follower.communicate(timeout=DEADLINE_S)
+        again = subprocess.run([*common, "jobs", "--wait", "--json"], env=env, capture_output=True, text=True,
+                               timeout=DEADLINE_S)
+        assert again.returncode == 0, again.stderr
+    finally:
+        sim.stop()
+    with closing(sqlite3.connect(history_path(data))) as db:
+        accepted_rows = db.execute("SELECT count(*) FROM row_outcomes WHERE run_id = 1 AND outcome = ?",
+                                   (ACCEPTED,)).fetchone()[0]
+        counts = db.execute("SELECT status, accepted, submitted, rejected, failed FROM runs WHERE id = 1").fetchone()
+        rejections = db.execute("SELECT count(*) FROM rejections").fetchone()[0]
+        states = dict(db.execute("SELECT state, count(*) FROM bulk_jobs GROUP BY state"))
+    assert states == {"completed": 20}
+    assert (accepted_rows, rejections) == (ROWS, 0)
+    assert counts == ("finished", ROWS, 0, 0, 0)
