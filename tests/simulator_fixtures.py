@@ -1,7 +1,8 @@
 """Fixtures that run the Attentive simulator for any test (loaded from conftest.py).
 
     simulator          a running simulator in the test's own event loop on 127.0.0.1:<free port>,
-                       default limits, rate limits on, no faults, bulk jobs complete at once.
+                       default limits, rate limits on, no faults, bulk jobs of no duration: each
+                       is PENDING for jobs.MIN_PENDING_S (50ms) after its 202, then COMPLETED.
                        -> SimulatorHandle: .url, .full_key, .attributes_key, .subscriptions_key,
                           .other_company_key, .headers(key), .sim (the Simulator: .state, .jobs)
                           and `await .call("POST", "/v1/attributes/custom", key=..., json=...)`
@@ -12,6 +13,8 @@
                        limits={"custom-attributes": 5}, state_file=tmp_path / "s.json")`.
                        Every simulator it starts is stopped (and its state saved) at teardown;
                        `await handle.stop()` stops one earlier, e.g. to restart on the same state.
+    JobClock           a virtual clock for job time: `clock = JobClock()`, `start_simulator(
+                       clock=clock, bulk_job_delay_s=60)`, then `clock.advance(30)`; no test sleeps.
 
 Keys (see TEST_KEYS): full = every permission; attributes = Custom Attributes only;
 subscriptions = Subscribers only; other_company = every permission, a second company.
@@ -43,6 +46,19 @@ TEST_KEYS: dict[str, KeySpec] = {
     SUBSCRIPTIONS_KEY: KeySpec("Test Company", "tests (subscriptions only)", frozenset({Permission.SUBSCRIPTIONS})),
     OTHER_COMPANY_KEY: KeySpec("Other Test Company", "tests"),
 }
+
+
+class JobClock:
+    """Monotonic seconds that move only when told (SimulatorConfig.clock)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ def parse(*argv):
     "spec, message",
     [
         ("500=2", "argument --faults: '500=2': 2.0 is outside 0..1"),
-        ("teapot=0.1", "unknown fault 'teapot'; known: 500, 503, 429burst, latency, drop, slow, me"),
+        ("teapot=0.1", ("unknown fault 'teapot'; known: 500, 503, 429burst, latency, drop, slow, me, jobfail, nourl, "
+                        "job404, jobstatus, results, u2028")),
         ("latency=fast", "'latency=fast': 'fast' is not a duration; write it like 50ms or 2s"),
     ],
 )
@@ -51,10 +52,22 @@ def test_keys_limits_and_enums_become_the_config():
     assert config.keys["full-key"].permissions == frozenset(Permission)
     assert config.keys["attr-key"].permissions == {Permission.ATTRIBUTES}
     assert config.keys["full-key"].resolved_company_id == config.keys["attr-key"].resolved_company_id
-    assert (config.rate_limits, config.bulk_job_delay_s, config.seed) == (False, 1.5, 9)
+    assert (config.rate_limits, config.bulk_job_delay_range_s, config.seed) == (False, (1.5, 1.5), 9)
     assert config.limit_for("bulk") == 20 and config.limit_for("custom-attributes") == 150
     assert config.enum_attributes == {"Tier": frozenset({"Gold", "Silver"})}
     assert config.faults.rate_500 == 0.1
+
+
+@pytest.mark.parametrize("given, expected", [("90s", (90, 90)), ("2h", (7200, 7200)), ("30s-2m", (30, 120)), ("0", (0, 0))])
+def test_job_delay_takes_durations_and_ranges(given, expected):
+    assert config_from_args(parse("--job-delay", given)).bulk_job_delay_range_s == expected
+
+
+def test_default_job_delay_is_short_and_a_bad_one_says_how_to_write_it(capsys):
+    assert config_from_args(parse()).bulk_job_delay_range_s == (0.2, 0.2)
+    with pytest.raises(SystemExit):
+        parse("--job-delay", "2m-30s")
+    assert "argument --job-delay: '2m-30s' runs backwards" in capsys.readouterr().err
 
 
 def test_without_keys_the_demo_keys_serve():
@@ -64,7 +77,8 @@ def test_without_keys_the_demo_keys_serve():
 
 def test_command_prints_url_and_masked_keys_and_stops_on_ctrl_c():
     cli = Path(sys.executable).parent / "attentive-console"
-    process = subprocess.Popen([str(cli), "simulator", "--port", "0", "--key", "visible-secret-abcd1234"],
+    process = subprocess.Popen([str(cli), "simulator", "--port", "0", "--key", "visible-secret-abcd1234",
+                                "--job-delay", "30s-2m"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = []
     for line in process.stdout:  # the banner ends with the state line
@@ -77,6 +91,7 @@ def test_command_prints_url_and_masked_keys_and_stops_on_ctrl_c():
     assert process.returncode == 0, err
     assert lines[0].startswith(READY_PREFIX + "http://127.0.0.1:")
     assert "****1234" in output and "visible-secret" not in output + err
+    assert "bulk jobs complete after 30s-2m" in output
     assert "simulator stopped" in rest
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from tui.attentive.simulator.config import KeySpec, SimulatorConfig
 from tui.attentive.simulator.demo import DEMO_KEYS
-from tui.attentive.simulator.embedded import embedded_simulator, start_in_thread
+from tui.attentive.durations import DurationError
+from tui.attentive.simulator.embedded import JOB_DELAY_ENV, embedded_job_delay, embedded_simulator, start_in_thread
 from tui.attentive.simulator.state import StateFileError
 
 
@@ -64,3 +65,20 @@ def test_embedded_simulator_starts_once_with_the_demo_companies(tmp_path):
     assert sandbox["companyName"] == "Northwind Outfitters (Sandbox)"
     assert production["companyName"] == "Northwind Outfitters"
     assert sandbox["companyId"] != production["companyId"]
+
+
+@pytest.mark.parametrize("value, expected", [(None, (10.0, 40.0)), ("", (10.0, 40.0)), ("2s", (2.0, 2.0)),
+                                             ("1m-5m", (60.0, 300.0))])
+def test_embedded_job_delay_is_demoable_and_the_environment_overrides_it(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv(JOB_DELAY_ENV, raising=False)
+    else:
+        monkeypatch.setenv(JOB_DELAY_ENV, value)
+    assert embedded_job_delay() == expected
+
+
+def test_a_bad_embedded_job_delay_names_the_variable(monkeypatch):
+    monkeypatch.setenv(JOB_DELAY_ENV, "soon")
+    with pytest.raises(DurationError) as caught:
+        embedded_job_delay()
+    assert str(caught.value).startswith("ATTENTIVE_CONSOLE_SIM_JOB_DELAY: 'soon' is not a duration")

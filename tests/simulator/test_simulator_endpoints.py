@@ -8,6 +8,7 @@ import fastjsonschema
 import pytest
 from yarl import URL
 
+from simulator_fixtures import JobClock
 from tui.attentive.simulator.validation import resolve_refs
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "tui" / "attentive" / "spec"
@@ -61,50 +62,50 @@ async def test_companies_do_not_see_each_others_profiles(simulator):
     assert reply.status == 404
 
 
-async def test_bulk_job_completes_and_its_results_have_one_line_per_profile(simulator):
+async def test_bulk_job_completes_and_its_results_have_one_line_per_profile(start_simulator):
     accepted_schema = response_validator("attentive-v2.json", "/v2/bulk/user/attributes", "post", "202")
     status_schema = response_validator("attentive-v2.json", "/v2/bulk/job/{bulkJobId}", "get", "200")
+    clock = JobClock()
+    sim = await start_simulator(clock=clock, bulk_job_delay_s=20)
     users = [
         {"identifiers": {"email": f"user{i}@example.com"}, "attributes": {"firstName": "Ada", "custom": {"score": i}}}
         for i in range(3)
     ]
-    accepted = await simulator.call("POST", "/v2/bulk/user/attributes", json={"users": users})
+    accepted = await sim.call("POST", "/v2/bulk/user/attributes", json={"users": users})
     assert accepted.status == 202
     accepted_schema(accepted.json())
     job_id = accepted.json()["batchJobId"]
 
-    done = await simulator.call("GET", f"/v2/bulk/job/{job_id}")  # the fixture's jobs complete at once
-    status_schema(done.json())
-    assert {k: v for k, v in done.json().items() if k != "url"} == {
-        "bulkJobId": job_id, "status": "COMPLETED", "totalRecords": 3}
+    seen = []
+    for _ in range(3):
+        reply = await sim.call("GET", f"/v2/bulk/job/{job_id}")
+        status_schema(reply.json())
+        seen.append(reply.json())
+        clock.advance(10)
+    pending, running, done = seen
+    assert pending == {"bulkJobId": job_id, "status": "PENDING", "totalRecords": 3}
+    assert running == {"bulkJobId": job_id, "status": "IN_PROGRESS", "totalRecords": 3}
+    assert {k: v for k, v in done.items() if k != "url"} == {"bulkJobId": job_id, "status": "COMPLETED", "totalRecords": 3}
 
-    results = await simulator.call("GET", URL(done.json()["url"]).path, key=None)  # signed-URL style: no key
+    results = await sim.call("GET", URL(done["url"]).path, key=None)  # signed-URL style: no key
     assert results.status == 200
     lines = jsonl(results.text)
     assert [line["request"] for line in lines] == users
-    assert [line["response"]["status"] for line in lines] == [200, 200, 200]
-    read_back = await simulator.call("GET", "/v1/attributes/custom", params={"email": "user2@example.com"})
+    assert [line["response"] for line in lines] == [{"status": 200, "message": "OK"}] * 3
+    read_back = await sim.call("GET", "/v1/attributes/custom", params={"email": "user2@example.com"})
     assert read_back.json() == [{"name": "score", "attribute": "score", "value": "2"}]
 
 
-async def test_bulk_job_is_in_progress_until_its_delay_passes(start_simulator):
-    sim = await start_simulator(bulk_job_delay_s=3600)
-    accepted = await sim.call("POST", "/v2/bulk/user/attributes",
-                              json={"users": [{"identifiers": {"email": "a@example.com"}}]})
-    job_id = accepted.json()["batchJobId"]
-    pending = await sim.call("GET", f"/v2/bulk/job/{job_id}")
-    assert pending.json() == {"bulkJobId": job_id, "status": "IN_PROGRESS", "totalRecords": 1}
-    results_path = sim.sim.jobs.get(job_id).results_path
-    assert (await sim.call("GET", results_path, key=None)).status == 404
-
-
-async def test_results_need_the_token_of_their_url(simulator):
-    accepted = await simulator.call("POST", "/v2/bulk/user/attributes",
-                                    json={"users": [{"identifiers": {"email": "a@example.com"}}]})
-    job = simulator.sim.jobs.get(accepted.json()["batchJobId"])
-    assert (await simulator.call("GET", job.results_path, key=None)).status == 200
+async def test_results_need_the_token_of_their_url_and_a_completed_job(start_simulator):
+    clock = JobClock()
+    sim = await start_simulator(clock=clock)
+    accepted = await sim.call("POST", "/v2/bulk/user/attributes", json={"users": [{"identifiers": {"email": "a@example.com"}}]})
+    job = sim.sim.jobs.get(accepted.json()["batchJobId"])
+    assert (await sim.call("GET", job.results_path, key=None)).status == 404  # still PENDING
+    clock.advance(1)
+    assert (await sim.call("GET", job.results_path, key=None)).status == 200
     wrong = job.results_path.replace(job.token, "x" * len(job.token))
-    assert (await simulator.call("GET", wrong, key=None)).status == 404
+    assert (await sim.call("GET", wrong, key=None)).status == 404
 
 
 async def test_bulk_job_of_another_company_is_not_found(simulator):

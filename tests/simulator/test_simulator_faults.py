@@ -18,6 +18,17 @@ def test_full_spec_is_read():
     assert not parse_fault_spec("").active
 
 
+def test_job_faults_are_read_and_do_not_make_requests_draw():
+    spec = parse_fault_spec("jobfail=0.1,nourl=0.05,job404=30s,jobstatus=THROTTLED:0.2,results=foreign,u2028=0.1")
+    assert spec == FaultSpec(
+        job_fail_rate=0.1, job_no_url_rate=0.05, job_hidden_s=(30.0, 30.0), job_status_word="THROTTLED",
+        job_status_rate=0.2, foreign_results=True, raw_separator_rate=0.1,
+    )
+    assert spec.jobs_active and not spec.active  # requests keep their fault stream untouched
+    assert parse_fault_spec("job404=10s-2m").job_hidden_s == (10.0, 120.0)
+    assert parse_fault_spec("jobstatus=QUEUED").job_status_rate == 1.0
+
+
 @pytest.mark.parametrize(
     "spec, message",
     [
@@ -29,6 +40,14 @@ def test_full_spec_is_read():
         ("latency=50-5ms", "the range runs backwards"),
         ("429burst=0.1:0", "the burst length '0' must be a whole number >= 1"),
         ("500=0.6,503=0.6", "add up to 1.2"),
+        ("jobfail=0.7,nourl=0.4", "the shares of jobfail and nourl add up to 1.1"),
+        ("job404=soon", "'job404=soon': 'soon' is not a duration; write it like 90s, 15m, 2h or 30s-2m"),
+        ("job404=1m-10s", "runs backwards"),
+        ("jobstatus=throttled:0.1", "write an unknown upper-case status word and a share, like THROTTLED:0.1"),
+        ("jobstatus=COMPLETED:0.1", "write an unknown upper-case status word"),
+        ("jobstatus=THROTTLED:2", "2.0 is outside 0..1"),
+        ("results=csv", "the only other results format is 'foreign'"),
+        ("u2028=lots", "'lots' is not a share"),
     ],
 )
 def test_bad_spec_names_the_item(spec, message):

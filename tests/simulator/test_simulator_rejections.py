@@ -232,3 +232,54 @@ async def test_rate_limits_off_never_429(start_simulator):
     replies = [await sim.call("GET", "/v1/me") for _ in range(3)]
     assert [r.status for r in replies] == [200, 200, 200]
     assert replies[-1].headers["x-ratelimit-remaining"] == "1"
+
+
+# Bodies the spec's schemas allow (or that are not JSON objects at all) but the simulator cannot
+# process: each is a 400 with a message, never a 500, and none writes a profile.
+@pytest.mark.parametrize("body", [{}, [], 3, "users", None, True, {"user": USER}])
+async def test_bulk_body_without_users_is_400(simulator, body):
+    reply = await simulator.call("POST", "/v2/bulk/user/attributes", data=json.dumps(body).encode())
+    assert (reply.status, reply.json()["message"]) == (400, "body must be an object with users: an array of 1 to 256 profiles")
+
+
+async def test_deeply_nested_body_is_400(simulator):
+    reply = await simulator.call("POST", "/v1/attributes/custom", data=b"[" * 100_000 + b"]" * 100_000)
+    assert (reply.status, reply.json()["message"]) == (400, "body is nested too deeply")
+
+
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ({"identifiers": USER, "attributes": {"custom": {"a": "1"}},
+          "subscriptions": [{"signUpSourceId": "1", "channel": "EMAIL", "subscriptionType": ["MARKETING"]}]},
+         'subscriptions[0].subscriptionType must be MARKETING or TRANSACTIONAL, not ["MARKETING"]'),
+        ({"identifiers": {**USER, "externalIdentifiers": "c-1"}, "attributes": {"custom": {"a": "1"}}},
+         "identifiers.externalIdentifiers must be an object, not a string"),
+        ({"identifiers": {**USER, "externalIdentifiers": {"clientUserId": 7}}},
+         "identifiers.externalIdentifiers.clientUserId must be a string, not a number"),
+    ],
+)
+async def test_bulk_item_of_untyped_fields_is_refused_whole_and_writes_nothing(simulator, item, message):
+    accepted = await simulator.call("POST", "/v2/bulk/user/attributes", json={"users": [item]})
+    assert accepted.status == 202
+    [line] = [json.loads(text) for text in simulator.sim.jobs.get(accepted.json()["batchJobId"]).results().decode().splitlines()]
+    assert line["response"] == {"status": 400, "message": message}
+    read_back = await simulator.call("GET", "/v1/attributes/custom", params=USER)
+    assert read_back.status == 404  # refused before anything was written
+
+
+@pytest.mark.parametrize(
+    "user, message",
+    [
+        ({**USER, "externalIdentifiers": "c-1"}, "user.externalIdentifiers must be an object, not a string"),
+        ({**USER, "customIdentifiers": {"a": "b"}}, "user.customIdentifiers must be an array, not an object"),
+        ({**USER, "customIdentifiers": ["x"]}, "user.customIdentifiers[0] must be an object, not a string"),
+        ({**USER, "clientUserId": ["c"]}, "user.clientUserId must be a string, not an array"),
+        ({**USER, "externalIdentifiers": {"customIdentifiers": [{"name": 1}]}},
+         "user.customIdentifiers[0].name must be a string, not a number"),
+    ],
+)
+async def test_subscription_user_with_untyped_extras_of_the_wrong_type_is_400(simulator, user, message):
+    reply = await simulator.call("POST", "/v1/subscriptions", json={"user": user, "signUpSourceId": "1"})
+    assert (reply.status, reply.json()["message"]) == (400, message)
+    assert (await simulator.call("GET", "/v1/attributes/custom", params=USER)).status == 404

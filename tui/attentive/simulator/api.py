@@ -2,6 +2,7 @@
 faults have let it through (see server.py for those)."""
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +11,7 @@ from aiohttp import web
 
 from tui.attentive import endpoints
 from tui.attentive.simulator.config import KeySpec, SimulatorConfig
-from tui.attentive.simulator.jobs import COMPLETED, JobStore
+from tui.attentive.simulator.jobs import COMPLETED, FAILED, FAILED_MESSAGE, JobStore
 from tui.attentive.simulator.rules import RuleViolation, as_text, check_attributes, check_identifiers, check_phone
 from tui.attentive.simulator.state import ProfileChange, SimulatorState
 from tui.attentive.simulator.validation import BodyError, BodyValidator, compile_validator
@@ -18,6 +19,7 @@ from tui.attentive.simulator.validation import BodyError, BodyValidator, compile
 KEY_SPEC = web.RequestKey("key_spec", KeySpec)
 _LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz")
 _COUNTRY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_SUBSCRIPTION_TYPES = ("MARKETING", "TRANSACTIONAL")
 
 
 def error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -136,19 +138,27 @@ class AttentiveApi:
             body = self._validators[endpoints.BULK_ATTRIBUTES.name].parse(raw)
         except BodyError as exc:
             return error(400, str(exc))
-        # Each profile is judged on its own: rule violations become 400 lines in the results.
+        # The spec's schema types `users` but neither requires it nor makes the body an object.
+        users = body.get("users") if isinstance(body, dict) else None
+        if users is None:
+            return error(400, "body must be an object with users: an array of 1 to 256 profiles")
+        fate = self.jobs.draw()
+        # Each profile is judged on its own: rule violations become 400 lines in the results. A job
+        # doomed to fail applies nothing, so a re-sent batch is the whole fix.
         failures = {}
-        for index, item in enumerate(body["users"]):
-            refusal = self._bulk_record(company_id, item)
-            if refusal is not None:
-                failures[index] = refusal
-        job = self.jobs.create(company_id, len(body["users"]), raw, failures)
+        if not fate.failed:
+            for index, item in enumerate(users):
+                refusal = self._bulk_record(company_id, item)
+                if refusal is not None:
+                    failures[index] = refusal
+        job = self.jobs.create(company_id, len(users), raw, failures, fate)
         return web.json_response(
             {"message": "Bulk job accepted for processing", "batchJobId": job.job_id}, status=202
         )
 
     def _bulk_record(self, company_id: str, item: dict[str, Any]) -> str | None:
-        """Apply one bulk user item; returns why it was refused, or None when accepted."""
+        """Apply one bulk user item; returns why it was refused, or None when accepted. Nothing is
+        written until the whole item has passed."""
         try:
             identifiers = item.get("identifiers") or {}
             check_identifiers("identifiers", identifiers, custom_key="key")
@@ -158,7 +168,7 @@ class AttentiveApi:
             custom = attributes.get("custom") or {}
             company = self.state.company(company_id)
             new_types = check_attributes("attributes.custom", custom, company.types, self.config.enum_attributes)
-            subscriptions = tuple((s["subscriptionType"], s["channel"]) for s in item.get("subscriptions", ()))
+            subscriptions = tuple(_bulk_subscription(i, s) for i, s in enumerate(item.get("subscriptions", ())))
         except RuleViolation as exc:
             return str(exc)
         standard = {k: v for k, v in attributes.items() if k != "custom"}
@@ -168,12 +178,18 @@ class AttentiveApi:
     async def get_bulk_job(self, request: web.Request) -> web.Response:
         job_id = request.match_info["id"]
         job = self.jobs.get(job_id)
-        if job is None or job.company_id != request[KEY_SPEC].resolved_company_id:
+        now = self.jobs.now()
+        # A job not yet visible (the job404 fault) answers as an unknown one: Attentive cannot tell.
+        if job is None or job.company_id != request[KEY_SPEC].resolved_company_id or not job.visible(now):
             return error(404, f"bulk job {job_id!r} not found (unknown, another company's, or expired)")
-        status = job.status(self.jobs.now())
+        status = job.status(now)
+        # The fields of the spec's BulkJobStatusResponse; it names no error field, so a failed job's
+        # message goes in errorMessage (its description promises "error messages if applicable").
         answer: dict[str, Any] = {"bulkJobId": job.job_id, "status": status, "totalRecords": job.total_records}
-        if status == COMPLETED:
+        if status == COMPLETED and job.fate.has_url:
             answer["url"] = str(request.url.origin().with_path(job.results_path))
+        elif status == FAILED:
+            answer["errorMessage"] = FAILED_MESSAGE
         return web.json_response(answer)
 
     async def get_results(self, request: web.Request) -> web.Response:
@@ -231,3 +247,13 @@ class AttentiveApi:
         if locale is not None and body.get("subscriptionType"):
             return body["subscriptionType"]
         raise RuleViolation("give signUpSourceId, or both locale and subscriptionType")
+
+
+def _bulk_subscription(index: int, subscription: Mapping[str, Any]) -> tuple[str, str]:
+    # The v2 schema requires subscriptionType but gives it no type: anything JSON can reach here.
+    kind = subscription["subscriptionType"]
+    if kind not in _SUBSCRIPTION_TYPES:
+        raise RuleViolation(
+            f"subscriptions[{index}].subscriptionType must be MARKETING or TRANSACTIONAL, not {json.dumps(kind)[:40]}"
+        )
+    return kind, subscription["channel"]

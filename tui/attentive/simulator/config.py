@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +58,12 @@ class SimulatorConfig:
     seed: int | None = None
     faults: FaultSpec = field(default_factory=FaultSpec)
     state_file: Path | None = None
+    # How long a bulk job takes, submission to COMPLETED: bulk_job_delay_s, or uniform in
+    # [bulk_job_delay_s, bulk_job_delay_max_s] per job, drawn from the seeded job stream.
     bulk_job_delay_s: float = 0.2
+    bulk_job_delay_max_s: float | None = None
+    # Monotonic seconds for job time (None: time.monotonic); tests pass a virtual clock.
+    clock: Callable[[], float] | None = None
     rate_limits: bool = True
     # Attribute name -> the only values it accepts (like an enumeration defined in Attentive's UI);
     # applies to every company of this simulator.
@@ -68,6 +73,16 @@ class SimulatorConfig:
     job_retention_records: int = 2_000_000
     # How often (seconds) pending profile changes are flushed to the state journal.
     flush_interval_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        low, high = self.bulk_job_delay_range_s
+        if not 0 <= low <= high:
+            raise ValueError(f"bulk job delay {low:g}s..{high:g}s: give delays >= 0, the shorter first")
+
+    @property
+    def bulk_job_delay_range_s(self) -> tuple[float, float]:
+        high = self.bulk_job_delay_s if self.bulk_job_delay_max_s is None else self.bulk_job_delay_max_s
+        return self.bulk_job_delay_s, high
 
     def limit_for(self, endpoint_name: str) -> int:
         return self.limits.get(endpoint_name, endpoints.BY_NAME[endpoint_name].limit_per_second)

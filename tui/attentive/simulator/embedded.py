@@ -1,21 +1,45 @@
 """The simulator in a background thread of this process: the embedded default (`api_url =
-"embedded"`), and a handy way for synchronous callers and tests to run one."""
+"embedded"`), and a handy way for synchronous callers and tests to run one.
+
+The embedded simulator's bulk jobs take 10s to 40s each (EMBEDDED_JOB_DELAY), PENDING then
+IN_PROGRESS then COMPLETED: long enough that a demo shows a send waiting on Attentive as a real one
+does (Attentive takes hours), short enough that a sample send's results arrive within about a
+minute. Set ATTENTIVE_CONSOLE_SIM_JOB_DELAY to a duration or a range ("2s", "0.05s", "1m-5m") to
+change it, e.g. to shorten it for tests; it is read when the embedded simulator starts.
+"""
 from __future__ import annotations
 
 import asyncio
 import atexit
+import dataclasses
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.attentive.durations import DurationError, parse_duration_range
 from tui.attentive.simulator.config import SimulatorConfig
 from tui.attentive.simulator.demo import demo_config
 from tui.attentive.simulator.server import start_server
 from tui.attentive.simulator.state import StateFileError
 
 STATE_FILE_NAME = "simulator-state.json"
+EMBEDDED_JOB_DELAY = (10.0, 40.0)
+JOB_DELAY_ENV = "ATTENTIVE_CONSOLE_SIM_JOB_DELAY"
 logger = logging.getLogger(__name__)
+
+
+def embedded_job_delay() -> tuple[float, float]:
+    """EMBEDDED_JOB_DELAY, or the range in $ATTENTIVE_CONSOLE_SIM_JOB_DELAY. A value that cannot be
+    read raises DurationError naming the variable: a silent fallback would hide a typo."""
+    text = os.environ.get(JOB_DELAY_ENV, "").strip()
+    if not text:
+        return EMBEDDED_JOB_DELAY
+    try:
+        return parse_duration_range(text)
+    except DurationError as exc:
+        raise DurationError(f"{JOB_DELAY_ENV}: {exc}") from None
 
 
 @dataclass
@@ -79,7 +103,11 @@ def embedded_simulator(data_dir: Path) -> RunningSimulator:
     global _embedded
     with _embedded_lock:
         if _embedded is None:
+            low, high = embedded_job_delay()
             data_dir.mkdir(parents=True, exist_ok=True)
-            _embedded = start_in_thread(demo_config(data_dir / STATE_FILE_NAME))
+            config = dataclasses.replace(
+                demo_config(data_dir / STATE_FILE_NAME), bulk_job_delay_s=low, bulk_job_delay_max_s=high
+            )
+            _embedded = start_in_thread(config)
             atexit.register(_embedded.stop)
         return _embedded

@@ -1,7 +1,9 @@
-"""Fault injection: which requests fail, and how, drawn from one seeded random stream.
+"""Fault injection: which requests fail and how, and which bulk jobs misbehave.
 
-Faults never touch the results download. The same seed and the same order of requests give the
-same faults, so a failure replays.
+Request faults are drawn here (FaultInjector), from one seeded stream; job faults are drawn by the
+JobStore (jobs.py) once per submitted job, from a stream of its own seeded from the same seed, so
+a job fault does not shift the request faults. The same seed and the same order of requests and
+jobs give the same faults, so a failure replays.
 """
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from tui.attentive.durations import DurationError, parse_duration_range
+
 FAULT_SPEC_HELP = """\
---faults SPEC: comma-separated items, each optional:
+--faults SPEC: comma-separated items, each optional. Request faults:
   500=0.05          answer 5% of requests with 500
   503=0.02          answer 2% with 503
   429burst=0.01:20  1% of requests start a burst: that request and the next 19 get 429
@@ -19,8 +23,19 @@ FAULT_SPEC_HELP = """\
   drop=0.01         close the connection of 1% of requests without answering
   slow=0.01:2s      trickle 1% of response bodies over 2s (default 1s)
   me                apply faults to GET /v1/me too (off by default: "test connection" stays honest)
-Faults apply to the API endpoints, never to the bulk results download. The same --seed and the
-same order of requests give the same faults."""
+Bulk job faults (drawn once per job, when it is submitted):
+  jobfail=0.1       10% of jobs end FAILED with an errorMessage and no url; they change no profile
+  nourl=0.1         10% of jobs end COMPLETED without a url
+  job404=30s        a job's status answers 404 for its first 30s, as if not yet visible (or 5s-1m)
+  jobstatus=THROTTLED:0.1
+                    10% of jobs report THROTTLED (any upper-case word) instead of IN_PROGRESS,
+                    then complete as usual (jobstatus=THROTTLED: every job)
+  results=foreign   results files in a line format the console does not know:
+                    {"input": <user item>, "result": "SUCCESS" | "FAILURE", "reason": ...}
+  u2028=0.1         10% of results lines carry a value with raw U+2028, U+2029 and U+0085 in it
+Request faults apply to the API endpoints, never to the bulk results download; the job faults
+shape what a job's status and its results file say. The same --seed and the same order of
+requests and jobs give the same faults."""
 
 
 class FaultSpecError(ValueError):
@@ -38,12 +53,25 @@ class FaultSpec:
     slow_rate: float = 0.0
     slow_duration_s: float = 1.0
     include_me: bool = False
+    job_fail_rate: float = 0.0
+    job_no_url_rate: float = 0.0
+    job_hidden_s: tuple[float, float] = (0.0, 0.0)  # job404: status answers 404 this long after submission
+    job_status_word: str = ""                       # jobstatus: reported instead of IN_PROGRESS ...
+    job_status_rate: float = 0.0                    # ... by this share of jobs
+    foreign_results: bool = False                   # results=foreign
+    raw_separator_rate: float = 0.0                 # u2028: share of results lines
 
     @property
     def active(self) -> bool:
+        """Any request fault: only then does a request draw from the fault stream."""
         return any(
             (self.rate_500, self.rate_503, self.burst_429_rate, self.latency_ms[1], self.drop_rate, self.slow_rate)
         )
+
+    @property
+    def jobs_active(self) -> bool:
+        return any((self.job_fail_rate, self.job_no_url_rate, self.job_hidden_s[1], self.job_status_rate,
+                    self.foreign_results, self.raw_separator_rate))
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$")
@@ -80,6 +108,17 @@ def _latency(text: str, item: str) -> tuple[float, float]:
     return (low_ms, high_ms)
 
 
+def _duration_range_s(text: str, item: str) -> tuple[float, float]:
+    try:
+        return parse_duration_range(text)
+    except DurationError as exc:
+        raise FaultSpecError(f"{item!r}: {exc}") from None
+
+
+_STATUS_WORD = re.compile(r"^[A-Z][A-Z_]*$")
+_KNOWN = "500, 503, 429burst, latency, drop, slow, me, jobfail, nourl, job404, jobstatus, results, u2028"
+
+
 def parse_fault_spec(spec: str) -> FaultSpec:
     """Read a --faults spec (see the module docstring). Raises FaultSpecError naming the bad item."""
     values: dict[str, object] = {}
@@ -111,14 +150,33 @@ def parse_fault_spec(spec: str) -> FaultSpec:
             values["slow_rate"] = _share(share, item)
             if duration:
                 values["slow_duration_s"] = _duration_s(duration, item)
+        elif name == "jobfail":
+            values["job_fail_rate"] = _share(value, item)
+        elif name == "nourl":
+            values["job_no_url_rate"] = _share(value, item)
+        elif name == "job404":
+            values["job_hidden_s"] = _duration_range_s(value, item)
+        elif name == "jobstatus":
+            word, _, share = (part.strip() for part in value.partition(":"))
+            if not _STATUS_WORD.match(word) or word in ("PENDING", "IN_PROGRESS", "COMPLETED", "FAILED"):
+                raise FaultSpecError(f"{item!r}: write an unknown upper-case status word and a share, like THROTTLED:0.1")
+            values["job_status_word"] = word
+            values["job_status_rate"] = _share(share, item) if share else 1.0
+        elif name == "results":
+            if value != "foreign":
+                raise FaultSpecError(f"{item!r}: the only other results format is 'foreign' (results=foreign)")
+            values["foreign_results"] = True
+        elif name == "u2028":
+            values["raw_separator_rate"] = _share(value, item)
         else:
-            raise FaultSpecError(
-                f"{item!r}: unknown fault {name!r}; known: 500, 503, 429burst, latency, drop, slow, me"
-            )
+            raise FaultSpecError(f"{item!r}: unknown fault {name!r}; known: {_KNOWN}")
     fault = FaultSpec(**values)  # type: ignore[arg-type]
     total = fault.rate_500 + fault.rate_503 + fault.burst_429_rate + fault.drop_rate + fault.slow_rate
     if total > 1.0:
         raise FaultSpecError(f"the shares of 500, 503, 429burst, drop and slow add up to {total:g}; keep them <= 1")
+    ends = fault.job_fail_rate + fault.job_no_url_rate
+    if ends > 1.0:  # one draw decides how a job ends: failed, completed without url, or normally
+        raise FaultSpecError(f"the shares of jobfail and nourl add up to {ends:g}; keep them <= 1")
     return fault
 
 

@@ -1,4 +1,11 @@
-"""Bulk jobs: accepted batches, their completion time and their per-record results.
+"""Bulk jobs: accepted batches, their lifecycle and their per-record results.
+
+A job's life, as Attentive documents it (GET /v2/bulk/job/{id}): PENDING, then IN_PROGRESS, then
+COMPLETED with a `url` to the results (or FAILED with an error message). PENDING lasts about the
+first 10% of the job's duration, and at least MIN_PENDING_S past the moment a status read can first
+succeed, so a read sent right after the 202 never finds a job already done: no Attentive job is.
+The duration is drawn per job from [min, max] delay, and the job faults (faults.py) per job too,
+from a seeded stream of the store's own, so the same seed replays the same jobs.
 
 A job keeps the request body as received and the messages of its refused records; the .jsonl is
 rendered from them when downloaded, which keeps encoding off the submission path and the memory
@@ -9,16 +16,48 @@ Jobs are not part of the persisted state: after a restart a job id answers 404.
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from tui.attentive.simulator.faults import FaultSpec
+
+PENDING = "PENDING"
 IN_PROGRESS = "IN_PROGRESS"
 COMPLETED = "COMPLETED"
+FAILED = "FAILED"
+PENDING_SHARE = 0.1
+MIN_PENDING_S = 0.05
+FAILED_MESSAGE = "the bulk job failed while processing; no record of it was applied, submit the batch again"
+# The u2028 fault's value: JSON allows these raw inside strings, and str.splitlines() breaks on them.
+RAW_SEPARATORS = "line\u2028paragraph\u2029next line\u0085end"
+# Non-ASCII written raw, as most JSON writers do (so the u2028 fault's characters are raw bytes).
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+_encode_ascii = json.JSONEncoder().encode
 _OK_RESPONSE = ', "response": {"status": 200, "message": "OK"}}\n'
+
+
+@dataclass(frozen=True)
+class JobFate:
+    """What the job stream decided for one job when it was submitted; times from submission."""
+
+    hidden_s: float       # the status answers 404 until then (job404)
+    pending_s: float      # PENDING until then
+    done_s: float         # running until then, then COMPLETED or FAILED
+    failed: bool          # jobfail
+    has_url: bool         # False: nourl
+    running_status: str   # IN_PROGRESS, or the jobstatus fault's word
+    results_seed: int     # which results lines carry raw separators (u2028)
+
+
+@dataclass(frozen=True)
+class ResultsStyle:
+    foreign: bool = False         # results=foreign: {"input", "result", "reason"} lines
+    separator_rate: float = 0.0   # u2028: share of lines with RAW_SEPARATORS in a value
 
 
 @dataclass(frozen=True)
@@ -26,26 +65,54 @@ class BulkJob:
     job_id: str
     company_id: str
     total_records: int
-    ready_at: float     # monotonic time the job completes
-    token: str          # unguessable part of the results URL (it needs no key, like a signed URL)
+    submitted_at: float  # monotonic time
+    fate: JobFate
+    style: ResultsStyle
+    token: str           # unguessable part of the results URL (it needs no key, like a signed URL)
     request_body: bytes  # as received; holds the `users` the results echo
     failures: dict[int, str]  # index in `users` -> why that record was refused (400)
 
+    def visible(self, now: float) -> bool:
+        return now - self.submitted_at >= self.fate.hidden_s
+
     def status(self, now: float) -> str:
-        return COMPLETED if now >= self.ready_at else IN_PROGRESS
+        elapsed = now - self.submitted_at
+        if elapsed < self.fate.pending_s:
+            return PENDING
+        if elapsed < self.fate.done_s:
+            return self.fate.running_status
+        return FAILED if self.fate.failed else COMPLETED
 
     def results(self) -> bytes:
-        """The .jsonl file: one `{"request": <user item>, "response": {"status", "message"}}` a line."""
+        """The .jsonl file: one `{"request": <user item>, "response": {"status", "message"}}` a line
+        (or the foreign shape)."""
+        try:
+            return self._render(_encode).encode()
+        except UnicodeEncodeError:  # a lone surrogate (a \ud800 escape in the request) has no UTF-8
+            return self._render(_encode_ascii).encode()
+
+    def _render(self, encode: Callable[[object], str]) -> str:
+        marks = random.Random(self.fate.results_seed) if self.style.separator_rate else None
         lines = []
         for index, item in enumerate(json.loads(self.request_body)["users"]):
-            message = self.failures.get(index)
-            if message is None:
-                lines.append('{"request": ' + _encode(item) + _OK_RESPONSE)
-            else:
-                lines.append(
-                    '{"request": ' + _encode(item) + ', "response": {"status": 400, "message": ' + _encode(message) + "}}\n"
-                )
-        return "".join(lines).encode()
+            noted = marks is not None and marks.random() < self.style.separator_rate
+            lines.append(self._line(encode, item, self.failures.get(index), noted))
+        return "".join(lines)
+
+    def _line(self, encode: Callable[[object], str], item: object, refusal: str | None, noted: bool) -> str:
+        if self.style.foreign:
+            line: dict[str, object] = {"input": item, "result": "SUCCESS" if refusal is None else "FAILURE"}
+            if refusal is not None:
+                line["reason"] = refusal
+            if noted:
+                line["note"] = RAW_SEPARATORS
+            return encode(line) + "\n"
+        if refusal is None and not noted:
+            return '{"request": ' + encode(item) + _OK_RESPONSE
+        response: dict[str, object] = {"status": 200, "message": "OK"} if refusal is None else {"status": 400, "message": refusal}
+        if noted:
+            response["note"] = RAW_SEPARATORS
+        return '{"request": ' + encode(item) + ', "response": ' + encode(response) + "}\n"
 
     @property
     def results_path(self) -> str:
@@ -53,8 +120,21 @@ class BulkJob:
 
 
 class JobStore:
-    def __init__(self, *, delay_s: float, retention_records: int, clock=time.monotonic):
-        self.delay_s = delay_s
+    def __init__(
+        self,
+        *,
+        delay_s: tuple[float, float],
+        faults: FaultSpec,
+        seed: int | None,
+        retention_records: int,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._delay_s = delay_s
+        self._faults = faults
+        self._style = ResultsStyle(faults.foreign_results, faults.raw_separator_rate)
+        # Not random.Random(seed): the request fault stream uses that, and sharing its numbers would
+        # tie the nth job's fate to the nth request's fault.
+        self._random = random.Random(None if seed is None else f"bulk-jobs/{seed}")
         self._retention = retention_records
         self._clock = clock
         self._jobs: OrderedDict[str, BulkJob] = OrderedDict()
@@ -63,12 +143,34 @@ class JobStore:
     def now(self) -> float:
         return self._clock()
 
-    def create(self, company_id: str, total_records: int, request_body: bytes, failures: dict[int, str]) -> BulkJob:
+    def draw(self) -> JobFate:
+        """The next job's fate. Every job draws the same five values whatever the faults, so the
+        nth job's fate depends only on the seed and n."""
+        draw, faults = self._random, self._faults
+        duration = draw.uniform(*self._delay_s)
+        hidden = draw.uniform(*faults.job_hidden_s)
+        ending, oddity, results_seed = draw.random(), draw.random(), draw.getrandbits(32)
+        pending = max(PENDING_SHARE * duration, hidden + MIN_PENDING_S)
+        return JobFate(
+            hidden_s=hidden,
+            pending_s=pending,
+            done_s=max(duration, pending),
+            failed=ending < faults.job_fail_rate,
+            has_url=not (faults.job_fail_rate <= ending < faults.job_fail_rate + faults.job_no_url_rate),
+            running_status=faults.job_status_word if oddity < faults.job_status_rate else IN_PROGRESS,
+            results_seed=results_seed,
+        )
+
+    def create(
+        self, company_id: str, total_records: int, request_body: bytes, failures: dict[int, str], fate: JobFate
+    ) -> BulkJob:
         job = BulkJob(
             job_id=str(uuid.uuid4()),
             company_id=company_id,
             total_records=total_records,
-            ready_at=self._clock() + self.delay_s,
+            submitted_at=self._clock(),
+            fate=fate,
+            style=self._style,
             token=secrets.token_urlsafe(16),
             request_body=request_body,
             failures=failures,

@@ -129,17 +129,28 @@ def check_phone(field: str, phone: str) -> None:
         raise RuleViolation(f"{field} {_shown(phone)} is not in E.164 format (like +19148440001)")
 
 
-def _check_identifier(field: str, value: str) -> None:
+def _check_identifier(field: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise RuleViolation(f"{field} must be a string, not {_json_kind(value)}")
     if not value:
         raise RuleViolation(f"{field} is empty; omit an identifier you do not have")
     if len(value) > IDENTIFIER_MAX:
         raise RuleViolation(f"{field} is {len(value)} characters; identifiers are limited to {IDENTIFIER_MAX}")
 
 
+_JSON_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array", dict: "an object"}
+
+
+def _json_kind(value: Any) -> str:
+    return "null" if value is None else _JSON_KINDS.get(type(value), type(value).__name__)
+
+
 def check_identifiers(field: str, identifiers: Mapping[str, Any], custom_key: str) -> None:
     """Check every identifier in a v1 `user` / v2 `identifiers` object.
 
-    `custom_key` is the name field of custom identifiers: v1 says `name`, v2 says `key`.
+    `custom_key` is the name field of custom identifiers: v1 says `name`, v2 says `key`. Where the
+    schema leaves a field untyped (or allows extra ones, as the subscriptions `user` does), its type
+    is checked here, so a spec-valid body is refused with a message rather than crashing a handler.
     """
     for name in _IDENTIFIER_FIELDS:
         value = identifiers.get(name)
@@ -151,11 +162,20 @@ def check_identifiers(field: str, identifiers: Mapping[str, Any], custom_key: st
     if "email" in identifiers and not _EMAIL.match(identifiers["email"]):
         raise RuleViolation(f"{field}.email {_shown(identifiers['email'])} is not an email address")
     external = identifiers.get("externalIdentifiers") or {}
+    if not isinstance(external, Mapping):
+        raise RuleViolation(f"{field}.externalIdentifiers must be an object, not {_json_kind(external)}")
     if "clientUserId" in external:
         _check_identifier(f"{field}.externalIdentifiers.clientUserId", external["clientUserId"])
     customs = identifiers.get("customIdentifiers", external.get("customIdentifiers")) or []
+    if not isinstance(customs, list):
+        raise RuleViolation(f"{field}.customIdentifiers must be an array, not {_json_kind(customs)}")
     for index, custom in enumerate(customs):
+        where = f"{field}.customIdentifiers[{index}]"
+        if not isinstance(custom, Mapping):
+            raise RuleViolation(f"{where} must be an object, not {_json_kind(custom)}")
         if custom.get("value") is not None:
-            _check_identifier(f"{field}.customIdentifiers[{index}].value", custom["value"])
+            _check_identifier(f"{where}.value", custom["value"])
         if not custom.get(custom_key):
-            raise RuleViolation(f"{field}.customIdentifiers[{index}] has no {custom_key}")
+            raise RuleViolation(f"{where} has no {custom_key}")
+        if not isinstance(custom[custom_key], str):
+            raise RuleViolation(f"{where}.{custom_key} must be a string, not {_json_kind(custom[custom_key])}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -37,7 +38,13 @@ class Simulator:
     def __init__(self, config: SimulatorConfig):
         self.config = config
         self.state = SimulatorState.load(config.state_file)
-        self.jobs = JobStore(delay_s=config.bulk_job_delay_s, retention_records=config.job_retention_records)
+        self.jobs = JobStore(
+            delay_s=config.bulk_job_delay_range_s,
+            faults=config.faults,
+            seed=config.seed,
+            retention_records=config.job_retention_records,
+            clock=config.clock or time.monotonic,
+        )
         self.limiter = RateLimiter(enabled=config.rate_limits)
         self.faults = FaultInjector(config.faults, config.seed)
         self.api = AttentiveApi(config, self.state, self.jobs)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.attentive import endpoints
+from tui.attentive.durations import DurationError, format_duration, parse_duration_range
 from tui.attentive.endpoints import Permission
 from tui.attentive.secret import mask
 from tui.attentive.simulator.config import KeySpec, SimulatorConfig, default_limits
@@ -37,6 +38,7 @@ must read as that type (a String attribute takes any value); --enum attributes t
 {FAULT_SPEC_HELP}
 
 Example: --seed 7 --faults 500=0.05,503=0.02,429burst=0.01:20,latency=5-50ms,drop=0.01,slow=0.01
+Example: --seed 7 --job-delay 30s-2m --faults jobfail=0.1,nourl=0.05,job404=10s,u2028=0.1
 """
 
 
@@ -85,14 +87,11 @@ def _limit(text: str) -> tuple[str, int]:
     return name, int(value)
 
 
-def _delay(text: str) -> float:
+def _delay(text: str) -> tuple[float, float]:
     try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0")
-    return value
+        return parse_duration_range(text)
+    except DurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,13 +99,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8787, help="port to listen on; 0 picks a free one (default 8787)")
     parser.add_argument("--key", type=_key, action="append", default=[], metavar="KEY[=PERMS]",
                         help="an API key to accept, with its permissions (repeatable; default: the demo keys)")
-    parser.add_argument("--seed", type=int, help="seed of the fault stream, so a failure replays")
+    parser.add_argument("--seed", type=int, help="seed of the faults and of the job durations, so a run replays")
     parser.add_argument("--faults", type=_faults, default=FaultSpec(), metavar="SPEC",
                         help="faults to inject (see below)")
     parser.add_argument("--state", type=Path, metavar="FILE",
                         help="keep profiles in FILE (JSON) so they survive a restart (default: in memory)")
-    parser.add_argument("--job-delay", type=_delay, default=0.2, metavar="S",
-                        help="seconds until a bulk job completes (default 0.2)")
+    parser.add_argument("--job-delay", type=_delay, default=(0.2, 0.2), metavar="DURATION",
+                        help="how long a bulk job takes, PENDING then IN_PROGRESS then COMPLETED: a duration "
+                             "or a range drawn per job, like 90s, 2h or 30s-2m (default 0.2s)")
     parser.add_argument("--no-rate-limits", action="store_true",
                         help="do not enforce Attentive's per-endpoint limits (benchmarks)")
     parser.add_argument("--limit", type=_limit, action="append", default=[], metavar="ENDPOINT=N",
@@ -130,7 +130,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         seed=args.seed,
         faults=args.faults,
         state_file=args.state,
-        bulk_job_delay_s=args.job_delay,
+        bulk_job_delay_s=args.job_delay[0],
+        bulk_job_delay_max_s=args.job_delay[1],
         rate_limits=not args.no_rate_limits,
         enum_attributes=enums,
         limits={**default_limits(), **dict(args.limit)},
@@ -142,8 +143,10 @@ def _describe(config: SimulatorConfig) -> list[str]:
     for key, spec in config.keys.items():
         permissions = ", ".join(sorted(p.label for p in spec.permissions)) or "none"
         lines.append(f"  key {mask(key)}  {spec.company_name}  ({permissions})")
-    lines.append(f"  rate limits {'on' if config.rate_limits else 'off'}; bulk jobs complete after {config.bulk_job_delay_s:g}s")
-    if config.faults.active:
+    low, high = config.bulk_job_delay_range_s
+    took = format_duration(low) if low == high else f"{format_duration(low)}-{format_duration(high)}"
+    lines.append(f"  rate limits {'on' if config.rate_limits else 'off'}; bulk jobs complete after {took}")
+    if config.faults.active or config.faults.jobs_active:
         lines.append(f"  faults on (seed {config.seed})")
     lines.append(f"  state: {config.state_file or 'in memory'}")
     return lines

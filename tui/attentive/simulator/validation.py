@@ -83,6 +83,8 @@ class BodyValidator:
             body = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise BodyError(f"body is not valid JSON: {exc}") from None
+        except RecursionError:  # thousands of nested arrays: valid JSON, but not a profile
+            raise BodyError("body is nested too deeply") from None
         self.validate(body)
         return body
 
