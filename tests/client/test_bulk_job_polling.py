@@ -10,6 +10,7 @@ import pytest
 from yarl import URL
 
 from scripted_server import ScriptedServer, Step
+from simulator_fixtures import JobClock
 from tui.attentive.client import AttentiveClient
 from tui.attentive.pacing import PacingRegistry
 from tui.attentive.secret import ApiKey
@@ -61,10 +62,12 @@ async def test_a_results_download_does_not_consume_the_job_status_bucket(scripte
 async def test_the_simulator_neither_limits_nor_counts_results_downloads(start_simulator):
     # As at Attentive, where the results link is a signed file URL: only the status calls spend
     # the job endpoint's budget (here 2 a second).
-    sim = await start_simulator(limits={"bulk-job": 2})
+    clock = JobClock()
+    sim = await start_simulator(limits={"bulk-job": 2}, clock=clock)
     users = [{"identifiers": {"email": "a@example.com"}}]
     posted = await sim.call("POST", "/v2/bulk/user/attributes", json={"users": users})
     status_path = f"/v2/bulk/job/{posted.json()['batchJobId']}"
+    clock.advance(1)  # no job is done when first read
     first = await sim.call("GET", status_path)
     downloads = [await sim.call("GET", URL(first.json()["url"]).path, key=None) for _ in range(5)]
     second = await sim.call("GET", status_path)

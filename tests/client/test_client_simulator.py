@@ -14,6 +14,7 @@ from tui.attentive.outcomes import OutcomeKind
 from tui.attentive.pacing import PacingRegistry, SystemClock
 from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.faults import parse_fault_spec
+from simulator_fixtures import JobClock
 
 
 class RecordingClock(SystemClock):
@@ -56,8 +57,9 @@ async def test_v1_attributes_are_sent_and_read_back_by_email_and_by_phone(simula
     assert "no profile" in unknown.text
 
 
-async def test_a_bulk_job_is_tracked_to_completion_and_its_results_parsed(start_simulator):
-    handle = await start_simulator(bulk_job_delay_s=0.3)
+async def test_a_bulk_job_is_followed_to_completion_and_its_results_parsed(start_simulator):
+    clock = JobClock()
+    handle = await start_simulator(bulk_job_delay_s=30, clock=clock)
     items = [
         payloads.bulk_user_item({"email": "a@example.com"}, {"tier": "gold"}),
         payloads.bulk_user_item({"phone": "+14155550101"}, {"tier": "silver"}),
@@ -67,10 +69,14 @@ async def test_a_bulk_job_is_tracked_to_completion_and_its_results_parsed(start_
         posted = await attentive.post_bulk_attributes(items)
         assert (posted.kind, posted.status) == (OutcomeKind.ACCEPTED, 202)
         pending = await attentive.get_bulk_job(posted.data)
-        done = await attentive.wait_for_bulk_job(posted.data)
+        clock.advance(10)
+        running = await attentive.get_bulk_job(posted.data)
+        clock.advance(30)
+        done = await attentive.get_bulk_job(posted.data)
         results = await attentive.download_bulk_results(done.data.url)
         read_back = await attentive.get_custom_attributes(phone="+14155550101")
-    assert isinstance(pending.data, BulkJob) and pending.data.status == "IN_PROGRESS" and not pending.data.done
+    assert isinstance(pending.data, BulkJob) and (pending.data.status, pending.data.url) == ("PENDING", None)
+    assert running.data.status == "IN_PROGRESS" and running.data.url is None
     assert done.ok and done.data.status == "COMPLETED" and done.data.total_records == 3
     assert results.ok and results.unparsed == []
     by_identifier = {record.identifier: record for record in results.records}

@@ -39,7 +39,7 @@ def test_thread_simulator_serves_and_saves_on_stop(tmp_path):
     running.stop()  # a second stop is harmless
     saved = json.loads(state_file.read_text())
     [company] = saved["companies"].values()
-    assert company["profiles"][0]["custom"] == {"a": "1"}
+    assert company["profiles"][0]["custom"] == {"a": 1}  # "1" made "a" a Number: held as one
     with pytest.raises(urllib.error.URLError):
         _get(running.url + "/v1/me", "k-123456")
 

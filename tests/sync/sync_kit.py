@@ -137,7 +137,7 @@ CLI_KEY = "sync-cli-test-key-0001"
 @pytest.fixture(scope="module")
 def sim_process():
     """The simulator in its own process, for tests that drive the CLI (it runs its own event loop)."""
-    with start_simulator_process(["--key", CLI_KEY, "--job-delay", "0"]) as sim:
+    with start_simulator_process(["--key", CLI_KEY, "--text-attribute", "Phone Number", "--job-delay", "0"]) as sim:
         yield sim
 
 

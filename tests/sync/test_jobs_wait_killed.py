@@ -32,7 +32,7 @@ def job_states(data) -> dict[str, int]:
 
 def test_a_killed_jobs_wait_leaves_nothing_folded_twice(tmp_path):
     source = write_csv(tmp_path / "audience.csv", [valid_row(i) for i in range(ROWS)])
-    sim = start_simulator_process(["--key", KEY, "--job-delay", "0.1s-4s", "--seed", "3"])
+    sim = start_simulator_process(["--key", KEY, "--text-attribute", "Phone Number", "--job-delay", "0.1s-4s", "--seed", "3"])
     try:
         config = write_config(tmp_path / "config", sim.url)
         data = tmp_path / "data"

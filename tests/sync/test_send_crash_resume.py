@@ -56,7 +56,7 @@ def send_until(args: list[str], env: dict, data_dir: Path, *, kill_when) -> int 
 def test_killed_sends_resume_to_exactly_one_outcome_per_row(tmp_path):
     source, valid, refused = audience(tmp_path / "audience.csv")
     state_file = tmp_path / "simulator-state.json"
-    sim = start_simulator_process(["--key", KEY, "--state", str(state_file), "--job-delay", "0.05"])
+    sim = start_simulator_process(["--key", KEY, "--text-attribute", "Phone Number", "--state", str(state_file), "--job-delay", "0.05"])
     try:
         config = write_config(tmp_path / "config", sim.url)
         data = tmp_path / "data"

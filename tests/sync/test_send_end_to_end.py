@@ -66,7 +66,7 @@ async def test_mixed_audience_diff_full_and_retry(simulator, tmp_path, endpoint)
         assert duplicate.row == 25 and "row 4" in duplicate.message
         assert store.outcome_counts(run.id)["pending"] == 0
     assert stored_custom(simulator, "member7@example.com") == {
-        "Loyalty Tier": "Silver", "Points": "107", "Phone Number": "+12125550007"}
+        "Loyalty Tier": "Silver", "Points": 107, "Phone Number": "+12125550007"}
     assert stored_custom(simulator, "member100@example.com") is None
 
     second = await send(simulator, data, destination, source)
@@ -145,3 +145,18 @@ async def test_pause_holds_the_send_and_resume_lets_it_finish(simulator, tmp_pat
     result = await task
     assert (result.run.status, result.run.submitted) == ("awaiting_results", 300)
     assert seen[-1].state == "awaiting_results" and seen[-1].done_rows == 300
+
+
+async def test_read_back_is_exact_and_names_attentives_first_value_typing(simulator, tmp_path):
+    # "Points" is fixed as a Number by its first value, so "0107" is held as 107: a mismatch that says why.
+    await establish_points_as_number(simulator)
+    rows = [{**valid_row(i), "points": f"0{100 + i}"} for i in range(30)]
+    data = tmp_path / "data"
+    result = await send(simulator, data, loyalty(), write_jsonl(tmp_path / "audience.jsonl", rows), sample=10,
+                        verify_window_s=1)
+    check = result.verification
+    assert (check.verdict, check.matched, check.mismatched) == ("mismatched", 0, 10)
+    detail = check.details[0]
+    assert (detail["attribute"], detail["problem"], detail["sent"], detail["got"]) == (
+        "Points", "typed_as_number", "0100", "100")
+    assert "fixed by the first value" in detail["explanation"]

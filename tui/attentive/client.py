@@ -11,12 +11,13 @@ without it.
 """
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -32,7 +33,8 @@ from tui.attentive.pacing import key_fingerprint
 from tui.attentive.responses import BulkJob, ClientStats, Me
 from tui.attentive.secret import ApiKey
 
-__all__ = ["AttentiveClient", "BulkJob", "BulkResults", "ClientStats", "Me"]
+__all__ = ["AttentiveClient", "BulkJob", "BulkResults", "ClientStats", "Me", "Steering"]
+T = TypeVar("T")
 
 USER_AGENT = "attentive-console/0.1"
 _HEADERS = {
@@ -65,6 +67,22 @@ class _Reply:
     headers: Mapping[str, str]
 
 
+class Steering(Protocol):
+    """Who may hold or stop this client's requests (a send's control): `ready()` waits while paused
+    and says False once cancelled; `cancelled_event` is set at cancel, to cut short any wait in here."""
+
+    cancelled_event: asyncio.Event
+
+    @property
+    def paused(self) -> bool: ...
+
+    async def ready(self) -> bool: ...
+
+
+class _Cancelled(Exception):
+    """Inside _call only: the steering cancelled before the request left."""
+
+
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: it is per request otherwise
 
@@ -84,6 +102,7 @@ class AttentiveClient:
         connection_limit: int = 64,
         pacing: PacingRegistry | None = None,
         rng: random.Random | None = None,
+        steering: Steering | None = None,
     ):
         if not isinstance(api_key, ApiKey):
             raise TypeError("api_key must be an ApiKey, so that it prints masked")
@@ -110,6 +129,7 @@ class AttentiveClient:
         self._timeout_s = timeout_s
         self._connection_limit = connection_limit
         self._rng = rng or random.Random()
+        self._steering = steering
         self._owner = object()  # this client's claim on the shared buckets
         self._buckets: dict[str, TokenBucket] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -281,7 +301,10 @@ class AttentiveClient:
         stats = self.stats.of(endpoint.name)
         attempts = throttled = 0
         while True:
-            sent = await bucket.acquire() if bucket is not None else None
+            try:
+                sent = await self._paced(bucket)
+            except _Cancelled:
+                return _Reply(responses.cancelled(attempts), "", _NO_HEADERS)
             stats.requests += 1
             exchange = await self._exchange(endpoint, url, data, params, authorized)
             self._observe(exchange, stats, bucket, sent)
@@ -311,7 +334,42 @@ class AttentiveClient:
                 final = outcome if attempts == 0 else replace(outcome, attempts=attempts + 1)
                 return _Reply(final, exchange.body, exchange.headers)
             stats.retries += 1
-            await self._clock.sleep(delay)
+            await self._unless_cancelled(self._clock.sleep(delay))
+
+    async def _paced(self, bucket: TokenBucket | None) -> SendStamp | None:
+        """This request's slot (None when unpaced); _Cancelled when the send was cancelled. A pause
+        holds the request here, so it takes effect within one request; a request held by a pause
+        takes a fresh slot after it, so a resume is no burst."""
+        steering = self._steering
+        while True:
+            if steering is not None and not await steering.ready():
+                raise _Cancelled
+            sent = await self._unless_cancelled(bucket.acquire()) if bucket is not None else None
+            if steering is None:
+                return sent
+            if steering.cancelled_event.is_set():
+                raise _Cancelled
+            if not steering.paused:
+                return sent
+
+    async def _unless_cancelled(self, wait: Awaitable[T]) -> T | None:
+        """`wait`, cut short when the steering cancels (a 429 back-off or a paced slot can be
+        seconds away; a cancel must not wait for them)."""
+        if self._steering is None:
+            return await wait
+        if self._steering.cancelled_event.is_set():
+            if isinstance(wait, Coroutine):
+                wait.close()
+            return None
+        waiting = asyncio.ensure_future(wait)
+        stop = asyncio.ensure_future(self._steering.cancelled_event.wait())
+        try:
+            await asyncio.wait({waiting, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiting, stop):
+                if not task.done():
+                    task.cancel()
+        return waiting.result() if waiting.done() and not waiting.cancelled() else None
 
     def _url(self, path: str) -> URL:
         """base_url + path, built once per path (yarl parsing is a measurable share of a v1 call)."""

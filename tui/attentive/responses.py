@@ -246,5 +246,10 @@ def with_parsed_body(outcome: Outcome, body: str, parse: Callable[[Any], Any], w
     return replace(outcome, data=data)
 
 
+def cancelled(attempts: int) -> Outcome:
+    """The request was not sent (again): the send it belongs to was cancelled."""
+    return Outcome(OutcomeKind.RETRYABLE, status=None, text="not sent: the send was cancelled", attempts=attempts)
+
+
 def not_sent(error: Exception) -> Outcome:
     return Outcome(OutcomeKind.REJECTED, status=None, text=f"not sent: {error}", attempts=0)

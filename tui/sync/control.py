@@ -10,6 +10,7 @@ class SendControl:
     def __init__(self) -> None:
         self._running = asyncio.Event()
         self._running.set()
+        self.cancelled_event = asyncio.Event()  # cuts short the client's waits (AttentiveClient steering)
         self._cancelled = False
         self._rate: float | None = None
         self._apply_rate: Callable[[float], None] | None = None
@@ -32,6 +33,7 @@ class SendControl:
     def cancel(self) -> None:
         """Stop reading and sending; what is in flight is drained and recorded."""
         self._cancelled = True
+        self.cancelled_event.set()
         self._running.set()  # wake everything waiting on a pause so it can see the cancel
 
     def set_rate(self, per_second: float) -> None:
@@ -44,6 +46,18 @@ class SendControl:
 
     async def wait_running(self) -> None:
         await self._running.wait()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, cut short by a cancel (a sender's round back-off must not delay a cancel)."""
+        try:
+            await asyncio.wait_for(self.cancelled_event.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def ready(self) -> bool:
+        """Steering for the client: held while paused; False once cancelled."""
+        await self._running.wait()
+        return not self._cancelled
 
     def attach(self, apply_rate: Callable[[float], None]) -> None:
         """The engine connects the control to its client."""

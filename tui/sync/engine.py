@@ -243,7 +243,8 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
             rates = dict(options.pop("rate_limits", {}))
             if request.rate or destination.rate_limit:
                 rates[destination.endpoint] = request.rate or destination.rate_limit
-            async with AttentiveClient(request.base_url, request.api_key, rate_limits=rates, **options) as client:
+            async with AttentiveClient(request.base_url, request.api_key, rate_limits=rates, steering=control,
+                                       **options) as client:
                 meter.client = client
                 control.attach(lambda rate: client.set_rate(destination.endpoint, rate))
                 me = await client.me()

@@ -71,4 +71,5 @@ class ProgressMeter:
             submitted=c.submitted,
             unconfirmed=c.unconfirmed,
             skipped_pending=c.skipped_pending,
+            requests=requests,
         )

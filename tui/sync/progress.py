@@ -27,6 +27,7 @@ class Progress:
     submitted: int = 0              # in bulk jobs Attentive accepted; their results come later
     unconfirmed: int = 0            # Attentive took them without a job to follow
     skipped_pending: int = 0        # unchanged since a submission still processing
+    requests: int = 0               # HTTP requests that left so far, retries included
 
     @property
     def done_rows(self) -> int:

@@ -92,12 +92,14 @@ class BulkSender:
             while parts:
                 part, rounds = parts.pop()
                 if rounds:
-                    await asyncio.sleep(_backoff(rounds))
+                    await self.control.sleep(_backoff(rounds))
                     self.tally.retrying -= len(part)
                 await self.control.wait_running()
                 if self.control.cancelled or self.tally.stopping:
                     return  # left pending: a resume sends them
                 outcome = await self._post(part)
+                if self.control.cancelled and outcome.status is None:
+                    return  # never left, or no answer: left pending, a resume sends them
                 if outcome.ok:
                     if outcome.data:
                         submitted_at = time.time()
@@ -173,6 +175,8 @@ class V1Sender:
             if self.control.cancelled or self.tally.stopping:
                 return  # left pending: a resume sends it
             outcome = await self.client.post_custom_attributes({self.kind: profile.identifier}, profile.attributes)
+            if self.control.cancelled and outcome.status is None:
+                return  # never left, or no answer: left pending, a resume sends it
             if outcome.ok:
                 self.tally.accepted(profile)
                 return
@@ -186,5 +190,5 @@ class V1Sender:
                 self.tally.failed([profile], outcome)
                 return
             self.tally.retrying += 1
-            await asyncio.sleep(_backoff(round_number))
+            await self.control.sleep(_backoff(round_number))
             self.tally.retrying -= 1

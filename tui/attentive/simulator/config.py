@@ -68,6 +68,9 @@ class SimulatorConfig:
     # Attribute name -> the only values it accepts (like an enumeration defined in Attentive's UI);
     # applies to every company of this simulator.
     enum_attributes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Attributes declared as text in Attentive's UI before their first value: never typed a Number
+    # or a Boolean by what is sent first (a phone number "+1415..." sent as an attribute would be).
+    text_attributes: frozenset[str] = frozenset()
     limits: Mapping[str, int] = field(default_factory=default_limits)
     # Bulk job results kept in memory, counted in records; the oldest jobs are forgotten first.
     job_retention_records: int = 2_000_000

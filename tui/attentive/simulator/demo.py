@@ -25,5 +25,12 @@ DEMO_ENUM_ATTRIBUTES: dict[str, frozenset[str]] = {
 }
 
 
+# The sample destination sends each member's phone as the "Phone Number" attribute. Attentive types an
+# attribute by its first value, and "+14155550101" reads as a number, so the demo account declares it
+# text, as an operator would in Attentive's UI before the first send (read-back would flag it otherwise).
+DEMO_TEXT_ATTRIBUTES = frozenset({"Phone Number"})
+
+
 def demo_config(state_file: Path | None = None) -> SimulatorConfig:
-    return SimulatorConfig(keys=DEMO_KEY_SPECS, state_file=state_file, enum_attributes=DEMO_ENUM_ATTRIBUTES)
+    return SimulatorConfig(keys=DEMO_KEY_SPECS, state_file=state_file, enum_attributes=DEMO_ENUM_ATTRIBUTES,
+                           text_attributes=DEMO_TEXT_ATTRIBUTES)

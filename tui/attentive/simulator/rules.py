@@ -65,6 +65,19 @@ def infer_type(value: str | int | float | bool) -> AttributeType:
     return AttributeType.STRING
 
 
+def stored_as(value: str | int | float | bool, fixed: AttributeType | None) -> str | int | float | bool:
+    """The value as Attentive keeps it under the attribute's fixed type: text sent to a Number is held
+    as that number ("0107" -> 107) and to a Boolean as true/false, which is why read-back may differ."""
+    if not isinstance(value, str):
+        return value
+    if fixed is AttributeType.NUMBER and _NUMBER.match(value):
+        number = float(value)
+        return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+    if fixed is AttributeType.BOOLEAN and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
 def as_text(value: str | int | float | bool) -> str:
     """How a stored value reads back (the read-back schema types every value as a string)."""
     if isinstance(value, bool):

@@ -20,6 +20,7 @@ from tui.attentive.simulator.config import SimulatorConfig
 from tui.attentive.simulator.faults import FaultInjector, FaultKind
 from tui.attentive.simulator.jobs import JobStore
 from tui.attentive.simulator.ratelimit import RateLimiter
+from tui.attentive.simulator.rules import AttributeType
 from tui.attentive.simulator.state import SimulatorState
 
 SIMULATOR = web.AppKey("simulator", "Simulator")
@@ -38,6 +39,7 @@ class Simulator:
     def __init__(self, config: SimulatorConfig):
         self.config = config
         self.state = SimulatorState.load(config.state_file)
+        self.state.declared = {name: AttributeType.STRING for name in config.text_attributes}
         self.jobs = JobStore(
             delay_s=config.bulk_job_delay_range_s,
             faults=config.faults,

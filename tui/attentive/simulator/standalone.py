@@ -18,7 +18,7 @@ from tui.attentive.durations import DurationError, format_duration, parse_durati
 from tui.attentive.endpoints import Permission
 from tui.attentive.secret import mask
 from tui.attentive.simulator.config import KeySpec, SimulatorConfig, default_limits
-from tui.attentive.simulator.demo import DEMO_ENUM_ATTRIBUTES, DEMO_KEY_SPECS
+from tui.attentive.simulator.demo import DEMO_ENUM_ATTRIBUTES, DEMO_KEY_SPECS, DEMO_TEXT_ATTRIBUTES
 from tui.attentive.simulator.faults import FAULT_SPEC_HELP, FaultSpec, FaultSpecError, parse_fault_spec
 from tui.attentive.simulator.server import start_server
 from tui.attentive.simulator.state import StateFileError
@@ -113,6 +113,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override one endpoint's requests per second (repeatable)")
     parser.add_argument("--enum", type=_enum, action="append", default=[], metavar="NAME=V1,V2",
                         help="an enumerated attribute and its only accepted values (repeatable)")
+    parser.add_argument("--text-attribute", action="append", default=[], metavar="NAME",
+                        help="an attribute declared as text before its first value, so a value like "
+                             "+14155550101 is not typed a number (repeatable)")
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
@@ -122,9 +125,11 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
             for number, (key, permissions) in enumerate(args.key, start=1)
         }
         enums = dict(args.enum)
+        texts = frozenset(args.text_attribute)
     else:
         keys = dict(DEMO_KEY_SPECS)
         enums = {**DEMO_ENUM_ATTRIBUTES, **dict(args.enum)}
+        texts = DEMO_TEXT_ATTRIBUTES | frozenset(args.text_attribute)
     return SimulatorConfig(
         keys=keys,
         seed=args.seed,
@@ -134,6 +139,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         bulk_job_delay_max_s=args.job_delay[1],
         rate_limits=not args.no_rate_limits,
         enum_attributes=enums,
+        text_attributes=texts,
         limits={**default_limits(), **dict(args.limit)},
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.attentive.simulator.rules import AttributeType
+from tui.attentive.simulator.rules import AttributeType, stored_as
 
 STATE_VERSION = 1
 # Identifiers that find a profile. Sending two that point at different profiles bridges them into
@@ -91,7 +91,7 @@ class CompanyState:
         """Apply a change; returns, per requested subscription, whether it was newly created."""
         self.types.update(change.new_types)
         profile = self._profile_for(change.identifiers)
-        profile.custom.update(change.custom)
+        profile.custom.update({name: stored_as(value, self.types.get(name)) for name, value in change.custom.items()})
         profile.standard.update(change.standard)
         created = []
         for subscription in change.subscriptions:
@@ -140,6 +140,8 @@ class SimulatorState:
         self.path = path
         self.companies: dict[str, CompanyState] = {}
         self._pending: list[tuple[str, list[ProfileChange]]] = []
+        # Attributes declared as text before their first value (SimulatorConfig.text_attributes).
+        self.declared: dict[str, AttributeType] = {}
 
     @property
     def journal_path(self) -> Path | None:
@@ -149,6 +151,8 @@ class SimulatorState:
         state = self.companies.get(company_id)
         if state is None:
             state = self.companies[company_id] = CompanyState()
+        for name, kind in self.declared.items():
+            state.types.setdefault(name, kind)
         return state
 
     def apply(self, company_id: str, changes: list[ProfileChange]) -> list[list[bool]]:
