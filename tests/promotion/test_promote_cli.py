@@ -71,10 +71,10 @@ def test_typing_the_name_confirms(env, capsys, monkeypatch):
     assert "loyalty" in load_environment(env["config"], "production").destinations
 
 
-def test_typing_another_name_cancels(env, capsys, monkeypatch):
+def test_typing_another_name_refuses_with_exit_2_and_changes_nothing(env, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", Terminal("newsletter\n"))
-    assert promote(env, "promote", "loyalty") == 130
-    assert "the name typed did not match" in capsys.readouterr().err
+    assert promote(env, "promote", "loyalty") == 2
+    assert "not promoted: the name typed did not match; nothing changed" in capsys.readouterr().err
     assert production(env) == PRODUCTION_TOML
     assert Ledger(history_path(env["data"])).entries(action="promotion") == []
 

@@ -98,7 +98,7 @@ def test_seed_workflow_from_sandbox_to_production(workspace, monkeypatch, capsys
     assert production_toml.startswith(ENVIRONMENT.format(name="production").rstrip("\n"))
     assert "[destinations.loyalty]" in production_toml and "# the only admin" in production_toml
 
-    assert cli(workspace, "send", "loyalty", source, "--env", "production", "--wait", "--json") == 0
+    assert cli(workspace, "send", "loyalty", source, "--env", "production", "--yes", "--wait", "--json") == 0
     sent = json.loads(capsys.readouterr().out)
     assert sent["environment"] == "production" and sent["accepted"] == len(audience)
 

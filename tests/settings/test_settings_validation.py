@@ -62,7 +62,13 @@ CASES = [
     ("rate-limit-bulk", edited(append="rate_limit = 120\n"), 10, "rate_limit 120 is above the bulk endpoint's published limit of 100"),
     ("rate-limit-v1", edited(append='endpoint = "custom-attributes"\nrate_limit = 151\n'), 11,
      "above the custom-attributes endpoint's published limit of 150"),
-    ("rate-limit-zero", edited(append="rate_limit = 0\n"), 10, "rate_limit must be above 0"),
+    ("rate-limit-zero", edited(append="rate_limit = 0\n"), 10, "rate_limit 0 is below the lowest allowed, 0.1"),
+    ("rate-limit-tiny", edited(append="rate_limit = 0.000001\n"), 10,
+     "rate_limit 1e-06 is below the lowest allowed, 0.1 requests/second (one request every 10 seconds) "
+     "(write at least 0.1, or remove rate_limit"),
+    ("rate-limit-negative", edited(append="rate_limit = -5\n"), 10, "rate_limit -5 is below the lowest allowed"),
+    ("rate-limit-nan", edited(append="rate_limit = nan\n"), 10, "rate_limit nan is below the lowest allowed"),
+    ("rate-limit-inf", edited(append="rate_limit = inf\n"), 10, "rate_limit inf is above the bulk endpoint's published limit"),
     ("unknown-endpoint", edited(append='endpoint = "bulks"\n'), 10, 'unknown endpoint "bulks" (did you mean "bulk"?)'),
     ("threshold-out-of-range", edited(append="rejection_threshold = 1.5\n"), 10, "rejection_threshold 1.5 is outside 0..1"),
     ("unknown-phone-region", edited(append='phone_region = "USA"\n'), 10, 'unknown phone region "USA"'),
@@ -113,6 +119,12 @@ def test_the_base_config_is_valid(tmp_path: Path):
     (tmp_path / "sandbox.toml").write_text(BASE)
     environment = load_environment(tmp_path, "sandbox")
     assert environment.destinations["d"].identifiers == {"email": "email"}
+
+
+@pytest.mark.parametrize("rate", ["0.1", "100"])  # the lowest allowed and the bulk endpoint's published limit
+def test_rate_limits_at_the_bounds_are_accepted(tmp_path: Path, rate: str):
+    (tmp_path / "sandbox.toml").write_text(edited(append=f"rate_limit = {rate}\n"))
+    assert load_environment(tmp_path, "sandbox").destinations["d"].rate_limit == float(rate)
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path):

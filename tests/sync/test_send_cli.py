@@ -77,7 +77,7 @@ def test_restricted_operators_see_masked_identifiers_and_cannot_export_them_unma
     assert code == 2 and "unmasked" in err and not export.exists()
     code, _, _ = cli("rejections", "1", "--export", str(export), "--masked", operator="rita")
     assert code == 0 and "m***@e***.com" in export.read_text()
-    code, _, _ = cli("rejections", "1", "--export", str(export))
+    code, _, _ = cli("rejections", "1", "--export", str(export), "--force")  # replacing the masked export
     rows = list(csv.DictReader(export.open()))
     assert code == 0 and rows[0]["identifier"] == "member2@example.com" and rows[0]["reason"] == "invalid_phone"
     assert oct(export.stat().st_mode & 0o777) == "0o600"

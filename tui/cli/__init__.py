@@ -6,6 +6,8 @@ namespace and return an exit code (see exit_codes).
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -23,7 +25,12 @@ from tui.cli import (
     simulator_cmd,
 )
 from tui.cli.context import CliContext
+from tui.cli.exit_codes import USAGE
 from tui.settings.model import ENVIRONMENTS
+
+# What a shell reports for a process killed by SIGPIPE: `attentive-console runs | head` ending early
+# is the reader's choice, not one of our outcomes (1 stays "rejections above the threshold").
+BROKEN_PIPE = 128 + signal.SIGPIPE
 
 COMMAND_MODULES = (
     console_cmd,
@@ -68,6 +75,11 @@ def main(argv: Sequence[str] | None = None, *, operator: str | None = None) -> i
         handler = console_cmd.run
     if args.console_env and handler is not console_cmd.run:
         parser.error(f"--env before the command only opens the console; write it after: {args.command} ... --env {args.console_env}")
+    if handler is console_cmd.run and not all(s is not None and s.isatty() for s in (sys.stdin, sys.stdout)):
+        # Textual would wait for keys that never come (cron, `</dev/null`, a pipe): say so instead.
+        print(f"error: the console needs a terminal (stdin and stdout are not one here); headless commands: "
+              f"{', '.join(_headless_commands(parser))} (see `attentive-console COMMAND --help`)", file=sys.stderr)
+        return USAGE
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -75,5 +87,20 @@ def main(argv: Sequence[str] | None = None, *, operator: str | None = None) -> i
         return 130
 
 
+def _headless_commands(parser: argparse.ArgumentParser) -> list[str]:
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return [name for name in commands.choices if name != "console"]
+
+
 def entry() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit where it cannot be caught
+    except BrokenPipeError:
+        # Python's "Note on SIGPIPE": point the standard streams at /dev/null so that the final
+        # flush at exit does not raise again, then leave quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            os.dup2(devnull, stream.fileno())
+        code = BROKEN_PIPE
+    sys.exit(code)

@@ -1,5 +1,8 @@
-"""`attentive-console config validate|paths`, and the helpers the settings command groups share
-(environment option, error handling, the operator)."""
+"""`attentive-console config validate|paths`, and the helpers the command groups share
+(environment option, error handling, the operator, tables, confirming by name).
+
+Whatever is printed from files, the history or Attentive goes through `escape_controls`: data never
+reaches the terminal as a control sequence."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +18,7 @@ from tui.settings.errors import ConfigError, InvalidChange, SettingsError
 from tui.settings.loader import environment_path, load_environment
 from tui.settings.model import ENVIRONMENTS, Environment
 from tui.settings.secrets import SecretsFile
+from tui.sync.terminal_text import escape_controls, escape_lines
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -44,11 +48,12 @@ def guarded(handler: Handler) -> Handler:
             header = err.header if isinstance(err, InvalidChange) else "the environment file has problems:"
             print(f"error: {header}", file=sys.stderr)
             for problem in err.problems:
-                print(f"  {problem}", file=sys.stderr)
+                print(f"  {escape_controls(str(problem))}", file=sys.stderr)
             return USAGE
         except SettingsError as err:
             message, fix = str(err), getattr(err, "fix", "")
-            print(f"error: {message}" + (f" ({fix})" if fix and fix not in message else ""), file=sys.stderr)
+            text = message + (f" ({fix})" if fix and fix not in message else "")
+            print(f"error: {escape_lines(text)}", file=sys.stderr)  # messages quote names and values from files
             return USAGE
 
     return run
@@ -63,9 +68,29 @@ def print_json(value: Any) -> None:
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    for row in [headers, *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    """Cells are data: escaped, so a control character can neither drive the terminal nor break a row."""
+    shown = [[escape_controls(str(cell)) for cell in row] for row in [headers, *rows]]
+    widths = [max(len(cell) for cell in column) for column in zip(*shown)]
+    for row in shown:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def confirm_by_name(name: str, action: str, *, yes: bool) -> str | None:
+    """None once the operator typed `name` on a terminal (or passed --yes); otherwise why not, for
+    an exit 2 with nothing changed. Without a terminal there is nobody to ask: scripts pass --yes."""
+    if yes:
+        return None
+    if sys.stdin is None or not sys.stdin.isatty():  # None: started with stdin closed
+        return f"confirmation needed, but stdin is not a terminal; pass --yes to {action} from a script"
+    # The prompt goes to stderr so that stdout stays the command's output (or one JSON object).
+    print(f"Type the destination's name ({name}) to {action}: ", end="", file=sys.stderr, flush=True)
+    try:
+        typed = input()
+    except EOFError:
+        typed = ""
+    if typed.strip() != name:
+        return "the name typed did not match; nothing changed"
+    return None
 
 
 # -- commands ------------------------------------------------------------------------------------------
@@ -79,7 +104,7 @@ def run_validate(args: argparse.Namespace) -> int:
             failed = True
             print(f"{name}: {len(err.problems)} problem(s)")
             for problem in err.problems:
-                print(f"  {problem}")
+                print(f"  {escape_controls(str(problem))}")
             continue
         print(f"{name}: OK ({environment_path(args.ctx.config_dir, name)}: {len(environment.credentials)} "
               f"credential(s), {len(environment.destinations)} destination(s))")
@@ -88,7 +113,7 @@ def run_validate(args: argparse.Namespace) -> int:
                 SecretsFile(args.ctx.secrets_file).check_permissions()
             except SettingsError as err:
                 failed = True
-                print(f"  {err}")
+                print(f"  {escape_lines(str(err))}")
     return USAGE if failed else OK
 
 

@@ -19,6 +19,7 @@ from tui.settings.connection import check_connection
 from tui.settings.errors import SettingsError
 from tui.settings.loader import load_environment
 from tui.settings.secrets import resolve_api_key
+from tui.sync.terminal_text import escape_lines
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,7 +60,7 @@ def run_list(args: argparse.Namespace) -> int:
                 [[e["name"], e["key"] or "(not set)", e["api_key"], e["description"]] for e in entries])
     for entry in entries:
         if entry["key"] is None:
-            print(f"\n{entry['name']}: {entry['status']}", file=sys.stderr)
+            print(f"\n{entry['name']}: {escape_lines(str(entry['status']))}", file=sys.stderr)
     return OK
 
 
@@ -75,7 +76,7 @@ def run_add(args: argparse.Namespace) -> int:
     except changes.NotSaved as failed:
         return not_saved(failed, "use --no-test to store the key anyway")
     if saved.tested:
-        print(saved.tested)
+        print(escape_lines(saved.tested))
     stored = (f"its key is read from ${args.env_var}" if saved.key_masked is None
               else f"key {saved.key_masked} stored in {args.ctx.secrets_file}")
     print(f"added credential {args.name!r} to {saved.environment.path}; {stored}")
@@ -90,7 +91,7 @@ def run_set_key(args: argparse.Namespace) -> int:
     except changes.NotSaved as failed:
         return not_saved(failed, "use --no-test to store the key anyway")
     if saved.tested:
-        print(saved.tested)
+        print(escape_lines(saved.tested))
     if saved.moved_from is not None:
         print(f"credential {args.name!r} now reads its key from the secrets file (was {saved.moved_from})")
     print(f"key {saved.key_masked} stored for credential {args.name!r} in {args.ctx.secrets_file}")
@@ -112,10 +113,11 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     environment = load_environment(args.ctx.config_dir, args.env)
     result = check_connection(environment, args.name, secrets_file=args.ctx.secrets_file, data_dir=args.ctx.data_dir)
+    # The summary quotes Attentive's answer (its company name, an error body).
     if result.ok:
-        print(result.summary)
+        print(escape_lines(result.summary))
         return OK
-    print(f"error: {result.summary}", file=sys.stderr)
+    print(f"error: {escape_lines(result.summary)}", file=sys.stderr)
     return failure_exit_code(result)
 
 

@@ -7,9 +7,11 @@ import sys
 from typing import Any
 
 from tui.cli.context import CliContext
-from tui.cli.exit_codes import CANCELLED, OK, OVER_THRESHOLD, USAGE
+from tui.cli.config_cmd import confirm_by_name
+from tui.cli.exit_codes import OK, OVER_THRESHOLD, USAGE
 from tui.settings.errors import SettingsError
 from tui.settings.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
+from tui.sync.terminal_text import escape_controls, escape_lines
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,11 +42,11 @@ def run(args: argparse.Namespace) -> int:
         plan = plan_promotion(name, config_dir=ctx.config_dir, data_dir=ctx.data_dir, secrets_file=ctx.secrets_file,
                               operator=ctx.operator, credential=args.credential)
     except SettingsError as exc:
-        print(exc, file=sys.stderr)
+        print(escape_lines(str(exc)), file=sys.stderr)
         return USAGE
     report: dict[str, Any] = plan_json(plan)
     if not args.json:
-        print(render_plan(plan))
+        print(escape_lines(render_plan(plan)))  # the diff and the gates quote values from the files
     code, message = _decide(plan, args)
     if code is None:
         code, message, result = _promote(plan, ctx)
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(message, file=sys.stdout if code == OK else sys.stderr)
+        print(escape_lines(message), file=sys.stdout if code == OK else sys.stderr)
     return code
 
 
@@ -68,20 +70,8 @@ def _decide(plan: PromotionPlan, args: argparse.Namespace) -> tuple[int | None, 
         return OK, f"production already has this definition of {name}: nothing to promote"
     if args.dry_run:
         return OK, "dry run: every gate passed; nothing was written"
-    if args.yes:
-        return None, ""
-    if not sys.stdin.isatty():
-        return USAGE, ("not promoted: confirmation needed, but stdin is not a terminal; "
-                       "pass --yes to promote from a script")
-    # The prompt goes to stderr so that stdout stays the plan (or one JSON object).
-    print(f"Type the destination's name ({name}) to write it into production.toml: ", end="", file=sys.stderr, flush=True)
-    try:
-        typed = input()
-    except EOFError:
-        typed = ""
-    if typed.strip() != name:
-        return CANCELLED, "not promoted: the name typed did not match"
-    return None, ""
+    refused = confirm_by_name(name, "write it into production.toml", yes=args.yes)
+    return (None, "") if refused is None else (USAGE, f"not promoted: {refused}")
 
 
 def _promote(plan: PromotionPlan, ctx: CliContext) -> tuple[int, str, PromotionResult | None]:
@@ -101,8 +91,9 @@ def render_plan(plan: PromotionPlan) -> str:
     if diff.changes and not diff.new_in_production:  # for a new table every field is "added": the text says it
         width = max(len(change.field) for change in diff.changes)
         for change in diff.changes:
-            lines.append(f"  {change.kind:<8} {change.field:<{width}}  "
-                         f"{change.production or '(unset)'} -> {change.sandbox or '(unset)'}")
+            # One line per field even when a value holds a newline.
+            lines.append(f"  {change.kind:<8} {change.field:<{width}}  {escape_controls(change.production or '(unset)')}"
+                         f" -> {escape_controls(change.sandbox or '(unset)')}")
         lines.append("")
     if diff.changes:
         lines += [diff.unified.rstrip("\n"), f"diff sha256: {diff.sha256}"]

@@ -33,6 +33,7 @@ from tui.sync.lock import shown_status
 from tui.sync.rejection_export import export_csv, shown_fields
 from tui.sync.progress_text import verification_summary
 from tui.sync.rejections import RejectionFilter, RejectionLog
+from tui.sync.terminal_text import escape_controls
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rejections.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N matches")
     rejections.add_argument("--export", metavar="FILE.csv", help="write every matching rejection to a CSV file")
     rejections.add_argument("--masked", action="store_true", help="mask identifiers in the export")
+    rejections.add_argument("--force", action="store_true", help="with --export: replace FILE.csv if it exists")
     rejections.add_argument("--json", action="store_true", help="print JSON")
     rejections.set_defaults(handler=run_rejections)
 
@@ -115,7 +117,7 @@ def run_rejections(args: argparse.Namespace) -> int:
         if args.export:
             if not args.masked:
                 operator.require_unmasked_export()
-            count = export_csv(Path(args.export), log, flt, masked=masked or args.masked)
+            count = export_csv(Path(args.export), log, flt, masked=masked or args.masked, overwrite=args.force)
             record(args.ctx, Action.REJECTIONS_EXPORTED, run.destination, environment=run.environment,
                    details=export_details(run.id, args.export, count, masked or args.masked, args.reason, args.status, args.search))
             print(f"wrote {count:,} rejections of run {run.id} to {args.export}")
@@ -132,7 +134,7 @@ def run_rejections(args: argparse.Namespace) -> int:
                     "statuses": {str(k): v for k, v in facets.statuses.items()}, "rejections": items})
         return OK
     by_reason = ", ".join(f"{k} {v:,}" for k, v in sorted(facets.reasons.items(), key=lambda kv: -kv[1]))
-    print(f"run {run.id}: {facets.total:,} rejections match" + (f" ({by_reason})" if by_reason else ""))
+    print(f"run {run.id}: {facets.total:,} rejections match" + (f" ({escape_controls(by_reason)})" if by_reason else ""))
     rows = []
     for r in page:
         identifier, message = shown_fields(r, masked)

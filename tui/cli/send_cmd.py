@@ -7,6 +7,9 @@ destination's threshold; 1 rejections above it (checked again when results arriv
 read-back that did not match; 2 usage, config or input error (nothing sent); 3 connection or auth
 failure; 4 with --wait, results or the read-back still pending at the timeout; 130 cancelled
 (SIGINT/SIGTERM: what is in flight is drained and recorded; resume it later).
+
+A production send (not a dry run) first asks the operator to type the destination's name; scripts
+pass --yes, and without either (no terminal) it is refused with exit 2.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from rich.text import Text
 from tui.attentive.endpoints import BY_NAME
 from tui.attentive.durations import DurationError, parse_duration
 from tui.attentive.outcomes import FatalAttentiveError
-from tui.cli.config_cmd import add_env_option, guarded, operator_of, print_json
+from tui.cli.config_cmd import add_env_option, confirm_by_name, guarded, operator_of, print_json
 from tui.cli.exit_codes import CANCELLED, CONNECTION, OK, OVER_THRESHOLD, PENDING, USAGE
 from tui.cli.jobs_cmd import add_wait_options, follow, follow_failure
 from tui.settings.audit import record
@@ -78,6 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--verify-window", type=_window, default=READ_BACK_WINDOW_S, metavar="DURATION",
                         help="with --sample: how long the read-back is retried until it matches (default 24h; "
                              "Attentive may take that long to show changes)")
+    parser.add_argument("--yes", action="store_true",
+                        help="send to production without typing the destination's name (for scripts and cron)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary object")
     parser.set_defaults(handler=run)
 
@@ -126,6 +131,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: --rate must be above 0 and at most {limit} (the {target.destination.endpoint} endpoint's "
               "published limit, requests per second)", file=sys.stderr)
         return USAGE
+    if args.env == "production" and not args.dry_run:  # as the console asks before a production send
+        refused = confirm_by_name(target.destination.name, "send it to production", yes=args.yes)
+        if refused is not None:
+            print(f"error: not sent: {refused}", file=sys.stderr)
+            return USAGE
     request = SendRequest(
         environment=args.env, destination=target.destination, source=Path(args.file) if args.file else None,
         operator=args.ctx.operator, data_dir=args.ctx.data_dir, sample=args.sample, full=args.full,

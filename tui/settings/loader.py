@@ -28,6 +28,9 @@ CREDENTIAL_TYPE = "custom-attributes-api"
 IDENTIFIERS = ("email", "phone")
 DESTINATION_ENDPOINTS = ("bulk", "custom-attributes")
 WILDCARD = "*"
+# Slower than this is a typo (0.000001 is a request every 11 days), not a pace: a send would
+# hold its destination's lock for ever while looking alive.
+MIN_RATE_LIMIT = 0.1
 
 # name -> (TOML kind, example shown in the fix)
 _TOP = {"api_url": ("string", '"embedded"'), "access": ("table", "[access]"),
@@ -337,9 +340,11 @@ class _Validator:
         if rate is None:
             return
         spec = endpoints.BY_NAME.get(endpoint) if endpoint in DESTINATION_ENDPOINTS else None
-        if rate <= 0:
-            self.report(self.locator.value(path + ("rate_limit",)), f"{dotted(path)}: rate_limit must be above 0",
-                        "write a positive number of requests per second, or remove it to use the published limit")
+        if not rate >= MIN_RATE_LIMIT:  # `not >=` so that nan is refused too
+            self.report(self.locator.value(path + ("rate_limit",)),
+                        f"{dotted(path)}: rate_limit {rate} is below the lowest allowed, {MIN_RATE_LIMIT} "
+                        "requests/second (one request every 10 seconds)",
+                        f"write at least {MIN_RATE_LIMIT}, or remove rate_limit to use the published limit")
         elif spec is not None and rate > spec.limit_per_second:
             self.report(self.locator.value(path + ("rate_limit",)),
                         f"{dotted(path)}: rate_limit {rate} is above the {endpoint} endpoint's published limit of "

@@ -2,20 +2,26 @@
 
 The secrets file is TOML (`"secret-name" = "key"`), kept outside the project's config folder and
 created 0600. Like ssh with a private key, a secrets file others can read is refused, with the
-chmod to run. Nothing here ever puts a key into a message.
+chmod to run; so is one that is not a regular file (a FIFO would block the reader for ever).
+Writers take `.<name>.lock` beside it, never through a symbolic link, and give up after
+LOCK_TIMEOUT_S with the lock named. Nothing here ever puts a key into a message.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
 import stat
+import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import tomlkit
 
 from tui.attentive.secret import ApiKey
-from tui.settings.atomic import atomic_write, locked
+from tui.settings.atomic import atomic_write
 from tui.settings.errors import SecretsError, SettingsError
 from tui.settings.keyref import parse_key_ref
 from tui.settings.loader import did_you_mean
@@ -27,16 +33,26 @@ _HEADER = (
 )
 
 
+LOCK_TIMEOUT_S = 10.0
+_LOCK_POLL_S = 0.05
+
+
 class SecretsFile:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, lock_timeout_s: float = LOCK_TIMEOUT_S):
         self.path = path
+        self.lock_timeout_s = lock_timeout_s
 
     def check_permissions(self) -> None:
-        """Refuses a secrets file that the group or others may read or write."""
+        """Refuses a secrets file that is not a regular file, or that the group or others may read or write."""
         try:
-            mode = self.path.stat().st_mode
+            self._check(self.path.stat().st_mode)
         except FileNotFoundError:
             return
+
+    def _check(self, mode: int) -> None:
+        if not stat.S_ISREG(mode):
+            raise SecretsError(f"secrets file {self.path} is not a regular file (a FIFO, device or folder); "
+                               "refusing to read it", "point --secrets at a regular file, such as secrets.toml")
         if stat.S_IMODE(mode) & 0o077:
             raise SecretsError(
                 f"secrets file {self.path} is accessible by other users (mode {stat.S_IMODE(mode):04o}); "
@@ -44,16 +60,29 @@ class SecretsFile:
                 f"run: chmod 600 {self.path}",
             )
 
+    def _text(self) -> str | None:
+        """The file's text, None when there is none. Opened without blocking (a FIFO would wait for
+        a writer) and checked on the open descriptor, so what is checked is what is read."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise SecretsError(f"cannot read secrets file {self.path}: {err.strerror}",
+                               "check that it is a file you own") from None
+        with os.fdopen(fd, "rb") as handle:
+            self._check(os.fstat(fd).st_mode)
+            try:
+                return handle.read().decode("utf-8")
+            except (OSError, UnicodeDecodeError) as err:
+                raise SecretsError(f"cannot read secrets file {self.path}: {err.__class__.__name__}",
+                                   "check that it is a UTF-8 text file you own") from None
+
     def read(self) -> dict[str, str]:
         """All secrets by name; an absent file holds none."""
-        self.check_permissions()
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        text = self._text()
+        if text is None:
             return {}
-        except (OSError, UnicodeDecodeError) as err:
-            raise SecretsError(f"cannot read secrets file {self.path}: {err.__class__.__name__}",
-                               "check that it is a UTF-8 text file you own") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
@@ -76,19 +105,55 @@ class SecretsFile:
 
     def _change(self, change: Callable[[tomlkit.TOMLDocument], None]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with locked(self.path):
-            self.check_permissions()
-            try:
-                doc = tomlkit.parse(self.path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
+        with self._locked():
+            text = self._text()
+            if text is None:
                 doc = tomlkit.document()
                 for line in _HEADER.splitlines():
                     doc.add(tomlkit.comment(line))
-            except Exception:  # tomlkit's ParseError and decoding errors; the message would be no help here
-                raise SecretsError(f"secrets file {self.path} is not valid TOML; not changing it",
-                                   "fix or remove the broken line by hand (each line: \"secret-name\" = \"key\")") from None
+            else:
+                try:
+                    doc = tomlkit.parse(text)
+                except Exception:  # tomlkit's ParseError; its message would be no help here
+                    raise SecretsError(f"secrets file {self.path} is not valid TOML; not changing it",
+                                       "fix or remove the broken line by hand (each line: \"secret-name\" = \"key\")") from None
             change(doc)
             atomic_write(self.path, doc.as_string().encode("utf-8"), mode=0o600)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The writers' lock (atomic.locked's `.<name>.lock`, so older writers still exclude us), but
+        opened with O_NOFOLLOW: a link planted there must not make us create or lock its target. flock
+        cannot time out, so a non-blocking attempt is repeated until the deadline."""
+        lock_path = self.path.parent / f".{self.path.name}.lock"
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                raise SecretsError(f"the lock file {lock_path} is a symbolic link; refusing to follow it",
+                                   f"remove it (rm {lock_path}) and try again") from None
+            raise SecretsError(f"cannot open the lock file {lock_path}: {err.strerror}",
+                               f"check the permissions of {lock_path.parent}") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SecretsError(f"the lock file {lock_path} is not a regular file",
+                                   f"remove it (rm {lock_path}) and try again")
+            deadline = time.monotonic() + self.lock_timeout_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise SecretsError(
+                            f"another process has held the lock on {self.path} ({lock_path}) for over "
+                            f"{self.lock_timeout_s:g} s; nothing was changed",
+                            f"let the other attentive-console command finish (find it with: fuser {lock_path}), "
+                            "then try again") from None
+                    time.sleep(_LOCK_POLL_S)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
 
 def check_key_text(key: str) -> str:
