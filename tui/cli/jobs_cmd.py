@@ -32,6 +32,7 @@ from tui.settings.model import ENVIRONMENTS
 from tui.sync.history import HistoryStore, RunRecord
 from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_store import JobRecord, JobStore
+from tui.sync.terminal_text import escape_controls
 from tui.sync.follow_targets import follow_resolver
 from tui.sync.jobs import FollowProgress, FollowResult, JobFollower, Resolve
 
@@ -115,14 +116,15 @@ def progress_line(progress: FollowProgress) -> str:
         parts.append(f"next check in {format_duration(max(0.0, progress.next_check_at - time.time()))}")
     parts.append(f"{progress.checks:,} status calls")
     if progress.problem:
-        parts.append(progress.problem)
+        parts.append(escape_controls(progress.problem))
     return " | ".join(parts)
 
 
 def follow_failure(exc: BaseException) -> int:
     """The exit code (with its message) of a follow that could not go on."""
     if isinstance(exc, FatalAttentiveError):
-        print(f"error: {exc}; the jobs stay pending, follow them again once the key is fixed", file=sys.stderr)
+        print(f"error: {escape_controls(str(exc))}; the jobs stay pending, follow them again once the key is fixed",
+              file=sys.stderr)
         return CONNECTION
     print("interrupted: the jobs stay pending; `attentive-console jobs --wait` follows them again", file=sys.stderr)
     return CANCELLED
@@ -211,4 +213,4 @@ def _print_jobs(listed: Sequence[JobRecord], jobs: JobStore, *, with_lines: bool
     if with_lines:
         for job in listed:
             for line in jobs.lines(job.id):
-                print(f"job {job.id} line {line.line_no} ({line.problem}): {line.text[:200]}")
+                print(f"job {job.id} line {line.line_no} ({line.problem}): {escape_controls(line.text[:200])}")

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tui.attentive.outcomes import FatalAttentiveError
-from tui.cli.config_cmd import guarded, operator_of, print_json, print_table
+from tui.cli.config_cmd import confirm_by_name, guarded, operator_of, print_json, print_table
 from tui.cli.exit_codes import CONNECTION, OK, OVER_THRESHOLD, PENDING, USAGE
 from tui.settings.audit import record
 from tui.sync.audit_details import export_details
@@ -60,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     retry = sub.add_parser("retry", help="send again only the rejected, failed and unconfirmed rows of a run, as a new run")
     retry.add_argument("run_id", type=int, metavar="RUN_ID")
     add_wait_options(retry, "after submitting, follow the bulk jobs to their results")
+    retry.add_argument("--yes", action="store_true",
+                       help="retry a production run without typing the destination's name (for scripts)")
     retry.add_argument("--json", action="store_true", help="print one JSON summary object")
     retry.set_defaults(handler=run_retry)
 
@@ -151,6 +153,11 @@ def run_retry(args: argparse.Namespace) -> int:
     run = _load_run(args)
     target = find_target(args, run.environment, run.destination, "retry")
     target.operator.require_writable("retry")
+    if run.environment == "production":  # a retry is a production send: it confirms like one
+        refused = confirm_by_name(target.destination.name, "send it to production again", yes=args.yes)
+        if refused is not None:
+            print(f"error: not sent: {refused}", file=sys.stderr)
+            return USAGE
     request = SendRequest(environment=run.environment, destination=target.destination, source=None,
                           operator=args.ctx.operator, data_dir=args.ctx.data_dir, retry_of=run.id)
     return execute(args, target, request)

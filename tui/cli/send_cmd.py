@@ -50,6 +50,7 @@ from tui.sync.progress import Progress
 from tui.sync.senders import BULK_POSTS_IN_FLIGHT, V1_WORKERS
 from tui.sync.progress_text import progress_line, run_summary, verification_summary
 from tui.sync.sources import SourceError
+from tui.sync.terminal_text import escape_controls, escape_lines
 
 RESUME_HELP = (
     "continue run RUN_ID (killed, cancelled or failed) on the same file: rows already finished are not "
@@ -151,7 +152,7 @@ def execute(args: argparse.Namespace, target: Target, request: SendRequest) -> i
             connection = resolve_target(target.environment, target.destination.credential,
                                         secrets_file=args.ctx.secrets_file, data_dir=args.ctx.data_dir)
         except SettingsError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {escape_controls(str(err))}", file=sys.stderr)
             return USAGE
         request = dataclasses.replace(request, base_url=connection.base_url, api_key=connection.api_key)
         record(args.ctx, Action.SEND_STARTED, target.destination.name, environment=request.environment,
@@ -159,7 +160,10 @@ def execute(args: argparse.Namespace, target: Target, request: SendRequest) -> i
     try:
         result = asyncio.run(_drive(request, show_progress=not args.json and sys.stderr.isatty()))
     except (SourceError, SendRefused, SendLocked) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {escape_controls(str(err))}", file=sys.stderr)
+        if not request.dry_run:  # every send.started has its end, also when nothing was sent
+            record(args.ctx, Action.SEND_FINISHED, target.destination.name, environment=request.environment,
+                   details={"refused": str(err), "exit_code": USAGE})
         return USAGE
     waited = None
     if getattr(args, "wait", False) and result.stop is None and result.run.status in (hist.AWAITING, hist.FINISHED):
@@ -251,10 +255,10 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
         print_json(summary)
     else:
         for line in run_summary(run, destination.rejection_threshold):
-            print(line)
+            print(escape_lines(line))
         if verification is not None:
             for line in verification_summary(verification):
-                print(line)
+                print(escape_lines(line))
         elif run.mode == "sample" and run.status == hist.AWAITING:
             print(f"  read-back: runs once the jobs complete (`attentive-console jobs --run {run.id} --wait`)")
         if waited is not None and waited.timed_out:

@@ -118,7 +118,8 @@ def typed_key(text: str) -> ApiKey:
 # -- credentials -------------------------------------------------------------------------------------
 def check_new_key(where: Workspace, environment: Environment, credential: str, key: ApiKey) -> str:
     """GET /v1/me with a key not stored yet: the summary, or NotSaved with the reason."""
-    result = asyncio.run(probe(ConnectionTarget(credential, resolve_base_url(environment, where.data_dir), key)))
+    result = asyncio.run(probe(ConnectionTarget(credential, resolve_base_url(environment, where.data_dir), key,
+                                                environment.name)))
     if not result.ok:
         raise NotSaved(result, "the new key")
     return result.summary

@@ -35,6 +35,7 @@ class ConnectionTarget:
     credential: str
     base_url: str
     api_key: ApiKey
+    environment: str = "sandbox"   # named in the hints, so the fix is a command that works as written
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def resolve_base_url(environment: Environment, data_dir: Path) -> str:
 def resolve_target(environment: Environment, credential: str, *, secrets_file: Path, data_dir: Path) -> ConnectionTarget:
     """Raises SettingsError (SecretsError) when the credential or its key cannot be found."""
     key = resolve_api_key(environment, credential, secrets_file)
-    return ConnectionTarget(credential, resolve_base_url(environment, data_dir), key)
+    return ConnectionTarget(credential, resolve_base_url(environment, data_dir), key, environment.name)
 
 
 async def test_connection(environment: Environment, credential: str, *, secrets_file: Path, data_dir: Path,
@@ -116,14 +117,15 @@ def _failed(target: ConnectionTarget, outcome: Outcome) -> ConnectionResult:
             target.credential, where, Failure.UNKNOWN_KEY,
             f"{where} does not know this API key (HTTP 401); check that the key stored for "
             f"{target.credential!r} is current and belongs to this Attentive account, then set it again with "
-            f"`attentive-console credentials set-key {target.credential}`",
+            f"`attentive-console credentials set-key {target.credential} --env {target.environment}`",
         )
     if outcome.status == 403:
         permission = outcome.permission or "a needed"
         return ConnectionResult(
             target.credential, where, Failure.PERMISSION,
             f"the key is valid but its custom app lacks the {permission} permission (HTTP 403); "
-            "add it to the app in Attentive (Marketplace > Custom apps) and test again",
+            "add it to the app in Attentive (Marketplace > Custom apps) and test again: "
+            f"`attentive-console credentials test {target.credential} --env {target.environment}`",
         )
     if outcome.status is None and outcome.attempts > 0:
         return ConnectionResult(
