@@ -3,11 +3,14 @@ so snapshots are identical on every machine. Behaviour tests use the real core w
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.app.app import ConsoleApp
+from tui.app.app import FOLLOW_GROUP, ConsoleApp
 from tui.app.backend import ConnectionReport, RunRow
+from tui.app.sections.history import FOLLOW_STARTING
 from tui.app.widgets.rejection_log import RejectionLog
 from tui.app.config_edits import KeyView
 from tui.app.history_source import StoreRejections
@@ -16,6 +19,8 @@ from tui.settings.ledger import LedgerEntry, VerifyResult
 from tui.settings.promotion import EnvironmentSnapshot, build_plan
 from tui.settings.promotion_gates import CredentialCheck
 from tui.sync.history_schema import connect
+from tui.sync.job_store import JobLine, JobRecord
+from tui.sync.jobs import FollowProgress
 from tui.sync.rejections import RejectionFilter
 from tui.app.session import Session
 from tui.settings.model import AccessPolicy, Credential, Destination, Environment
@@ -101,6 +106,44 @@ RUNS = [
 ]
 
 
+class FixedFollower:
+    """The console's background following over fixed jobs: it finds them as they are and changes nothing."""
+
+    def __init__(self, jobs: list[JobRecord]) -> None:
+        self.jobs = jobs
+
+    async def check_due(self) -> FollowProgress:
+        return FollowProgress(jobs=dict(Counter(job.state for job in self.jobs)), read_backs_pending=0, checks=0,
+                              next_check_at=None)
+
+    async def aclose(self) -> None:
+        pass
+
+
+# A bulk send whose jobs are partly back from Attentive (one completed with two lines it could not match
+# to a profile, one failed, two pending), with its jobs and the lines kept raw.
+JOB_RUN = Run(4, "loyalty-attributes", "sandbox", "awaiting_results", "2025-11-27 09:31", 1016, 250, 4, 150, 0,
+              mode="send", failed=256, submitted=354, unconfirmed=2, jobs=4, jobs_pending=2)
+SUBMITTED_AT = 1764234660.0   # 2025-11-27 09:11 UTC
+JOBS = [
+    JobRecord(1, 4, "0b7c9a52-1f7e-4c1e-9d0e-6a1d2f3b4c5d", 1, 256, SUBMITTED_AT, "completed", "COMPLETED", None,
+              "https://results.example/1.jsonl", "2 result lines kept raw (see `attentive-console jobs --run 4 --json`)",
+              4, SUBMITTED_AT + 900, SUBMITTED_AT + 900, SUBMITTED_AT + 900),
+    JobRecord(2, 4, "5e1d2c3b-7a6f-4b1e-8c2d-3e4f5a6b7c8d", 1, 256, SUBMITTED_AT + 2, "failed", "FAILED", None, None,
+              "ingestion backlog, try later", 3, SUBMITTED_AT + 420, SUBMITTED_AT + 420, SUBMITTED_AT + 420),
+    JobRecord(3, 4, "9c8b7a6f-5e4d-4c3b-a2e1-0f9e8d7c6b5a", 1, 256, SUBMITTED_AT + 4, "pending", "IN_PROGRESS", None,
+              None, "", 5, SUBMITTED_AT + 1860, SUBMITTED_AT + 3780, None),
+    JobRecord(4, 4, "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", 1, 98, SUBMITTED_AT + 6, "pending", "THROTTLED_BY_REGION",
+              None, None, "status 'THROTTLED_BY_REGION' is not one this tool knows; kept as sent, still pending", 5,
+              SUBMITTED_AT + 1860, SUBMITTED_AT + 3780, None),
+]
+JOB_LINES = [
+    JobLine(1, 17, "unreadable", '{"request": {"identifiers": {"email": "ada@example.com"}}, "response": {"status"'),
+    JobLine(1, 204, "unmatched", '{"request": {"identifiers": {"email": "nobody@example.com"}}, '
+                                 '"response": {"status": 200, "message": "OK"}}'),
+]
+
+
 @dataclass
 class FixedBackend:
     environments: dict[str, Environment] = field(default_factory=lambda: {
@@ -109,6 +152,8 @@ class FixedBackend:
     run_rows: list[Run] = field(default_factory=list)
     data_dir: Path | None = None
     exports: list[tuple] = field(default_factory=list)
+    jobs: list[JobRecord] = field(default_factory=list)
+    lines: list[JobLine] = field(default_factory=list)
 
     def load_environment(self, name):
         return self.environments[name]
@@ -124,6 +169,15 @@ class FixedBackend:
 
     def rejection_source(self, run_id):
         return StoreRejections(self.data_dir, run_id)
+
+    def job_follower(self, environment):
+        return FixedFollower(self.jobs)
+
+    def run_jobs(self, run_id):
+        return [job for job in self.jobs if job.run_id == run_id]
+
+    def job_lines(self, job):
+        return [line for line in self.lines if line.job == job]
 
     def export_rejections(self, run_id, where, path, *, masked):
         rows = list(StoreRejections(self.data_dir, run_id).log().iter_all(where))
@@ -169,6 +223,13 @@ class FixedBackend:
         build_history(data_dir, 3, rejections)
         return self
 
+    def with_jobs(self, data_dir: Path) -> "FixedBackend":
+        """As with_history, and a bulk send still awaiting some of its jobs listed first."""
+        self.with_history(data_dir)
+        self.run_rows.insert(0, JOB_RUN)
+        self.jobs, self.lines = list(JOBS), list(JOB_LINES)
+        return self
+
 
 def make_app(environment: str = "sandbox", *, operator: str = "alice", read_only: bool = False,
              backend: FixedBackend | None = None) -> ConsoleApp:
@@ -177,15 +238,31 @@ def make_app(environment: str = "sandbox", *, operator: str = "alice", read_only
     return ConsoleApp(session, backend or FixedBackend())
 
 
+def following_reported(app: ConsoleApp) -> bool:
+    """The background following has shown its first round (or does not run: read-only)."""
+    status = app.query("#jobs-status")
+    return not status or str(status.first().content) != FOLLOW_STARTING
+
+
 async def settle(pilot) -> None:
-    """Wait until every worker has finished and the screen has caught up (no sleeps)."""
+    """Wait until every worker has finished and the screen has caught up (no sleeps). The worker that
+    follows bulk jobs never finishes while the console is open: its first round is waited for."""
     while True:
         await pilot.pause()
-        running = [worker for worker in pilot.app.workers if not worker.is_finished]
-        if not running:
+        running = [worker for worker in pilot.app.workers
+                   if not worker.is_finished and worker.group != FOLLOW_GROUP]
+        if not running and following_reported(pilot.app):
             return
         # a newer filter cancels an older query: cancelled workers count as settled
         await asyncio.gather(*(worker.wait() for worker in running), return_exceptions=True)
+
+
+async def wait_until(pilot, condition, *, timeout_s: float = 60.0) -> None:
+    """Let the app run until `condition()` holds (each pause processes the pending messages)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the console did not get there in time"
+        await pilot.pause()
 
 
 async def open_run(pilot):

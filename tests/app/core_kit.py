@@ -15,13 +15,17 @@ from tui.app.core_backend import CoreBackend
 from tui.app.session import Session
 from tui.settings.secrets import SecretsFile
 
+# The console follows jobs on the real clock: scaled down (job_schedule.SCALE_VARIABLE), a job's first
+# check comes 60 ms after its submission, not a minute.
+POLL_SCALE = "0.001"
+
 DESTINATION = """
 [destinations.loyalty-attributes]
 description = "Loyalty tier and points"
 credential = "attentive"
 primary_identifier = "email"
 endpoint = "{endpoint}"
-
+{extra}
 [destinations.loyalty-attributes.identifiers]
 email = "email"
 phone = "phone"
@@ -32,26 +36,32 @@ phone = "phone"
 """
 
 
-def environment_text(url: str, *, destination: str = "bulk") -> str:
+def environment_text(url: str, *, destination: str = "bulk", rate_limit: float | None = None) -> str:
     text = (f'api_url = "{url}"\n\n[access]\nadmins = ["alice"]\nrestricted_pii = ["bob"]\n\n'
             '[credentials.attentive]\ndescription = "Test company"\ntype = "custom-attributes-api"\n'
             'api_key = "secret:attentive"\n')
-    return text + (DESTINATION.format(endpoint=destination) if destination else "")
+    extra = "" if rate_limit is None else f"rate_limit = {rate_limit}\n"
+    return text + (DESTINATION.format(endpoint=destination, extra=extra) if destination else "")
 
 
-def core_app(tmp_path: Path, url: str, *, environment: str = "sandbox", operator: str = "alice",
-             key: str = FULL_KEY, endpoint: str = "bulk", read_only: bool = False) -> ConsoleApp:
+def core_session(tmp_path: Path, url: str, *, environment: str = "sandbox", operator: str = "alice",
+                 key: str = FULL_KEY, endpoint: str = "bulk", read_only: bool = False,
+                 rate_limit: float | None = None) -> Session:
     """sandbox.toml with one destination, production.toml with none, both on the simulator at `url`."""
     config, data = tmp_path / "config", tmp_path / "data"
     config.mkdir(exist_ok=True)
     data.mkdir(exist_ok=True)
-    (config / "sandbox.toml").write_text(environment_text(url, destination=endpoint))
+    (config / "sandbox.toml").write_text(environment_text(url, destination=endpoint, rate_limit=rate_limit))
     (config / "production.toml").write_text(environment_text(url, destination=""))
     secrets = tmp_path / "secrets.toml"
     SecretsFile(secrets).set("attentive", key)
     os.chmod(secrets, 0o600)
-    session = Session(environment=environment, operator=operator, config_dir=config, data_dir=data,  # type: ignore[arg-type]
-                      secrets_file=secrets, read_only=read_only)
+    return Session(environment=environment, operator=operator, config_dir=config, data_dir=data,  # type: ignore[arg-type]
+                   secrets_file=secrets, read_only=read_only)
+
+
+def core_app(tmp_path: Path, url: str, **options) -> ConsoleApp:
+    session = core_session(tmp_path, url, **options)
     return ConsoleApp(session, CoreBackend(session))
 
 

@@ -6,8 +6,8 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from console_kit import settle
-from core_kit import core_app, screen_text
+from console_kit import settle, wait_until
+from core_kit import POLL_SCALE, core_app, screen_text
 from textual.widgets import DataTable, Static
 
 from tui.app.app import ConsoleApp
@@ -15,18 +15,14 @@ from tui.app.core_backend import CoreBackend
 from tui.app.forms.message import MessageScreen
 from tui.app.session import Session
 from tui.app.forms.prompt import PromptScreen
+from tui.app.sections.history import HistorySection
 from tui.settings.ledger import Ledger
 from tui.sync.history import HistoryStore
 from tui.sync.history_schema import history_path
+from tui.sync.job_schedule import SCALE_VARIABLE
 from tui.sync.sample_audience import SAMPLE_PATH
 
 SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "config"
-
-
-async def wait_until(pilot, condition) -> None:
-    """Let the app run until `condition()` holds (each pause processes the pending messages)."""
-    while not condition():
-        await pilot.pause()
 
 
 async def open_send(pilot) -> None:
@@ -39,7 +35,8 @@ async def open_send(pilot) -> None:
     await settle(pilot)
 
 
-async def test_sample_send_preview_verify_and_promote(tmp_path, simulator):
+async def test_sample_send_preview_verify_and_promote(tmp_path, simulator, monkeypatch):
+    monkeypatch.setenv(SCALE_VARIABLE, POLL_SCALE)
     app = core_app(tmp_path, simulator.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_send(pilot)
@@ -51,7 +48,9 @@ async def test_sample_send_preview_verify_and_promote(tmp_path, simulator):
         assert columns == ["Row", "email", "Loyalty Tier", "Points", "Problem"]
 
         await pilot.press("m")
-        await settle(pilot)
+        await settle(pilot)  # the send ends at submission; the console follows its job and read-back
+        history = app.query_one(HistorySection)
+        await wait_until(pilot, lambda: bool(history.runs) and (history.runs[0].verification or "").startswith("matched"))
         with HistoryStore(app.session.data_dir, readonly=True) as store:
             run = store.list_runs()[0]
             verification = store.latest_verification(run.id)
@@ -77,8 +76,10 @@ async def test_sample_send_preview_verify_and_promote(tmp_path, simulator):
 
 
 async def test_cancelled_run_is_recorded_cancelled(tmp_path, start_simulator):
-    slow = await start_simulator(limits={"custom-attributes": 2})
-    app = core_app(tmp_path, slow.url, endpoint="custom-attributes")
+    # A slow endpoint the destination knows about: paced at its limit, the requests in flight when the
+    # operator cancels finish in moments (at a limit it did not know, they would sit in 429 back-off).
+    slow = await start_simulator(limits={"custom-attributes": 20})
+    app = core_app(tmp_path, slow.url, endpoint="custom-attributes", rate_limit=20)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_send(pilot)
         await pilot.press("s")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from console_kit import FixedBackend, make_app, open_run, settle
-from textual.widgets import ContentSwitcher
+from textual.widgets import ContentSwitcher, DataTable
 
 
 
@@ -51,3 +51,16 @@ async def test_read_only_hides_resend_but_keeps_export(tmp_path):
         await open_run(pilot)
         ids = {row[2] for row in app.visible_bindings()}
         assert "rejections.export" in ids and "rejections.resend" not in ids
+
+
+async def test_a_reload_keeps_the_cursor_on_its_run(tmp_path):
+    """History reloads whenever a bulk job folds: the operator's place in the list stays put."""
+    app = make_app(backend=FixedBackend().with_history(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "down")
+        table = app.query_one("#runs-table", DataTable)
+        assert table.cursor_row == 1
+        await pilot.press("r")
+        await settle(pilot)
+        assert table.cursor_row == 1 and table.row_count == 3

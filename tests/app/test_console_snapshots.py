@@ -2,8 +2,10 @@
 80x24 and 120x40 in sandbox and production, the live run mid-send, the rejection log filtered."""
 from __future__ import annotations
 
+import time
+
 import pytest
-from console_kit import FixedBackend, make_app, settle
+from console_kit import FixedBackend, make_app, open_run, settle
 
 from tui.app.header import ConsoleHeader
 from tui.app.sections.send import SendSection
@@ -14,8 +16,9 @@ from tui.sync.progress import Progress
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 ENVIRONMENTS = pytest.mark.parametrize("environment", ["sandbox", "production"])
 
+# A bulk send half way: its batches are submitted, none of their jobs' results is in yet.
 MID_SEND = Progress(run_id=7, state="running", rows_read=1_200, invalid=31, skipped_unchanged=140,
-                    in_flight=256, accepted=744, rejected=29, retrying=3, rows_per_s=812.0,
+                    in_flight=256, submitted=744, rejected=29, retrying=3, rows_per_s=812.0,
                     requests_per_s=3.2, rate_limit=100.0, ratelimit_remaining=61,
                     total_rows_estimate=2_400, eta_s=92.0, elapsed_s=74.0)
 TAIL = ("      14 user0000012@example.com   invalid_email           -  invalid email at row 14",
@@ -77,6 +80,36 @@ def test_rejection_log_filtered(snap_compare, tmp_path, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=filtered)
+
+
+@SIZES
+def test_history_with_jobs_pending(snap_compare, tmp_path, size):
+    app = make_app(backend=FixedBackend().with_jobs(tmp_path))
+
+    async def history(pilot):
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=history)
+
+
+@SIZES
+def test_run_jobs(snap_compare, tmp_path, monkeypatch, size):
+    monkeypatch.setenv("TZ", "UTC")  # the view shows local times
+    time.tzset()
+    app = make_app(backend=FixedBackend().with_jobs(tmp_path))
+
+    async def jobs(pilot):
+        await open_run(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=jobs)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 @SIZES

@@ -26,8 +26,9 @@ from tui.app.forms.prompt import PromptScreen, must_type, not_empty
 from tui.app.guard import ReadOnlyAware, is_mutating
 from tui.app.header import ConsoleHeader
 from tui.app.help_screen import HelpScreen
+from tui.app.job_watch import JobWatch
 from tui.app.keymap import KeymapLoad
-from tui.app.messages import ConnectionChecked, WorkFailed
+from tui.app.messages import ConnectionChecked, JobsFollowed, WorkFailed
 from tui.app.rejections import describe
 from tui.app.run_actions import RunActions
 from tui.app.sections.base import Section
@@ -39,6 +40,7 @@ from tui.app.sections.send import SendSection
 from tui.app.send_runner import RunHandle
 from tui.app.session import Session
 from tui.app.widgets.run_detail import RunDetail
+from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.workers import run_blocking
 from tui.settings.access import Operator
 from tui.settings.model import Environment
@@ -46,6 +48,7 @@ from tui.sync.progress import Progress
 from tui.sync.rejections import RejectionFilter
 
 SECTION_IDS = ("destinations", "credentials", "send", "history", "promotion")
+FOLLOW_GROUP = "follow-jobs"   # the worker that follows bulk jobs for as long as the console is open
 
 
 class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int]):
@@ -76,6 +79,9 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
         self.operator = Operator(session.operator, False, True, session.read_only)  # masked until known
         self.run_handle: RunHandle | None = None
         self.progress: Progress | None = None
+        self.job_watch: JobWatch | None = None
+        self.jobs_seen: tuple[object, ...] = ()     # what the last round of following found
+        self.shown_problems: set[str] = set()       # each following problem is notified once
 
     def compose(self) -> ComposeResult:
         yield ConsoleHeader(self.session, id="header")
@@ -93,7 +99,12 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
         for problem in self.keymap_load.problems:
             self.notify(problem, title="console.toml", severity="warning", timeout=10)
         self.reload_environment()
+        self.start_following()
         self.current_section.focus_main()
+
+    def on_unmount(self) -> None:
+        if self.job_watch is not None:
+            self.job_watch.stop()  # the worker's thread closes the follower and ends
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -162,6 +173,39 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
         history = self.query_one(HistorySection)
         run = next((run for run in history.runs if run.destination == destination), None)
         return "-" if run is None else f"#{run.run_id} {run.status}"
+
+    # -- bulk jobs: followed in the background while the console is open ----------------------------
+
+    def start_following(self) -> None:
+        """Decision: a read-only console does not follow jobs. Folding results Attentive already produced
+        changes no setting and sends nothing, but it writes the history, and --read-only promises a
+        console that writes nothing; it shows the jobs as stored and points to `jobs --wait`."""
+        if self.session.read_only:
+            return
+        backend, environment = self.backend, self.session.environment
+        watch = self.job_watch = JobWatch(lambda: backend.job_follower(environment),
+                                          lambda progress, problem: self.post_message(JobsFollowed(progress, problem)))
+        self.run_worker(watch.run, name="Follow bulk jobs", group=FOLLOW_GROUP, thread=True, exit_on_error=False)
+
+    def on_jobs_followed(self, message: JobsFollowed) -> None:
+        progress = message.progress
+        problem = message.problem or (progress.problem if progress is not None else None)
+        if problem and problem not in self.shown_problems:
+            self.shown_problems.add(problem)
+            self.notify(problem, title="Following bulk jobs", severity="error" if message.problem else "warning",
+                        timeout=10)
+        history = self.query_one(HistorySection)
+        history.show_follow(progress, problem)
+        if progress is None:
+            return
+        self.query_one(ConsoleHeader).jobs_pending = progress.pending
+        seen = (tuple(sorted(progress.jobs.items())), progress.read_backs_pending, progress.checks)
+        # A read-back attempt changes its run's verdict without changing these counts: reload while any is due.
+        if seen != self.jobs_seen or progress.read_backs_pending:
+            self.jobs_seen = seen
+            history.action_reload()
+            if isinstance(self.screen, RunJobsScreen):
+                self.screen.action_reload()
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self.push_screen(MessageScreen(message.title, message.detail))
@@ -285,7 +329,7 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
 def binding_ids() -> set[str]:
     """Every binding id a console.toml [keys] table may remap."""
     owners = (ConsoleApp, DestinationsSection, CredentialsSection, SendSection, HistorySection,
-              PromotionSection, CommandBar, HelpScreen, MessageScreen, RunDetail, PromptScreen, FacetPicker,
-              DestinationForm, CredentialForm)
+              PromotionSection, CommandBar, HelpScreen, MessageScreen, RunDetail, RunJobsScreen, PromptScreen,
+              FacetPicker, DestinationForm, CredentialForm)
     return {binding.id for owner in owners for binding in owner.BINDINGS
             if isinstance(binding, Binding) and binding.id}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tui.app.config_edits import KeyView
+from tui.app.job_watch import Follower
 from tui.app.rejections import RejectionSource
 from tui.app.send_preview import SendPreview
 from tui.attentive.secret import ApiKey
@@ -19,6 +20,7 @@ from tui.settings.ledger import LedgerEntry, VerifyResult
 from tui.settings.promotion import PromotionPlan, PromotionResult
 from tui.sync.engine import SendRequest, SendResult
 from tui.sync.history import Verification
+from tui.sync.job_store import JobLine, JobRecord
 from tui.sync.rejections import Rejection, RejectionFilter
 from tui.settings.model import Credential, Destination, Environment, EnvironmentName
 
@@ -41,6 +43,15 @@ class ConsoleBackend(Protocol):
     def rejection_source(self, run_id: int) -> RejectionSource: ...
 
     def latest_rejections(self, run_id: int, limit: int) -> Sequence[Rejection]: ...
+
+    def job_follower(self, environment: EnvironmentName) -> Follower:
+        """A follower of the environment's bulk jobs and read-backs, as `jobs --wait --env` runs; made
+        and used on the console's watch thread."""
+
+    def run_jobs(self, run_id: int) -> Sequence[JobRecord]: ...
+
+    def job_lines(self, job: int) -> Sequence[JobLine]:
+        """The result lines of a job (ours, JobRecord.id) kept raw: unreadable or naming no profile."""
 
     def send_request(self, environment: Environment, destination: str, source: Path, *,
                      sample: int | None, dry_run: bool) -> SendRequest: ...
@@ -102,5 +113,10 @@ class RunRow:
     rejected: int
     invalid: int
     skipped_unchanged: int
-    verification: str | None = None  # latest read-back of the run: "matched 50/50", "FAILED 47/50"
+    verification: str | None = None  # latest read-back of the run: "matched 50/50", "pending 0/20", "pending"
     mode: str = "send"               # send | sample | retry | dry-run
+    failed: int = 0
+    submitted: int = 0               # rows in bulk jobs whose results have not come back
+    unconfirmed: int = 0
+    jobs: int = 0                    # bulk jobs of the run
+    jobs_pending: int = 0

@@ -28,8 +28,11 @@ from tui.settings.model import Destination, Environment, EnvironmentName
 from tui.settings.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
 from tui.sync.engine import SendRequest, SendResult
 from tui.sync.verify import verify_run
+from tui.sync.follow_targets import follow_resolver
 from tui.sync.history import HistoryStore, RunRecord, Verification
-from tui.sync.history_schema import history_path
+from tui.sync.history_schema import JOB_PENDING, history_path
+from tui.sync.job_store import JobLine, JobRecord, JobStore
+from tui.sync.jobs import JobFollower
 from tui.sync.rejections import Rejection, RejectionFilter
 from tui.sync.sample_audience import SAMPLE_PATH
 
@@ -51,16 +54,40 @@ class CoreBackend(ConfigEdits):
     def runs(self, environment: EnvironmentName) -> Sequence[RunRow]:
         data_dir = self.session.data_dir
         with HistoryStore(data_dir, readonly=True) as store:
+            jobs = JobStore(store.connection)
             views = []
             for run in store.list_runs(environment=environment):
-                verification = store.latest_verification(run.id) if run.mode != "dry-run" else None
-                checked = (None if verification is None else
-                           f"{verification.verdict} {verification.matched}/{verification.checked}")
+                states = jobs.state_counts(run_ids=[run.id]) if run.endpoint == "bulk" else {}
                 views.append(RunRow(run.id, run.destination, run.environment, shown_status(run, data_dir),
-                                     datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M"),
-                                     run.rows_read, run.accepted, run.rejected, run.invalid,
-                                     run.skipped_unchanged, checked, run.mode))
+                                    datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M"),
+                                    run.rows_read, run.accepted, run.rejected, run.invalid,
+                                    run.skipped_unchanged, self._read_back(store, jobs, run), run.mode,
+                                    run.failed, run.submitted, run.unconfirmed, sum(states.values()),
+                                    states.get(JOB_PENDING, 0)))
             return views
+
+    @staticmethod
+    def _read_back(store: HistoryStore, jobs: JobStore, run: RunRecord) -> str | None:
+        """The latest read-back's verdict and counts; "pending" while one is scheduled but not yet tried."""
+        if run.mode == "dry-run":
+            return None
+        verification = store.latest_verification(run.id)
+        if verification is not None:
+            return f"{verification.verdict} {verification.matched}/{verification.checked}"
+        return "pending" if jobs.read_back_of(run.id) is not None else None
+
+    def job_follower(self, environment: EnvironmentName) -> JobFollower:
+        session = self.session
+        return JobFollower(session.data_dir, follow_resolver(session.config_dir, session.secrets_file,
+                                                             session.data_dir), environment=environment)
+
+    def run_jobs(self, run_id: int) -> Sequence[JobRecord]:
+        with HistoryStore(self.session.data_dir, readonly=True) as store:
+            return JobStore(store.connection).jobs(run_ids=[run_id])
+
+    def job_lines(self, job: int) -> Sequence[JobLine]:
+        with HistoryStore(self.session.data_dir, readonly=True) as store:
+            return JobStore(store.connection).lines(job)
 
     def rejection_source(self, run_id: int) -> StoreRejections:
         return StoreRejections(self.session.data_dir, run_id)

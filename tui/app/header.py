@@ -1,5 +1,5 @@
 """The header: environment (calm or loud, in colour and in words), operator and role, READ-ONLY,
-the connection and the running send. Two lines, so it fits 80 columns."""
+the connection and the running send (or the bulk jobs pending). Two lines, so it fits 80 columns."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -12,21 +12,23 @@ from tui.sync.progress import Progress
 SECTION_TITLES = ("Destinations", "Credentials", "Send", "History", "Promotion")
 
 
-def run_state_text(progress: Progress | None) -> str:
+def run_state_text(progress: Progress | None, jobs_pending: int) -> str:
+    """The running send; with none, the bulk jobs still at Attentive (the nav line has no room for both)."""
     if progress is None:
-        return "no send running"
+        return f"{jobs_pending:,} job{'s' if jobs_pending != 1 else ''} pending" if jobs_pending else "no send running"
     fraction = progress.fraction
     done = f"{fraction:.0%}" if fraction is not None else f"{progress.done_rows:,} rows"
     return f"run #{progress.run_id} {progress.state} {done}"
 
 
 class ConsoleHeader(Widget):
-    """Renders from the session plus three reactives the app updates."""
+    """Renders from the session plus the reactives the app updates."""
 
     connection: reactive[str] = reactive("connecting…")
     progress: reactive[Progress | None] = reactive(None)
     section: reactive[int] = reactive(0)
     role: reactive[str] = reactive("operator")
+    jobs_pending: reactive[int] = reactive(0)
 
     def __init__(self, session: Session, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -48,5 +50,5 @@ class ConsoleHeader(Widget):
         for index, title in enumerate(SECTION_TITLES):
             label = f" {index + 1} {title} "
             nav.append(label, style="bold reverse" if index == self.section else "")
-        nav.append(f"  {run_state_text(self.progress)}")
+        nav.append(f"  {run_state_text(self.progress, self.jobs_pending)}")
         return Text("\n", no_wrap=True, overflow="ellipsis").join([line, nav])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from tui.sync.jobs import FollowProgress
 from tui.sync.progress import Progress
 
 
@@ -27,3 +28,10 @@ class WorkFailed(Message):
 @dataclass
 class RunProgressed(Message):
     progress: Progress
+
+
+@dataclass
+class JobsFollowed(Message):
+    """A round of following the environment's bulk jobs: its progress, or the error that stopped it."""
+    progress: FollowProgress | None
+    problem: str | None

@@ -3,7 +3,8 @@ run's rejected rows, read back what a run sent. One send runs at a time and keep
 the operator looks at other sections."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,6 +129,9 @@ class RunActions:
         run = result.run
         self.run_handle = None
         self.refresh_bindings()
+        self.query_one(ConsoleHeader).progress = None  # no send running: the header counts its jobs instead
+        if self.job_watch is not None:
+            self.job_watch.wake()  # its jobs are new: count them now, check them when due
         stop = f" ({result.stop})" if result.stop else ""
         submitted = f"submitted {run.submitted:,}, " if run.submitted else ""
         text = (f"Run #{run.id} {run.status}{stop}: {submitted}accepted {run.accepted:,}, rejected {run.rejected:,}, "
@@ -141,6 +145,19 @@ class RunActions:
         backend = self.backend
         run_blocking(self, "Record the send", lambda: backend.send_finished(result, request.destination),
                      lambda _: self.query_one(HistorySection).action_reload(), group="send-record")
+
+    def runs_reloaded(self: "ConsoleApp", runs: Sequence[RunRow]) -> None:
+        """After the send ended its jobs fold: the run panel follows the run in the history rather
+        than keep the last progress of a send that ended awaiting results."""
+        panel = self.query_one(RunPanel)
+        progress = panel.progress
+        if self.run_handle is not None or progress is None:
+            return
+        run = next((run for run in runs if run.run_id == progress.run_id), None)
+        if run is not None:
+            panel.progress = replace(progress, state=run.status, in_flight=0, accepted=run.accepted,
+                                     rejected=run.rejected, failed=run.failed, submitted=run.submitted,
+                                     unconfirmed=run.unconfirmed)
 
     def verify_run(self: "ConsoleApp", run: RunRow) -> None:
         """`attentive-console verify RUN_ID`: read back what the run sent and compare."""

@@ -1,23 +1,55 @@
-"""History: the environment's runs; enter opens a run's detail and rejection log, esc comes back."""
+"""History: the environment's runs and their bulk jobs; enter opens a run's detail and rejection
+log, esc comes back. A status line says how the jobs are being followed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import ContentSwitcher, DataTable, Input
+from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from tui.app.backend import RunRow
 from tui.app.sections.base import Section
 from tui.app.widgets.run_detail import RunDetail
 from tui.app.workers import run_blocking
+from tui.sync.history import AWAITING
+from tui.sync.history_schema import JOB_PENDING
+from tui.sync.jobs import FollowProgress
+
+READ_ONLY_JOBS = "read-only: not following jobs; run `attentive-console jobs --wait` (r reloads)"
+FOLLOW_STARTING = "jobs: following while the console is open…"
 
 
 def run_matches(run: RunRow, text: str) -> bool:
     needle = text.lower()
     return any(needle in str(value).lower() for value in (run.run_id, run.destination, run.status, run.mode))
+
+
+def status_cell(run: RunRow) -> str:
+    return "awaiting" if run.status == AWAITING else run.status  # the full word is in the run's detail
+
+
+def jobs_cell(run: RunRow) -> str:
+    if not run.jobs:
+        return "-"
+    return f"{run.jobs_pending:,} pending" if run.jobs_pending else f"{run.jobs:,} done"
+
+
+def follow_text(progress: FollowProgress | None, problem: str | None) -> str:
+    """What the follower last found (one line), and a second for a problem."""
+    if progress is None:
+        text = FOLLOW_STARTING
+    else:
+        text = ", ".join([f"jobs: {progress.pending:,} pending"] + [
+            f"{count:,} {state}" for state, count in sorted(progress.jobs.items()) if state != JOB_PENDING])
+        if progress.read_backs_pending:
+            text += f"; read-backs pending {progress.read_backs_pending:,}"
+        if progress.next_check_at is not None:
+            text += f"; next check {datetime.fromtimestamp(progress.next_check_at):%H:%M:%S}"
+    return text + (f"\nproblem: {problem}" if problem else "")
 
 
 class HistorySection(Section):
@@ -30,15 +62,18 @@ class HistorySection(Section):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.runs: Sequence[RunRow] = ()
+        self.followed: FollowProgress | None = None
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="history-list", id="history-switcher"):
             with Vertical(id="history-list"):
+                yield Static(READ_ONLY_JOBS if self.console.session.read_only else FOLLOW_STARTING,
+                             id="jobs-status", markup=False)
                 yield Input(placeholder="/ filter runs by destination, status or id; enter opens a run",
                             id="runs-filter")
                 table: DataTable = DataTable(id="runs-table", cursor_type="row")
-                table.add_columns("Run", "Started", "Destination", "Mode", "Status", "Read", "Accepted",
-                                  "Rejected", "Invalid", "Read-back")
+                table.add_columns("Run", "Started", "Destination", "Mode", "Status", "Jobs", "Read", "Accepted",
+                                  "Submitted", "Rejected", "Invalid", "Read-back")
                 yield table
 
     def refresh_view(self) -> None:
@@ -52,17 +87,34 @@ class HistorySection(Section):
     def show_runs(self, runs: Sequence[RunRow]) -> None:
         self.runs = runs
         self.fill_table()
+        self.console.runs_reloaded(runs)
+        detail = next(iter(self.query(RunDetail)), None)
+        if detail is not None:
+            run = next((run for run in runs if run.run_id == detail.run.run_id), None)
+            if run is not None and run != detail.run:
+                detail.update_run(run)
+
+    def show_follow(self, progress: FollowProgress | None, problem: str | None) -> None:
+        """A round of following: its progress, or (None) the last one shown and why this one failed."""
+        self.followed = progress or self.followed
+        self.query_one("#jobs-status", Static).update(follow_text(self.followed, problem))
 
     def fill_table(self) -> None:
+        """Refilled on every reload (a job folded): the cursor stays on its run."""
         text = self.query_one("#runs-filter", Input).value.strip()
         table = self.query_one("#runs-table", DataTable)
+        chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        scroll_x = table.scroll_x
         table.clear()
         for run in self.runs:
             if text and not run_matches(run, text):
                 continue
-            table.add_row(str(run.run_id), run.started_at, run.destination, run.mode, run.status,
-                          f"{run.rows_read:,}", f"{run.accepted:,}", f"{run.rejected:,}",
+            table.add_row(str(run.run_id), run.started_at, run.destination, run.mode, status_cell(run), jobs_cell(run),
+                          f"{run.rows_read:,}", f"{run.accepted:,}", f"{run.submitted:,}", f"{run.rejected:,}",
                           f"{run.invalid:,}", run.verification or "-", key=str(run.run_id))
+        if chosen is not None and chosen in table.rows:
+            table.move_cursor(row=table.get_row_index(chosen), animate=False)
+        table.scroll_x = scroll_x
 
     def focus_main(self) -> None:
         if self.query_one(ContentSwitcher).current == "history-list":

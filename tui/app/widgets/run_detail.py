@@ -15,15 +15,24 @@ from tui.app.guard import ReadOnlyAware, mutating
 from tui.app.rejections import RejectionSource, describe
 from tui.sync.rejections import Facets, RejectionFilter
 from tui.app.widgets.rejection_log import HEADER, Mask, RejectionLog
+from tui.app.widgets.run_jobs import RunJobsScreen
 
 FILTER_DEBOUNCE_S = 0.15
 
 
 def run_summary_text(run: RunRow) -> str:
-    verification = f"  read-back: {run.verification}" if run.verification else ""
-    return (f"run #{run.run_id} {run.destination} ({run.environment}) {run.status}  started {run.started_at}\n"
-            f"read {run.rows_read:,}  accepted {run.accepted:,}  rejected {run.rejected:,}  "
-            f"invalid {run.invalid:,}  unchanged {run.skipped_unchanged:,}{verification}")
+    """Two lines, and a third when the run has bulk jobs or a read-back."""
+    failed = f"  failed {run.failed:,}" if run.failed else ""
+    lines = [f"run #{run.run_id} {run.destination} ({run.environment}) {run.status}  started {run.started_at}",
+             f"read {run.rows_read:,}  accepted {run.accepted:,}  rejected {run.rejected:,}  invalid {run.invalid:,}  "
+             f"unchanged {run.skipped_unchanged:,}{failed}"]
+    extra = []
+    if run.jobs:
+        unconfirmed = f", unconfirmed {run.unconfirmed:,}" if run.unconfirmed else ""
+        extra.append(f"jobs: {run.jobs_pending:,} of {run.jobs:,} pending, submitted {run.submitted:,}{unconfirmed}")
+    if run.verification:
+        extra.append(f"read-back: {run.verification}")
+    return "\n".join(lines + (["   ".join(extra)] if extra else []))
 
 
 def facets_text(facets: Facets | None, where: RejectionFilter, shown: str) -> str:
@@ -36,7 +45,7 @@ def facets_text(facets: Facets | None, where: RejectionFilter, shown: str) -> st
         statuses = "  ".join(f"{status or 'none'} {count:,}" for status, count in
                              sorted(facets.statuses.items(), key=lambda item: -item[1]))
     return (f"{shown} shown ({describe(where)})   reasons: {reasons or '-'}\n"
-            f"http: {statuses or '-'}   f facet  / filter  x export  R re-send  v verify")
+            f"http: {statuses or '-'}   f facet  / filter  x export  R re-send  v verify  j jobs")
 
 
 class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
@@ -46,6 +55,7 @@ class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
         Binding("x", "export", "Export CSV", id="rejections.export"),
         Binding("R", "resend", "Re-send", id="rejections.resend"),
         Binding("v", "verify", "Verify", id="rejections.verify"),
+        Binding("j", "jobs", "Jobs", id="run.jobs"),
     ]
 
     def __init__(self, run: RunRow, source: RejectionSource, mask: Mask | None, **kwargs) -> None:
@@ -118,3 +128,14 @@ class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
 
     def action_verify(self) -> None:
         self.app.verify_run(self.run)  # type: ignore[attr-defined]
+
+    def action_jobs(self) -> None:
+        self.app.push_screen(RunJobsScreen(self.run))
+
+    def update_run(self, run: RunRow) -> None:
+        """The run changed in the history (a job folded): a new summary, and the log again if the
+        fold added rejections."""
+        before, self.run = self.run, run
+        self.query_one("#run-summary", Static).update(run_summary_text(run))
+        if (run.rejected, run.failed) != (before.rejected, before.failed):
+            self.apply(self.log.where)

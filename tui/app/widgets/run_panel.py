@@ -40,14 +40,21 @@ def fit(line: str, width: int) -> str:
     return line if len(line) <= width else line[:max(0, width - 1)] + "…"
 
 
+def rare_counts(progress: Progress) -> str:
+    """Counts most runs never have, shown only when they do (the line keeps to 80 columns)."""
+    counts = (("failed", progress.failed), ("unconfirmed", progress.unconfirmed),
+              ("unchanged (job pending)", progress.skipped_pending))
+    return "".join(f"   {name} {count:,}" for name, count in counts if count)
+
+
 def progress_text(progress: Progress, destination: str, tail: Sequence[str], width: int) -> Text:
     total = f"/{progress.total_rows_estimate:,}" if progress.total_rows_estimate else ""
     lines = [
         f"run #{progress.run_id} -> {destination}   {progress.state.upper()}",
         bar(progress.fraction),
         f"read {progress.rows_read:,}{total}   invalid {progress.invalid:,}   "
-        f"unchanged {progress.skipped_unchanged:,}",
-        f"in flight {progress.in_flight:,}   accepted {progress.accepted:,}   "
+        f"unchanged {progress.skipped_unchanged:,}" + rare_counts(progress),
+        f"in flight {progress.in_flight:,}   submitted {progress.submitted:,}   accepted {progress.accepted:,}   "
         f"rejected {progress.rejected:,}   retrying {progress.retrying:,}",
         f"{progress.rows_per_s:,.0f} rows/s   {progress.requests_per_s:,.1f} requests/s   {headroom(progress)}",
         f"elapsed {duration(progress.elapsed_s)}   ETA {duration(progress.eta_s)}",

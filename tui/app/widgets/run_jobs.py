@@ -1,0 +1,136 @@
+"""`j` in a run's detail: the run's bulk jobs as the history holds them, and the result lines kept
+raw for the job under the cursor (lines that could not be read, or named no profile of the job),
+shown as Attentive wrote them."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from tui.app.backend import RunRow
+from tui.app.error_guard import ErrorGuard
+from tui.app.workers import run_blocking
+from tui.sync.history_schema import JOB_PENDING
+from tui.sync.job_store import JobLine, JobRecord
+
+JOB_ID_WIDTH = 13     # the table shows Attentive's id cut here (a UUID is 36); the detail shows it whole
+LINE_TEXT_MAX = 500   # a raw line is cut here on screen; `jobs --run ID --json` has it whole
+
+
+def when(timestamp: float | None) -> str:
+    if not timestamp:
+        return "-"
+    moment = datetime.fromtimestamp(timestamp)
+    return moment.strftime("%H:%M:%S" if moment.date() == datetime.now().date() else "%Y-%m-%d %H:%M")
+
+
+def short_id(job_id: str) -> str:
+    return job_id if len(job_id) <= JOB_ID_WIDTH else job_id[:JOB_ID_WIDTH - 1] + "…"
+
+
+def shown_line(text: str) -> str:
+    """A raw line for one screen line: characters a terminal would act on (U+2028, tabs, escapes)
+    appear as \\uXXXX, and it is cut at LINE_TEXT_MAX."""
+    shown = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text[:LINE_TEXT_MAX])
+    return shown if len(text) <= LINE_TEXT_MAX and len(shown) <= LINE_TEXT_MAX else shown[:LINE_TEXT_MAX - 1] + "…"
+
+
+def job_detail_text(job: JobRecord) -> str:
+    next_check = when(job.next_check_at) if job.state == JOB_PENDING else "-"
+    return (f"job {job.id}: Attentive job {job.job_id}\n"
+            f"{job.rows:,} rows   state {job.state}   status {job.status or '-'}   checks {job.checks}\n"
+            f"submitted {when(job.submitted_at)}   last check {when(job.last_checked_at)}   next check {next_check}\n"
+            f"message: {job.message or '-'}")
+
+
+def lines_title(lines: Sequence[JobLine]) -> str:
+    if not lines:
+        return "no result lines kept raw: every line was read and matched (or the results are not in yet)"
+    return f"{len(lines):,} result line(s) kept raw, as Attentive wrote them:"
+
+
+class RunJobsScreen(ErrorGuard, ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "dismiss", "Back", id="jobs.close"),
+        Binding("r", "reload", "Reload", id="jobs.reload"),
+    ]
+
+    def __init__(self, run: RunRow) -> None:
+        super().__init__()
+        self.run = run
+        self.jobs: dict[str, JobRecord] = {}
+        self.shown: JobRecord | None = None   # the job whose detail and lines are on screen
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="jobs-box", classes="modal-box"):
+            yield Static(f"Bulk jobs of run #{self.run.run_id} {self.run.destination}: loading…",
+                         id="jobs-title", classes="modal-title", markup=False)
+            yield DataTable(id="jobs-table", cursor_type="row")
+            yield Static("", id="job-detail", markup=False)
+            yield Static("", id="job-lines-title", markup=False)
+            yield DataTable(id="job-lines", cursor_type="row")
+            yield Static("up/down picks a job   tab moves to its lines   r reloads   esc back",
+                         classes="modal-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#jobs-table", DataTable).add_columns(
+            "Job", "Attentive id", "Rows", "State", "Checks", "Next check", "Status")  # a long word last
+        self.query_one("#job-lines", DataTable).add_columns("Line", "Problem", "Text")
+        self.query_one("#jobs-table", DataTable).focus()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        backend, run_id = self.app.backend, self.run.run_id  # type: ignore[attr-defined]
+        run_blocking(self, "Load the run's jobs", lambda: backend.run_jobs(run_id), self.show_jobs,
+                     group="jobs-list", exclusive=True)
+
+    def show_jobs(self, jobs: Sequence[JobRecord]) -> None:
+        table = self.query_one("#jobs-table", DataTable)
+        chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        self.jobs = {str(job.id): job for job in jobs}
+        pending = sum(1 for job in jobs if job.state == JOB_PENDING)
+        self.query_one("#jobs-title", Static).update(
+            f"Bulk jobs of run #{self.run.run_id} {self.run.destination}: {len(jobs):,} ({pending:,} pending)")
+        table.clear()
+        for job in jobs:
+            table.add_row(str(job.id), Text(short_id(job.job_id)), f"{job.rows:,}", job.state, str(job.checks),
+                          when(job.next_check_at) if job.state == JOB_PENDING else "-", Text(job.status or "-"),
+                          key=str(job.id))
+        if not jobs:
+            self.query_one("#job-detail", Static).update(
+                "No bulk jobs: the run sent nothing through the bulk endpoint (v2), or was a dry run.")
+            return
+        if chosen in self.jobs:
+            table.move_cursor(row=table.get_row_index(chosen), animate=False)
+        self.show_job(self.jobs[table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""])
+
+    @on(DataTable.RowHighlighted, "#jobs-table")
+    def job_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        job = self.jobs.get(event.row_key.value or "")
+        if job is not None:
+            self.show_job(job)
+
+    def show_job(self, job: JobRecord) -> None:
+        """The detail of the job, and its raw lines read again unless they are on screen already (a
+        reload while the operator reads them keeps their place)."""
+        if job == self.shown:
+            return
+        self.shown = job
+        self.query_one("#job-detail", Static).update(job_detail_text(job))
+        backend = self.app.backend  # type: ignore[attr-defined]
+        run_blocking(self, "Load the job's raw lines", lambda: backend.job_lines(job.id), self.show_lines,
+                     group="job-lines", exclusive=True)
+
+    def show_lines(self, lines: Sequence[JobLine]) -> None:
+        self.query_one("#job-lines-title", Static).update(lines_title(lines))
+        table = self.query_one("#job-lines", DataTable)
+        table.clear()
+        for line in lines:
+            table.add_row(str(line.line_no), line.problem, Text(shown_line(line.text)), key=str(line.line_no))
