@@ -12,6 +12,7 @@ import pytest
 
 from tui.attentive.secret import ApiKey
 from tui.cli import main
+from tui.settings.history_head import HistoryDamaged, head_path
 from tui.settings.ledger import GENESIS, Action, Ledger, LedgerError, key_fingerprint
 from tui.sync import history_schema
 from tui.sync.history_schema import history_path
@@ -126,10 +127,14 @@ def test_reordered_rows_are_named(ledger: Ledger):
     assert broken.seq == 2 and "does not link" in broken.reason
 
 
-def test_truncated_end_is_caught_only_against_a_recorded_head(ledger: Ledger):
+def test_truncated_end_is_caught_against_the_head_recorded_beside_the_file(ledger: Ledger):
     head = ledger.verify()
     tamper(ledger.db_path, "DELETE FROM ledger WHERE seq = 4")
-    assert ledger.verify().ok  # nothing inside the file can tell: that is what the recorded head is for
+    # Nothing inside the file can tell: the head recorded in history.head at each append does.
+    broken = ledger.verify().broken
+    assert broken.seq is None and "entry 4 is missing" in broken.reason
+    head_path(ledger.db_path).unlink()  # without it, only a head the operator kept catches it
+    assert ledger.verify().ok
     broken = ledger.verify(expect_head=(head.head_seq, head.head_hash)).broken
     assert broken.seq is None and "entry 4 is missing" in broken.reason
 
@@ -137,6 +142,9 @@ def test_truncated_end_is_caught_only_against_a_recorded_head(ledger: Ledger):
 def test_chain_rewritten_from_scratch_is_caught_against_a_recorded_head(tmp_path: Path, ledger: Ledger):
     head = ledger.verify()
     ledger.db_path.unlink()
+    with pytest.raises(HistoryDamaged, match="held 4 audit entries"):  # a deleted history is noticed
+        Ledger(ledger.db_path).append(Action.PII_REVEALED, operator="mallory", subject="nothing to see")
+    head_path(ledger.db_path).unlink()  # a forger who knows to delete the recorded head too
     forged = Ledger(ledger.db_path)
     for _ in range(4):
         forged.append(Action.PII_REVEALED, operator="mallory", subject="nothing to see")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from tui.cli import (
     console_cmd,
     credentials_cmd,
     destinations_cmd,
+    history_cmd,
     jobs_cmd,
     ledger_cmd,
     promote_cmd,
@@ -24,9 +26,12 @@ from tui.cli import (
     send_cmd,
     simulator_cmd,
 )
+from tui.cli.config_cmd import history_problem
 from tui.cli.context import CliContext
 from tui.cli.exit_codes import USAGE
+from tui.settings.errors import SettingsError
 from tui.settings.model import ENVIRONMENTS
+from tui.sync.terminal_text import escape_lines
 
 # What a shell reports for a process killed by SIGPIPE: `attentive-console runs | head` ending early
 # is the reader's choice, not one of our outcomes (1 stays "rejections above the threshold").
@@ -43,6 +48,7 @@ COMMAND_MODULES = (
     jobs_cmd,
     promote_cmd,
     ledger_cmd,
+    history_cmd,
     bench_cmd,
 )
 
@@ -82,6 +88,12 @@ def main(argv: Sequence[str] | None = None, *, operator: str | None = None) -> i
         return USAGE
     try:
         return handler(args)
+    except sqlite3.DatabaseError as err:  # any command, any depth: a damaged, locked or full history
+        print(f"error: {history_problem(args.ctx.data_dir, err)}", file=sys.stderr)
+        return USAGE
+    except SettingsError as err:  # a handler without @guarded still never shows a traceback
+        print(f"error: {escape_lines(str(err))}", file=sys.stderr)
+        return USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tui.cli.exit_codes import OK, USAGE
@@ -18,6 +20,7 @@ from tui.settings.errors import ConfigError, InvalidChange, SettingsError
 from tui.settings.loader import environment_path, load_environment
 from tui.settings.model import ENVIRONMENTS, Environment
 from tui.settings.secrets import SecretsFile
+from tui.sync.history_schema import history_path
 from tui.sync.terminal_text import escape_controls, escape_lines
 
 Handler = Callable[[argparse.Namespace], int]
@@ -57,6 +60,20 @@ def guarded(handler: Handler) -> Handler:
             return USAGE
 
     return run
+
+
+def history_problem(data_dir: Path, error: sqlite3.DatabaseError) -> str:
+    """What a failing history database means for the operator, with the file and the fix."""
+    path = history_path(data_dir)
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return (f"the history {path} stayed locked by another attentive-console process ({text}); "
+                "try again when it has finished")
+    if "full" in text:
+        return f"the history {path} cannot grow: the disk is full ({text}); free space and try again"
+    return (f"the history {path} is damaged ({text}); nothing was changed. See what is wrong with "
+            "`attentive-console history check`, and restore the file from a backup with every "
+            "attentive-console process stopped")
 
 
 def operator_of(args: argparse.Namespace, environment: Environment) -> Operator:

@@ -29,14 +29,14 @@ from tui.attentive.endpoints import BY_NAME
 from tui.attentive.durations import DurationError, parse_duration
 from tui.attentive.outcomes import FatalAttentiveError
 from tui.cli.config_cmd import add_env_option, confirm_by_name, guarded, operator_of, print_json
-from tui.cli.exit_codes import CANCELLED, CONNECTION, OK, OVER_THRESHOLD, PENDING, USAGE
+from tui.cli.exit_codes import CANCELLED, CONNECTION, HISTORY, OK, OVER_THRESHOLD, PENDING, USAGE
 from tui.cli.jobs_cmd import add_wait_options, follow, follow_failure
 from tui.settings.audit import record
 from tui.sync.audit_details import send_finished_details, send_started_details
 from tui.settings.access import Operator
 from tui.settings.connection import resolve_target
 from tui.settings.errors import SettingsError
-from tui.settings.ledger import Action
+from tui.settings.ledger import Action, LedgerError
 from tui.settings.loader import did_you_mean, load_environment
 from tui.settings.model import Destination, Environment
 from tui.sync import history as hist
@@ -215,7 +215,7 @@ async def _drive(request: SendRequest, *, show_progress: bool) -> SendResult:
 def exit_code(result: SendResult, destination: Destination, waited: Waited | None = None) -> int:
     run = result.run
     if result.stop is not None:
-        return CONNECTION
+        return HISTORY if result.stop.reason == "history" else CONNECTION
     if run.status == hist.CANCELLED:
         return CANCELLED
     if run.status not in (hist.FINISHED, hist.AWAITING):
@@ -234,9 +234,15 @@ def exit_code(result: SendResult, destination: Destination, waited: Waited | Non
 def report(args: argparse.Namespace, destination: Destination, result: SendResult, waited: Waited | None = None) -> int:
     run = result.run
     code = exit_code(result, destination, waited)
+    if result.stop is not None and result.stop.reason == "history":
+        print(f"error: {escape_controls(result.stop.message)}: attentive-console send {run.destination} "
+              f"--env {run.environment} --resume {run.id}", file=sys.stderr)
     if run.mode != "dry-run":
-        record(args.ctx, Action.SEND_FINISHED, run.destination, environment=run.environment,
-               details=send_finished_details(result, code))
+        try:
+            record(args.ctx, Action.SEND_FINISHED, run.destination, environment=run.environment,
+                   details=send_finished_details(result, code))
+        except LedgerError as err:  # the same full disk: the summary below still tells what happened
+            print(f"warning: {escape_controls(str(err))}", file=sys.stderr)
     verification = waited.verification if waited is not None else None
     if args.json:
         summary = {

@@ -23,6 +23,7 @@ from typing import Any
 from tui.attentive.pacing import key_fingerprint as pacing_fingerprint
 from tui.attentive.secret import ApiKey, mask
 from tui.settings.errors import SettingsError
+from tui.settings.history_head import head_path, read_head, record_head, refuse_lost_history
 
 GENESIS = "0" * 64
 BUSY_TIMEOUT_S = 30.0
@@ -176,6 +177,7 @@ class Ledger:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        refuse_lost_history(self.db_path)
         _create_private(self.db_path)
         # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
         with closing(sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as conn:
@@ -226,10 +228,15 @@ class Ledger:
                     raise
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(f"cannot write the audit ledger in {self.db_path}: {exc}") from exc
+        try:
+            record_head(self.db_path, seq, entry_hash)
+        except OSError as exc:  # the entry is in; only the cross-check beside it is stale
+            raise LedgerError(f"wrote ledger entry {seq} but not {head_path(self.db_path)}: {exc}") from exc
         return LedgerEntry(seq, at, operator, environment, action, subject, details, prev_hash, entry_hash)
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         """Reads never create or change the database, so `ledger` works under --read-only."""
+        refuse_lost_history(self.db_path)
         if not self.db_path.exists():
             return []
         uri = f"{self.db_path.resolve().as_uri()}?mode=ro"
@@ -259,8 +266,11 @@ class Ledger:
 
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> VerifyResult:
         """Walks the chain from the first entry; the first row whose sequence, link or own hash does
-        not match is named. `expect_head` (seq, hash) recorded earlier also catches a truncated end
-        or a chain rewritten from scratch."""
+        not match is named. `expect_head` (seq, hash; default: the head recorded in history.head)
+        also catches a truncated end, a replaced file or a chain rewritten from scratch."""
+        if expect_head is None:  # the head recorded beside the database at every append
+            recorded = read_head(self.db_path)
+            expect_head = (recorded.seq, recorded.hash) if recorded is not None else None
         checked, prev_seq, prev_hash = 0, 0, GENESIS
         seen: dict[int, str] = {}
         for row in self._rows(f"SELECT {_COLUMNS} FROM ledger ORDER BY seq"):

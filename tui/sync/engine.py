@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from tui.sync import history as hist
 from tui.sync import job_schedule
 from tui.sync.control import SendControl
 from tui.sync.history import HistoryStore, NewRun, RunRecord
-from tui.sync.history_writer import RunCounts, RunRecorder
+from tui.sync.history_writer import HistoryWriteError, RunCounts, RunRecorder
 from tui.sync.job_store import JobStore
 from tui.sync.lock import SendLock
 from tui.sync.meter import ProgressMeter
@@ -223,7 +224,11 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
     def tick(state: str | None = None) -> None:
         if meter.client is not None:
             recorder.requests, recorder.throttled = meter.client.stats.requests, meter.client.stats.throttled
-        recorder.maybe_flush()
+        try:
+            recorder.maybe_flush()
+        except HistoryWriteError as error:
+            tally.history_failed(error)
+            control.cancel()  # cuts short every request still waiting to leave: none may go unrecorded
         if on_progress is not None:
             on_progress(meter.snapshot(state))
 
@@ -272,17 +277,25 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
         raise
     finally:
         ticking.cancel()
-        recorder.close()
+        try:
+            recorder.close()
+        except HistoryWriteError as error:
+            tally.history_failed(error)
+        if tally.stop is not None and tally.stop.reason == "history":
+            status, message = hist.FAILED, tally.stop.message
         # Rows read without an outcome, from the counters the run record is written from (a GROUP BY
         # over the run's outcomes says the same, but sorts a million rows in memory at its very end).
         if status == hist.FINISHED and counts.rows_read > counts.settled:
             status, message = hist.FAILED, "rows are still pending; resume the run"
-        if status == hist.FINISHED and not plan.dry_run:
-            if plan.only_ordinals is not None:
-                _schedule_read_back(store, request, plan.run_id)
-            store.end_send(plan.run_id)
-        else:
-            store.set_status(plan.run_id, status, message)
+        try:
+            if status == hist.FINISHED and not plan.dry_run:
+                if plan.only_ordinals is not None:
+                    _schedule_read_back(store, request, plan.run_id)
+                store.end_send(plan.run_id)
+            else:
+                store.set_status(plan.run_id, status, message)
+        except sqlite3.Error as error:  # the disk is still full: the run stays `running`, shown interrupted
+            tally.history_failed(HistoryWriteError(request.data_dir, error))
         run = store.get_run(plan.run_id)
         assert run is not None
         if on_progress is not None:

@@ -10,6 +10,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from tui.settings.history_head import refuse_lost_history
+
 FILENAME = "history.sqlite3"
 SCHEMA_VERSION = 3
 
@@ -254,8 +256,11 @@ def _catch_up_text_index(connection: sqlite3.Connection) -> None:
 
 
 def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open (and on first use create) the history database. Read-only connections never create it."""
+    """Open (and on first use create) the history database. Read-only connections never create it.
+    A history that is missing or empty although it once held audit entries is refused
+    (HistoryDamaged), never taken for a fresh one."""
     path = history_path(data_dir)
+    refuse_lost_history(path)
     if readonly:
         if path.exists():
             connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)

@@ -10,12 +10,14 @@ Until a flush is committed its identifier keys stay visible to `first_rows`.
 """
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tui.sync.history_schema import (ACCEPTED, FAILED, INVALID, JOB_PENDING, NOT_SENT, PENDING, REJECTED, SKIPPED,
                                      SKIPPED_PENDING, SUBMITTED, UNCONFIRMED, connect, index_new_rejections)
@@ -33,6 +35,18 @@ def write_rejections(connection: sqlite3.Connection, rejections: Iterable[tuple]
         rejections,
     )
     index_new_rejections(connection)
+
+
+class HistoryWriteError(Exception):
+    """The history could not be written (disk full, an I/O error): the send must stop at once, since
+    what it sends from here on would not be recorded. What was committed before is consistent."""
+
+    def __init__(self, data_dir: Path, cause: BaseException):
+        self.cause = cause
+        super().__init__(
+            f"the send history in {data_dir} could not be written ({type(cause).__name__}: {cause}); the send "
+            "stopped so that nothing goes out unrecorded. Free space in that folder (or fix the error), then "
+            "resume the run")
 
 
 @dataclass
@@ -103,6 +117,7 @@ class RunRecorder:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-writer")
         self._writer_connection: sqlite3.Connection | None = None
         self._in_transit: list[tuple[Future, dict[int, int]]] = []
+        self._broken: HistoryWriteError | None = None  # set by the writer thread at its first failure
         self.requests = 0
         self.throttled = 0
 
@@ -171,7 +186,10 @@ class RunRecorder:
             self.flush()
 
     def flush(self) -> None:
-        """Hand what is buffered to the writer thread (returns at once; see sync)."""
+        """Hand what is buffered to the writer thread (returns at once; see sync). Raises
+        HistoryWriteError once any write has failed."""
+        if self._broken is not None:
+            raise self._broken
         self._reap(block=len(self._in_transit) >= 2)  # a writer that falls behind slows the reader
         now = (*self.counts.values(), self.requests, self.throttled)
         deltas = (*(new - old for new, old in zip(now, self._written)), self.run_id)
@@ -197,16 +215,31 @@ class RunRecorder:
             self._writer.submit(self._close_writer).result()
             self._writer.shutdown()
 
+    @property
+    def broken(self) -> HistoryWriteError | None:
+        return self._broken
+
     def _reap(self, *, block: bool, everything: bool = False) -> None:
         while self._in_transit and (self._in_transit[0][0].done() or block):
             future, _ = self._in_transit[0]
-            future.result()  # re-raises a failed write here, on the caller's thread
             self._in_transit.pop(0)
+            future.result()  # re-raises a failed write here (HistoryWriteError), on the caller's thread
             if not everything:
                 block = False
 
-    def _write(self, planned: list, updates: list, rejections: list, digests: list, submissions: list[Submission],
-               deltas: tuple) -> None:
+    def _write(self, *work: Any) -> None:
+        """On the writer thread. After one failure no later batch is written either: a batch that
+        committed after a lost one would leave counts and outcomes that disagree."""
+        if self._broken is not None:
+            raise self._broken
+        try:
+            self._commit(*work)
+        except (sqlite3.Error, OSError) as exc:
+            self._broken = HistoryWriteError(self.data_dir, exc)
+            raise self._broken from exc
+
+    def _commit(self, planned: list, updates: list, rejections: list, digests: list, submissions: list[Submission],
+                deltas: tuple) -> None:
         if self._writer_connection is None:
             self._writer_connection = connect(self.data_dir)
         connection = self._writer_connection
@@ -230,7 +263,9 @@ class RunRecorder:
             connection.execute(_ADD_COUNTS, deltas)
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # a full disk can refuse the rollback too
+                    connection.execute("ROLLBACK")
             raise
 
     def _write_submission(self, connection: sqlite3.Connection, submission: Submission) -> None:

@@ -106,6 +106,7 @@ class JobFollower:
         """Check every job and read-back whose time has come, once. Raises FatalAttentiveError on a
         401/403 (the key is wrong: following cannot go on)."""
         gate = asyncio.Semaphore(CONCURRENCY)
+        self._problem = None  # a problem is shown while it lasts: the round that meets it again says so
 
         async def check(job: JobRecord) -> None:
             async with gate:

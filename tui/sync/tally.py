@@ -17,7 +17,7 @@ BREAKER = 3
 
 @dataclass
 class Stop:
-    reason: str          # "fatal" (401/403) | "unreachable"
+    reason: str          # "fatal" (401/403) | "unreachable" | "history" (it could not be written)
     message: str
     status: int | None = None
 
@@ -65,6 +65,11 @@ class Tally:
         if self._failures_in_a_row >= BREAKER and self.stop is None:
             self.stop = Stop("unreachable", f"Attentive keeps failing ({outcome.text}); the run stopped", outcome.status)
 
+    def history_failed(self, error: Exception) -> None:
+        """Nothing more may be sent: it would not be recorded. Overrides any other stop reason."""
+        if self.stop is None or self.stop.reason != "history":
+            self.stop = Stop("history", str(error))
+
     def fatal(self, outcome: Outcome) -> None:
-        if self.stop is None or self.stop.reason != "fatal":
+        if self.stop is None or self.stop.reason == "unreachable":
             self.stop = Stop("fatal", outcome.text, outcome.status)

@@ -1,0 +1,65 @@
+"""A history that is truncated, garbled, emptied, deleted or left without its -wal: every command
+that meets it refuses with the file named and the fix, never a traceback and never a silent fresh
+start; `history check` says what is wrong. Real sends through the CLI, a real SQLite file."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+import pytest
+
+from sync_kit import cli_for, sim_process, valid_row, write_csv  # noqa: F401  (fixture)
+from tui.sync.history_schema import history_path
+
+COMMANDS = (("runs",), ("rejections", "1"), ("verify", "1"), ("ledger", "verify"), ("jobs",), ("history", "check"))
+
+
+@pytest.fixture
+def sent(tmp_path, sim_process, capsys, monkeypatch):
+    cli = cli_for(tmp_path, sim_process.url, capsys, monkeypatch)
+    rows = [valid_row(i) for i in range(300)] + [{**valid_row(900), "email": "broken"}]
+    assert cli("send", "loyalty-attributes", str(write_csv(tmp_path / "a.csv", rows)), "--wait")[0] == 0
+    assert cli("history", "check")[0] == 0
+    return cli
+
+
+def damage(path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 3])
+    elif how == "garbled":
+        path.write_bytes(data[:100] + os.urandom(4096) + data[4196:])
+    elif how == "emptied":
+        path.write_bytes(b"")
+    elif how == "deleted":
+        path.unlink()
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbled", "emptied", "deleted"])
+def test_every_command_refuses_a_damaged_history_with_the_file_and_the_fix(sent, how):
+    path = history_path(sent.data)
+    with open(path, "rb+"):  # the tests' WAL is checkpointed into the file by the last close
+        pass
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    damage(path, how)
+    for command in COMMANDS:
+        code, out, err = sent(*command)  # the Cli helper asserts there is no traceback
+        assert code in (1, 2), (command, code, out, err)
+        assert str(path) in out + err, (command, out, err)
+    if how in ("emptied", "deleted"):  # never taken for a fresh history: sending is refused too
+        code, _, err = sent("send", "loyalty-attributes", "/nonexistent.csv")
+        assert code == 2 and "held" in err and "audit entries" in err
+        assert not path.exists() or path.stat().st_size == 0
+
+
+def test_history_check_names_a_ledger_that_lost_its_last_entries(sent):
+    with sqlite3.connect(history_path(sent.data)) as db:  # as someone with the file would: guards dropped
+        for (trigger,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger'"):
+            db.execute(f'DROP TRIGGER "{trigger}"')
+        db.execute("DELETE FROM ledger WHERE seq = (SELECT max(seq) FROM ledger)")
+    code, out, _ = sent("history", "check", "--json")
+    report = json.loads(out)
+    assert code == 1 and not report["ok"] and "missing" in report["problems"][0] and report["fix"]
+    assert sent("ledger", "verify")[0] == 1
