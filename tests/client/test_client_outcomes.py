@@ -254,3 +254,10 @@ async def test_a_refused_results_link_is_not_fatal_for_the_run(scripted):
         results = await client.download_bulk_results("/results/old.jsonl")
     assert results.failure.kind is OutcomeKind.REJECTED and results.failure.status == 403
     assert "link may have expired" in results.failure.text
+
+
+async def test_a_key_echoed_in_another_letter_case_is_masked_too(scripted):
+    scripted.add(Step(400, f"bad request from {KEY.value.upper()} and {KEY.value.title()}"))
+    async with client_for(scripted) as client:
+        outcome = await client.post_custom_attributes(USER, {"tier": "gold"})
+    assert KEY.value.casefold() not in outcome.text.casefold() and outcome.text.count(KEY.masked()) == 2

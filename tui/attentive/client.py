@@ -15,8 +15,10 @@ import asyncio
 import ipaddress
 import json
 import random
+import re
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -103,6 +105,7 @@ class AttentiveClient:
         pacing: PacingRegistry | None = None,
         rng: random.Random | None = None,
         steering: Steering | None = None,
+        shared_pacing: Path | None = None,
     ):
         if not isinstance(api_key, ApiKey):
             raise TypeError("api_key must be an ApiKey, so that it prints masked")
@@ -130,6 +133,7 @@ class AttentiveClient:
         self._connection_limit = connection_limit
         self._rng = rng or random.Random()
         self._steering = steering
+        self._shared_pacing = shared_pacing  # a folder: slots shared with every process using this key
         self._owner = object()  # this client's claim on the shared buckets
         self._buckets: dict[str, TokenBucket] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -184,6 +188,8 @@ class AttentiveClient:
         bucket = self._buckets.get(endpoint.name)
         if bucket is None:
             bucket = self._registry.bucket(self._fingerprint, endpoint.name)
+            if self._shared_pacing is not None:
+                bucket.share(self._shared_pacing / f"{self._fingerprint}-{endpoint.name}.slots")
             bucket.claim(self._owner, self._rates[endpoint.name])
             self._buckets[endpoint.name] = bucket
         return bucket
@@ -426,9 +432,12 @@ class AttentiveClient:
         return self._rng.uniform(0.0, ceiling)
 
     def _scrub(self, text: str) -> str:
-        """Belt and braces: a server or an exception that echoes the key gets it masked."""
+        """Belt and braces: a server or an exception that echoes the key gets it masked, in any
+        letter case (a proxy may upper-case what it echoes)."""
         secret = self._key.value
-        return text.replace(secret, self._key.masked()) if secret and secret in text else text
+        if not secret or secret.casefold() not in text.casefold():
+            return text
+        return re.sub(re.escape(secret), self._key.masked(), text, flags=re.IGNORECASE)
 
 
 def _known_endpoint(name: str) -> str:

@@ -12,9 +12,11 @@ import hashlib
 import math
 import threading
 import time
+from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from tui.attentive.secret import ApiKey
+from tui.attentive.shared_slots import SharedSlots
 
 
 class Clock(Protocol):
@@ -80,6 +82,7 @@ class TokenBucket:
         self._next_slot = 0.0
         self._hold_until = 0.0
         self._generation = 0  # bumped by rate changes and holds: sleeping reservations re-reserve
+        self._shared: SharedSlots | None = None
 
     @property
     def rate(self) -> float:
@@ -101,11 +104,20 @@ class TokenBucket:
             if self._claims.pop(id(owner), None) is not None:
                 self._reschedule()
 
+    def share(self, path: Path) -> None:
+        """Take slots from a file every process on the host uses for this key and endpoint (only
+        with the system clock: the file holds CLOCK_MONOTONIC times). Kept for the process's life."""
+        with self._lock:
+            if self._shared is None and isinstance(self._clock, SystemClock):
+                self._shared = SharedSlots(path)
+
     def reserve(self) -> tuple[float, int]:
         """Claim the next send slot; returns (monotonic time to send at, generation)."""
         with self._lock:
             now = self._clock.monotonic()
             slot = max(self._next_slot, self._hold_until, now)
+            if self._shared is not None and self._interval_s > 0:
+                slot = self._shared.reserve(slot, self._interval_s)
             self._next_slot = slot + self._interval_s
             return slot, self._generation
 
@@ -142,6 +154,8 @@ class TokenBucket:
         if until > self._hold_until and until > self._clock.monotonic():
             self._hold_until = until
             self._generation += 1
+            if self._shared is not None:
+                self._shared.hold(until)
 
     def _reschedule(self) -> None:
         # Slots already handed out were spaced for the old rate; from now on space for the new one.

@@ -33,6 +33,7 @@ from tui.sync import history as hist
 from tui.sync import job_schedule
 from tui.sync.control import SendControl
 from tui.sync.history import HistoryStore, NewRun, RunRecord
+from tui.sync.history_schema import pacing_dir
 from tui.sync.history_writer import HistoryWriteError, RunCounts, RunRecorder
 from tui.sync.job_store import JobStore
 from tui.sync.lock import SendLock
@@ -249,7 +250,7 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
             if request.rate or destination.rate_limit:
                 rates[destination.endpoint] = request.rate or destination.rate_limit
             async with AttentiveClient(request.base_url, request.api_key, rate_limits=rates, steering=control,
-                                       **options) as client:
+                                       shared_pacing=pacing_dir(request.data_dir), **options) as client:
                 meter.client = client
                 control.attach(lambda rate: client.set_rate(destination.endpoint, rate))
                 me = await client.me()

@@ -210,6 +210,11 @@ def history_path(data_dir: Path) -> Path:
     return Path(data_dir) / FILENAME
 
 
+def pacing_dir(data_dir: Path) -> Path:
+    """Where every process using this data directory shares its API keys' send slots."""
+    return Path(data_dir) / "pacing"
+
+
 def has_text_index(connection: sqlite3.Connection) -> bool:
     row = connection.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TEXT_INDEX,)).fetchone()
     return row is not None

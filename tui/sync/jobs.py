@@ -28,7 +28,7 @@ from tui.attentive.secret import ApiKey
 from tui.settings.model import Destination
 from tui.sync import job_results, job_schedule
 from tui.sync.history import HistoryStore, RunRecord, Verification
-from tui.sync.history_schema import JOB_PENDING
+from tui.sync.history_schema import JOB_PENDING, pacing_dir
 from tui.sync.job_store import JobRecord, JobRow, JobStore, ReadBackDue
 from tui.sync.verify import read_back_run, record_attempt
 
@@ -168,7 +168,8 @@ class JobFollower:
         key = (target.base_url, target.api_key.value)
         client = self._clients.get(key)
         if client is None:
-            client = self._clients[key] = AttentiveClient(target.base_url, target.api_key, **self.client_options)
+            options = {"shared_pacing": pacing_dir(self.data_dir), **self.client_options}
+            client = self._clients[key] = AttentiveClient(target.base_url, target.api_key, **options)
             client.open()
         return client
 
