@@ -179,10 +179,10 @@ class FixedBackend:
     def job_lines(self, job):
         return [line for line in self.lines if line.job == job]
 
-    def export_rejections(self, run_id, where, path, *, masked):
+    def export_rejections(self, run_id, where, path, *, masked, overwrite):
         rows = list(StoreRejections(self.data_dir, run_id).log().iter_all(where))
         path.write_text("".join(f"{row.row},{row.identifier}\n" for row in rows))
-        self.exports.append((run_id, where, path, masked))
+        self.exports.append((run_id, where, path, masked, overwrite))
         return len(rows)
 
     def latest_rejections(self, run_id, limit):

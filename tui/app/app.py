@@ -5,6 +5,8 @@ hands blocking work to workers; it adds no logic of its own beyond presenting th
 """
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from tui.app.command_bar import Command, CommandBar, section_commands
 from tui.app.config_actions import ConfigActions
 from tui.app.config_edits import KeyView
 from tui.app.error_guard import ErrorGuard, guard_callback, unexpected_text, write_error_log
+from tui.app.forms.choice import ChoiceScreen
 from tui.app.forms.credential_form import CredentialForm
 from tui.app.forms.destination_form import DestinationForm
 from tui.app.forms.facet_picker import FacetPicker
@@ -78,6 +81,7 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
         self.key_views: dict[str, KeyView] = {}
         self.operator = Operator(session.operator, False, True, session.read_only)  # masked until known
         self.run_handle: RunHandle | None = None
+        self.quit_after_run = False                 # cancel and quit was chosen: exit once the run is recorded
         self.progress: Progress | None = None
         self.job_watch: JobWatch | None = None
         self.jobs_seen: tuple[object, ...] = ()     # what the last round of following found
@@ -282,22 +286,39 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
 
     # -- cross-section requests ------------------------------------------------------------------
 
-    def export_rejections(self, run: RunRow, where: RejectionFilter) -> None:
+    def export_rejections(self, run: RunRow, where: RejectionFilter, value: str = "") -> None:
+        """Ask for the file; a file that exists is replaced only once the operator says so. Anything
+        else there (a symbolic link, a folder) goes to the export, which refuses it with the reason."""
         masked = self.identifiers_masked
+        title = f"Export rejections of run #{run.run_id} ({describe(where)})"
+
+        def export(target: Path, overwrite: bool) -> None:
+            run_blocking(self, "Export rejections",
+                         lambda: self.backend.export_rejections(run.run_id, where, target, masked=masked,
+                                                                overwrite=overwrite),
+                         lambda count: self.notify(f"Wrote {count:,} rejections to {target}"
+                                                   + (" (identifiers masked)" if masked else ""), markup=False))
 
         def chosen(path: str | None) -> None:
             if not path:
                 return
             target = Path(path).expanduser()
-            run_blocking(self, "Export rejections",
-                         lambda: self.backend.export_rejections(run.run_id, where, target, masked=masked),
-                         lambda count: self.notify(f"Wrote {count:,} rejections to {target}"
-                                                   + (" (identifiers masked)" if masked else "")))
+            if not is_regular_file(target):
+                export(target, overwrite=False)
+                return
 
-        self.push_screen(PromptScreen(
-            f"Export rejections of run #{run.run_id} ({describe(where)})",
-            "CSV file to write (replaced atomically if it exists):",
-            value=f"rejections-run-{run.run_id}.csv", check=not_empty("the file name")), chosen)
+            def confirmed(answer: str | None) -> None:
+                if answer == "replace":
+                    export(target, overwrite=True)
+                else:  # Back: to the file name, to choose another
+                    self.export_rejections(run, where, path)
+
+            self.push_screen(ChoiceScreen(title, f"{target} already exists. Replace it with this export?",
+                                          [("replace", "Replace the file")]), confirmed)
+
+        self.push_screen(PromptScreen(title, "CSV file to write (asks before replacing a file):",
+                                      value=value or f"rejections-run-{run.run_id}.csv",
+                                      check=not_empty("the file name")), chosen)
 
     def confirm_promotion(self, plan) -> None:
         name = plan.destination.name
@@ -326,10 +347,18 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
         self.show_section("promotion").select_destination(destination)  # type: ignore[attr-defined]
 
 
+def is_regular_file(path: Path) -> bool:
+    """lstat: a symbolic link counts as the link, never as the file it points to."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def binding_ids() -> set[str]:
     """Every binding id a console.toml [keys] table may remap."""
     owners = (ConsoleApp, DestinationsSection, CredentialsSection, SendSection, HistorySection,
               PromotionSection, CommandBar, HelpScreen, MessageScreen, RunDetail, RunJobsScreen, PromptScreen,
-              FacetPicker, DestinationForm, CredentialForm)
+              ChoiceScreen, FacetPicker, DestinationForm, CredentialForm)
     return {binding.id for owner in owners for binding in owner.BINDINGS
             if isinstance(binding, Binding) and binding.id}

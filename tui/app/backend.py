@@ -96,8 +96,10 @@ class ConsoleBackend(Protocol):
 
     def verify_ledger(self) -> VerifyResult: ...
 
-    def export_rejections(self, run_id: int, where: RejectionFilter, path: Path, *, masked: bool) -> int:
-        """Write the filtered rejections to CSV (atomically); returns the number of rows written."""
+    def export_rejections(self, run_id: int, where: RejectionFilter, path: Path, *, masked: bool,
+                          overwrite: bool) -> int:
+        """Write the filtered rejections to CSV (atomically); returns the number of rows written. An
+        existing file is replaced only with `overwrite`; a link at `path` never (ExportRefused)."""
 
 
 @dataclass(frozen=True)

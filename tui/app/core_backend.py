@@ -97,9 +97,10 @@ class CoreBackend(ConfigEdits):
         everything = RejectionFilter()
         return log.page(everything, limit=limit, offset=max(0, log.count(everything) - limit))
 
-    def export_rejections(self, run_id: int, where: RejectionFilter, path: Path, *, masked: bool) -> int:
+    def export_rejections(self, run_id: int, where: RejectionFilter, path: Path, *, masked: bool,
+                          overwrite: bool) -> int:
         log = StoreRejections(self.session.data_dir, run_id).log()
-        count = export_csv(path, log, where, masked=masked)
+        count = export_csv(path, log, where, masked=masked, overwrite=overwrite)
         record(self.context, Action.REJECTIONS_EXPORTED, str(run_id),
                details={"path": str(path), "rows": count, "masked": masked})
         return count

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tui.sync.rejections import Facets, Rejection, RejectionFilter
+from tui.sync.terminal_text import escape_controls
 
 PAGE_SIZE = 200
 CACHED_PAGES = 12
@@ -23,7 +24,7 @@ COUNT_CAP = 100_000   # the first step counts up to one more than this, shown as
 def describe(where: RejectionFilter) -> str:
     parts = []
     if where.text:
-        parts.append(f'"{where.text}"')
+        parts.append(f'"{escape_controls(where.text)}"')  # a pasted filter may hold controls
     if where.reason:
         parts.append(f"reason={where.reason}")
     if where.status is not None:

@@ -8,7 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+
 from tui.app.backend import RunRow
+from tui.app.forms.choice import ChoiceScreen
 from tui.app.forms.prompt import PromptScreen, must_type
 from tui.app.header import ConsoleHeader
 from tui.app.messages import RunProgressed
@@ -19,13 +22,33 @@ from tui.app.widgets.rejection_log import format_row
 from tui.app.widgets.run_panel import RunPanel
 from tui.app.workers import run_blocking
 from tui.sync.engine import SendRequest, SendResult
+from tui.sync.history import RESUMABLE, RunRecord
 from tui.sync.progress import Progress
 from tui.sync.progress_text import verification_summary
+from tui.sync.tally import Stop
+from tui.sync.terminal_text import escape_controls
 
 if TYPE_CHECKING:
     from tui.app.app import ConsoleApp
 
 TAIL_LINES = 5
+CANCEL_AND_QUIT = "cancel-quit"
+QUIT_QUESTION = "quit-question"
+
+
+def resume_hint(run: RunRecord) -> str:
+    return f"resume it with: attentive-console send {run.destination} --env {run.environment} --resume {run.id}"
+
+
+def stop_text(stop: Stop, run: RunRecord) -> str:
+    """Why a run stopped, in words (the message holds Attentive's answer or an OS error: escaped)."""
+    message = escape_controls(stop.message)
+    if stop.reason == "fatal":
+        return f"Stopped: Attentive refused the credential: {message}"
+    if stop.reason == "history":
+        return (f"Stopped: the send history could not be written (is the disk full?), so nothing more was sent: "
+                f"{message}. The run can be resumed; {resume_hint(run)}")
+    return f"Stopped: {message}"  # unreachable: the message says what kept failing
 
 
 class RunActions:
@@ -108,6 +131,7 @@ class RunActions:
 
         def failed() -> None:  # refused or a bad file: nothing ran, the slot is free again
             self.run_handle = None
+            self.keep_open()
             section.show_status("")
             self.refresh_bindings()
 
@@ -132,19 +156,66 @@ class RunActions:
         self.query_one(ConsoleHeader).progress = None  # no send running: the header counts its jobs instead
         if self.job_watch is not None:
             self.job_watch.wake()  # its jobs are new: count them now, check them when due
-        stop = f" ({result.stop})" if result.stop else ""
         submitted = f"submitted {run.submitted:,}, " if run.submitted else ""
-        text = (f"Run #{run.id} {run.status}{stop}: {submitted}accepted {run.accepted:,}, rejected {run.rejected:,}, "
+        text = (f"Run #{run.id} {run.status}: {submitted}accepted {run.accepted:,}, rejected {run.rejected:,}, "
                 f"invalid {run.invalid:,}, unchanged {run.skipped_unchanged:,}")
-        if run.status == "awaiting_results":
+        if result.stop is not None:
+            text += "\n" + stop_text(result.stop, run)
+        elif run.status == "awaiting_results":
             text += "\nAttentive is processing its bulk jobs; results arrive in History (4) while the console is open."
         self.query_one(SendSection).show_status(text)
         good = run.status in ("finished", "awaiting_results")
         self.notify(text + ("\nIts rejections are in History (4)." if run.rejected or run.invalid else ""),
-                    severity="information" if good else "warning", timeout=10)
+                    severity="information" if good else "warning", timeout=10, markup=False)
         backend = self.backend
+
+        def recorded(_: None) -> None:
+            self.query_one(HistorySection).action_reload()
+            if self.quit_after_run:  # the console outlives the run only to record it
+                resumable = f"\n{resume_hint(run)}" if run.status in RESUMABLE else ""
+                self.exit(message=Text(text + resumable))
+
         run_blocking(self, "Record the send", lambda: backend.send_finished(result, request.destination),
-                     lambda _: self.query_one(HistorySection).action_reload(), group="send-record")
+                     recorded, failed=self.keep_open, group="send-record")
+
+    def keep_open(self: "ConsoleApp") -> None:
+        """A cancel-and-quit met an error: the console stays so it is read; ctrl+q then quits at once."""
+        self.quit_after_run = False
+
+    async def action_quit(self: "ConsoleApp") -> None:
+        """Without a send running, quit. During one, ask first: the send runs in a thread of this
+        process, and quitting without a word left a blank screen while it went on to its end. The
+        answers are "Cancel the send and quit" and Back; no "quit and keep it running", since nothing
+        would be left to show or steer the send (that takes a background process the console does not
+        have). Cancel and quit cancels through the send's control and waits for the drain (seconds: a
+        cancel cuts short pacing and 429 back-off), so the run is recorded cancelled, and resumable,
+        before the console exits."""
+        handle = self.run_handle
+        if handle is None:
+            self.exit()
+        elif self.quit_after_run:
+            self.notify("Cancelling: the console quits once the run is recorded.")
+        elif not any(screen.id == QUIT_QUESTION for screen in self.screen_stack):
+
+            def answered(answer: str | None) -> None:
+                if answer != CANCEL_AND_QUIT:
+                    return
+                if self.run_handle is not handle:  # it ended while the question was open
+                    self.exit()
+                    return
+                self.quit_after_run = True
+                handle.cancel()
+                self.show_section("send")
+                self.query_one(SendSection).show_status(
+                    "Cancelling: in-flight requests drain, the run is recorded, then the console quits.")
+
+            destination = self.query_one(RunPanel).destination
+            self.push_screen(ChoiceScreen(
+                f"A send to {destination} is running",
+                "It runs inside this console: quitting ends it. Cancel it first: the requests in flight "
+                "finish and are recorded (a few seconds), the run is saved as cancelled and can be "
+                "resumed (send --resume), then the console quits.\nBack leaves the send running.",
+                [(CANCEL_AND_QUIT, "Cancel the send and quit")], id=QUIT_QUESTION), answered)
 
     def runs_reloaded(self: "ConsoleApp", runs: Sequence[RunRow]) -> None:
         """After the send ended its jobs fold: the run panel follows the run in the history rather

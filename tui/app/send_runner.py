@@ -19,12 +19,19 @@ class RunHandle:
         self.control = SendControl()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.started = threading.Event()
+        # Keys pressed while the worker still prepares the request (access, key, simulator start) have
+        # no loop to go to yet: they wait here, so a cancel-and-quit then is not lost.
+        self._early: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
 
     def run(self, request: SendRequest, on_progress: Callable[[Progress], None]) -> SendResult:
         """Blocking: call from a worker thread."""
 
         async def main() -> SendResult:
-            self.loop = asyncio.get_running_loop()
+            with self._lock:
+                self.loop = asyncio.get_running_loop()
+                for action in self._early:
+                    action()
             self.started.set()
             return await run_send(request, control=self.control, on_progress=on_progress)
 
@@ -34,7 +41,11 @@ class RunHandle:
             self.started.set()
 
     def _call(self, action: Callable[[], None]) -> None:
-        if self.loop is not None and not self.loop.is_closed():
+        with self._lock:
+            if self.loop is None:
+                self._early.append(action)
+                return
+        if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(action)
 
     def pause(self) -> None:

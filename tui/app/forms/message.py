@@ -7,6 +7,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.sync.terminal_text import escape_controls, escape_lines
+
 
 class MessageScreen(ModalScreen[None]):
     BINDINGS = [
@@ -21,7 +23,8 @@ class MessageScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box -error"):
-            yield Static(self.title_text, classes="modal-title", markup=False)
+            # Errors quote data (a file name, Attentive's answer): its controls are drawn escaped.
+            yield Static(escape_controls(self.title_text), classes="modal-title", markup=False)
             with VerticalScroll():
-                yield Static(self.detail, markup=False, id="message-detail")
+                yield Static(escape_lines(self.detail), markup=False, id="message-detail")
             yield Static("enter or esc closes", classes="modal-hint")

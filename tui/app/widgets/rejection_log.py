@@ -16,6 +16,7 @@ from tui.app.rejections import (PAGE_SIZE, FirstPage, PageCache, QueryResult, Re
                                 first_page)
 from tui.app.workers import run_blocking
 from tui.sync.rejections import Rejection, RejectionFilter
+from tui.sync.terminal_text import escape_controls
 
 Mask = Callable[[str], str]
 LINE_WIDTH = 160   # lines are cut here; scroll right for long messages
@@ -23,11 +24,15 @@ HEADER = f"{'row':>8} {'identifier':<25} {'reason':<20} {'http':>4}  message"
 
 
 def format_row(row: Rejection, mask: Mask | None) -> str:
+    """One line of the log (and of the run panel's tail). Identifiers and messages are data: an ESC in
+    one would be a command to the terminal, so controls are drawn escaped (after masking and before
+    cutting, so the columns hold what is shown)."""
     identifier = row.identifier or "-"
     if mask is not None and row.identifier:
         identifier = mask(row.identifier)
+    identifier, reason, message = (escape_controls(text) for text in (identifier, row.reason, row.message or ""))
     status = "-" if not row.status else str(row.status)
-    return f"{row.row:>8} {identifier[:25]:<25} {row.reason[:20]:<20} {status:>4}  {row.message or ''}"
+    return f"{row.row:>8} {identifier[:25]:<25} {reason[:20]:<20} {status:>4}  {message}"
 
 
 class RejectionLog(ErrorGuard, ScrollView, can_focus=True):

@@ -14,6 +14,7 @@ from tui.app.forms.facet_picker import FacetPicker
 from tui.app.guard import ReadOnlyAware, mutating
 from tui.app.rejections import RejectionSource, describe
 from tui.sync.rejections import Facets, RejectionFilter
+from tui.sync.terminal_text import escape_controls
 from tui.app.widgets.rejection_log import HEADER, Mask, RejectionLog
 from tui.app.widgets.run_jobs import RunJobsScreen
 
@@ -40,7 +41,7 @@ def facets_text(facets: Facets | None, where: RejectionFilter, shown: str) -> st
     if facets is None:
         reasons = statuses = "counting…"
     else:
-        reasons = "  ".join(f"{name} {count:,}" for name, count in
+        reasons = "  ".join(f"{escape_controls(name)} {count:,}" for name, count in
                             sorted(facets.reasons.items(), key=lambda item: -item[1]))
         statuses = "  ".join(f"{status or 'none'} {count:,}" for status, count in
                              sorted(facets.statuses.items(), key=lambda item: -item[1]))

@@ -19,6 +19,7 @@ from tui.app.error_guard import ErrorGuard
 from tui.app.workers import run_blocking
 from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_store import JobLine, JobRecord
+from tui.sync.terminal_text import escape_controls
 
 JOB_ID_WIDTH = 13     # the table shows Attentive's id cut here (a UUID is 36); the detail shows it whole
 LINE_TEXT_MAX = 500   # a raw line is cut here on screen; `jobs --run ID --json` has it whole
@@ -43,11 +44,13 @@ def shown_line(text: str) -> str:
 
 
 def job_detail_text(job: JobRecord) -> str:
+    """Attentive's id, status word and message are its data, shown with their controls escaped."""
     next_check = when(job.next_check_at) if job.state == JOB_PENDING else "-"
-    return (f"job {job.id}: Attentive job {job.job_id}\n"
-            f"{job.rows:,} rows   state {job.state}   status {job.status or '-'}   checks {job.checks}\n"
+    return (f"job {job.id}: Attentive job {escape_controls(job.job_id)}\n"
+            f"{job.rows:,} rows   state {job.state}   status {escape_controls(job.status or '-')}   "
+            f"checks {job.checks}\n"
             f"submitted {when(job.submitted_at)}   last check {when(job.last_checked_at)}   next check {next_check}\n"
-            f"message: {job.message or '-'}")
+            f"message: {escape_controls(job.message or '-')}")
 
 
 def lines_title(lines: Sequence[JobLine]) -> str:
@@ -100,9 +103,9 @@ class RunJobsScreen(ErrorGuard, ModalScreen[None]):
             f"Bulk jobs of run #{self.run.run_id} {self.run.destination}: {len(jobs):,} ({pending:,} pending)")
         table.clear()
         for job in jobs:
-            table.add_row(str(job.id), Text(short_id(job.job_id)), f"{job.rows:,}", job.state, str(job.checks),
-                          when(job.next_check_at) if job.state == JOB_PENDING else "-", Text(job.status or "-"),
-                          key=str(job.id))
+            table.add_row(str(job.id), Text(short_id(escape_controls(job.job_id))), f"{job.rows:,}", job.state,
+                          str(job.checks), when(job.next_check_at) if job.state == JOB_PENDING else "-",
+                          Text(escape_controls(job.status or "-")), key=str(job.id))
         if not jobs:
             self.query_one("#job-detail", Static).update(
                 "No bulk jobs: the run sent nothing through the bulk endpoint (v2), or was a dry run.")
