@@ -42,10 +42,12 @@ def test_yes_promotes_prints_the_diff_and_records_it(env, capsys):
     out = capsys.readouterr().out
     assert "Promote loyalty: sandbox -> production (new in production)" in out
     assert "+[destinations.loyalty]" in out and out.count("[PASS]") == 4
-    assert "promoted loyalty to production" in out and "audit ledger entry 1" in out
+    assert "promoted loyalty to production" in out and "audit ledger entry 2" in out
     assert "loyalty" in load_environment(env["config"], "production").destinations
-    [entry] = Ledger(history_path(env["data"])).entries(action="promotion")
+    pending, entry = Ledger(history_path(env["data"])).entries(action="promotion")
+    assert (pending.action, entry.action) == ("promotion.pending", "promotion")
     assert entry.subject == "loyalty" and entry.details["diff_sha256"] in out
+    assert entry.details == {**pending.details, "pending_seq": pending.seq}
 
 
 def test_failed_gates_are_each_printed_and_exit_1(env, capsys):
@@ -91,7 +93,7 @@ def test_read_only_refuses_but_a_dry_run_shows_the_plan(env, capsys):
 def test_json_is_one_object_with_diff_gates_and_result(env, capsys):
     assert promote(env, "promote", "loyalty", "--yes", "--json") == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["promoted"] is True and report["ledger_entry"] == 1 and report["ok"] is True
+    assert report["promoted"] is True and report["ledger_entry"] == 2 and report["ok"] is True
     assert [g["id"] for g in report["gates"]] == ["admin", "test_send", "verification", "production_credential"]
     assert report["new_in_production"] is True and report["diff"]["unified"].startswith("--- production.toml")
 
@@ -108,7 +110,7 @@ def test_a_second_promotion_has_nothing_to_do(env, capsys):
     assert promote(env, "promote", "loyalty", "--yes") == 0
     assert promote(env, "promote", "loyalty", "--yes") == 0
     assert "nothing to promote" in capsys.readouterr().out
-    assert len(Ledger(history_path(env["data"])).entries(action="promotion")) == 1
+    assert len(Ledger(history_path(env["data"])).entries(action="promotion")) == 2  # pending and done
 
 
 def test_unknown_destination_and_broken_config_exit_2(env, capsys):

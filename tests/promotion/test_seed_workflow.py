@@ -118,12 +118,13 @@ def test_seed_workflow_from_sandbox_to_production(workspace, monkeypatch, capsys
         ("send.started", "sandbox", "loyalty"),
         ("send.finished", "sandbox", "loyalty"),
         ("rejections.exported", "sandbox", "loyalty"),
+        ("promotion.pending", "production", "loyalty"),
         ("promotion", "production", "loyalty"),
         ("send.started", "production", "loyalty"),
         ("send.finished", "production", "loyalty"),
     ]
     assert all(e["operator"] == "alice" for e in entries)
-    finished_sample, promotion, finished_production = entries[4]["details"], entries[6]["details"], entries[8]["details"]
+    finished_sample, promotion, finished_production = entries[4]["details"], entries[7]["details"], entries[9]["details"]
     assert finished_sample["run_id"] == sample["run_id"] and finished_sample["accepted"] == 20
     assert promotion["test_send_run"] == sample["run_id"] and promotion["diff_sha256"] == promoted["diff"]["sha256"]
     assert finished_production["run_id"] == sent["run_id"] and finished_production["accepted"] == len(audience)

@@ -1,5 +1,6 @@
-"""The secrets file's lock never follows a symbolic link and gives up after its timeout with the
-lock named; a secrets file that is a FIFO is refused at once instead of blocking."""
+"""The secrets file's lock (atomic.locked, shared with every other writer) never follows a symbolic
+link and gives up after its timeout with the lock named; a secrets file that is a FIFO is refused at
+once instead of blocking."""
 from __future__ import annotations
 
 import os
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tui.settings.atomic import LockError
 from tui.settings.errors import SecretsError
 from tui.settings.secrets import SecretsFile
 
@@ -31,7 +33,7 @@ def secrets(tmp_path) -> Path:
 def test_a_link_at_the_lock_path_is_refused_and_its_target_never_created(secrets):
     victim = secrets.parent.parent / "victim"
     (secrets.parent / ".secrets.toml.lock").symlink_to(victim)
-    with pytest.raises(SecretsError, match=r"\.secrets\.toml\.lock is a symbolic link; refusing to follow it"):
+    with pytest.raises(LockError, match=r"\.secrets\.toml\.lock is a symbolic link; refusing to follow it"):
         SecretsFile(secrets).set("main", "key-0001")
     assert not victim.exists() and not secrets.exists()
 
@@ -43,7 +45,7 @@ def test_a_lock_held_by_another_process_times_out_with_the_lock_named(secrets):
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "held\n"
-        with pytest.raises(SecretsError, match="another process has held the lock") as waited:
+        with pytest.raises(LockError, match="another process has held the lock") as waited:
             SecretsFile(secrets, lock_timeout_s=0.3).set("main", "key-0002")
         assert str(lock) in str(waited.value) and "nothing was changed" in str(waited.value)
         assert SecretsFile(secrets).get("main") == "key-0001"

@@ -16,6 +16,7 @@ from tui.settings.errors import AccessDenied
 from tui.settings.ledger import Ledger
 from tui.settings.loader import load_environment
 from tui.settings.secrets import SecretsFile
+from tui.settings.store import AlreadyExists
 from tui.sync.history_schema import history_path
 
 
@@ -65,7 +66,7 @@ def test_a_refused_credential_change_never_asks_for_the_key(tmp_path, who, name,
 
 def test_adding_an_existing_credential_never_asks_for_the_key(tmp_path):
     where = workspace(tmp_path, config_dir(tmp_path, VALID))
-    with pytest.raises(changes.AlreadyExists, match="credential 'main' already exists"):
+    with pytest.raises(AlreadyExists, match="credential 'main' already exists"):
         changes.add_credential(where, "sandbox", changes.new_credential("main", "", None), never_asked)
 
 

@@ -90,7 +90,12 @@ class ConfigEdits:
 
     def save_destination(self, environment: Environment, before: Destination | None,
                          destination: Destination) -> str:
-        """`destinations add|edit`: checks, validates, tests the credential, then saves and records."""
+        """`destinations add|edit`: checks, validates, tests the credential, then saves the fields the
+        operator changed since `before` (what the form opened with) and records them. A change made on
+        disk meanwhile to another field is kept; one to the same field is refused (store.EditConflict)."""
         saved = changes.save_destination(self.session, environment.name, destination, before=before)
-        return (f"Saved {destination.name!r} in {environment.path.name} "
-                f"(config hash {destination.config_hash()[:12]}). {saved.tested}")
+        if not saved.changed:
+            return f"Nothing to save: {environment.path.name} already has these values of {destination.name!r}."
+        changed = "" if before is None else f"changed: {', '.join(saved.changed)}; "
+        return (f"Saved {destination.name!r} in {environment.path.name} ({changed}"
+                f"config hash {saved.destination.config_hash()[:12]}). {saved.tested}")

@@ -19,6 +19,7 @@ from tui.settings.connection import check_connection
 from tui.settings.errors import SettingsError
 from tui.settings.loader import load_environment
 from tui.settings.secrets import resolve_api_key
+from tui.settings.store import AlreadyExists
 from tui.sync.terminal_text import escape_lines
 
 
@@ -70,9 +71,9 @@ def run_add(args: argparse.Namespace) -> int:
     try:
         saved = changes.add_credential(args.ctx, args.env, credential,
                                        None if args.env_var else lambda: _read_key(args.name), test=not args.no_test)
-    except changes.AlreadyExists as exists:
-        raise SettingsError(f"{exists}; rotate its key with "
-                            f"`attentive-console credentials set-key {args.name} --env {args.env}`") from None
+    except AlreadyExists as exists:
+        raise SettingsError(f"{exists}\nrotate its key with: attentive-console credentials set-key {args.name} "
+                            f"--env {args.env}") from None
     except changes.NotSaved as failed:
         return not_saved(failed, "use --no-test to store the key anyway")
     if saved.tested:

@@ -18,6 +18,7 @@ from tui.settings.connection import ConnectionResult, check_connection
 from tui.settings.errors import SettingsError
 from tui.settings.loader import DESTINATION_ENDPOINTS, IDENTIFIERS, load_environment
 from tui.settings.model import Destination, Environment
+from tui.settings.store import AlreadyExists, EditConflict
 
 SUBSCRIPTIONS_WARNING = (
     "warning: subscriptions are on for {name}: every send also subscribes each person, and existing text "
@@ -121,9 +122,9 @@ def run_add(args: argparse.Namespace) -> int:
     destination = _apply_flags(Destination(args.name, "", credential, args.primary_identifier), args)
     try:
         return _save(args, destination, before=None)
-    except changes.AlreadyExists as exists:
-        raise SettingsError(f"{exists}; change it with "
-                            f"`attentive-console destinations edit {args.name} --env {args.env}`") from None
+    except AlreadyExists as exists:
+        raise SettingsError(f"{exists}\nchange it with: attentive-console destinations edit {args.name} "
+                            f"--env {args.env}") from None
 
 
 @guarded
@@ -142,7 +143,11 @@ def run_edit(args: argparse.Namespace) -> int:
     if destination == current:
         print(f"destination {args.name!r} unchanged")
         return OK
-    return _save(args, destination, before=current)
+    try:
+        return _save(args, destination, before=current)
+    except EditConflict as conflict:
+        raise SettingsError(f"{conflict}\nsee it as it is now: attentive-console destinations show {args.name} "
+                            f"--env {args.env}") from None
 
 
 @guarded
@@ -216,8 +221,12 @@ def _save(args: argparse.Namespace, destination: Destination, *, before: Destina
     except changes.NotSaved as failed:
         return not_saved(failed)
     print(saved.tested)
+    if not saved.changed:
+        print(f"destination {destination.name!r} unchanged: {saved.environment.path} already has these values")
+        return OK
     if saved.subscriptions_turned_on:
         print(SUBSCRIPTIONS_WARNING.format(name=destination.name), file=sys.stderr)
+    changed = "" if before is None else f"changed: {', '.join(saved.changed)}; "
     print(f"saved destination {destination.name!r} in {saved.environment.path} "
-          f"(config hash {destination.config_hash()[:12]})")
+          f"({changed}config hash {saved.destination.config_hash()[:12]})")
     return OK

@@ -33,6 +33,7 @@ def run_check(args: argparse.Namespace) -> int:
     path = history_path(args.ctx.data_dir)
     refuse_lost_history(path)  # a missing or emptied file that held entries: HistoryDamaged, exit 2
     problems: list[str] = []
+    unfinished: list[str] = []   # sound entries, an interrupted promotion: its own fix, not a restore
     checked = 0
     try:
         if path.exists():
@@ -45,9 +46,11 @@ def run_check(args: argparse.Namespace) -> int:
         if ledger.broken is not None:
             where = f" at entry {ledger.broken.seq}" if ledger.broken.seq is not None else ""
             problems.append(f"ledger{where}: {ledger.broken.reason}")
+        unfinished = [f"ledger: {item.reason}; fix: {item.fix}" for item in ledger.unfinished]
     except sqlite3.DatabaseError as exc:
         problems.append(f"the file cannot be read as a SQLite database: {exc}")
     fix = RESTORE.format(name=path.name, path=path) if problems else ""
+    problems += unfinished
     if args.json:
         print_json({"path": str(path), "ok": not problems, "problems": problems, "ledger_entries": checked,
                     "fix": fix})
@@ -55,7 +58,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{path}: {len(problems)} problem(s)")
         for problem in problems:
             print(f"  {problem}")
-        print(f"  fix: {fix}")
+        if fix:
+            print(f"  fix: {fix}")
     else:
         state = "no history yet" if not path.exists() else f"integrity ok, ledger ok ({checked} entries)"
         print(f"{path}: {state}")

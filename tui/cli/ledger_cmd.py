@@ -7,8 +7,9 @@ import re
 import sys
 
 from tui.cli.exit_codes import OK, OVER_THRESHOLD, USAGE
-from tui.settings.ledger import Action, Ledger, LedgerEntry, VerifyResult
+from tui.settings.ledger import Action, Ledger, LedgerEntry, UnfinishedPromotion, VerifyResult
 from tui.sync.history_schema import history_path
+from tui.sync.terminal_text import escape_lines
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -79,6 +80,7 @@ def _short(value: object) -> str:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    """Exit 1 when the chain is broken or a promotion is unfinished; an unrecorded change is a note."""
     db_path = history_path(args.ctx.data_dir)
     if not db_path.exists():
         print(f"no history database at {db_path}: nothing has been recorded yet", file=sys.stderr)
@@ -86,20 +88,41 @@ def run_verify(args: argparse.Namespace) -> int:
     result = Ledger(db_path).verify(expect_head=args.expect_head)
     if args.json:
         print(json.dumps(_result_json(result), indent=2))
-    elif result.ok:
-        print(f"ledger OK: {result.checked} entries, chain intact")
-        print(f"head: {result.head_seq}:{result.head_hash}  (keep it; 'ledger verify --expect-head' checks against it)")
+    else:
+        print(escape_lines(_result_text(result)))  # reasons quote paths and names from the files
+    return OK if result.ok and not result.unfinished else OVER_THRESHOLD
+
+
+def _result_text(result: VerifyResult) -> str:
+    if result.broken is None:
+        keep = "(keep it; 'ledger verify --expect-head' checks against it)"
+        lines = [f"ledger OK: {result.checked} entries, chain intact",
+                 f"head: {result.head_seq}:{result.head_hash}  {keep}"]
     else:
         where = f"entry {result.broken.seq}" if result.broken.seq is not None else "the end of the ledger"
-        print(f"ledger BROKEN at {where}: {result.broken.reason}")
-        print(f"{result.checked} entries before it match; everything from {where} on cannot be trusted")
-    return OK if result.ok else OVER_THRESHOLD
+        lines = [f"ledger BROKEN at {where}: {result.broken.reason}",
+                 f"{result.checked} entries before it match; everything from {where} on cannot be trusted"]
+    for unfinished in result.unfinished:
+        lines += [f"UNFINISHED promotion ({unfinished.state.value}): {unfinished.reason}", f"  fix: {unfinished.fix}"]
+    if result.unrecorded is not None:
+        lines += [f"note: {result.unrecorded.reason}", f"  fix: {result.unrecorded.fix}"]
+    return "\n".join(lines)
 
 
 def _result_json(result: VerifyResult) -> dict:
     return {
-        "ok": result.ok,
+        "ok": result.ok and not result.unfinished,
+        "chain_intact": result.ok,
         "checked": result.checked,
         "head": {"seq": result.head_seq, "hash": result.head_hash},
-        "broken": None if result.ok else {"seq": result.broken.seq, "reason": result.broken.reason},
+        "broken": None if result.broken is None else {"seq": result.broken.seq, "reason": result.broken.reason},
+        "unfinished_promotions": [unfinished_json(u) for u in result.unfinished],
+        "unrecorded_change": None if result.unrecorded is None else {
+            "since_seq": result.unrecorded.entry.seq, "reason": result.unrecorded.reason,
+            "fix": result.unrecorded.fix},
     }
+
+
+def unfinished_json(unfinished: UnfinishedPromotion) -> dict:
+    return {"seq": unfinished.entry.seq, "destination": unfinished.destination, "production": unfinished.state.value,
+            "reason": unfinished.reason, "fix": unfinished.fix}

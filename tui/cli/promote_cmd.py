@@ -9,7 +9,9 @@ from typing import Any
 from tui.cli.context import CliContext
 from tui.cli.config_cmd import confirm_by_name
 from tui.cli.exit_codes import OK, OVER_THRESHOLD, USAGE
+from tui.cli.ledger_cmd import unfinished_json
 from tui.settings.errors import SettingsError
+from tui.settings.ledger import Action
 from tui.settings.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
 from tui.sync.terminal_text import escape_controls, escape_lines
 
@@ -51,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     if code is None:
         code, message, result = _promote(plan, ctx)
         if result is not None:
-            report["ledger_entry"] = result.ledger_entry.seq
+            report.update(ledger_entry=result.ledger_entry.seq, written=result.written,
+                          closed=[entry.seq for entry in result.closed])
     report.update(promoted="ledger_entry" in report, message=message)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -66,10 +69,12 @@ def _decide(plan: PromotionPlan, args: argparse.Namespace) -> tuple[int | None, 
     if not plan.ok:
         failed = len(plan.failed)
         return OVER_THRESHOLD, f"not promoted: {failed} gate{'s' if failed != 1 else ''} failed"
-    if plan.diff.unchanged:
+    if plan.diff.unchanged and not plan.interrupted:
         return OK, f"production already has this definition of {name}: nothing to promote"
     if args.dry_run:
         return OK, "dry run: every gate passed; nothing was written"
+    if plan.diff.unchanged:  # only the ledger is written: the interrupted promotions' closing entries
+        return None, ""
     refused = confirm_by_name(name, "write it into production.toml", yes=args.yes)
     return (None, "") if refused is None else (USAGE, f"not promoted: {refused}")
 
@@ -79,8 +84,18 @@ def _promote(plan: PromotionPlan, ctx: CliContext) -> tuple[int, str, PromotionR
         result = promote(plan, config_dir=ctx.config_dir, data_dir=ctx.data_dir)
     except SettingsError as exc:
         return USAGE, str(exc), None
-    return OK, (f"promoted {plan.destination.name} to production: {result.path} written, "
-                f"audit ledger entry {result.ledger_entry.seq}"), result
+    name, entry = plan.destination.name, result.ledger_entry
+    lines = [f"closed the interrupted promotion of ledger entry {closing.details['pending_seq']} with entry "
+             f"{closing.seq}: " + ("production.toml had its content, recorded as done"
+                                   if closing.action == Action.PROMOTION.value else
+                                   f"production.toml did not have its content ({closing.details['production']})")
+             for closing in result.closed if closing is not entry]
+    if result.written:
+        lines.append(f"promoted {name} to production: {result.path} written, audit ledger entry {entry.seq}")
+    else:
+        lines.append(f"recorded the interrupted promotion of {name} (ledger entry {entry.details['pending_seq']}): "
+                     f"{result.path} already had it; audit ledger entry {entry.seq}")
+    return OK, "\n".join(lines), result
 
 
 def render_plan(plan: PromotionPlan) -> str:
@@ -97,6 +112,8 @@ def render_plan(plan: PromotionPlan) -> str:
         lines.append("")
     if diff.changes:
         lines += [diff.unified.rstrip("\n"), f"diff sha256: {diff.sha256}"]
+    for unfinished in plan.interrupted:
+        lines += ["", f"Interrupted: {unfinished.reason}", "  promoting records how it ended"]
     lines += ["", "Gates:"]
     for gate in plan.gates:
         lines.append(f"  [{gate.verdict}] {gate.title}: {gate.reason}")
@@ -119,5 +136,6 @@ def plan_json(plan: PromotionPlan) -> dict[str, Any]:
         "gates": [{"id": g.id, "title": g.title, "passed": g.passed, "pending": g.pending, "reason": g.reason, "fix": g.fix}
                   for g in plan.gates],
         "test_send_run": plan.test_send_run,
+        "interrupted": [unfinished_json(u) for u in plan.interrupted],
         "ok": plan.ok,
     }

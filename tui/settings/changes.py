@@ -4,9 +4,12 @@
 Every change takes the same steps whichever front end asks: refuse a read-only session before the
 file is read, load the environment as it is on disk, check the operator may change it, validate the
 file with the change before anything is tested or written, test the credential (a failed test
-saves nothing), save through the store, and record the audit entry. Front ends only read input and
-show the result. Refusals are SettingsErrors saying what is wrong; a front end may add how to fix it
-in its own terms (a command to run, a key to press). No message or result ever holds a key.
+saves nothing), save through the store, and record the audit entry. An edit carries the definition
+the operator started from: only the fields they changed are saved, over the file as it is by then; a
+change made meanwhile to the same field is refused (store.EditConflict); the entry names the fields
+that really changed. Front ends only read input and show the result. Refusals are SettingsErrors
+saying what is wrong; a front end may add how to fix it in its own terms (a command to run, a key to
+press). No message or result ever holds a key.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from tui.attentive.secret import ApiKey
 from tui.settings.access import Operator
@@ -43,13 +46,6 @@ class Workspace(Actor, Protocol):
 
     @property
     def read_only(self) -> bool: ...
-
-
-class AlreadyExists(SettingsError):
-    """An add naming a credential or destination the environment already has; nothing changed."""
-
-    def __init__(self, kind: str, name: str, path: Path):
-        super().__init__(f"{kind} {name!r} already exists in {path}")
 
 
 class NotSaved(SettingsError):
@@ -80,9 +76,10 @@ class CredentialRemoved:
 @dataclass(frozen=True)
 class DestinationSaved:
     environment: Environment
-    destination: Destination
-    before: Destination | None          # None: the destination was added
+    destination: Destination            # as saved: the operator's changes over the file's values
+    before: Destination | None          # as in the file just before the save; None: the destination was added
     tested: str                         # the credential's connection test summary
+    changed: tuple[str, ...]            # the fields really changed; empty: nothing needed saving
 
     @property
     def subscriptions_turned_on(self) -> bool:
@@ -131,18 +128,16 @@ def add_credential(where: Workspace, name: EnvironmentName, credential: Credenti
     (a prompt comes after any refusal) and tested before it is stored unless `test` is False.
     `env:VAR` credentials take no key: it is read from the variable at run time."""
     environment, _ = open_for_change(where, name, "credentials add")
-    if credential.name in environment.credentials:
-        raise AlreadyExists("credential", credential.name, environment.path)
+    _validate(where, name, lambda file: file.edit_credential(None, credential))  # store.AlreadyExists among others
     ref = parse_key_ref(credential.api_key_ref, credential=credential.name, embedded=environment.embedded)
     if (ref.scheme == "secret") != (read_key is not None):
         raise SettingsError(f"credential {credential.name!r}: give a key to store in the secrets file, "
                             "or the environment variable that holds it, not both or neither")
-    _validate(where, name, lambda file: file.upsert_credential(credential))
     key = read_key() if read_key is not None else None
     tested = check_new_key(where, environment, credential.name, key) if key is not None and test else ""
     if key is not None:
         SecretsFile(where.secrets_file).set(ref.name, key.value)
-    _save(where, name, lambda file: file.upsert_credential(credential))
+    _save(where, name, lambda file: file.edit_credential(None, credential))
     details = key_details(key) if key is not None else {"key_source": credential.api_key_ref}
     record(where, Action.CREDENTIAL_ADDED, credential.name, environment=name, details=details,
            secrets=[key] if key is not None else [])
@@ -159,14 +154,15 @@ def set_credential_key(where: Workspace, name: EnvironmentName, credential_name:
     moved_from = None if ref.scheme == "secret" else ref
     secret_name = ref.name if moved_from is None else credential.name
     # A key read from elsewhere now lives in the secrets file, so the credential has to point there.
-    saved = credential if moved_from is None else dataclasses.replace(credential, api_key_ref=f"secret:{secret_name}")
-    if saved is not credential:
-        _validate(where, name, lambda file: file.upsert_credential(saved))
+    moved = None if moved_from is None else dataclasses.replace(credential, api_key_ref=f"secret:{secret_name}")
+    if moved is not None:
+        _validate(where, name, lambda file: file.edit_credential(credential, moved))
     key = read_key()
     tested = check_new_key(where, environment, credential.name, key) if test else ""
     SecretsFile(where.secrets_file).set(secret_name, key.value)
-    if saved is not credential:
-        _save(where, name, lambda file: file.upsert_credential(saved))
+    saved = credential
+    if moved is not None:  # only the reference moves: a description changed meanwhile by someone else is kept
+        saved = _save(where, name, lambda file: file.edit_credential(credential, moved)).after
     record(where, Action.CREDENTIAL_ROTATED, credential.name, environment=name, details=key_details(key),
            secrets=[key])
     return CredentialSaved(environment, saved, key.masked(), tested, moved_from)
@@ -237,29 +233,31 @@ def check_destination(where: Workspace, name: EnvironmentName, destination: Dest
 
 def save_destination(where: Workspace, name: EnvironmentName, destination: Destination, *,
                      before: Destination | None) -> DestinationSaved:
-    """Add (`before` None) or edit a destination: access checks, the file validated with the change,
-    the credential tested (NotSaved when it fails), then saved and recorded."""
+    """Add (`before` None) or edit a destination: `before` is the definition the operator started
+    from, `destination` theirs. Access checks, the file validated with the change, the credential
+    tested (NotSaved when it fails), then the fields the operator changed saved over the destination
+    as the file has it by then (store.EditConflict when someone changed the same field, or removed or
+    added the destination, meanwhile) and recorded with the fields that really changed."""
     adding = before is None
     action = "destinations add" if adding else "destinations edit"
     environment, operator = open_for_change(where, name, action)
-    if adding and destination.name in environment.destinations:
-        raise AlreadyExists("destination", destination.name, environment.path)
-    if before is not None:
-        operator.require_destination(before, action)
+    for current in filter(None, (before, environment.destinations.get(destination.name))):
+        operator.require_destination(current, action)  # as the operator saw it, and as it is now
     reference = before or Destination(destination.name, "", destination.credential, destination.primary_identifier)
     if (reference.admin_only, reference.allow_restricted_pii) != (destination.admin_only,
                                                                  destination.allow_restricted_pii):
         operator.require_admin(f"{action}: changing who may use a destination")
     # Validate the whole file with the change before spending a connection test on it.
-    check_destination(where, name, destination)
-    result = check_connection(environment, destination.credential, secrets_file=where.secrets_file,
+    candidate = _validate(where, name, lambda file: file.edit_destination(before, destination)).after
+    result = check_connection(environment, candidate.credential, secrets_file=where.secrets_file,
                               data_dir=where.data_dir)
     if not result.ok:
         raise NotSaved(result, "the credential")
-    _save(where, name, lambda file: file.upsert_destination(destination))
-    record(where, Action.DESTINATION_ADDED if adding else Action.DESTINATION_EDITED, destination.name,
-           environment=name, details=change_details(destination, reference, adding))
-    return DestinationSaved(environment, destination, before, result.summary)
+    edited = _save(where, name, lambda file: file.edit_destination(before, destination))
+    if edited.changed:
+        record(where, Action.DESTINATION_ADDED if adding else Action.DESTINATION_EDITED, destination.name,
+               environment=name, details=change_details(edited.after, edited.before or reference, adding))
+    return DestinationSaved(environment, edited.after, edited.before, result.summary, edited.changed)
 
 
 def remove_destination(where: Workspace, name: EnvironmentName, destination_name: str) -> DestinationRemoved:
@@ -270,14 +268,15 @@ def remove_destination(where: Workspace, name: EnvironmentName, destination_name
 
 
 # -- the file ----------------------------------------------------------------------------------------
-Edit = Callable[[EnvironmentFile], None]
+Result = TypeVar("Result")
 
 
-def _validate(where: Workspace, name: EnvironmentName, edit: Edit) -> None:
+def _validate(where: Workspace, name: EnvironmentName, edit: Callable[[EnvironmentFile], Result]) -> Result:
     """Applies the edit to a copy that is never saved: InvalidChange when the file would be invalid."""
-    edit(EnvironmentFile.open(where.config_dir, name))
+    return edit(EnvironmentFile.open(where.config_dir, name))
 
 
-def _save(where: Workspace, name: EnvironmentName, edit: Edit) -> None:
+def _save(where: Workspace, name: EnvironmentName, edit: Callable[[EnvironmentFile], Result]) -> Result:
+    """Applies the edit to the file as it is under its lock, and saves it."""
     with ConfigStore(where.config_dir).editing(name) as file:
-        edit(file)
+        return edit(file)

@@ -5,6 +5,10 @@ edited, deleted or reordered row breaks the chain at a point `verify()` can name
 refuse UPDATE and DELETE so no code path changes history by accident; someone with the file and a
 sqlite3 shell can still drop them, which is what the chain is for. Truncating the newest entries or
 rewriting the whole chain is only visible against a head recorded elsewhere (`verify(expect_head=)`).
+
+A promotion writes two entries around production.toml's write: `promotion.pending` before (the file's
+hash before and after, and its path), `promotion` once written. `verify()` reports a pending entry
+nothing closed, saying from the file's hash whether the write happened; `promote` closes it.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from typing import Any
 
 from tui.attentive.pacing import key_fingerprint as pacing_fingerprint
 from tui.attentive.secret import ApiKey, mask
+from tui.settings.atomic import LockError
 from tui.settings.errors import SettingsError
 from tui.settings.history_head import head_path, read_head, record_head, refuse_lost_history
 
@@ -38,7 +43,9 @@ class Action(str, Enum):
     DESTINATION_REMOVED = "destination.removed"
     SEND_STARTED = "send.started"
     SEND_FINISHED = "send.finished"
-    PROMOTION = "promotion"
+    PROMOTION_PENDING = "promotion.pending"        # production.toml is about to be written
+    PROMOTION = "promotion"                        # ... and was: details.pending_seq names the entry above
+    PROMOTION_ABANDONED = "promotion.abandoned"    # a pending promotion found not to have been written
     REJECTIONS_EXPORTED = "rejections.exported"
     PII_REVEALED = "pii.revealed"
 
@@ -74,15 +81,97 @@ class ChainBreak:
     reason: str
 
 
+class PromisedFile(str, Enum):
+    """What production.toml holds now, against what a pending promotion entry said it would."""
+    WRITTEN = "written"             # the promised content: promoted, but never recorded as done
+    NOT_WRITTEN = "not written"     # the content from before: nothing was promoted
+    CHANGED = "changed"             # neither: the file changed since, by hand or another command
+    MISSING = "missing"             # the file named in the entry cannot be read
+
+
+@dataclass(frozen=True)
+class UnfinishedPromotion:
+    """A `promotion.pending` entry that no `promotion` or `promotion.abandoned` entry closes: the promoting
+    process stopped (killed, crashed, the ledger unavailable) between announcing the write and recording it."""
+    entry: LedgerEntry
+    state: PromisedFile
+
+    @property
+    def destination(self) -> str:
+        return self.entry.subject
+
+    @property
+    def reason(self) -> str:
+        details, name = self.entry.details, self.entry.subject
+        path = details.get("path", "production.toml")
+        start = (f"the promotion of {name} announced at ledger entry {self.entry.seq} ({self.entry.at[:19]}Z) "
+                 "was never recorded as done: ")
+        return start + {
+            PromisedFile.WRITTEN: f"{path} has the content it promised (sha256 "
+                                  f"{str(details.get('production_sha256_after'))[:12]}): {name} was promoted "
+                                  "without its audit entry",
+            PromisedFile.NOT_WRITTEN: f"{path} still has the content from before it: nothing was promoted",
+            PromisedFile.CHANGED: f"{path} has neither the content from before it nor the one it promised: the "
+                                  f"file changed since; compare its [destinations.{name}] with the promoted "
+                                  f"definition (config hash {str(details.get('config_hash'))[:12]})",
+            PromisedFile.MISSING: f"{path} cannot be read to tell whether it was written",
+        }[self.state]
+
+    @property
+    def fix(self) -> str:
+        promote = f"attentive-console promote {self.entry.subject}"
+        if self.state is PromisedFile.WRITTEN:
+            return f"run `{promote}`: it records the promotion (production.toml is not written again)"
+        if self.state is PromisedFile.NOT_WRITTEN:
+            return f"run `{promote}` to promote it again; that closes this entry"
+        return (f"check production.toml, then run `{promote}`: it closes this entry as not done and shows "
+                "what is left to promote")
+
+
+def promised_file(details: Mapping[str, Any]) -> PromisedFile:
+    """Compares the file a pending promotion named with the hashes it recorded."""
+    try:
+        digest = hashlib.sha256(Path(details["path"]).read_bytes()).hexdigest()
+    except (KeyError, TypeError, OSError):
+        return PromisedFile.MISSING
+    if digest == details.get("production_sha256_after"):
+        return PromisedFile.WRITTEN
+    if digest == details.get("production_sha256_before"):
+        return PromisedFile.NOT_WRITTEN
+    return PromisedFile.CHANGED
+
+
+@dataclass(frozen=True)
+class UnrecordedChange:
+    """production.toml no longer has the content the newest promotion recorded, and no later entry
+    records a change to production: it was edited without the ledger (by hand, git, another tool)."""
+    entry: LedgerEntry
+
+    @property
+    def reason(self) -> str:
+        path = self.entry.details.get("path", "production.toml")
+        return (f"{path} changed after ledger entry {self.entry.seq} (the promotion of {self.entry.subject}) "
+                "recorded its content, and no later entry records a change to it: it was edited by hand or "
+                "by a tool that does not write the audit ledger")
+
+    @property
+    def fix(self) -> str:
+        return ("review the change (git diff, or against a backup); changes made with `attentive-console "
+                "destinations|credentials ... --env production` or `promote` are recorded")
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     checked: int
     head_seq: int
     head_hash: str
     broken: ChainBreak | None
+    unfinished: tuple[UnfinishedPromotion, ...] = ()   # promotions without their completing entry
+    unrecorded: UnrecordedChange | None = None         # a note: production.toml edited outside the ledger
 
     @property
     def ok(self) -> bool:
+        """The chain is intact (`unfinished` is reported apart: the entries themselves are sound)."""
         return self.broken is None
 
 
@@ -230,7 +319,7 @@ class Ledger:
             raise LedgerError(f"cannot write the audit ledger in {self.db_path}: {exc}") from exc
         try:
             record_head(self.db_path, seq, entry_hash)
-        except OSError as exc:  # the entry is in; only the cross-check beside it is stale
+        except (OSError, LockError) as exc:  # the entry is in; only the cross-check beside it is stale
             raise LedgerError(f"wrote ledger entry {seq} but not {head_path(self.db_path)}: {exc}") from exc
         return LedgerEntry(seq, at, operator, environment, action, subject, details, prev_hash, entry_hash)
 
@@ -264,33 +353,65 @@ class Ledger:
             params.append(limit)
         return [_entry_from_row(row) for row in reversed(self._rows(sql, params))]
 
+    def unfinished_promotions(self) -> list[UnfinishedPromotion]:
+        """Every `promotion.pending` entry nothing closed, oldest first, with what the file holds now."""
+        return _unfinished(self.entries(action="promotion"))
+
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> VerifyResult:
         """Walks the chain from the first entry; the first row whose sequence, link or own hash does
         not match is named. `expect_head` (seq, hash; default: the head recorded in history.head)
-        also catches a truncated end, a replaced file or a chain rewritten from scratch."""
+        also catches a truncated end, a replaced file or a chain rewritten from scratch. Unfinished
+        promotions and an unrecorded change to production.toml are reported alongside."""
         if expect_head is None:  # the head recorded beside the database at every append
             recorded = read_head(self.db_path)
             expect_head = (recorded.seq, recorded.hash) if recorded is not None else None
-        checked, prev_seq, prev_hash = 0, 0, GENESIS
-        seen: dict[int, str] = {}
-        for row in self._rows(f"SELECT {_COLUMNS} FROM ledger ORDER BY seq"):
-            seq, stored_hash = row[0], row[-1]
-            problem = _row_problem(row, prev_seq, prev_hash)
-            if problem:
-                return VerifyResult(checked, prev_seq, prev_hash, ChainBreak(seq, problem))
-            checked, prev_seq, prev_hash = checked + 1, seq, stored_hash
-            seen[seq] = stored_hash
-        if expect_head is not None:
-            head_seq, head_hash = expect_head
-            if head_seq > prev_seq:
-                return VerifyResult(checked, prev_seq, prev_hash, ChainBreak(
-                    None, f"the ledger ends at entry {prev_seq}, but entry {head_seq} was recorded: "
-                          f"{_missing(prev_seq + 1, head_seq)}"))
-            if seen.get(head_seq) != head_hash:
-                return VerifyResult(checked, prev_seq, prev_hash, ChainBreak(
-                    head_seq, f"entry {head_seq} does not have the recorded hash {head_hash[:12]}: "
-                              "the chain was rewritten up to it"))
-        return VerifyResult(checked, prev_seq, prev_hash, None)
+        rows = self._rows(f"SELECT {_COLUMNS} FROM ledger ORDER BY seq")
+        entries = [_entry_from_row(row) for row in rows]
+        checked, head_seq, head_hash, broken = _walk(rows, expect_head)
+        return VerifyResult(checked, head_seq, head_hash, broken, tuple(_unfinished(entries)), _unrecorded(entries))
+
+
+def _walk(rows: list[tuple], expect_head: tuple[int, str] | None) -> tuple[int, int, str, ChainBreak | None]:
+    """(entries checked, last good seq, its hash, the first break or None)."""
+    checked, prev_seq, prev_hash = 0, 0, GENESIS
+    seen: dict[int, str] = {}
+    for row in rows:
+        seq, stored_hash = row[0], row[-1]
+        problem = _row_problem(row, prev_seq, prev_hash)
+        if problem:
+            return checked, prev_seq, prev_hash, ChainBreak(seq, problem)
+        checked, prev_seq, prev_hash = checked + 1, seq, stored_hash
+        seen[seq] = stored_hash
+    if expect_head is not None:
+        head_seq, head_hash = expect_head
+        if head_seq > prev_seq:
+            return checked, prev_seq, prev_hash, ChainBreak(
+                None, f"the ledger ends at entry {prev_seq}, but entry {head_seq} was recorded: "
+                      f"{_missing(prev_seq + 1, head_seq)}")
+        if seen.get(head_seq) != head_hash:
+            return checked, prev_seq, prev_hash, ChainBreak(
+                head_seq, f"entry {head_seq} does not have the recorded hash {head_hash[:12]}: "
+                          "the chain was rewritten up to it")
+    return checked, prev_seq, prev_hash, None
+
+
+def _unfinished(entries: list[LedgerEntry]) -> list[UnfinishedPromotion]:
+    closed = {entry.details.get("pending_seq") for entry in entries
+              if entry.action in (Action.PROMOTION.value, Action.PROMOTION_ABANDONED.value)}
+    return [UnfinishedPromotion(entry, promised_file(entry.details)) for entry in entries
+            if entry.action == Action.PROMOTION_PENDING.value and entry.seq not in closed]
+
+
+def _unrecorded(entries: list[LedgerEntry]) -> UnrecordedChange | None:
+    """Only the promotion entries record production.toml's content: the check holds from the newest
+    one until an entry records another change to production (which would not say the file's hash)."""
+    changes = [entry for entry in entries if entry.environment == "production"
+               and entry.action.startswith(("destination.", "credential.", "promotion"))]
+    if not changes or changes[-1].action != Action.PROMOTION.value:
+        return None
+    last = changes[-1]
+    state = promised_file(last.details)
+    return UnrecordedChange(last) if state in (PromisedFile.CHANGED, PromisedFile.NOT_WRITTEN) else None
 
 
 def _missing(first: int, last: int) -> str:

@@ -4,15 +4,22 @@
 the history store, the production credential's connection test) and `build_plan` turns it into a
 `PromotionPlan` the console and the CLI render alike. `promote` writes the plan: only when every
 gate passed and neither environment file changed since the plan was made.
+
+The write and its audit entries cannot be split by a kill: `promotion.pending` is appended under
+production.toml's lock before the file is written, `promotion` after. A promotion interrupted between
+the two is reported by `ledger verify` and closed by the next `promote` of that destination: recorded
+as done when production.toml has what it promised, abandoned when it has not.
 """
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from tui.settings.errors import SettingsError
-from tui.settings.ledger import Action, Ledger, LedgerEntry, LedgerError
+from tui.settings.ledger import Action, Ledger, LedgerEntry, LedgerError, PromisedFile, UnfinishedPromotion
 from tui.settings.loader import environment_path, parse_environment, read_config_text
 from tui.settings.model import Destination, Environment, EnvironmentName
 from tui.settings.promotion_diff import DestinationDiff, diff_destination
@@ -50,6 +57,7 @@ class PromotionPlan:
     test_send_run: int | None
     sandbox_sha256: str
     production_sha256: str
+    interrupted: tuple[UnfinishedPromotion, ...] = ()   # earlier promotions of it never recorded as done
 
     @property
     def ok(self) -> bool:
@@ -63,7 +71,9 @@ class PromotionPlan:
 @dataclass(frozen=True)
 class PromotionResult:
     path: Path                      # production.toml
-    ledger_entry: LedgerEntry
+    ledger_entry: LedgerEntry       # the `promotion` entry: of this write, or of an interrupted one recorded now
+    written: bool = True            # False: production.toml already had it (an interrupted promotion recorded)
+    closed: tuple[LedgerEntry, ...] = ()    # entries closing interrupted promotions of the destination
 
 
 def read_snapshot(config_dir: Path, name: EnvironmentName) -> EnvironmentSnapshot:
@@ -75,9 +85,10 @@ def read_snapshot(config_dir: Path, name: EnvironmentName) -> EnvironmentSnapsho
 
 def build_plan(name: str, *, sandbox: EnvironmentSnapshot, production: EnvironmentSnapshot, operator: str,
                test_send: SampleSendEvidence | None, credential_check: CredentialCheck | None,
-               credential: str | None = None) -> PromotionPlan:
+               credential: str | None = None, interrupted: Sequence[UnfinishedPromotion] = ()) -> PromotionPlan:
     """Pure: the diff and the four gates from evidence already gathered. `credential` names the
-    production credential to use when it differs from the sandbox destination's."""
+    production credential to use when it differs from the sandbox destination's; `interrupted` are
+    the ledger's unfinished promotions of this destination."""
     source = sandbox.environment.destinations.get(name)
     if source is None:
         available = ", ".join(sorted(sandbox.environment.destinations)) or "none"
@@ -98,6 +109,7 @@ def build_plan(name: str, *, sandbox: EnvironmentSnapshot, production: Environme
         test_send_run=test_send.run_id if test_send else None,
         sandbox_sha256=sandbox.sha256,
         production_sha256=production.sha256,
+        interrupted=tuple(interrupted),
     )
 
 
@@ -113,50 +125,78 @@ def plan_promotion(name: str, *, config_dir: Path, data_dir: Path, secrets_file:
     if source is not None and target_credential in production.environment.credentials:
         check = check_production_credential(production.environment, target_credential,
                                             secrets_file=secrets_file, data_dir=data_dir)
+    interrupted = [u for u in Ledger(history_path(data_dir)).unfinished_promotions() if u.destination == name]
     return build_plan(name, sandbox=sandbox, production=production, operator=operator, test_send=test_send,
-                      credential_check=check, credential=credential)
+                      credential_check=check, credential=credential, interrupted=interrupted)
 
 
 def promote(plan: PromotionPlan, *, config_dir: Path, data_dir: Path) -> PromotionResult:
-    """Writes the planned destination into production.toml and records it in the audit ledger.
+    """Writes the planned destination into production.toml, between its two audit entries.
 
-    Refused when a gate failed, when there is nothing to change, or when either environment file
-    changed since the plan was made (the operator approved that diff, not another)."""
+    Refused when a gate failed, when there is nothing to change (and no interrupted promotion to
+    record), or when either environment file changed since the plan was made (the operator approved
+    that diff, not another). Interrupted promotions of the destination are closed first."""
     name = plan.destination.name
     if not plan.ok:
         failed = "; ".join(f"{gate.title}: {gate.reason}" for gate in plan.failed)
         raise PromotionError(f"promotion of {name} refused, {len(plan.failed)} gate(s) failed: {failed}")
-    if plan.diff.unchanged:
-        raise PromotionError(f"production already has this definition of {name}; nothing to promote")
     if read_snapshot(config_dir, "sandbox").sha256 != plan.sandbox_sha256:
         raise PromotionError(f"{environment_path(config_dir, 'sandbox')} changed since the promotion plan was made; "
                              "nothing was written: review the new plan and promote again")
+    ledger = Ledger(history_path(data_dir))
+    # Under production.toml's lock from the first entry to the write: what an entry says about the
+    # file stays true until it is written, and two promotions cannot close one entry twice.
     with ConfigStore(config_dir).editing("production") as production:
+        closed = tuple(_close(ledger, plan.operator, unfinished) for unfinished in ledger.unfinished_promotions()
+                       if unfinished.destination == name)
+        recorded = next((entry for entry in closed if entry.action == Action.PROMOTION.value), None)
+        if plan.diff.unchanged:
+            if recorded is None:
+                raise PromotionError(f"production already has this definition of {name}; nothing to promote")
+            return PromotionResult(production.path, recorded, written=False, closed=closed)
         before = _digest(production.text)
         if before != plan.production_sha256:
             raise PromotionError(f"{production.path} changed since the promotion plan was made; "
                                  "nothing was written: review the new plan and promote again")
         production.upsert_destination(plan.destination)
-        after = _digest(production.text)
-    # The file is saved when the block ends; the entry follows, so it only records what happened.
+        details = {
+            "diff_sha256": plan.diff.sha256,
+            "config_hash": plan.destination.config_hash(),
+            "credential": plan.destination.credential,
+            "test_send_run": plan.test_send_run,
+            "new_in_production": plan.diff.new_in_production,
+            "fields": [change.field for change in plan.diff.changes],
+            "path": str(production.path.resolve()),
+            "production_sha256_before": before,
+            "production_sha256_after": _digest(production.text),
+        }
+        try:
+            pending = _append(ledger, Action.PROMOTION_PENDING, plan.operator, name, details)
+        except LedgerError as exc:
+            raise PromotionError(f"{name} was not promoted, nothing was written to production.toml: {exc}") from exc
+    # The file is saved when the block ends; a kill from here on leaves the pending entry to `ledger verify`.
     try:
-        entry = Ledger(history_path(data_dir)).append(
-            Action.PROMOTION, operator=plan.operator, environment="production", subject=name,
-            details={
-                "diff_sha256": plan.diff.sha256,
-                "config_hash": plan.destination.config_hash(),
-                "credential": plan.destination.credential,
-                "test_send_run": plan.test_send_run,
-                "new_in_production": plan.diff.new_in_production,
-                "fields": [change.field for change in plan.diff.changes],
-                "production_sha256_before": before,
-                "production_sha256_after": after,
-            },
-        )
+        entry = _append(ledger, Action.PROMOTION, plan.operator, name, {**details, "pending_seq": pending.seq})
     except LedgerError as exc:
-        raise PromotionError(f"{name} was written to {production.path}, but its audit entry could not be "
-                             f"recorded: {exc}. Record it by hand and check the history database") from exc
-    return PromotionResult(production.path, entry)
+        raise PromotionError(f"{name} was written to {production.path} (announced by ledger entry {pending.seq}), "
+                             f"but recording its completion failed: {exc}. Once the history database is "
+                             f"available, `attentive-console promote {name}` records it") from exc
+    return PromotionResult(production.path, entry, closed=closed)
+
+
+def _close(ledger: Ledger, operator: str, unfinished: UnfinishedPromotion) -> LedgerEntry:
+    """The entry an interrupted promotion gets: `promotion` (late) when production.toml has what it
+    promised, else `promotion.abandoned` with what the file held instead."""
+    pending = unfinished.entry
+    if unfinished.state is PromisedFile.WRITTEN:
+        return _append(ledger, Action.PROMOTION, operator, pending.subject,
+                       {**pending.details, "pending_seq": pending.seq, "recorded_late": True})
+    return _append(ledger, Action.PROMOTION_ABANDONED, operator, pending.subject,
+                   {"pending_seq": pending.seq, "production": unfinished.state.value})
+
+
+def _append(ledger: Ledger, action: Action, operator: str, subject: str, details: dict[str, Any]) -> LedgerEntry:
+    return ledger.append(action, operator=operator, environment="production", subject=subject, details=details)
 
 
 def _digest(text: str) -> str:

@@ -3,25 +3,21 @@
 The secrets file is TOML (`"secret-name" = "key"`), kept outside the project's config folder and
 created 0600. Like ssh with a private key, a secrets file others can read is refused, with the
 chmod to run; so is one that is not a regular file (a FIFO would block the reader for ever).
-Writers take `.<name>.lock` beside it, never through a symbolic link, and give up after
-LOCK_TIMEOUT_S with the lock named. Nothing here ever puts a key into a message.
+Writers take atomic.locked's `.<name>.lock` beside it (never through a symbolic link, giving up
+after its timeout with the lock named). Nothing here ever puts a key into a message.
 """
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import os
 import stat
-import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import tomlkit
 
 from tui.attentive.secret import ApiKey
-from tui.settings.atomic import atomic_write
+from tui.settings.atomic import LOCK_TIMEOUT_S, atomic_write, locked
 from tui.settings.errors import SecretsError, SettingsError
 from tui.settings.keyref import parse_key_ref
 from tui.settings.loader import did_you_mean
@@ -31,10 +27,6 @@ _HEADER = (
     "attentive-console secrets: API keys by secret name. Keep this file private (chmod 600);\n"
     "edit it with `attentive-console credentials set-key NAME`, never commit it."
 )
-
-
-LOCK_TIMEOUT_S = 10.0
-_LOCK_POLL_S = 0.05
 
 
 class SecretsFile:
@@ -105,7 +97,7 @@ class SecretsFile:
 
     def _change(self, change: Callable[[tomlkit.TOMLDocument], None]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with self._locked():
+        with locked(self.path, timeout_s=self.lock_timeout_s):
             text = self._text()
             if text is None:
                 doc = tomlkit.document()
@@ -119,41 +111,6 @@ class SecretsFile:
                                        "fix or remove the broken line by hand (each line: \"secret-name\" = \"key\")") from None
             change(doc)
             atomic_write(self.path, doc.as_string().encode("utf-8"), mode=0o600)
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """The writers' lock (atomic.locked's `.<name>.lock`, so older writers still exclude us), but
-        opened with O_NOFOLLOW: a link planted there must not make us create or lock its target. flock
-        cannot time out, so a non-blocking attempt is repeated until the deadline."""
-        lock_path = self.path.parent / f".{self.path.name}.lock"
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
-        except OSError as err:
-            if err.errno == errno.ELOOP:
-                raise SecretsError(f"the lock file {lock_path} is a symbolic link; refusing to follow it",
-                                   f"remove it (rm {lock_path}) and try again") from None
-            raise SecretsError(f"cannot open the lock file {lock_path}: {err.strerror}",
-                               f"check the permissions of {lock_path.parent}") from None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise SecretsError(f"the lock file {lock_path} is not a regular file",
-                                   f"remove it (rm {lock_path}) and try again")
-            deadline = time.monotonic() + self.lock_timeout_s
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise SecretsError(
-                            f"another process has held the lock on {self.path} ({lock_path}) for over "
-                            f"{self.lock_timeout_s:g} s; nothing was changed",
-                            f"let the other attentive-console command finish (find it with: fuser {lock_path}), "
-                            "then try again") from None
-                    time.sleep(_LOCK_POLL_S)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
 
 def check_key_text(key: str) -> str:

@@ -4,15 +4,21 @@ Edits merge key by key into the tomlkit document, so comments and layout survive
 validated as a whole file before it is accepted. Saving is atomic, leaves an unedited file
 byte-identical, refuses to overwrite a file that changed on disk since it was loaded, and takes a
 lock beside the file so two writers cannot lose an update.
+
+An operator's edit (`edit_destination`, `edit_credential`) carries the definition it started from:
+only the fields the operator changed are applied to the file as it is now, so a change someone else
+saved meanwhile to another field survives. The same field changed on both sides differently, or the
+definition removed (or added) meanwhile, is an EditConflict showing the other side's values.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import tomlkit
 from tomlkit.container import Container
@@ -32,6 +38,38 @@ _DEFAULTS = {f.name: f.default for f in dataclasses.fields(Destination) if f.def
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+Definition = TypeVar("Definition", bound="Destination | Credential")
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    field: str          # the file's key, dotted inside the table: rate_limit, attributes."Loyalty Tier"
+    on_disk: str        # the value in the file now, as TOML; "(unset)" when the file has none
+    yours: str
+
+
+class EditConflict(SettingsError):
+    """The definition changed on disk since the edit started, in a way the edit cannot be merged into
+    (the same field changed differently, or the definition removed or added); nothing was written."""
+
+    def __init__(self, summary: str, conflicts: Sequence[FieldConflict], fix: str):
+        self.conflicts = tuple(conflicts)
+        self.fix = fix
+        lines = [summary, *(f"  {c.field}: on disk {c.on_disk}, yours {c.yours}" for c in self.conflicts)]
+        super().__init__("\n".join(lines) + f"\n({fix})")
+
+
+class AlreadyExists(EditConflict):
+    """An add naming a credential or destination the file has (maybe added since the add started)."""
+
+
+@dataclass(frozen=True)
+class Edited(Generic[Definition]):
+    before: Definition | None       # as in the file when the edit was applied; None: added
+    after: Definition               # as saved: the file's values with the operator's changes on top
+    changed: tuple[str, ...]        # the fields that really changed in the file (empty: nothing to save)
 
 
 class EnvironmentFile:
@@ -81,6 +119,21 @@ class EnvironmentFile:
             )
         self._edit(lambda doc: doc["credentials"].__delitem__(name))
 
+    def edit_destination(self, base: Destination | None, mine: Destination) -> Edited[Destination]:
+        """The operator changed `base` (None: a new destination) into `mine`: their changes, applied
+        to the destination as the file has it now. EditConflict when they cannot be."""
+        edited = _merge("destination", self.path, base, mine, self.environment.destinations.get(mine.name))
+        if edited.changed:
+            self.upsert_destination(edited.after)
+        return edited
+
+    def edit_credential(self, base: Credential | None, mine: Credential) -> Edited[Credential]:
+        """As edit_destination, for a credential."""
+        edited = _merge("credential", self.path, base, mine, self.environment.credentials.get(mine.name))
+        if edited.changed:
+            self.upsert_credential(edited.after)
+        return edited
+
     def _edit(self, change: Callable[[tomlkit.TOMLDocument], None]) -> None:
         """Applies `change` to a copy and keeps it only if the whole file still validates."""
         candidate = tomlkit.parse(self.text)
@@ -129,6 +182,103 @@ class ConfigStore:
             handle._lock_held = True
             yield handle
             handle.save()
+
+
+# -- merging an operator's edit with the file as it is now --------------------------------------------
+_ABSENT: Any = object()                 # a field (or a mapping's key) the definition does not set
+_FILE_KEYS = {"api_key_ref": "api_key"}  # Credential fields named otherwise in the file
+FieldPath: TypeAlias = tuple[str, str | None]   # (field, key inside a mapping field or None)
+
+
+def _merge(kind: str, path: Path, base: Definition | None, mine: Definition,
+           theirs: Definition | None) -> Edited[Definition]:
+    """Three-way, field by field (each key of a mapping on its own): a field the operator left as it
+    was in `base` takes the file's value (`theirs`); one they changed takes theirs unless the file
+    changed it too, to something else: a conflict."""
+    if base is None:
+        if theirs is not None:
+            differences = _conflicts(theirs, mine)
+            raise AlreadyExists(f"{kind} {mine.name!r} already exists in {path}"
+                                + ("; how it differs from yours:" if differences else ", the same as yours"),
+                                differences, f"nothing was written: edit the existing {kind} instead")
+        return Edited(None, mine, tuple(_label(field) for field in _fields(mine)))
+    if theirs is None:
+        raise EditConflict(f"{kind} {mine.name!r} was removed from {path} after your edit started (by another "
+                           "operator, a command or an editor); it is not added back", (),
+                           "nothing was written: add it again if it should still exist")
+    old, new, now = _fields(base), _fields(mine), _fields(theirs)
+    merged: dict[FieldPath, Any] = {}
+    conflicts: list[FieldConflict] = []
+    for field in dict.fromkeys([*now, *new, *old]):  # the file's order, then what the operator added
+        was, yours, on_disk = (values.get(field, _ABSENT) for values in (old, new, now))
+        if _equal(yours, was) or _equal(yours, on_disk):
+            value = on_disk
+        elif _equal(on_disk, was):
+            value = yours
+        else:
+            conflicts.append(FieldConflict(_label(field), _literal(on_disk), _literal(yours)))
+            continue
+        if value is not _ABSENT:
+            merged[field] = value
+    if conflicts:
+        raise EditConflict(f"{kind} {mine.name!r} in {path} was changed on disk after your edit started, "
+                           "in the field(s) you changed too:", conflicts,
+                           f"nothing was written: open the {kind} again as it is now, and make your change on "
+                           "top of it")
+    after = _rebuild(mine, merged)
+    return Edited(theirs, after, tuple(_label(field) for field in _differing(theirs, after)))
+
+
+def _fields(definition: Destination | Credential) -> dict[FieldPath, Any]:
+    fields: dict[FieldPath, Any] = {}
+    for spec in dataclasses.fields(definition):
+        value = getattr(definition, spec.name)
+        if spec.name == "name" or value is None:
+            continue
+        if isinstance(value, dict):
+            fields.update({(spec.name, key): item for key, item in value.items()})
+        else:
+            fields[(spec.name, None)] = value
+    return fields
+
+
+def _rebuild(like: Definition, fields: dict[FieldPath, Any]) -> Definition:
+    """`like` with every field from `fields`: a field (or mapping key) not there is unset."""
+    values: dict[str, Any] = {spec.name: {} if isinstance(getattr(like, spec.name), dict) else None
+                              for spec in dataclasses.fields(like) if spec.name != "name"}
+    for (name, key), value in fields.items():
+        if key is None:
+            values[name] = value
+        else:
+            values[name][key] = value
+    return dataclasses.replace(like, **values)
+
+
+def _differing(one: Definition, other: Definition) -> list[FieldPath]:
+    a, b = _fields(one), _fields(other)
+    return [field for field in dict.fromkeys([*a, *b])
+            if not _equal(a.get(field, _ABSENT), b.get(field, _ABSENT))]
+
+
+def _conflicts(theirs: Definition, mine: Definition) -> list[FieldConflict]:
+    on_disk, yours = _fields(theirs), _fields(mine)
+    return [FieldConflict(_label(field), _literal(on_disk.get(field, _ABSENT)), _literal(yours.get(field, _ABSENT)))
+            for field in _differing(theirs, mine)]
+
+
+def _equal(a: Any, b: Any) -> bool:
+    # True == 1 in Python; a flag and a number are never the same value in the file.
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+def _label(field: FieldPath) -> str:
+    name, key = field
+    name = _FILE_KEYS.get(name, name)
+    return name if key is None else f"{name}.{tomlkit.key(key).as_string()}"
+
+
+def _literal(value: Any) -> str:
+    return "(unset)" if value is _ABSENT else tomlkit.item(value).as_string()
 
 
 # -- merging into the tomlkit document -------------------------------------------------------------

@@ -3,7 +3,9 @@
 Two layers of checks, both live: the form's own (a number where a number goes, `Name = column`
 lines), then the settings layer's, which validates the whole environment file with this destination
 in it (the same check `attentive-console destinations add|edit` runs). Saving tests the credential
-first and writes nothing when the test fails. ctrl+t tests the connection without saving.
+first and writes nothing when the test fails; it saves only the fields changed in the form, over the
+destination as the file has it by then (a change to the same field made meanwhile is refused, with
+both values shown). ctrl+t tests the connection without saving.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from tui.app.error_guard import ErrorGuard
 from tui.app.workers import run_blocking
 from tui.settings.loader import IDENTIFIERS
 from tui.settings.model import Destination, Environment
+from tui.settings.store import EditConflict
 
 FLAGS = (("admin_only", "admin only"), ("allow_restricted_pii", "restricted-PII operators may use it"),
          ("verbose_logging", "verbose logging (keep per-contact details)"),
@@ -57,6 +60,12 @@ def parse_attributes(text: str) -> dict[str, str]:
 
 def attributes_text(attributes: dict[str, str]) -> str:
     return "\n".join(f"{name} = {column}" for name, column in attributes.items())
+
+
+def number_text(value: float) -> str:
+    """Short when that reads back the same: a value the operator does not touch must not count as a change."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 def parse_number(field: str, label: str, text: str) -> float | None:
@@ -116,10 +125,10 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
                                show_cursor=True, highlight_cursor_line=False)
                 yield from self.row("region", "Phone region", Input(d.phone_region, compact=True))
                 yield from self.row("rate", "Rate limit", Input(
-                    "" if d.rate_limit is None else f"{d.rate_limit:g}", compact=True,
+                    "" if d.rate_limit is None else number_text(d.rate_limit), compact=True,
                     placeholder="requests/s; blank: the endpoint's published limit"))
                 yield from self.row("threshold", "Reject limit", Input(
-                    f"{d.rejection_threshold:g}", compact=True, placeholder="share 0..1 that fails a run"))
+                    number_text(d.rejection_threshold), compact=True, placeholder="share 0..1 that fails a run"))
                 for key, label in FLAGS:
                     yield Checkbox(label, getattr(d, key), id=f"dest-{key.replace('_', '-')}", compact=True)
             yield Static("", id="destination-problems", classes="problem", markup=False)
@@ -231,8 +240,15 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
             self.saving = False
             status.update("not saved")
 
-        run_blocking(self, f"Save {draft.name}", lambda: backend.save_destination(environment, self.before, draft),
-                     self.dismiss, failed=failed, group="destination-save")
+        def save() -> str:
+            try:
+                return backend.save_destination(environment, self.before, draft)
+            except EditConflict:
+                # The console's copy of the file is stale: reload it, so the form opened again starts from the file.
+                self.app.call_from_thread(self.app.reload_environment)  # type: ignore[attr-defined]
+                raise
+
+        run_blocking(self, f"Save {draft.name}", save, self.dismiss, failed=failed, group="destination-save")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

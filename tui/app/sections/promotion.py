@@ -139,7 +139,10 @@ class PromotionSection(Section):
         backend = self.console.backend
 
         def verified(result) -> None:
-            if result.ok:
+            if result.ok and result.unfinished:
+                self.console.push_screen_message("Ledger: an UNFINISHED promotion",
+                                                 "\n".join(item.reason for item in result.unfinished))
+            elif result.ok:
                 self.notify(f"Ledger intact: {result.checked} entries, head #{result.head_seq}")
             else:
                 self.console.push_screen_message("Ledger does NOT verify",
