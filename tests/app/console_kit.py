@@ -22,6 +22,7 @@ from tui.sync.history_schema import connect
 from tui.sync.job_store import JobLine, JobRecord
 from tui.sync.jobs import FollowProgress
 from tui.sync.rejections import RejectionFilter
+from tui.sync.sample_audience import SAMPLE_PATH
 from tui.app.session import Session
 from tui.settings.model import AccessPolicy, Credential, Destination, Environment
 
@@ -263,6 +264,17 @@ async def wait_until(pilot, condition, *, timeout_s: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the console did not get there in time"
         await pilot.pause()
+
+
+async def open_send(pilot) -> None:
+    """Send (3) with the shipped sample audience as the source, previewed."""
+    await settle(pilot)
+    await pilot.press("3")
+    source = pilot.app.query_one("#send-source")
+    source.value = str(SAMPLE_PATH)
+    source.focus()
+    await pilot.press("enter")
+    await settle(pilot)
 
 
 async def open_run(pilot):

@@ -6,7 +6,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from console_kit import settle, wait_until
+from console_kit import open_send, settle, wait_until
 from core_kit import POLL_SCALE, core_app, screen_text
 from textual.widgets import DataTable, Static
 
@@ -23,16 +23,6 @@ from tui.sync.job_schedule import SCALE_VARIABLE
 from tui.sync.sample_audience import SAMPLE_PATH
 
 SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "config"
-
-
-async def open_send(pilot) -> None:
-    await settle(pilot)
-    await pilot.press("3")
-    source = pilot.app.query_one("#send-source")
-    source.value = str(SAMPLE_PATH)
-    source.focus()
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 async def test_sample_send_preview_verify_and_promote(tmp_path, simulator, monkeypatch):

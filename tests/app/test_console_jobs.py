@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from console_kit import FixedBackend, make_app, open_run, settle, wait_until
+from console_kit import FixedBackend, make_app, open_run, open_send, settle, wait_until
 from core_kit import POLL_SCALE, core_app, screen_text
 from simulator_fixtures import FULL_KEY, JobClock
 from textual.widgets import DataTable
@@ -20,20 +20,13 @@ from tui.attentive.simulator.faults import parse_fault_spec
 from tui.settings.secrets import SecretsFile
 from tui.sync.history import HistoryStore
 from tui.sync.job_schedule import SCALE_VARIABLE
-from tui.sync.sample_audience import SAMPLE_PATH
 
 JOB_S = 60.0   # a job's length on the simulator's JobClock
 
 
 async def send(pilot, key: str) -> None:
     """The shipped sample audience from Send: `s` the whole file, `m` a sample; waits for the send to end."""
-    await settle(pilot)
-    await pilot.press("3")
-    source = pilot.app.query_one("#send-source")
-    source.value = str(SAMPLE_PATH)
-    source.focus()
-    await pilot.press("enter")
-    await settle(pilot)
+    await open_send(pilot)
     await pilot.press(key)
     await settle(pilot)
     assert pilot.app.run_handle is None

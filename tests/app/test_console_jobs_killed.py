@@ -12,6 +12,7 @@ import sys
 import time
 from contextlib import closing
 
+from history_probe import job_states
 from core_kit import core_session
 
 from tui.attentive.simulator.process import start_simulator_process
@@ -33,14 +34,6 @@ config, data, secrets = map(Path, sys.argv[1:])
 session = Session("sandbox", "alice", config, data, secrets)
 ConsoleApp(session, CoreBackend(session)).run(headless=True)
 """
-
-
-def job_states(data) -> dict[str, int]:
-    try:
-        with closing(sqlite3.connect(f"file:{history_path(data)}?mode=ro", uri=True)) as db:
-            return dict(db.execute("SELECT state, count(*) FROM bulk_jobs GROUP BY state"))
-    except sqlite3.OperationalError:
-        return {}
 
 
 def test_a_console_killed_while_following_leaves_nothing_folded_twice(tmp_path):

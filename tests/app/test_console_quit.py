@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from console_kit import build_history, make_app, settle, wait_until
+from console_kit import build_history, make_app, open_send, settle, wait_until
 from core_kit import core_app, screen_text
 from textual.widgets import Static
 
@@ -16,7 +16,6 @@ from tui.app.send_runner import RunHandle
 from tui.settings.ledger import Ledger
 from tui.sync.history import RESUMABLE, HistoryStore
 from tui.sync.history_schema import history_path
-from tui.sync.sample_audience import SAMPLE_PATH
 from tui.sync.tally import Stop
 
 CANCEL_DRAIN_S = 5.0   # a cancel cuts short pacing and back-off: quitting takes seconds, not minutes
@@ -24,13 +23,7 @@ CANCEL_DRAIN_S = 5.0   # a cancel cuts short pacing and back-off: quitting takes
 
 async def send_sample(pilot) -> None:
     """Send (3): the shipped sample audience, previewed, then `s`."""
-    await settle(pilot)
-    await pilot.press("3")
-    source = pilot.app.query_one("#send-source")
-    source.value = str(SAMPLE_PATH)
-    source.focus()
-    await pilot.press("enter")
-    await settle(pilot)
+    await open_send(pilot)
     await pilot.press("s")
 
 

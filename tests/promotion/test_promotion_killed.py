@@ -23,7 +23,8 @@ from tui.cli import main
 from tui.settings import ledger as ledger_module
 from tui.settings.atomic import locked
 from tui.settings.history_head import head_path
-from tui.settings.ledger import Ledger, PromisedFile
+from tui.settings.ledger import Ledger
+from tui.settings.ledger_promotions import PromisedFile
 from tui.settings.loader import load_environment
 from tui.sync.history_schema import history_path
 

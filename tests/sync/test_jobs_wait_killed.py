@@ -12,6 +12,7 @@ import time
 from contextlib import closing
 
 from sync_kit import valid_row, write_config, write_csv
+from history_probe import job_states
 from tui.attentive.simulator.process import start_simulator_process
 from tui.sync.history_schema import ACCEPTED, history_path
 from tui.sync.job_schedule import SCALE_VARIABLE
@@ -20,14 +21,6 @@ ROWS = 5_000   # 20 bulk jobs
 KEY = "jobs-kill-test-key-0001"
 CLI = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:], operator='tester'))"
 DEADLINE_S = 120
-
-
-def job_states(data) -> dict[str, int]:
-    try:
-        with closing(sqlite3.connect(f"file:{history_path(data)}?mode=ro", uri=True)) as db:
-            return dict(db.execute("SELECT state, count(*) FROM bulk_jobs GROUP BY state"))
-    except sqlite3.OperationalError:
-        return {}
 
 
 def test_a_killed_jobs_wait_leaves_nothing_folded_twice(tmp_path):

@@ -7,7 +7,6 @@ import asyncio
 import time
 
 from sync_kit import loyalty, valid_row, write_csv
-from tui.attentive.pacing import PacingRegistry
 from tui.attentive.secret import ApiKey
 from tui.sync.control import SendControl
 from tui.sync.engine import SendRequest, run_send
@@ -44,9 +43,7 @@ async def slow_send(start_simulator, tmp_path, control: SendControl, watch: Watc
     source = write_csv(tmp_path / "audience.csv", [valid_row(i) for i in range(ROWS)])
     request = SendRequest(environment="sandbox", destination=loyalty("custom-attributes"), source=source,
                           operator="tester", data_dir=tmp_path / "data", base_url=sim.url,
-                          api_key=ApiKey(sim.full_key), rate=rate,
-                          # Its own buckets: a 2 calls/s limit learnt here must not pace later tests.
-                          client_options={"pacing": PacingRegistry()})
+                          api_key=ApiKey(sim.full_key), rate=rate)
     return asyncio.create_task(run_send(request, control=control, on_progress=watch))
 
 

@@ -11,15 +11,14 @@ without it.
 """
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 import random
 import re
-from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -33,10 +32,11 @@ from tui.attentive.outcomes import Outcome, OutcomeKind
 from tui.attentive.pacing import DEFAULT_REGISTRY, PacingRegistry, SendStamp, TokenBucket
 from tui.attentive.pacing import key_fingerprint
 from tui.attentive.responses import BulkJob, ClientStats, Me
+from tui.attentive.results_url import MAX_REDIRECTS, REDIRECT_STATUSES, results_target
 from tui.attentive.secret import ApiKey
+from tui.attentive.steering import Cancelled, Steering, take_slot, unless_cancelled
 
 __all__ = ["AttentiveClient", "BulkJob", "BulkResults", "ClientStats", "Me", "Steering"]
-T = TypeVar("T")
 
 USER_AGENT = "attentive-console/0.1"
 _HEADERS = {
@@ -50,8 +50,6 @@ RESULTS_FILE = EndpointSpec("bulk-results", "GET", "(bulk job results file)", 0,
 # Sending a subscription twice can text the person "already subscribed" (ATTENTIVE.md), so it is
 # repeated only when the server cannot have acted on it: a 429, or a connection that never opened.
 NOT_REPLAYABLE = frozenset({endpoints.SUBSCRIPTIONS.name})
-MAX_REDIRECTS = 5
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(slots=True)
@@ -67,22 +65,6 @@ class _Reply:
     outcome: Outcome
     body: str
     headers: Mapping[str, str]
-
-
-class Steering(Protocol):
-    """Who may hold or stop this client's requests (a send's control): `ready()` waits while paused
-    and says False once cancelled; `cancelled_event` is set at cancel, to cut short any wait in here."""
-
-    cancelled_event: asyncio.Event
-
-    @property
-    def paused(self) -> bool: ...
-
-    async def ready(self) -> bool: ...
-
-
-class _Cancelled(Exception):
-    """Inside _call only: the steering cancelled before the request left."""
 
 
 _NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
@@ -118,7 +100,9 @@ class AttentiveClient:
         self._key = api_key
         # Built once: a fresh dict per request is a measurable share of a v1 call.
         self._auth_headers = {body: {**_HEADERS[body], "Authorization": api_key.authorization()} for body in (False, True)}
-        self._fingerprint = key_fingerprint(api_key)
+        # A budget is a key at one server: the same key against two servers (two simulators, say)
+        # is two budgets, and a limit one of them announces must not pace the other.
+        self._fingerprint = key_fingerprint(api_key, str(base.origin()))
         self._registry = pacing or DEFAULT_REGISTRY
         self._clock = self._registry.clock
         self._rates = {spec.name: float(spec.limit_per_second) for spec in endpoints.ALL}
@@ -250,14 +234,14 @@ class AttentiveClient:
         Authorization header only ever goes to base_url's own origin. Every failure (a malformed URL,
         an HTTP error, a redirect loop) comes back as BulkResults(failure=<its outcome>)."""
         try:
-            target = self._results_target(url, self.base_url)
+            target = results_target(url, self.base_url)
             for _ in range(MAX_REDIRECTS + 1):
                 reply = await self._call(RESULTS_FILE, target, authorized=target.origin() == self.base_url.origin(),
                                          paced=False)
-                location = reply.headers.get("Location") if reply.outcome.status in _REDIRECTS else None
+                location = reply.headers.get("Location") if reply.outcome.status in REDIRECT_STATUSES else None
                 if location is None:
                     break
-                target = self._results_target(location, target)
+                target = results_target(location, target)
             else:
                 return BulkResults(failure=responses.not_sent(ValueError(f"more than {MAX_REDIRECTS} redirects")))
         except ValueError as exc:
@@ -270,17 +254,6 @@ class AttentiveClient:
         if not outcome.ok:
             return BulkResults(failure=outcome)
         return parse_text(reply.body)
-
-    @staticmethod
-    def _results_target(url: str, base: URL) -> URL:
-        """An absolute http(s) URL, resolved against `base`; ValueError for anything else."""
-        if not isinstance(url, str) or not url.strip() or any(ch in url for ch in "\r\n\x00"):
-            raise ValueError(f"{url!r} is not a URL")
-        given = URL(url.strip(), encoded=True)  # a signed URL must go out byte for byte as it came
-        target = given if given.is_absolute() else base.join(given)
-        if target.scheme not in ("http", "https") or not target.host:
-            raise ValueError(f"{url!r} is not an http(s) URL")
-        return target
 
     async def post_subscription(self, body: Mapping[str, Any]) -> Outcome:
         """POST /v1/subscriptions with a body from payloads.subscription_body; data: the parsed answer."""
@@ -308,8 +281,8 @@ class AttentiveClient:
         attempts = throttled = 0
         while True:
             try:
-                sent = await self._paced(bucket)
-            except _Cancelled:
+                sent = await take_slot(bucket, self._steering)
+            except Cancelled:
                 return _Reply(responses.cancelled(attempts), "", _NO_HEADERS)
             stats.requests += 1
             exchange = await self._exchange(endpoint, url, data, params, authorized)
@@ -340,42 +313,7 @@ class AttentiveClient:
                 final = outcome if attempts == 0 else replace(outcome, attempts=attempts + 1)
                 return _Reply(final, exchange.body, exchange.headers)
             stats.retries += 1
-            await self._unless_cancelled(self._clock.sleep(delay))
-
-    async def _paced(self, bucket: TokenBucket | None) -> SendStamp | None:
-        """This request's slot (None when unpaced); _Cancelled when the send was cancelled. A pause
-        holds the request here, so it takes effect within one request; a request held by a pause
-        takes a fresh slot after it, so a resume is no burst."""
-        steering = self._steering
-        while True:
-            if steering is not None and not await steering.ready():
-                raise _Cancelled
-            sent = await self._unless_cancelled(bucket.acquire()) if bucket is not None else None
-            if steering is None:
-                return sent
-            if steering.cancelled_event.is_set():
-                raise _Cancelled
-            if not steering.paused:
-                return sent
-
-    async def _unless_cancelled(self, wait: Awaitable[T]) -> T | None:
-        """`wait`, cut short when the steering cancels (a 429 back-off or a paced slot can be
-        seconds away; a cancel must not wait for them)."""
-        if self._steering is None:
-            return await wait
-        if self._steering.cancelled_event.is_set():
-            if isinstance(wait, Coroutine):
-                wait.close()
-            return None
-        waiting = asyncio.ensure_future(wait)
-        stop = asyncio.ensure_future(self._steering.cancelled_event.wait())
-        try:
-            await asyncio.wait({waiting, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (waiting, stop):
-                if not task.done():
-                    task.cancel()
-        return waiting.result() if waiting.done() and not waiting.cancelled() else None
+            await unless_cancelled(self._steering, self._clock.sleep(delay))
 
     def _url(self, path: str) -> URL:
         """base_url + path, built once per path (yarl parsing is a measurable share of a v1 call)."""

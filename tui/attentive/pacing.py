@@ -43,9 +43,11 @@ class SystemClock:
 SYSTEM_CLOCK = SystemClock()
 
 
-def key_fingerprint(api_key: ApiKey) -> str:
-    """A stable, non-reversible name for a key, to share buckets without holding the secret."""
-    return hashlib.sha256(b"attentive-console/pacing\0" + api_key.value.encode()).hexdigest()[:24]
+def key_fingerprint(api_key: ApiKey, origin: str = "") -> str:
+    """A stable, non-reversible name for a key (at a server's origin), to share buckets without
+    holding the secret."""
+    at = b"\0" + origin.encode() if origin else b""  # without one, the name audit entries have always used
+    return hashlib.sha256(b"attentive-console/pacing\0" + api_key.value.encode() + at).hexdigest()[:24]
 
 
 class SendStamp(NamedTuple):
@@ -160,8 +162,11 @@ class TokenBucket:
     def _reschedule(self) -> None:
         # Slots already handed out were spaced for the old rate; from now on space for the new one.
         rate = self.rate
+        now = self._clock.monotonic()
+        if self._shared is not None:  # the sleeping waiters re-reserve: their old slots go back
+            self._shared.give_back(self._next_slot, now)
         self._interval_s = 0.0 if math.isinf(rate) else 1.0 / rate
-        self._next_slot = min(self._next_slot, self._clock.monotonic() + self._interval_s)
+        self._next_slot = min(self._next_slot, now + self._interval_s)
         self._generation += 1
 
 

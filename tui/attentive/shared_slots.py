@@ -52,6 +52,18 @@ class SharedSlots:
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
 
+    def give_back(self, reserved_until: float, now: float) -> None:
+        """Slots up to `reserved_until` that this process will not use go back (its waiters take new
+        ones after a rate change), unless another process reserved after them."""
+        with self._lock:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                taken, hold = self._read()
+                if now < taken <= reserved_until:
+                    os.pwrite(self._fd, _RECORD.pack(now, hold), 0)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
     def close(self) -> None:
         os.close(self._fd)
 

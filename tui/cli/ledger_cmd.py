@@ -7,7 +7,8 @@ import re
 import sys
 
 from tui.cli.exit_codes import OK, OVER_THRESHOLD, USAGE
-from tui.settings.ledger import Action, Ledger, LedgerEntry, UnfinishedPromotion, VerifyResult
+from tui.settings.ledger import Action, Ledger, LedgerEntry, VerifyResult
+from tui.settings.ledger_promotions import UnfinishedPromotion
 from tui.sync.history_schema import history_path
 from tui.sync.terminal_text import escape_lines
 

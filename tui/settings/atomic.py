@@ -45,6 +45,18 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
     _fsync_dir(path.parent)
 
 
+def create_private_file(path: Path) -> None:
+    """Create `path` 0600 if it does not exist (the history database, before SQLite would create it
+    with the umask; SQLite gives its -wal and -shm the same mode). An existing file is never opened:
+    closing any descriptor of a file drops every POSIX lock this process holds on it, so touching a
+    live database would let another process checkpoint under its readers."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:

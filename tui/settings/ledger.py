@@ -14,40 +14,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from tui.attentive.pacing import key_fingerprint as pacing_fingerprint
 from tui.attentive.secret import ApiKey, mask
-from tui.settings.atomic import LockError
+from tui.settings.atomic import LockError, create_private_file
 from tui.settings.errors import SettingsError
 from tui.settings.history_head import head_path, read_head, record_head, refuse_lost_history
+from tui.settings.ledger_entries import Action, LedgerEntry
+from tui.settings.ledger_promotions import UnfinishedPromotion, UnrecordedChange, unfinished, unrecorded
 
 GENESIS = "0" * 64
 BUSY_TIMEOUT_S = 30.0
-
-
-class Action(str, Enum):
-    CREDENTIAL_ADDED = "credential.added"
-    CREDENTIAL_ROTATED = "credential.rotated"
-    CREDENTIAL_REMOVED = "credential.removed"
-    DESTINATION_ADDED = "destination.added"
-    DESTINATION_EDITED = "destination.edited"
-    DESTINATION_REMOVED = "destination.removed"
-    SEND_STARTED = "send.started"
-    SEND_FINISHED = "send.finished"
-    PROMOTION_PENDING = "promotion.pending"        # production.toml is about to be written
-    PROMOTION = "promotion"                        # ... and was: details.pending_seq names the entry above
-    PROMOTION_ABANDONED = "promotion.abandoned"    # a pending promotion found not to have been written
-    REJECTIONS_EXPORTED = "rejections.exported"
-    PII_REVEALED = "pii.revealed"
 
 
 class LedgerError(SettingsError):
@@ -55,109 +39,13 @@ class LedgerError(SettingsError):
     database unavailable). Nothing was written."""
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
-    seq: int
-    at: str                 # UTC, ISO 8601
-    operator: str
-    environment: str        # "" when the action belongs to no environment
-    action: str
-    subject: str
-    details: dict[str, Any]
-    prev_hash: str
-    hash: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq, "at": self.at, "operator": self.operator,
-            "environment": self.environment, "action": self.action, "subject": self.subject,
-            "details": self.details, "prev_hash": self.prev_hash, "hash": self.hash,
-        }
 
 
 @dataclass(frozen=True)
 class ChainBreak:
     seq: int | None         # the first entry that does not match; None when the chain's end is missing
     reason: str
-
-
-class PromisedFile(str, Enum):
-    """What production.toml holds now, against what a pending promotion entry said it would."""
-    WRITTEN = "written"             # the promised content: promoted, but never recorded as done
-    NOT_WRITTEN = "not written"     # the content from before: nothing was promoted
-    CHANGED = "changed"             # neither: the file changed since, by hand or another command
-    MISSING = "missing"             # the file named in the entry cannot be read
-
-
-@dataclass(frozen=True)
-class UnfinishedPromotion:
-    """A `promotion.pending` entry that no `promotion` or `promotion.abandoned` entry closes: the promoting
-    process stopped (killed, crashed, the ledger unavailable) between announcing the write and recording it."""
-    entry: LedgerEntry
-    state: PromisedFile
-
-    @property
-    def destination(self) -> str:
-        return self.entry.subject
-
-    @property
-    def reason(self) -> str:
-        details, name = self.entry.details, self.entry.subject
-        path = details.get("path", "production.toml")
-        start = (f"the promotion of {name} announced at ledger entry {self.entry.seq} ({self.entry.at[:19]}Z) "
-                 "was never recorded as done: ")
-        return start + {
-            PromisedFile.WRITTEN: f"{path} has the content it promised (sha256 "
-                                  f"{str(details.get('production_sha256_after'))[:12]}): {name} was promoted "
-                                  "without its audit entry",
-            PromisedFile.NOT_WRITTEN: f"{path} still has the content from before it: nothing was promoted",
-            PromisedFile.CHANGED: f"{path} has neither the content from before it nor the one it promised: the "
-                                  f"file changed since; compare its [destinations.{name}] with the promoted "
-                                  f"definition (config hash {str(details.get('config_hash'))[:12]})",
-            PromisedFile.MISSING: f"{path} cannot be read to tell whether it was written",
-        }[self.state]
-
-    @property
-    def fix(self) -> str:
-        promote = f"attentive-console promote {self.entry.subject}"
-        if self.state is PromisedFile.WRITTEN:
-            return f"run `{promote}`: it records the promotion (production.toml is not written again)"
-        if self.state is PromisedFile.NOT_WRITTEN:
-            return f"run `{promote}` to promote it again; that closes this entry"
-        return (f"check production.toml, then run `{promote}`: it closes this entry as not done and shows "
-                "what is left to promote")
-
-
-def promised_file(details: Mapping[str, Any]) -> PromisedFile:
-    """Compares the file a pending promotion named with the hashes it recorded."""
-    try:
-        digest = hashlib.sha256(Path(details["path"]).read_bytes()).hexdigest()
-    except (KeyError, TypeError, OSError):
-        return PromisedFile.MISSING
-    if digest == details.get("production_sha256_after"):
-        return PromisedFile.WRITTEN
-    if digest == details.get("production_sha256_before"):
-        return PromisedFile.NOT_WRITTEN
-    return PromisedFile.CHANGED
-
-
-@dataclass(frozen=True)
-class UnrecordedChange:
-    """production.toml no longer has the content the newest promotion recorded, and no later entry
-    records a change to production: it was edited without the ledger (by hand, git, another tool)."""
-    entry: LedgerEntry
-
-    @property
-    def reason(self) -> str:
-        path = self.entry.details.get("path", "production.toml")
-        return (f"{path} changed after ledger entry {self.entry.seq} (the promotion of {self.entry.subject}) "
-                "recorded its content, and no later entry records a change to it: it was edited by hand or "
-                "by a tool that does not write the audit ledger")
-
-    @property
-    def fix(self) -> str:
-        return ("review the change (git diff, or against a backup); changes made with `attentive-console "
-                "destinations|credentials ... --env production` or `promote` are recorded")
 
 
 @dataclass(frozen=True)
@@ -248,16 +136,6 @@ BEGIN SELECT RAISE(ABORT, 'the audit ledger is append-only'); END;
 _COLUMNS = "seq, at, operator, environment, action, subject, details, prev_hash, hash"
 
 
-def _create_private(path: Path) -> None:
-    """The history database holds identifiers: create it 0600 before SQLite opens it (SQLite gives
-    its -wal and -shm files the same mode)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
-
-
 class Ledger:
     """`Ledger(db_path).append(...)` from any process; appends are serialised by the database."""
 
@@ -267,7 +145,8 @@ class Ledger:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         refuse_lost_history(self.db_path)
-        _create_private(self.db_path)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        create_private_file(self.db_path)
         # isolation_level=None: transactions are ours (BEGIN IMMEDIATE), not the module's.
         with closing(sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -355,7 +234,7 @@ class Ledger:
 
     def unfinished_promotions(self) -> list[UnfinishedPromotion]:
         """Every `promotion.pending` entry nothing closed, oldest first, with what the file holds now."""
-        return _unfinished(self.entries(action="promotion"))
+        return unfinished(self.entries(action="promotion"))
 
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> VerifyResult:
         """Walks the chain from the first entry; the first row whose sequence, link or own hash does
@@ -368,7 +247,7 @@ class Ledger:
         rows = self._rows(f"SELECT {_COLUMNS} FROM ledger ORDER BY seq")
         entries = [_entry_from_row(row) for row in rows]
         checked, head_seq, head_hash, broken = _walk(rows, expect_head)
-        return VerifyResult(checked, head_seq, head_hash, broken, tuple(_unfinished(entries)), _unrecorded(entries))
+        return VerifyResult(checked, head_seq, head_hash, broken, tuple(unfinished(entries)), unrecorded(entries))
 
 
 def _walk(rows: list[tuple], expect_head: tuple[int, str] | None) -> tuple[int, int, str, ChainBreak | None]:
@@ -393,25 +272,6 @@ def _walk(rows: list[tuple], expect_head: tuple[int, str] | None) -> tuple[int, 
                 head_seq, f"entry {head_seq} does not have the recorded hash {head_hash[:12]}: "
                           "the chain was rewritten up to it")
     return checked, prev_seq, prev_hash, None
-
-
-def _unfinished(entries: list[LedgerEntry]) -> list[UnfinishedPromotion]:
-    closed = {entry.details.get("pending_seq") for entry in entries
-              if entry.action in (Action.PROMOTION.value, Action.PROMOTION_ABANDONED.value)}
-    return [UnfinishedPromotion(entry, promised_file(entry.details)) for entry in entries
-            if entry.action == Action.PROMOTION_PENDING.value and entry.seq not in closed]
-
-
-def _unrecorded(entries: list[LedgerEntry]) -> UnrecordedChange | None:
-    """Only the promotion entries record production.toml's content: the check holds from the newest
-    one until an entry records another change to production (which would not say the file's hash)."""
-    changes = [entry for entry in entries if entry.environment == "production"
-               and entry.action.startswith(("destination.", "credential.", "promotion"))]
-    if not changes or changes[-1].action != Action.PROMOTION.value:
-        return None
-    last = changes[-1]
-    state = promised_file(last.details)
-    return UnrecordedChange(last) if state in (PromisedFile.CHANGED, PromisedFile.NOT_WRITTEN) else None
 
 
 def _missing(first: int, last: int) -> str:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.settings.errors import SettingsError
-from tui.settings.ledger import Action, Ledger, LedgerEntry, LedgerError, PromisedFile, UnfinishedPromotion
+from tui.settings.ledger import Action, Ledger, LedgerEntry, LedgerError
+from tui.settings.ledger_promotions import PromisedFile, UnfinishedPromotion
 from tui.settings.loader import environment_path, parse_environment, read_config_text
 from tui.settings.model import Destination, Environment, EnvironmentName
 from tui.settings.promotion_diff import DestinationDiff, diff_destination

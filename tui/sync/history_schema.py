@@ -6,10 +6,10 @@ with the database file's permissions.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
+from tui.settings.atomic import create_private_file
 from tui.settings.history_head import refuse_lost_history
 
 FILENAME = "history.sqlite3"
@@ -277,7 +277,7 @@ def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
         _create(connection)
         return connection
     Path(data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
-    _create_private(path)
+    create_private_file(path)
     connection = sqlite3.connect(path, timeout=30, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses at most the last commits, never corrupts
@@ -286,17 +286,6 @@ def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
     _create(connection)
     _catch_up_text_index(connection)
     return connection
-
-
-def _create_private(path: Path) -> None:
-    """Create the file 0600 before SQLite does (it would use the umask). Only a file that does not
-    exist yet is opened: closing any descriptor of a file drops every POSIX lock this process holds
-    on it, so touching a live database here would let another process checkpoint under its readers."""
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)
 
 
 def _create(connection: sqlite3.Connection) -> None:
