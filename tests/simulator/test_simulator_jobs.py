@@ -192,3 +192,18 @@ async def test_a_lone_surrogate_in_a_request_still_downloads(start_simulator):
     job_id = await submit_raw(sim, body)
     line = json.loads(await download(sim, clock, job_id))
     assert line["request"]["attributes"]["firstName"] == "\ud800"
+
+
+async def test_jobs_outlive_a_restart_on_the_same_state_as_attentives_two_weeks_do(start_simulator, tmp_path):
+    # The embedded simulator lives inside the console: `jobs --wait` after quitting must find the jobs.
+    state, clock = tmp_path / "state.json", JobClock()
+    first = await start_simulator(state_file=state, bulk_job_delay_s=30, clock=clock)
+    users = [{"identifiers": {"email": "kept@example.com"}, "attributes": {"custom": {"tier": "Gold"}}}]
+    job_id = (await first.call("POST", "/v2/bulk/user/attributes", json={"users": users})).json()["batchJobId"]
+    await first.stop()
+    again = await start_simulator(state_file=state, bulk_job_delay_s=30, clock=clock)
+    assert (await again.call("GET", f"/v2/bulk/job/{job_id}")).json()["status"] == "PENDING"
+    clock.advance(31)
+    done = (await again.call("GET", f"/v2/bulk/job/{job_id}")).json()
+    results = await again.call("GET", URL(done["url"]).path, key=None)
+    assert done["status"] == "COMPLETED" and "kept@example.com" in results.text

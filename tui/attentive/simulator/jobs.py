@@ -11,10 +11,13 @@ A job keeps the request body as received and the messages of its refused records
 rendered from them when downloaded, which keeps encoding off the submission path and the memory
 compact. Jobs are kept up to a retention measured in records (Attentive keeps them two weeks; a
 simulator that runs benchmarks must not grow without bound).
-Jobs are not part of the persisted state: after a restart a job id answers 404.
+With a state file, jobs are journaled beside it (`<state>.jobs.jsonl`) and come back after a
+restart with their age, as Attentive keeps a job two weeks whoever asks: the embedded simulator
+lives inside the console, and `jobs --wait` after quitting it must still find the jobs.
 """
 from __future__ import annotations
 
+import base64
 import json
 import random
 import secrets
@@ -22,7 +25,8 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from tui.attentive.simulator.faults import FaultSpec
 
@@ -32,6 +36,7 @@ COMPLETED = "COMPLETED"
 FAILED = "FAILED"
 PENDING_SHARE = 0.1
 MIN_PENDING_S = 0.05
+RETENTION_S = 14 * 86400.0   # Attentive keeps a job two weeks
 FAILED_MESSAGE = "the bulk job failed while processing; no record of it was applied, submit the batch again"
 # The u2028 fault's value: JSON allows these raw inside strings, and str.splitlines() breaks on them.
 RAW_SEPARATORS = "line\u2028paragraph\u2029next line\u0085end"
@@ -128,6 +133,7 @@ class JobStore:
         seed: int | None,
         retention_records: int,
         clock: Callable[[], float] = time.monotonic,
+        journal: Path | None = None,
     ):
         self._delay_s = delay_s
         self._faults = faults
@@ -139,6 +145,9 @@ class JobStore:
         self._clock = clock
         self._jobs: OrderedDict[str, BulkJob] = OrderedDict()
         self._records = 0
+        self._journal = journal
+        if journal is not None:
+            self._replay(journal)
 
     def now(self) -> float:
         return self._clock()
@@ -175,12 +184,44 @@ class JobStore:
             request_body=request_body,
             failures=failures,
         )
+        self._keep(job)
+        if self._journal is not None:
+            self._journal.parent.mkdir(parents=True, exist_ok=True)
+            with open(self._journal, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({
+                    "id": job.job_id, "company": company_id, "total": total_records, "submitted": time.time(),
+                    "fate": asdict(fate), "token": job.token, "failures": failures,
+                    "body": base64.b64encode(request_body).decode(),
+                }) + "\n")
+        return job
+
+    def _keep(self, job: BulkJob) -> None:
         self._jobs[job.job_id] = job
-        self._records += total_records
+        self._records += job.total_records
         while self._records > self._retention and len(self._jobs) > 1:
             _, oldest = self._jobs.popitem(last=False)
             self._records -= oldest.total_records
-        return job
+
+    def _replay(self, journal: Path) -> None:
+        """Jobs of earlier runs, with the age they have by the wall clock; older than two weeks: gone."""
+        try:
+            lines = journal.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return
+        for line in lines:
+            try:
+                saved = json.loads(line)
+                age = time.time() - saved["submitted"]
+                if age > RETENTION_S:
+                    continue
+                self._keep(BulkJob(
+                    job_id=saved["id"], company_id=saved["company"], total_records=saved["total"],
+                    submitted_at=self._clock() - age, fate=JobFate(**saved["fate"]), style=self._style,
+                    token=saved["token"], request_body=base64.b64decode(saved["body"]),
+                    failures={int(k): v for k, v in saved["failures"].items()},
+                ))
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a kill: that job is lost, as a 404 says
 
     def get(self, job_id: str) -> BulkJob | None:
         return self._jobs.get(job_id)

@@ -46,6 +46,7 @@ class Simulator:
             seed=config.seed,
             retention_records=config.job_retention_records,
             clock=config.clock or time.monotonic,
+            journal=config.state_file.with_name(config.state_file.name + ".jobs.jsonl") if config.state_file else None,
         )
         self.limiter = RateLimiter(enabled=config.rate_limits)
         self.faults = FaultInjector(config.faults, config.seed)
