@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -11,7 +13,7 @@ import pytest
 from tui.attentive.simulator.config import KeySpec, SimulatorConfig
 from tui.attentive.simulator.demo import DEMO_KEYS
 from tui.attentive.durations import DurationError
-from tui.attentive.simulator.embedded import JOB_DELAY_ENV, embedded_job_delay, embedded_simulator, start_in_thread
+from tui.attentive.simulator.embedded import STATE_FILE_NAME, JOB_DELAY_ENV, embedded_job_delay, embedded_simulator, start_in_thread
 from tui.attentive.simulator.state import StateFileError
 
 
@@ -82,3 +84,23 @@ def test_a_bad_embedded_job_delay_names_the_variable(monkeypatch):
     with pytest.raises(DurationError) as caught:
         embedded_job_delay()
     assert str(caught.value).startswith("ATTENTIVE_CONSOLE_SIM_JOB_DELAY: 'soon' is not a duration")
+
+
+def test_the_embedded_simulator_saves_quietly_when_the_process_exits(tmp_path):
+    # The embedded simulator stops from atexit, after Python has shut the default executor: a
+    # journal write handed to it then raised a traceback at the end of every short command.
+    script = f"""
+import json, urllib.request
+from pathlib import Path
+from tui.attentive.simulator.demo import DEMO_KEYS
+from tui.attentive.simulator.embedded import embedded_simulator
+running = embedded_simulator(Path({str(tmp_path)!r}))
+body = json.dumps({{"user": {{"email": "ada@example.com"}}, "properties": {{"Tier": "Gold"}}}}).encode()
+request = urllib.request.Request(running.url + "/v1/attributes/custom", data=body, method="POST",
+    headers={{"Authorization": "Bearer " + DEMO_KEYS["sandbox"], "Content-Type": "application/json"}})
+assert urllib.request.urlopen(request, timeout=10).status == 200
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    saved = json.loads((tmp_path / STATE_FILE_NAME).read_text())
+    assert any(p["custom"] == {"Tier": "Gold"} for c in saved["companies"].values() for p in c["profiles"])

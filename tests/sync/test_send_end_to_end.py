@@ -106,6 +106,23 @@ async def test_sample_send_reads_back_and_stores_the_verification(simulator, tmp
         assert store.latest_test_send("loyalty-attributes").id == result.run.id
 
 
+async def test_a_sample_never_sends_a_row_that_a_full_send_would_drop_as_a_duplicate(simulator, tmp_path):
+    # 40 rows, a sample of 10 takes records 0, 4, 8, ...; record 8 repeats record 1's address with
+    # other values, so a full send sends record 1 and drops record 8: the sample must too.
+    rows = [valid_row(i) for i in range(40)]
+    rows[8] = {**valid_row(8), "email": "MEMBER1@example.com", "tier": "Platinum"}
+    source = write_jsonl(tmp_path / "audience.jsonl", rows)
+    result = await send(simulator, tmp_path / "data", loyalty(), source, sample=10)
+    assert (result.run.rows_read, result.run.accepted, result.run.invalid) == (10, 10, 0)
+    assert result.verification is not None and result.verification.passed
+    assert stored_custom(simulator, "member1@example.com") is None  # not sampled, and not replaced by record 8
+    assert stored_custom(simulator, "member9@example.com") is not None  # record 9 stands in for record 8
+    with HistoryStore(tmp_path / "data") as store:
+        sent_rows = {row for (row,) in store.connection.execute(
+            "SELECT row FROM row_outcomes WHERE run_id = ?", (result.run.id,))}
+    assert 9 not in sent_rows and 10 in sent_rows  # records 8 and 9 are lines 9 and 10
+
+
 async def test_verify_reports_attributes_that_differ_in_attentive(simulator, tmp_path):
     source = write_jsonl(tmp_path / "audience.jsonl", [valid_row(i) for i in range(40)])
     data = tmp_path / "data"

@@ -50,6 +50,8 @@ class Planner:
         self.only_rows = only_rows
         self.only_ordinals = only_ordinals
         self._ordinal = 0
+        self._sample_owed = 0
+        self._file_keys = bytearray(_FILTER_BITS // 8) if only_ordinals is not None else bytearray()
         # Keys this run has planned, as a 16-million-bit filter (2 MB): a key whose bit is clear is
         # certainly new, so only the few others are looked up in the database.
         self._seen = bytearray(_FILTER_BITS // 8)
@@ -107,9 +109,7 @@ class Planner:
     def _covered(self, chunk: list[SourceRow]) -> list[SourceRow]:
         """The rows of the chunk this run handles now."""
         if self.only_ordinals is not None:
-            start = self._ordinal
-            self._ordinal += len(chunk)
-            chunk = [row for i, row in enumerate(chunk, start) if i in self.only_ordinals]
+            chunk = self._sampled(chunk)
         if self.only_rows is not None:
             chunk = [row for row in chunk if row.row in self.only_rows]
         if self.resuming and chunk:
@@ -120,13 +120,32 @@ class Planner:
                 self.recorder.counts.rows_read -= sum(1 for row in chunk if row.row in done)
         return chunk
 
+    def _sampled(self, chunk: list[SourceRow]) -> list[SourceRow]:
+        """The sample's rows: one per sampled ordinal, except that a row whose identifier occurs
+        earlier in the file would lose to that row in a full send, so the next row that would
+        not stands in for it. A test send must send what the full send will. Every row's
+        identifier is normalised for that (its attributes are not)."""
+        assert self.only_ordinals is not None
+        chosen = []
+        for ordinal, source in enumerate(chunk, self._ordinal):
+            if ordinal in self.only_ordinals:
+                self._sample_owed += 1
+            key = self.builder.key_of(source)
+            # The filter's rare false "seen" only moves a sample row on; it never sends a loser.
+            earlier = key is not None and _maybe_in(self._file_keys, key)
+            if self._sample_owed and not earlier:
+                chosen.append(source)
+                self._sample_owed -= 1
+            if key is not None:
+                _mark_in(self._file_keys, key)
+        self._ordinal += len(chunk)
+        return chosen
+
     def _mark(self, key: int) -> None:
-        bit = key & (_FILTER_BITS - 1)
-        self._seen[bit >> 3] |= 1 << (bit & 7)
+        _mark_in(self._seen, key)
 
     def _maybe_seen(self, key: int) -> bool:
-        bit = key & (_FILTER_BITS - 1)
-        return bool(self._seen[bit >> 3] & (1 << (bit & 7)))
+        return _maybe_in(self._seen, key)
 
     def _first_of_each_identifier(self, profiles: list[Profile]) -> list[Profile]:
         if not profiles:
@@ -144,3 +163,13 @@ class Planner:
                     message=f"the same {self.builder.kind} as row {first}, which is the one sent",
                 )
         return unique
+
+
+def _mark_in(bits: bytearray, key: int) -> None:
+    bit = key & (_FILTER_BITS - 1)
+    bits[bit >> 3] |= 1 << (bit & 7)
+
+
+def _maybe_in(bits: bytearray, key: int) -> bool:
+    bit = key & (_FILTER_BITS - 1)
+    return bool(bits[bit >> 3] & (1 << (bit & 7)))

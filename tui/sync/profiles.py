@@ -147,6 +147,15 @@ class ProfileBuilder:
             return Invalid(row, reasons.NO_ATTRIBUTES, "every mapped attribute is empty; nothing to send", identifier)
         return Profile(row, identifier, attributes, payload_digest(identifier, attributes), identifier_key(identifier))
 
+    def key_of(self, source: SourceRow) -> int | None:
+        """The identifier key `build` would give the row, or None when the row has no valid
+        primary identifier; normalises the identifier only."""
+        raw = source.values[0] if source.problem is None else None
+        if raw is None or isinstance(raw, (list, dict)):
+            return None
+        identifier, invalid = self._identifier(self.kind, self.primary_column, raw if isinstance(raw, str) else str(raw), source.row)
+        return None if invalid is not None else identifier_key(identifier)
+
     def _identifier(
         self, kind: str, column: str, text: str, row: int, primary: str | None = None
     ) -> tuple[str, Invalid | None]:

@@ -147,6 +147,10 @@ class Simulator:
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.config.flush_interval_s)
+            if self._stopping.is_set():
+                # _shutdown's save() holds these changes. At interpreter exit (the embedded
+                # simulator stops from atexit) the default executor takes no more work.
+                return
             lines = self.state.take_pending()
             if lines:
                 await loop.run_in_executor(None, self.state.write_journal, lines)
