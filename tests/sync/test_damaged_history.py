@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -63,3 +66,35 @@ def test_history_check_names_a_ledger_that_lost_its_last_entries(sent):
     report = json.loads(out)
     assert code == 1 and not report["ok"] and "missing" in report["problems"][0] and report["fix"]
     assert sent("ledger", "verify")[0] == 1
+
+
+KILLED_AFTER_COMMITS = """
+import os, signal, sys
+from pathlib import Path
+from tui.settings.ledger import Ledger
+from tui.sync.history import HistoryStore
+from tui.sync.history_schema import history_path
+data = Path(sys.argv[1])
+store = HistoryStore(data).__enter__()  # held open, so the ledger's close does not checkpoint the WAL
+Ledger(history_path(data)).append("send.started", operator="tester", subject="loyalty-attributes",
+                                  environment="sandbox", details={})
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_history_that_lost_its_wal_after_a_kill_is_refused_not_taken_as_it_is(sent):
+    path = history_path(sent.data)
+    done = subprocess.run([sys.executable, "-c", KILLED_AFTER_COMMITS, str(sent.data)], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    wal = path.with_name(path.name + "-wal")
+    assert wal.stat().st_size > 0  # the entry was committed to the WAL only
+    wal.unlink()
+    path.with_name(path.name + "-shm").unlink()
+    for command in (("runs",), ("rejections", "1"), ("jobs",), ("send", "loyalty-attributes", "/nonexistent.csv")):
+        code, _, err = sent(*command)
+        assert code == 2 and str(path) in err and "history.head recorded entry" in err and "-wal" in err, (command, err)
+    for command in (("history", "check"), ("ledger", "verify")):
+        code, out, err = sent(*command)
+        assert code == 1 and str(path) in out + err, (command, out, err)
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:  # nothing chained on past the loss
+        assert db.execute("SELECT max(seq) FROM ledger").fetchone()[0] == 2

@@ -5,6 +5,7 @@ import argparse
 import json
 import re
 import sys
+from pathlib import Path
 
 from tui.cli.exit_codes import OK, OVER_THRESHOLD, USAGE
 from tui.settings.ledger import Action, Ledger, LedgerEntry, VerifyResult
@@ -90,11 +91,11 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_result_json(result), indent=2))
     else:
-        print(escape_lines(_result_text(result)))  # reasons quote paths and names from the files
+        print(escape_lines(_result_text(result, db_path)))  # reasons quote paths and names from the files
     return OK if result.ok and not result.unfinished else OVER_THRESHOLD
 
 
-def _result_text(result: VerifyResult) -> str:
+def _result_text(result: VerifyResult, db_path: Path) -> str:
     if result.broken is None:
         keep = "(keep it; 'ledger verify --expect-head' checks against it)"
         lines = [f"ledger OK: {result.checked} entries, chain intact",
@@ -102,7 +103,8 @@ def _result_text(result: VerifyResult) -> str:
     else:
         where = f"entry {result.broken.seq}" if result.broken.seq is not None else "the end of the ledger"
         lines = [f"ledger BROKEN at {where}: {result.broken.reason}",
-                 f"{result.checked} entries before it match; everything from {where} on cannot be trusted"]
+                 f"{result.checked} entries before it match; everything from {where} on cannot be trusted",
+                 f"  in {db_path}; `attentive-console history check` says what to do"]
     for unfinished in result.unfinished:
         lines += [f"UNFINISHED promotion ({unfinished.state.value}): {unfinished.reason}", f"  fix: {unfinished.fix}"]
     if result.unrecorded is not None:

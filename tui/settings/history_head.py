@@ -1,13 +1,15 @@
 """The audit ledger's head, recorded beside the history database (`history.head`).
 
-A history file that was emptied, truncated to nothing, deleted, or replaced by an older copy looks
-to SQLite like a fresh or a consistent database: audit entries and diff state would be gone without
-a word. The head outside the file notices it: opening refuses a missing or empty history that once
-held entries, and `ledger verify` and `history check` compare the chain with the recorded head.
+A history file that was emptied, truncated to nothing, deleted, replaced by an older copy, or that
+lost its `-wal` file after a crash looks to SQLite like a fresh or a consistent database: audit
+entries and diff state would be gone without a word. The head outside the file notices it: opening
+refuses a missing or empty history that once held entries, and one whose ledger ends before the
+recorded head; `ledger verify` and `history check` report both.
 """
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,3 +70,27 @@ def refuse_lost_history(db_path: Path) -> None:
         f"{path} {state}, but it held {recorded.seq} audit entries (see {head_path(path).name}); nothing was "
         "changed. Restore it from a backup with every attentive-console process stopped; to start a new "
         f"history on purpose, move {path.name} and {head_path(path).name} aside")
+
+
+def refuse_rolled_back_history(connection: sqlite3.Connection, db_path: Path) -> None:
+    """Raise when the database's ledger ends before the recorded head: commits were lost (a
+    deleted `-wal`, an older copy). The head is written after each commit, so a sound history is
+    never behind it, whatever other processes are doing."""
+    recorded = read_head(db_path)
+    if recorded is None or recorded.seq == 0:
+        return
+    try:
+        top = connection.execute("SELECT max(seq) FROM ledger").fetchone()[0] or 0
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        top = 0  # no ledger at all: older than every entry
+    if top >= recorded.seq:
+        return
+    path = Path(db_path)
+    raise HistoryDamaged(
+        f"{path} ends at audit entry {top}, but {head_path(path).name} recorded entry {recorded.seq}: what was "
+        f"committed since is gone (its {path.name}-wal file was deleted or lost, or an older copy was put back); "
+        "nothing was changed. Stop every attentive-console process and restore the history from a backup "
+        f"(`attentive-console history check` shows what is there); to go on with it as it is, move "
+        f"{head_path(path).name} aside")

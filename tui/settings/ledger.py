@@ -26,7 +26,7 @@ from tui.attentive.pacing import key_fingerprint as pacing_fingerprint
 from tui.attentive.secret import ApiKey, mask
 from tui.settings.atomic import LockError, create_private_file
 from tui.settings.errors import SettingsError
-from tui.settings.history_head import head_path, read_head, record_head, refuse_lost_history
+from tui.settings.history_head import head_path, read_head, record_head, refuse_lost_history, refuse_rolled_back_history
 from tui.settings.ledger_entries import Action, LedgerEntry
 from tui.settings.ledger_promotions import UnfinishedPromotion, UnrecordedChange, unfinished, unrecorded
 
@@ -182,6 +182,7 @@ class Ledger:
                 # appending at once queue up instead of both chaining onto the same entry.
                 conn.execute("BEGIN IMMEDIATE")
                 try:
+                    refuse_rolled_back_history(conn, self.db_path)  # chaining on would hide the loss
                     row = conn.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
                     seq, prev_hash = (row[0] + 1, row[1]) if row else (1, GENESIS)
                     at = datetime.now(timezone.utc).isoformat(timespec="microseconds")  # under the lock: follows seq

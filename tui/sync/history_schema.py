@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from tui.settings.atomic import create_private_file
-from tui.settings.history_head import refuse_lost_history
+from tui.settings.history_head import refuse_lost_history, refuse_rolled_back_history
 
 FILENAME = "history.sqlite3"
 SCHEMA_VERSION = 3
@@ -269,6 +269,7 @@ def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         if path.exists():
             connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            _refuse_rolled_back(connection, path)
             # user_version 0: another writer (the audit ledger) created the file before any run did.
             if connection.execute("PRAGMA user_version").fetchone()[0] != 0:
                 return connection
@@ -279,6 +280,7 @@ def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
     Path(data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
     create_private_file(path)
     connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    _refuse_rolled_back(connection, path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses at most the last commits, never corrupts
     connection.execute("PRAGMA cache_size=-16000")
@@ -286,6 +288,14 @@ def connect(data_dir: Path, *, readonly: bool = False) -> sqlite3.Connection:
     _create(connection)
     _catch_up_text_index(connection)
     return connection
+
+
+def _refuse_rolled_back(connection: sqlite3.Connection, path: Path) -> None:
+    try:
+        refuse_rolled_back_history(connection, path)
+    except BaseException:
+        connection.close()
+        raise
 
 
 def _create(connection: sqlite3.Connection) -> None:
