@@ -14,6 +14,7 @@ from tui.app.history_source import StoreRejections
 from tui.sync.rejections import RejectionFilter
 
 REJECTIONS = 1_000_000
+pytestmark = pytest.mark.xdist_group("million-rejections")  # one worker builds the log, once
 LAST_IDENTIFIER = f"user{REJECTIONS - 1:07d}@example.com"
 
 

@@ -1,6 +1,7 @@
 """Two processes sending on one API key share its budget: one file of send slots per key and
 endpoint in the data directory. Each process pacing alone to the limit reached about two thirds of
-it together (68 of 100 calls/s measured: every exhausted window holds both); sharing, 94."""
+it together, with 429s (68 of 100 calls/s measured: every exhausted window holds both); sharing,
+94 of 100 idle, and 19.8 of 20 here with both cores busy elsewhere."""
 from __future__ import annotations
 
 import json
@@ -16,13 +17,15 @@ from tui.attentive.simulator.process import start_simulator_process
 from tui.sync.history_schema import history_path
 
 KEY = "shared-budget-key-0001"
-LIMIT = 100               # bulk calls a second: Attentive's own limit
-BATCHES = 300             # per process: three seconds of the limit each, six together
+# The key's bulk limit, lowered from Attentive's 100 so that the senders and the simulator stay
+# far from the CPU (the suite's other worker shares the two cores): pacing is measured, not speed.
+LIMIT = 20
+BATCHES = 60              # per process: three seconds of the limit each, six together
 
 
 def test_two_sends_on_one_key_use_its_limit_together_without_429s(tmp_path):
     source = write_csv(tmp_path / "audience.csv", [valid_row(i) for i in range(BATCHES * 256)])
-    sim = start_simulator_process(["--key", KEY, "--text-attribute", "Phone Number"])
+    sim = start_simulator_process(["--key", KEY, "--text-attribute", "Phone Number", "--limit", f"bulk={LIMIT}"])
     try:
         config = config_with_three_destinations(tmp_path, sim.url)
         common = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
@@ -42,5 +45,6 @@ def test_two_sends_on_one_key_use_its_limit_together_without_429s(tmp_path):
     rate = 2 * BATCHES / (finished - started)
     print(f"two sends on one key: {rate:.1f} calls/s together of {LIMIT}; {throttled} of {requests} were 429")
     assert throttled <= requests * 0.01
-    # A loose floor (start-up included), far above what two unshared pacers reach together.
+    # A loose floor, start-up included. Unshared pacers fail the 429 check above; a share that
+    # strands slots falls below this.
     assert rate >= 0.85 * LIMIT, rate
