@@ -5,7 +5,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 
 
 def job_states(data_dir: Path) -> dict[str, int]:

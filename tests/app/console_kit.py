@@ -10,21 +10,21 @@ from pathlib import Path
 
 from tui.app.app import FOLLOW_GROUP, ConsoleApp
 from tui.app.backend import ConnectionReport, RunRow
-from tui.app.sections.history import FOLLOW_STARTING
-from tui.app.widgets.rejection_log import RejectionLog
 from tui.app.config_edits import KeyView
 from tui.app.history_source import StoreRejections
+from tui.app.sections.history import FOLLOW_STARTING
 from tui.app.send_preview import build_preview
+from tui.app.session import Session
+from tui.app.widgets.rejection_log import RejectionLog
+from tui.core.promotion import EnvironmentSnapshot, build_plan
 from tui.settings.ledger import LedgerEntry, VerifyResult
-from tui.settings.promotion import EnvironmentSnapshot, build_plan
+from tui.settings.model import AccessPolicy, Credential, Destination, Environment
 from tui.settings.promotion_gates import CredentialCheck
 from tui.sync.history_schema import connect
 from tui.sync.job_store import JobLine, JobRecord
 from tui.sync.jobs import FollowProgress
 from tui.sync.rejections import RejectionFilter
 from tui.sync.sample_audience import SAMPLE_PATH
-from tui.app.session import Session
-from tui.settings.model import AccessPolicy, Credential, Destination, Environment
 
 ACCESS = AccessPolicy(admins=("alice",), restricted_pii=("bob",))
 

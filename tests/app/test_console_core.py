@@ -13,12 +13,12 @@ from textual.widgets import DataTable, Static
 from tui.app.app import ConsoleApp
 from tui.app.core_backend import CoreBackend
 from tui.app.forms.message import MessageScreen
-from tui.app.session import Session
 from tui.app.forms.prompt import PromptScreen
 from tui.app.sections.history import HistorySection
+from tui.app.session import Session
 from tui.settings.ledger import Ledger
+from tui.settings.paths import history_path
 from tui.sync.history import HistoryStore
-from tui.sync.history_schema import history_path
 from tui.sync.job_schedule import SCALE_VARIABLE
 from tui.sync.sample_audience import SAMPLE_PATH
 

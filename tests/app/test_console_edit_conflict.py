@@ -16,7 +16,7 @@ from tui.app.forms.destination_form import DestinationForm
 from tui.app.forms.message import MessageScreen
 from tui.settings.ledger import Ledger
 from tui.settings.loader import load_environment
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 
 CLI = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:], operator='carol'))"
 NAME = "loyalty-attributes"

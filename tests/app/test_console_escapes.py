@@ -9,7 +9,6 @@ from core_kit import screen_text
 
 from tui.app.app import ConsoleApp
 from tui.app.sections.send import SendSection
-from tui.app.send_runner import RunHandle
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.widgets.run_panel import RunPanel
 from tui.sync.history_schema import connect
@@ -73,10 +72,10 @@ async def test_the_run_panels_tail_is_escaped(tmp_path):
     async with app.run_test(size=(100, 24)) as pilot:
         await settle(pilot)
         await pilot.press("3")
-        app.run_handle = RunHandle()
+        app.query_one(SendSection).running = True
         app.query_one(SendSection).show_run()
         app.query_one(RunPanel).progress = Progress(run_id=9)
-        app.show_tail([Rejection(1, 14, "invalid_email", EVIL_ID, None, f"no {TITLE}")])
+        app.query_one(SendSection).show_tail([Rejection(1, 14, "invalid_email", EVIL_ID, None, f"no {TITLE}")])
         await settle(pilot)
         text = screen_text(app)
         assert SHOWN_ID in text and r"no \x1b]0;pwned\x07" in text

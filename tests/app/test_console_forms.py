@@ -16,8 +16,8 @@ from tui.app.forms.message import MessageScreen
 from tui.app.sections.destinations import DestinationsSection
 from tui.app.sections.history import HistorySection
 from tui.settings.ledger import Ledger
+from tui.settings.paths import history_path
 from tui.settings.secrets import SecretsFile
-from tui.sync.history_schema import history_path
 
 
 def problems(app) -> str:

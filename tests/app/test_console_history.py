@@ -5,7 +5,6 @@ from console_kit import FixedBackend, make_app, open_run, settle
 from textual.widgets import ContentSwitcher, DataTable
 
 
-
 async def test_run_detail_filters_as_typed_and_goes_back(tmp_path):
     app = make_app(backend=FixedBackend().with_history(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -12,11 +12,12 @@ import sys
 import time
 from contextlib import closing
 
-from history_probe import job_states
 from core_kit import core_session
+from history_probe import job_states
 
 from tui.attentive.simulator.process import start_simulator_process
-from tui.sync.history_schema import ACCEPTED, REJECTED, history_path
+from tui.settings.paths import history_path
+from tui.sync.history_schema import ACCEPTED, REJECTED
 from tui.sync.job_schedule import SCALE_VARIABLE
 
 ROWS = 5_000   # 20 bulk jobs
@@ -31,7 +32,7 @@ from tui.app.app import ConsoleApp
 from tui.app.core_backend import CoreBackend
 from tui.app.session import Session
 config, data, secrets = map(Path, sys.argv[1:])
-session = Session("sandbox", "alice", config, data, secrets)
+session = Session(environment="sandbox", operator="alice", config_dir=config, data_dir=data, secrets_file=secrets)
 ConsoleApp(session, CoreBackend(session)).run(headless=True)
 """
 

@@ -11,11 +11,11 @@ from textual.widgets import Static
 from tui.app import send_runner
 from tui.app.app import binding_ids
 from tui.app.forms.choice import ChoiceScreen
-from tui.app.run_actions import stop_text
+from tui.app.run_text import stop_text
 from tui.app.send_runner import RunHandle
 from tui.settings.ledger import Ledger
+from tui.settings.paths import history_path
 from tui.sync.history import RESUMABLE, HistoryStore
-from tui.sync.history_schema import history_path
 from tui.sync.tally import Stop
 
 CANCEL_DRAIN_S = 5.0   # a cancel cuts short pacing and back-off: quitting takes seconds, not minutes

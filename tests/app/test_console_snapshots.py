@@ -9,7 +9,6 @@ from console_kit import FixedBackend, make_app, open_run, settle
 
 from tui.app.header import ConsoleHeader
 from tui.app.sections.send import SendSection
-from tui.app.send_runner import RunHandle
 from tui.app.widgets.run_panel import RunPanel
 from tui.sync.progress import Progress
 
@@ -53,7 +52,7 @@ def test_live_run_mid_send(snap_compare, environment, size):
     async def mid_send(pilot):
         await settle(pilot)
         await pilot.press("3")
-        pilot.app.run_handle = RunHandle()  # a send in progress: the footer offers its keys
+        pilot.app.query_one(SendSection).running = True  # a send in progress: the footer offers its keys
         pilot.app.query_one(SendSection).show_run()
         pilot.app.refresh_bindings()
         panel = pilot.app.query_one(RunPanel)

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from tui.cli import build_parser, main
-from tui.cli.exit_codes import OK
+from tui.core.exit_codes import OK
 
 
 def test_bench_send_and_console_options_pass_through_untouched():

@@ -7,14 +7,14 @@ import json
 import random
 
 import pytest
-from yarl import URL
-
 from scripted_server import ScriptedServer, Step
 from simulator_fixtures import JobClock
+from virtual_clock import VirtualClock
+from yarl import URL
+
 from tui.attentive.client import AttentiveClient
 from tui.attentive.pacing import PacingRegistry
 from tui.attentive.secret import ApiKey
-from virtual_clock import VirtualClock
 
 KEY = ApiKey("sk_test_bulk_job_polling_51c2")
 JSON = {"Content-Type": "application/json"}

@@ -8,15 +8,15 @@ import json
 import random
 
 import pytest
-
 from scripted_server import ScriptedServer, Step
+from virtual_clock import VirtualClock
+
 from tui.attentive import endpoints
 from tui.attentive.client import AttentiveClient
 from tui.attentive.outcomes import OutcomeKind
 from tui.attentive.pacing import PacingRegistry
 from tui.attentive.responses import retry_after_seconds
 from tui.attentive.secret import ApiKey
-from virtual_clock import VirtualClock
 
 KEY = ApiKey("sk_test_client_outcomes_9f3a")
 USER = {"email": "ada@example.com"}

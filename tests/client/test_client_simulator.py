@@ -7,6 +7,7 @@ import asyncio
 import random
 
 import pytest
+from simulator_fixtures import JobClock
 
 from tui.attentive import payloads
 from tui.attentive.client import AttentiveClient, BulkJob, Me
@@ -14,7 +15,6 @@ from tui.attentive.outcomes import OutcomeKind
 from tui.attentive.pacing import PacingRegistry, SystemClock
 from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.faults import parse_fault_spec
-from simulator_fixtures import JobClock
 
 
 class RecordingClock(SystemClock):

@@ -4,11 +4,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from virtual_clock import VirtualClock
 
 from tui.attentive.client import AttentiveClient
 from tui.attentive.pacing import PacingRegistry, SendStamp, TokenBucket, key_fingerprint
 from tui.attentive.secret import ApiKey
-from virtual_clock import VirtualClock
 
 
 def bucket_at(rate: float, clock: VirtualClock) -> tuple[TokenBucket, object]:

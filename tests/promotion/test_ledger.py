@@ -14,8 +14,8 @@ from tui.attentive.secret import ApiKey
 from tui.cli import main
 from tui.settings.history_head import HistoryDamaged, head_path
 from tui.settings.ledger import GENESIS, Action, Ledger, LedgerError, key_fingerprint
+from tui.settings.paths import history_path
 from tui.sync import history_schema
-from tui.sync.history_schema import history_path
 
 CANARY = ApiKey("canary-key-0123456789abcdef")
 

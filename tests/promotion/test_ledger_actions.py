@@ -8,7 +8,7 @@ from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.demo import DEMO_KEYS
 from tui.cli import main
 from tui.settings.ledger import Ledger, key_fingerprint
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 
 SANDBOX = """\
 api_url = "embedded"

@@ -11,7 +11,7 @@ from promotion_fixtures import PRODUCTION_TOML, record_run, write_config
 from tui.cli import main
 from tui.settings.ledger import Ledger
 from tui.settings.loader import load_environment
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 
 
 class Terminal(io.StringIO):

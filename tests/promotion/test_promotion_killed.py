@@ -26,7 +26,7 @@ from tui.settings.history_head import head_path
 from tui.settings.ledger import Ledger
 from tui.settings.ledger_promotions import PromisedFile
 from tui.settings.loader import load_environment
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 
 CLI = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:], operator='alice'))"
 DEADLINE_S = 60

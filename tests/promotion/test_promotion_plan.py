@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from promotion_fixtures import PRODUCTION_TOML, SANDBOX_TOML, record_run, write_config
 
+from tui.core.promotion import PromotionError, PromotionPlan, plan_promotion, promote
 from tui.settings.ledger import Action, Ledger
 from tui.settings.loader import load_environment
-from tui.settings.promotion import PromotionError, PromotionPlan, plan_promotion, promote
 from tui.settings.secrets import SecretsFile
 
 

@@ -15,9 +15,9 @@ from tui.settings import changes
 from tui.settings.errors import AccessDenied
 from tui.settings.ledger import Ledger
 from tui.settings.loader import load_environment
+from tui.settings.paths import history_path
 from tui.settings.secrets import SecretsFile
 from tui.settings.store import AlreadyExists
-from tui.sync.history_schema import history_path
 
 
 def one_credential(url: str, credential: str) -> str:

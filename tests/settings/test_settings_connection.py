@@ -9,7 +9,8 @@ from settings_kit import SHIPPED, cli_args, config_dir, shipped_config, thread_s
 from simulator_fixtures import ATTRIBUTES_KEY, FULL_KEY, SUBSCRIPTIONS_KEY
 
 from tui.cli import main
-from tui.settings.connection import Failure, test_connection as run_connection_test
+from tui.settings.connection import Failure
+from tui.settings.connection import test_connection as run_connection_test
 from tui.settings.loader import load_environment
 
 ENV_CONFIG = """\

@@ -11,11 +11,12 @@ import pytest
 from settings_kit import VALID, config_dir
 
 from tui.attentive.secret import ApiKey
-from tui.cli.context import CliContext
+from tui.core.workspace import Workspace
 from tui.settings import changes
 from tui.settings.ledger import Ledger
 from tui.settings.loader import load_environment
 from tui.settings.model import Destination
+from tui.settings.paths import history_path
 from tui.settings.secrets import SecretsFile
 from tui.settings.store import (
     AlreadyExists,
@@ -24,7 +25,6 @@ from tui.settings.store import (
     Edited,
     FieldConflict,
 )
-from tui.sync.history_schema import history_path
 
 
 def loyalty(config: Path) -> Destination:
@@ -40,8 +40,8 @@ def save_as_someone_else(config: Path, base: Destination, **fields) -> None:
     edit(config, base, replace(base, **fields))
 
 
-def workspace(tmp_path: Path, config: Path) -> CliContext:
-    return CliContext(config, tmp_path / "data", tmp_path / "private" / "secrets.toml", "alice", False)
+def workspace(tmp_path: Path, config: Path) -> Workspace:
+    return Workspace(config, tmp_path / "data", tmp_path / "private" / "secrets.toml", "alice", False)
 
 
 def test_what_someone_else_saved_meanwhile_survives_an_edit_of_other_fields(tmp_path):

@@ -10,10 +10,16 @@ import urllib.request
 
 import pytest
 
+from tui.attentive.durations import DurationError
 from tui.attentive.simulator.config import KeySpec, SimulatorConfig
 from tui.attentive.simulator.demo import DEMO_KEYS
-from tui.attentive.durations import DurationError
-from tui.attentive.simulator.embedded import STATE_FILE_NAME, JOB_DELAY_ENV, embedded_job_delay, embedded_simulator, start_in_thread
+from tui.attentive.simulator.embedded import (
+    JOB_DELAY_ENV,
+    STATE_FILE_NAME,
+    embedded_job_delay,
+    embedded_simulator,
+    start_in_thread,
+)
 from tui.attentive.simulator.state import StateFileError
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import fastjsonschema
 import pytest
+from simulator_fixtures import JobClock
 from yarl import URL
 
-from simulator_fixtures import JobClock
 from tui.attentive.simulator.validation import resolve_refs
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "tui" / "attentive" / "spec"

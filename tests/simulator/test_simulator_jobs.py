@@ -6,9 +6,9 @@ import json
 
 import fastjsonschema
 import pytest
+from simulator_fixtures import JobClock
 from yarl import URL
 
-from simulator_fixtures import JobClock
 from tui.attentive.simulator.config import SimulatorConfig
 from tui.attentive.simulator.faults import FaultSpec, parse_fault_spec
 from tui.attentive.simulator.jobs import FAILED_MESSAGE, MIN_PENDING_S, RAW_SEPARATORS, JobStore

@@ -17,8 +17,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
 from simulator_fixtures import FULL_KEY, TEST_KEYS, JobClock
+
 from tui.attentive.simulator.config import SimulatorConfig
 from tui.attentive.simulator.embedded import start_in_thread
 from tui.attentive.simulator.faults import parse_fault_spec

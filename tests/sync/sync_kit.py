@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tui.attentive.simulator.process import start_simulator_process
+from virtual_clock import VirtualClock
 
 from tui.attentive.secret import ApiKey
+from tui.attentive.simulator.process import start_simulator_process
 from tui.settings.model import Destination
 from tui.sync.engine import SendRequest, run_send
 from tui.sync.history import HistoryStore, RunRecord, Verification
 from tui.sync.job_schedule import SCALE_VARIABLE
 from tui.sync.jobs import FollowResult, FollowTarget, JobFollower
 from tui.sync.tally import Stop
-from virtual_clock import VirtualClock
 
 HEADER = ("email", "phone", "first_name", "tier", "points")
 

@@ -8,9 +8,9 @@ import random
 import sqlite3
 
 import pytest
+from sync_kit import cli_for
 
-from sync_kit import cli_for, sim_process  # noqa: F401  (fixture)
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 
 HEAD = "email,phone,first_name,tier,points"
 GOOD = "a@example.com,+12125550001,Ann,Gold,10"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from aiohttp import web
-
 from sync_kit import loyalty, send, valid_row, write_jsonl
+
 from tui.sync.history import HistoryStore
 from tui.sync.rejections import RejectionLog
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import time
 
-from fake_attentive import FakeJob, fake_attentive, ok_lines  # noqa: F401  (fixture)
+from fake_attentive import FakeJob, ok_lines
 from sync_kit import follow_jobs, loyalty, send, valid_row, write_jsonl
+from virtual_clock import VirtualClock
+
 from tui.attentive.secret import ApiKey
 from tui.sync import reasons
 from tui.sync.history import HistoryStore
@@ -18,7 +20,6 @@ from tui.sync.job_schedule import JOB_RETENTION_S
 from tui.sync.job_store import JobStore
 from tui.sync.jobs import FollowTarget, JobFollower
 from tui.sync.rejections import RejectionFilter, RejectionLog
-from virtual_clock import VirtualClock
 
 ROWS = 300  # two bulk batches: 256 + 44
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import time
 
 from sync_kit import follow_jobs, loyalty, send, stored_custom, valid_row, write_jsonl
+from virtual_clock import VirtualClock
+
 from tui.attentive.secret import ApiKey
 from tui.sync.history import HistoryStore
 from tui.sync.job_store import JobStore
 from tui.sync.verify import verify_run
-from virtual_clock import VirtualClock
 
 ROWS, BAD = 20_000, 40
 

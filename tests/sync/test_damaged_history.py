@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 import pytest
+from sync_kit import cli_for, valid_row, write_csv
 
-from sync_kit import cli_for, sim_process, valid_row, write_csv  # noqa: F401  (fixture)
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 
 COMMANDS = (("runs",), ("rejections", "1"), ("verify", "1"), ("ledger", "verify"), ("jobs",), ("history", "check"))
 
@@ -73,7 +73,7 @@ import os, signal, sys
 from pathlib import Path
 from tui.settings.ledger import Ledger
 from tui.sync.history import HistoryStore
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 data = Path(sys.argv[1])
 store = HistoryStore(data).__enter__()  # held open, so the ledger's close does not checkpoint the WAL
 Ledger(history_path(data)).append("send.started", operator="tester", subject="loyalty-attributes",

@@ -10,9 +10,10 @@ import subprocess
 import sys
 from contextlib import closing
 
-from sync_kit import write_config, write_csv, valid_row
+from sync_kit import valid_row, write_config, write_csv
+
 from tui.attentive.simulator.process import start_simulator_process
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 from tui.sync.job_schedule import SCALE_VARIABLE
 
 KEY = "many-processes-key-0001"

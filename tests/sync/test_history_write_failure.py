@@ -8,9 +8,8 @@ import json
 import sqlite3
 
 import pytest
+from sync_kit import cli_for, loyalty, send, valid_row, write_csv
 
-from fake_attentive import fake_attentive  # noqa: F401  (fixture)
-from sync_kit import cli_for, loyalty, send, sim_process, valid_row, write_csv  # noqa: F401  (fixture)
 from tui.sync import history_writer
 from tui.sync.history import HistoryStore
 

@@ -11,10 +11,12 @@ import sys
 import time
 from contextlib import closing
 
-from sync_kit import valid_row, write_config, write_csv
 from history_probe import job_states
+from sync_kit import valid_row, write_config, write_csv
+
 from tui.attentive.simulator.process import start_simulator_process
-from tui.sync.history_schema import ACCEPTED, history_path
+from tui.settings.paths import history_path
+from tui.sync.history_schema import ACCEPTED
 from tui.sync.job_schedule import SCALE_VARIABLE
 
 ROWS = 5_000   # 20 bulk jobs

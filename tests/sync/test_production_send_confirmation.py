@@ -7,7 +7,7 @@ import os
 import sys
 
 import pytest
-from sync_kit import cli_for, sim_process, valid_row, write_csv  # noqa: F401  (fixture)
+from sync_kit import cli_for, valid_row, write_csv
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import string
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
-
 from sync_kit import loyalty
+
 from tui.sync import reasons
 from tui.sync.profiles import Invalid, Profile, ProfileBuilder, normalize_email, normalize_phone
 from tui.sync.sources import SourceRow

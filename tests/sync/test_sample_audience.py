@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sync_kit import loyalty, send, stored_custom
+
 from tui.sync import reasons
 from tui.sync.history import HistoryStore
 from tui.sync.rejections import RejectionLog

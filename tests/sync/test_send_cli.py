@@ -12,10 +12,10 @@ import sys
 import time
 
 import pytest
+from sync_kit import CLI_KEY, cli_for, run_progress, valid_row, write_config, write_csv
 
-from sync_kit import CLI_KEY, cli_for, run_progress, sim_process, valid_row, write_config, write_csv  # noqa: F401  (fixture)
+from tui.settings.paths import history_path
 from tui.sync.history import HistoryStore, NewRun
-from tui.sync.history_schema import history_path
 from tui.sync.lock import SendLock
 
 SUMMARY_KEYS = {"run_id", "destination", "environment", "status", "rows_read", "accepted", "rejected", "invalid",

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from sync_kit import loyalty, valid_row, write_csv
+
 from tui.attentive.secret import ApiKey
 from tui.sync.control import SendControl
 from tui.sync.engine import SendRequest, run_send

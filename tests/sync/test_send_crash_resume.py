@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 from sync_kit import POLL_SCALE, run_progress, write_config, write_csv
+
 from tui.attentive.simulator.process import start_simulator_process
 from tui.attentive.simulator.state import SimulatorState
-from tui.sync.history_schema import PENDING, history_path
+from tui.settings.paths import history_path
+from tui.sync.history_schema import PENDING
 from tui.sync.job_schedule import SCALE_VARIABLE
 
 ROWS = 100_000

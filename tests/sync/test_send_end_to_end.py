@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from sync_kit import loyalty, send, stored_custom, valid_row, write_jsonl
+
 from tui.attentive.secret import ApiKey
 from tui.sync import reasons
 from tui.sync.control import SendControl
 from tui.sync.engine import SendRequest, run_send
-from tui.sync.verify import verify_run
-from tui.sync.progress import Progress
 from tui.sync.history import HistoryStore
+from tui.sync.progress import Progress
 from tui.sync.rejections import RejectionFilter, RejectionLog
+from tui.sync.verify import verify_run
 
 VALID = 20
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from sync_kit import loyalty, send, stored_custom, valid_row, write_csv
+
 from tui.attentive.simulator.faults import parse_fault_spec
 from tui.sync.history import HistoryStore
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 
 import pytest
-
 from sync_kit import loyalty, send, valid_row, write_jsonl
+
 from tui.attentive.secret import ApiKey
 from tui.sync.engine import GC_THRESHOLD, SendRequest, run_send
 

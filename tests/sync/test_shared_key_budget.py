@@ -11,10 +11,11 @@ import subprocess
 import sys
 from contextlib import closing
 
-from test_history_many_processes import CLI, config_with_three_destinations
 from sync_kit import valid_row, write_csv
+from test_history_many_processes import CLI, config_with_three_destinations
+
 from tui.attentive.simulator.process import start_simulator_process
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 
 KEY = "shared-budget-key-0001"
 # The key's bulk limit, lowered from Attentive's 100 so that the senders and the simulator stay

@@ -1,39 +1,60 @@
 """The console application: header, five sections, command bar, footer.
 
-The app holds what every section reads (the environment, connection results, the running send) and
-hands blocking work to workers; it adds no logic of its own beyond presenting the core's.
+Attributes down, messages up. The app holds what every section reads and hands it down as a
+ConsoleView; sections post what the operator asked for (SendRequested, ConnectionTestRequested, ...);
+named `@work` workers call the backend and post typed results; the `@on` handlers here tie them
+together. The app runs the send (one at a time, steerable while the operator looks elsewhere), tests
+connections and follows bulk jobs; it adds no logic of its own beyond presenting the core's.
 """
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterable
-from pathlib import Path
+from dataclasses import replace
+from functools import partial
 
+from rich.text import Text
+from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
-from tui.app.backend import ConnectionReport, ConsoleBackend, RunRow
+from tui.app.backend import ConsoleBackend
 from tui.app.command_bar import Command, CommandBar, section_commands
-from tui.app.config_actions import ConfigActions
-from tui.app.config_edits import KeyView
-from tui.app.error_guard import ErrorGuard, guard_callback, unexpected_text, write_error_log
+from tui.app.console_view import ConsoleView
+from tui.app.error_guard import guard_callback, unexpected_text, write_error_log
 from tui.app.forms.choice import ChoiceScreen
 from tui.app.forms.credential_form import CredentialForm
 from tui.app.forms.destination_form import DestinationForm
 from tui.app.forms.facet_picker import FacetPicker
 from tui.app.forms.message import MessageScreen
-from tui.app.forms.prompt import PromptScreen, must_type, not_empty
-from tui.app.guard import ReadOnlyAware, is_mutating
+from tui.app.forms.prompt import PromptScreen, must_type
 from tui.app.header import ConsoleHeader
-from tui.app.help_screen import HelpScreen
+from tui.app.help_screen import HelpScreen, visible_bindings
 from tui.app.job_watch import JobWatch
 from tui.app.keymap import KeymapLoad
-from tui.app.messages import ConnectionChecked, JobsFollowed, WorkFailed
-from tui.app.rejections import describe
-from tui.app.run_actions import RunActions
+from tui.app.messages import (
+    ConfigSaved,
+    ConnectionChecked,
+    ConnectionTestRequested,
+    DestinationPicked,
+    EnvironmentChanged,
+    JobsFollowed,
+    KeyViewsLoaded,
+    RecordFailed,
+    ResendRequested,
+    RunFinished,
+    RunOrder,
+    RunProgressed,
+    RunRecorded,
+    RunsLoaded,
+    SendRefused,
+    SendRequested,
+    UnexpectedError,
+    WorkFailed,
+)
+from tui.app.run_text import finished_text, resume_hint
 from tui.app.sections.base import Section
 from tui.app.sections.credentials import CredentialsSection
 from tui.app.sections.destinations import DestinationsSection
@@ -44,17 +65,19 @@ from tui.app.send_runner import RunHandle
 from tui.app.session import Session
 from tui.app.widgets.run_detail import RunDetail
 from tui.app.widgets.run_jobs import RunJobsScreen
-from tui.app.workers import run_blocking
-from tui.settings.access import Operator
+from tui.app.widgets.run_panel import RunPanel
+from tui.app.workers import post_result, reported
 from tui.settings.model import Environment
+from tui.sync.history import RESUMABLE
 from tui.sync.progress import Progress
-from tui.sync.rejections import RejectionFilter
 
 SECTION_IDS = ("destinations", "credentials", "send", "history", "promotion")
 FOLLOW_GROUP = "follow-jobs"   # the worker that follows bulk jobs for as long as the console is open
+CANCEL_AND_QUIT = "cancel-quit"
+QUIT_QUESTION = "quit-question"
 
 
-class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int]):
+class ConsoleApp(App[int]):
     CSS_PATH = "console.tcss"
     TITLE = "attentive-console"
     BINDINGS = [
@@ -74,27 +97,20 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
         self.session = session
         self.backend = backend
         self.keymap_load = keymap or KeymapLoad()
-        self.environment: Environment | None = None
-        self.sandbox_environment: Environment | None = None
-        self.production_environment: Environment | None = None
-        self.connections: dict[str, ConnectionReport] = {}
-        self.key_views: dict[str, KeyView] = {}
-        self.operator = Operator(session.operator, False, True, session.read_only)  # masked until known
-        self.run_handle: RunHandle | None = None
+        self.view = ConsoleView.first(session)
         self.quit_after_run = False                 # cancel and quit was chosen: exit once the run is recorded
-        self.progress: Progress | None = None
         self.job_watch: JobWatch | None = None
-        self.jobs_seen: tuple[object, ...] = ()     # what the last round of following found
-        self.shown_problems: set[str] = set()       # each following problem is notified once
 
     def compose(self) -> ComposeResult:
+        backend, view = self.backend, ConsoleView.first(self.session)  # the session as it is at start
+        self.view = view
         yield ConsoleHeader(self.session, id="header")
         with ContentSwitcher(initial=SECTION_IDS[0], id="sections"):
-            yield DestinationsSection(id="destinations")
-            yield CredentialsSection(id="credentials")
-            yield SendSection(id="send")
-            yield HistorySection(id="history")
-            yield PromotionSection(id="promotion")
+            yield DestinationsSection(backend, view, id="destinations")
+            yield CredentialsSection(backend, view, id="credentials")
+            yield SendSection(backend, view, id="send")
+            yield HistorySection(backend, view, id="history")
+            yield PromotionSection(backend, view, id="promotion")
         yield CommandBar(id="command-bar")
         yield Footer(compact=True)
 
@@ -110,73 +126,94 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
         if self.job_watch is not None:
             self.job_watch.stop()  # the worker's thread closes the follower and ends
 
-    # -- state ---------------------------------------------------------------------------------
+    # -- state: the environment files, the keys, the connection tests --------------------------------
 
     def reload_environment(self) -> None:
-        """Reload the environment files (fast, local) and re-test every credential (a worker)."""
+        """Reload the environment files (fast, local) and re-test every credential (workers)."""
         try:
-            self.sandbox_environment = self.backend.load_environment("sandbox")
-            self.production_environment = self.backend.load_environment("production")
-            self.environment = (self.production_environment if self.session.production
-                                else self.sandbox_environment)
+            sandbox = self.backend.load_environment("sandbox")
+            production = self.backend.load_environment("production")
         except Exception as error:  # a broken file is shown, the console stays up
             self.post_message(WorkFailed(f"Cannot load {self.session.environment}", str(error)))
             self.refresh_sections()
             return
-        self.operator = Operator.of(self.session.operator, self.environment.access,
-                                    read_only=self.session.read_only)
-        self.query_one(ConsoleHeader).role = self.operator.role
+        environment = production if self.session.production else sandbox
+        operator = self.session.operator_in(environment)
+        self.view = replace(self.view, environment=environment, sandbox=sandbox, production=production,
+                            operator=operator)
+        self.query_one(ConsoleHeader).role = operator.role
         self.refresh_sections()
-        self.load_key_views()
-        for credential in self.environment.credentials:
+        self.load_key_views(environment)
+        for credential in environment.credentials:
             self.start_connection_test(credential)
 
     def refresh_sections(self) -> None:
         for section in self.query(Section):
-            section.refresh_view()
+            section.show_view(self.view)
 
     @property
     def current_section(self) -> Section:
         switcher = self.query_one(ContentSwitcher)
         return self.query_one(f"#{switcher.current}", Section)
 
+    @on(ConfigSaved)
+    def config_saved(self, message: ConfigSaved) -> None:
+        if message.summary:
+            self.notify(message.summary, title="Saved", timeout=10)
+            self.reload_environment()
+
+    @on(EnvironmentChanged)
+    def environment_changed(self) -> None:
+        self.reload_environment()
+
+    @work(thread=True, name="Read keys", group="key-views", exclusive=True, exit_on_error=False)
+    def load_key_views(self, environment: Environment) -> None:
+        with reported(self, "Read keys"):
+            post_result(self, KeyViewsLoaded({name: self.backend.key_view(environment, name)
+                                              for name in environment.credentials}))
+
+    @on(KeyViewsLoaded)
+    def key_views_loaded(self, message: KeyViewsLoaded) -> None:
+        self.view = replace(self.view, key_views=message.views)
+        self.refresh_sections()
+
+    @on(ConnectionTestRequested)
+    def connection_test_requested(self, message: ConnectionTestRequested) -> None:
+        self.start_connection_test(message.credential)
+
     def start_connection_test(self, credential: str) -> None:
-        environment = self.environment
+        environment = self.view.environment
         if environment is None:
             return
         self.query_one(ConsoleHeader).connection = f"testing {credential}…"
-        run_blocking(
-            self, f"Test connection of {credential}",
-            lambda: self.backend.test_connection(environment, credential),
-            lambda report: self.post_message(ConnectionChecked(report.credential, report.ok, report.summary)),
-            group=f"connection-{credential}", exclusive=True,
-        )
-        self.connections.pop(credential, None)
+        # A group per credential, so the newest test of each wins (a @work group is fixed).
+        self.run_worker(partial(self.test_connection, environment, credential), name="Test connection",
+                        group=f"connection-{credential}", exclusive=True, thread=True, exit_on_error=False)
+        self.view = replace(self.view, connections={name: report for name, report in self.view.connections.items()
+                                                    if name != credential})
 
-    def on_connection_checked(self, message: ConnectionChecked) -> None:
-        self.connections[message.credential] = ConnectionReport(message.credential, message.ok, message.summary)
-        self.query_one(ConsoleHeader).connection = self.connection_text()
-        if not message.ok:
-            self.notify(message.summary, title=f"Connection {message.credential}", severity="error", timeout=10)
+    def test_connection(self, environment: Environment, credential: str) -> None:
+        """A thread worker (start_connection_test): GET /v1/me with the credential's key."""
+        with reported(self, f"Test connection of {credential}"):
+            post_result(self, ConnectionChecked(self.backend.test_connection(environment, credential)))
+
+    @on(ConnectionChecked)
+    def connection_checked(self, message: ConnectionChecked) -> None:
+        report = message.report
+        self.view = replace(self.view, connections={**self.view.connections, report.credential: report})
+        self.query_one(ConsoleHeader).connection = self.view.connection_text()
+        if not report.ok:
+            self.notify(report.summary, title=f"Connection {report.credential}", severity="error", timeout=10)
         self.refresh_sections()
 
-    def connection_text(self) -> str:
-        reports = list(self.connections.values())
-        failed = [report.credential for report in reports if not report.ok]
-        if failed:
-            return f"NOT CONNECTED: {', '.join(failed)}"
-        if not reports:
-            return "not tested"
-        return f"connected: {reports[0].summary}"
-
-    @property
-    def identifiers_masked(self) -> bool:
-        return self.operator.restricted_pii
-
-    def last_run_text(self, destination: str) -> str:
-        history = self.query_one(HistorySection)
-        run = next((run for run in history.runs if run.destination == destination), None)
-        return "-" if run is None else f"#{run.run_id} {run.status}"
+    @on(RunsLoaded)
+    def runs_loaded(self, message: RunsLoaded) -> None:
+        """History reloaded (a job folded, a send ended): the Destinations' last run, the ended run's
+        panel and an open jobs view follow it."""
+        self.view = replace(self.view, runs=message.runs)
+        self.query_one(SendSection).follow_history(message.runs)
+        if isinstance(self.screen, RunJobsScreen):
+            self.screen.action_reload()
 
     # -- bulk jobs: followed in the background while the console is open ----------------------------
 
@@ -186,39 +223,146 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
         console that writes nothing; it shows the jobs as stored and points to `jobs --wait`."""
         if self.session.read_only:
             return
-        backend, environment = self.backend, self.session.environment
-        watch = self.job_watch = JobWatch(lambda: backend.job_follower(environment),
-                                          lambda progress, problem: self.post_message(JobsFollowed(progress, problem)))
-        self.run_worker(watch.run, name="Follow bulk jobs", group=FOLLOW_GROUP, thread=True, exit_on_error=False)
+        history = self.query_one(HistorySection)   # each round goes to History, then on up here
+        self.job_watch = JobWatch(partial(self.backend.job_follower, self.session.environment), history.post_followed)
+        self.follow_jobs(self.job_watch)
 
-    def on_jobs_followed(self, message: JobsFollowed) -> None:
-        progress = message.progress
-        problem = message.problem or (progress.problem if progress is not None else None)
-        if problem and problem not in self.shown_problems:
-            self.shown_problems.add(problem)
-            self.notify(problem, title="Following bulk jobs", severity="error" if message.problem else "warning",
-                        timeout=10)
-        history = self.query_one(HistorySection)
-        history.show_follow(progress, problem)
-        if progress is None:
+    @work(thread=True, name="Follow bulk jobs", group=FOLLOW_GROUP, exit_on_error=False)
+    def follow_jobs(self, watch: JobWatch) -> None:
+        watch.run()  # until stop(): its own event loop, so checks never hold the screen
+
+    @on(JobsFollowed)
+    def jobs_followed(self, message: JobsFollowed) -> None:
+        if message.progress is not None:
+            self.query_one(ConsoleHeader).jobs_pending = message.progress.pending
+
+    # -- sends: the app checks and confirms, Send runs them; one at a time -----------------------------
+
+    @property
+    def run_handle(self) -> RunHandle | None:
+        return self.query_one(SendSection).run_handle
+
+    @property
+    def progress(self) -> Progress | None:
+        return self.query_one(SendSection).progress
+
+    @on(SendRequested)
+    def send_requested(self, message: SendRequested) -> None:
+        environment = self.view.environment
+        if environment is None or not self.send_slot_free():
             return
-        self.query_one(ConsoleHeader).jobs_pending = progress.pending
-        seen = (tuple(sorted(progress.jobs.items())), progress.read_backs_pending, progress.checks)
-        # A read-back attempt changes its run's verdict without changing these counts: reload while any is due.
-        if seen != self.jobs_seen or progress.read_backs_pending:
-            self.jobs_seen = seen
-            history.action_reload()
-            if isinstance(self.screen, RunJobsScreen):
-                self.screen.action_reload()
+        what = f"a sample of {message.sample} rows" if message.sample else "the whole file"
+        self.confirm_run(message, environment, f"send {what} to {message.destination}", f"Source: {message.source}",
+                         message.destination)
 
-    def on_work_failed(self, message: WorkFailed) -> None:
-        self.push_screen(MessageScreen(message.title, message.detail))
+    @on(ResendRequested)
+    def resend_requested(self, message: ResendRequested) -> None:
+        """`attentive-console retry RUN_ID`: a new run of only the rejected and failed rows."""
+        run = message.run
+        if self.send_slot_free():
+            self.confirm_run(message, None, f"re-send the rejected rows of run #{run.run_id} to {run.destination}",
+                             "The rejected and failed rows are read again from the run's file (fix it in place first)\n"
+                             "and sent as a new run.", run.destination)
+
+    def send_slot_free(self) -> bool:
+        if self.run_handle is not None:
+            self.notify("A send is already running; watch it in Send (3), or cancel it there first.",
+                        severity="warning")
+            return False
+        return True
+
+    def confirm_run(self, order: RunOrder, environment: Environment | None, what: str, detail: str, name: str) -> None:
+        """Production sends ask for the destination's name to be typed."""
+        if not self.session.production:
+            self.start_run(order, environment)
+            return
+        self.push_screen(PromptScreen(f"!! PRODUCTION !! {what}", f"{detail}\nType the destination's name to go ahead:",
+                                      check=must_type(name)), partial(self.run_confirmed, order, environment))
+
+    def run_confirmed(self, order: RunOrder, environment: Environment | None, value: str | None) -> None:
+        if value is not None:
+            self.start_run(order, environment)
+
+    def start_run(self, order: RunOrder, environment: Environment | None) -> None:
+        self.show_section("send")
+        self.query_one(SendSection).start_run(order, environment)
+
+    @on(RunProgressed)
+    def run_progressed(self, message: RunProgressed) -> None:
+        self.query_one(ConsoleHeader).progress = message.progress
+
+    @on(RunFinished)
+    def run_finished(self) -> None:
+        self.query_one(ConsoleHeader).progress = None  # no send running: the header counts its jobs instead
+        if self.job_watch is not None:
+            self.job_watch.wake()  # its jobs are new: count them now, check them when due
+
+    @on(RunRecorded)
+    def run_recorded(self, message: RunRecorded) -> None:
+        self.query_one(HistorySection).action_reload()
+        if self.quit_after_run:  # the console outlives the run only to record it
+            run = message.result.run
+            resumable = f"\n{resume_hint(run)}" if run.status in RESUMABLE else ""
+            self.exit(message=Text(finished_text(message.result) + resumable))
+
+    @on(SendRefused)
+    @on(RecordFailed)
+    def keep_open(self) -> None:
+        """A cancel-and-quit met an error: the console stays so it is read; ctrl+q then quits at once."""
+        self.quit_after_run = False
+
+    async def action_quit(self) -> None:
+        """Without a send running, quit. During one, ask first: the send runs in a thread of this
+        process, and quitting without a word left a blank screen while it went on to its end. The
+        answers are "Cancel the send and quit" and Back; no "quit and keep it running", since nothing
+        would be left to show or steer the send (that takes a background process the console does not
+        have). Cancel and quit cancels through the send's control and waits for the drain (seconds: a
+        cancel cuts short pacing and 429 back-off), so the run is recorded cancelled, and resumable,
+        before the console exits."""
+        handle = self.run_handle
+        if handle is None:
+            self.exit()
+        elif self.quit_after_run:
+            self.notify("Cancelling: the console quits once the run is recorded.")
+        elif not any(screen.id == QUIT_QUESTION for screen in self.screen_stack):
+            self.push_screen(ChoiceScreen(
+                f"A send to {self.query_one(RunPanel).destination} is running",
+                "It runs inside this console: quitting ends it. Cancel it first: the requests in flight "
+                "finish and are recorded (a few seconds), the run is saved as cancelled and can be "
+                "resumed (send --resume), then the console quits.\nBack leaves the send running.",
+                [(CANCEL_AND_QUIT, "Cancel the send and quit")], id=QUIT_QUESTION), partial(self.quit_answered, handle))
+
+    def quit_answered(self, handle: RunHandle, answer: str | None) -> None:
+        if answer != CANCEL_AND_QUIT:
+            return
+        if self.run_handle is not handle:  # it ended while the question was open
+            self.exit()
+            return
+        self.quit_after_run = True
+        handle.cancel()
+        self.show_section("send")
+        self.query_one(SendSection).show_status(
+            "Cancelling: in-flight requests drain, the run is recorded, then the console quits.")
 
     # -- the guard: an unexpected error is a modal message, the console goes on --------------------
+
+    @on(WorkFailed)
+    def work_failed(self, message: WorkFailed) -> None:
+        self.push_screen(MessageScreen(message.title, message.detail))
+
+    @on(UnexpectedError)
+    def unexpected_error(self, message: UnexpectedError) -> None:
+        self.show_unexpected(message.error)
 
     def show_unexpected(self, error: Exception) -> None:
         log = write_error_log(self.session.data_dir, error)
         self.push_screen(MessageScreen("Unexpected error", unexpected_text(error, log)))
+
+    async def _dispatch_message(self, message: Message) -> None:
+        try:
+            await super()._dispatch_message(message)
+        except Exception as error:  # noqa: BLE001 - the app's own handlers: the last stop before a crash
+            self.show_unexpected(error)
 
     async def _dispatch_action(self, namespace, action_name, params) -> bool:
         try:
@@ -228,7 +372,7 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
             return True
 
     def push_screen(self, screen, callback=None, wait_for_dismiss=False):  # type: ignore[override]
-        guarded = None if callback is None else guard_callback(self, callback)
+        guarded = None if callback is None else guard_callback(self.show_unexpected, callback)
         return super().push_screen(screen, guarded, wait_for_dismiss=wait_for_dismiss)
 
     # -- navigation ----------------------------------------------------------------------------
@@ -242,32 +386,31 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
         self.action_section(SECTION_IDS.index(section_id))
         return self.current_section
 
+    @on(DestinationPicked)
+    def destination_picked(self, message: DestinationPicked) -> None:
+        self.show_section(message.section)
+        if message.section == "send":
+            self.query_one(SendSection).select_destination(message.destination)
+        else:
+            self.query_one(PromotionSection).select_destination(message.destination)
+
     def action_command_bar(self) -> None:
-        self.query_one(CommandBar).open(self.available_commands())
+        self.query_one(CommandBar).open(self.available_commands(), self.current_section)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.visible_bindings()))
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         self.current_section.go_back()
 
     def visible_bindings(self) -> list[tuple[str, str, str]]:
-        """(key, description, binding id) of every binding the operator can use here and now."""
-        rows = []
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
-            if not active.enabled or not binding.description:
-                continue
-            if self.session.read_only and is_mutating(active.node, binding.action.split("(")[0]):
-                continue
-            rows.append((self.get_key_display(binding), binding.description, binding.id or ""))
-        return sorted(rows, key=lambda row: row[2] == "")  # the console's own keys first
+        return visible_bindings(self.screen, self.session.read_only, self.get_key_display)
 
     def available_commands(self) -> dict[str, Command]:
         """Command bar words -> (command, help): the current section's actions and the sections."""
         commands = section_commands(self.current_section, self.session.read_only)
         commands.update({  # section names win over a same-named action (`:send` opens Send)
-            section_id: (lambda index=index: self.action_section(index), f"go to {section_id.title()}")
+            section_id: (partial(self.action_section, index), f"go to {section_id.title()}")
             for index, section_id in enumerate(SECTION_IDS)
         })
         commands["help"] = (self.action_help, "list the keys of this screen")
@@ -276,83 +419,12 @@ class ConsoleApp(RunActions, ConfigActions, ErrorGuard, ReadOnlyAware, App[int])
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for index, section_id in enumerate(SECTION_IDS):
-            yield SystemCommand(f"Go to {section_id.title()}", f"Section {index + 1}",
-                                lambda index=index: self.action_section(index))
+            yield SystemCommand(f"Go to {section_id.title()}", f"Section {index + 1}", partial(self.action_section, index))
         section = self.current_section
         for word, (command, help_text) in section_commands(section, self.session.read_only).items():
             yield SystemCommand(f"{section.TITLE}: {help_text}", f":{word}", command)
         yield SystemCommand("Keys", "List the keys of this screen", self.action_help)
         yield SystemCommand("Quit", "Leave the console", self.action_quit)
-
-    # -- cross-section requests ------------------------------------------------------------------
-
-    def export_rejections(self, run: RunRow, where: RejectionFilter, value: str = "") -> None:
-        """Ask for the file; a file that exists is replaced only once the operator says so. Anything
-        else there (a symbolic link, a folder) goes to the export, which refuses it with the reason."""
-        masked = self.identifiers_masked
-        title = f"Export rejections of run #{run.run_id} ({describe(where)})"
-
-        def export(target: Path, overwrite: bool) -> None:
-            run_blocking(self, "Export rejections",
-                         lambda: self.backend.export_rejections(run.run_id, where, target, masked=masked,
-                                                                overwrite=overwrite),
-                         lambda count: self.notify(f"Wrote {count:,} rejections to {target}"
-                                                   + (" (identifiers masked)" if masked else ""), markup=False))
-
-        def chosen(path: str | None) -> None:
-            if not path:
-                return
-            target = Path(path).expanduser()
-            if not is_regular_file(target):
-                export(target, overwrite=False)
-                return
-
-            def confirmed(answer: str | None) -> None:
-                if answer == "replace":
-                    export(target, overwrite=True)
-                else:  # Back: to the file name, to choose another
-                    self.export_rejections(run, where, path)
-
-            self.push_screen(ChoiceScreen(title, f"{target} already exists. Replace it with this export?",
-                                          [("replace", "Replace the file")]), confirmed)
-
-        self.push_screen(PromptScreen(title, "CSV file to write (asks before replacing a file):",
-                                      value=value or f"rejections-run-{run.run_id}.csv",
-                                      check=not_empty("the file name")), chosen)
-
-    def confirm_promotion(self, plan) -> None:
-        name = plan.destination.name
-
-        def confirmed(value: str | None) -> None:
-            if value is None:
-                return
-            run_blocking(self, f"Promote {name}", lambda: self.backend.promote(plan), promoted)
-
-        def promoted(result) -> None:
-            self.notify(f"{name} promoted: {result.path} written, ledger entry #{result.ledger_entry.seq}")
-            self.reload_environment()
-
-        self.push_screen(PromptScreen(
-            f"!! PRODUCTION !! promote {name}",
-            "Every gate passed. Type the destination's name to write it into production.toml:",
-            check=must_type(name)), confirmed)
-
-    def push_screen_message(self, title: str, detail: str) -> None:
-        self.push_screen(MessageScreen(title, detail))
-
-    def show_send(self, destination: str) -> None:
-        self.show_section("send").select_destination(destination)  # type: ignore[attr-defined]
-
-    def show_promotion(self, destination: str) -> None:
-        self.show_section("promotion").select_destination(destination)  # type: ignore[attr-defined]
-
-
-def is_regular_file(path: Path) -> bool:
-    """lstat: a symbolic link counts as the link, never as the file it points to."""
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 def binding_ids() -> set[str]:

@@ -16,13 +16,13 @@ from tui.app.job_watch import Follower
 from tui.app.rejections import RejectionSource
 from tui.app.send_preview import SendPreview
 from tui.attentive.secret import ApiKey
+from tui.core.promotion import PromotionPlan, PromotionResult
 from tui.settings.ledger import LedgerEntry, VerifyResult
-from tui.settings.promotion import PromotionPlan, PromotionResult
+from tui.settings.model import Credential, Destination, Environment, EnvironmentName
 from tui.sync.engine import SendRequest, SendResult
 from tui.sync.history import Verification
 from tui.sync.job_store import JobLine, JobRecord
 from tui.sync.rejections import Rejection, RejectionFilter
-from tui.settings.model import Credential, Destination, Environment, EnvironmentName
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ async def first_paint() -> float:
 
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        session = Session("sandbox", "bench", Path.cwd() / "config", root, root / "secrets.toml")
+        session = Session(environment="sandbox", operator="bench", config_dir=Path.cwd() / "config", data_dir=root,
+                          secrets_file=root / "secrets.toml")
         started = time.perf_counter()
         app = ConsoleApp(session, CoreBackend(session))
         async with app.run_test(size=(80, 24)) as pilot:

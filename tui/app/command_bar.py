@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from textual import on
@@ -26,9 +27,7 @@ def section_commands(section: Section, read_only: bool) -> dict[str, Command]:
         action = binding.action
         if read_only and is_mutating(section, action):
             continue
-        commands[binding.id.rsplit(".", 1)[-1]] = (
-            lambda action=action: section.run_action(action), binding.description.lower()
-        )
+        commands[binding.id.rsplit(".", 1)[-1]] = (partial(section.run_action, action), binding.description.lower())
     return commands
 
 
@@ -38,9 +37,12 @@ class CommandBar(ErrorGuard, Input):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(placeholder=":command  (tab completes, esc closes)", **kwargs)
         self.commands: dict[str, Command] = {}
+        self.section: Section | None = None   # where the bar was opened: the focus goes back there
 
-    def open(self, commands: dict[str, Command]) -> None:
+    def open(self, commands: dict[str, Command], section: Section) -> None:
+        """While the bar is open the keys type into it, so `section` is still the current one on close."""
         self.commands = commands
+        self.section = section
         self.suggester = SuggestFromList(sorted(commands), case_sensitive=False)
         self.value = ""
         self.add_class("-open")
@@ -49,7 +51,8 @@ class CommandBar(ErrorGuard, Input):
     def action_close(self) -> None:
         self.remove_class("-open")
         self.value = ""
-        self.app.current_section.focus_main()  # type: ignore[attr-defined]
+        if self.section is not None:
+            self.section.focus_main()
 
     @on(Input.Submitted)
     async def run_command(self, event: Input.Submitted) -> None:

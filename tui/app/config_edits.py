@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from tui.app.session import Session
 from tui.attentive.secret import ApiKey
-from tui.cli.context import CliContext
 from tui.settings import changes
 from tui.settings.access import Operator
 from tui.settings.errors import ConfigError, SettingsError
@@ -31,14 +30,8 @@ class ConfigEdits:
 
     session: Session
 
-    @property
-    def context(self) -> CliContext:
-        session = self.session
-        return CliContext(session.config_dir, session.data_dir, session.secrets_file, session.operator,
-                          session.read_only)
-
     def operator(self, environment: Environment) -> Operator:
-        return Operator.of(self.session.operator, environment.access, read_only=self.session.read_only)
+        return self.session.operator_in(environment)
 
     # -- credentials -------------------------------------------------------------------------
     def key_view(self, environment: Environment, credential: str) -> KeyView:

@@ -2,8 +2,6 @@
 access checks and audit entries."""
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,28 +9,22 @@ from pathlib import Path
 
 from tui.app.backend import ConnectionReport, RunRow
 from tui.app.config_edits import ConfigEdits
-from tui.app.send_preview import SendPreview, build_preview
 from tui.app.history_source import StoreRejections
+from tui.app.send_preview import SendPreview, build_preview
 from tui.app.session import Session
-from tui.attentive.secret import ApiKey
-from tui.settings.audit import record
-from tui.sync.audit_details import send_finished_details, send_started_details
-from tui.sync.lock import shown_status
-from tui.sync.rejection_export import export_csv
-from tui.settings.connection import check_connection, resolve_target
-from tui.cli.send_cmd import exit_code
-from tui.settings.errors import SettingsError
-from tui.settings.ledger import Action, Ledger, LedgerEntry, VerifyResult
-from tui.settings.loader import load_environment
+from tui.core import runs, sends
+from tui.core.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
+from tui.settings.connection import check_connection
+from tui.settings.ledger import Ledger, LedgerEntry, LedgerError, VerifyResult
 from tui.settings.model import Destination, Environment, EnvironmentName
-from tui.settings.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
+from tui.settings.paths import history_path
 from tui.sync.engine import SendRequest, SendResult
-from tui.sync.verify import verify_run
 from tui.sync.follow_targets import follow_resolver
 from tui.sync.history import HistoryStore, RunRecord, Verification
-from tui.sync.history_schema import JOB_PENDING, history_path
+from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_store import JobLine, JobRecord, JobStore
 from tui.sync.jobs import JobFollower
+from tui.sync.lock import shown_status
 from tui.sync.rejections import Rejection, RejectionFilter
 from tui.sync.sample_audience import SAMPLE_PATH
 
@@ -42,7 +34,7 @@ class CoreBackend(ConfigEdits):
     session: Session
 
     def load_environment(self, name: EnvironmentName) -> Environment:
-        return load_environment(self.session.config_dir, name)
+        return self.session.load_environment(name)
 
     def test_connection(self, environment: Environment, credential: str) -> ConnectionReport:
         result = check_connection(environment, credential, secrets_file=self.session.secrets_file,
@@ -90,94 +82,49 @@ class CoreBackend(ConfigEdits):
             return JobStore(store.connection).lines(job)
 
     def rejection_source(self, run_id: int) -> StoreRejections:
-        return StoreRejections(self.session.data_dir, run_id)
+        return StoreRejections(self.session.data_dir, run_id, masked=self._masked(run_id))
 
     def latest_rejections(self, run_id: int, limit: int) -> Sequence[Rejection]:
-        log = StoreRejections(self.session.data_dir, run_id).log()
+        log = StoreRejections(self.session.data_dir, run_id, masked=self._masked(run_id))
         everything = RejectionFilter()
         return log.page(everything, limit=limit, offset=max(0, log.count(everything) - limit))
 
+    def _masked(self, run_id: int) -> bool:
+        return runs.identifiers_masked(self.session, self.session.run(run_id))
+
     def export_rejections(self, run_id: int, where: RejectionFilter, path: Path, *, masked: bool,
                           overwrite: bool) -> int:
-        log = StoreRejections(self.session.data_dir, run_id).log()
-        count = export_csv(path, log, where, masked=masked, overwrite=overwrite)
-        record(self.context, Action.REJECTIONS_EXPORTED, str(run_id),
-               details={"path": str(path), "rows": count, "masked": masked})
-        return count
+        return runs.export_rejections(self.session, run_id, where, path, masked=masked, overwrite=overwrite).rows
 
     def send_request(self, environment: Environment, destination: str, source: Path, *,
                      sample: int | None, dry_run: bool) -> SendRequest:
         """Checks and resolves a send as `attentive-console send` does; raises with the reason."""
-        target = environment.destinations[destination]
-        operator = self.operator(environment)
-        operator.require_destination(target, "send")
-        request = SendRequest(environment=environment.name, destination=target, source=source,
-                              operator=self.session.operator, data_dir=self.session.data_dir,
-                              sample=sample, dry_run=dry_run)
-        if dry_run:
-            return request
-        operator.require_writable("send")
-        connection = resolve_target(environment, target.credential, secrets_file=self.session.secrets_file,
-                                    data_dir=self.session.data_dir)
-        request = dataclasses.replace(request, base_url=connection.base_url, api_key=connection.api_key)
-        return self._started(environment, request, connection.api_key)
+        target = self.session.target(environment, destination, "send")
+        return sends.connected(self.session, target, sends.send_request(self.session, target, source, sample=sample,
+                                                                         dry_run=dry_run))
 
     def retry_request(self, run_id: int) -> SendRequest:
         """`attentive-console retry RUN_ID`: only the rejected and failed rows of a run, as a new run."""
-        run = self._run(run_id)
-        environment = self.load_environment(run.environment)  # type: ignore[arg-type]
-        target = self._destination(environment, run.destination, "retry")
-        self.operator(environment).require_writable("retry")
-        connection = resolve_target(environment, target.credential, secrets_file=self.session.secrets_file,
-                                    data_dir=self.session.data_dir)
-        request = SendRequest(environment=run.environment, destination=target, source=None,
-                              operator=self.session.operator, data_dir=self.session.data_dir, retry_of=run.id,
-                              base_url=connection.base_url, api_key=connection.api_key)
-        return self._started(environment, request, connection.api_key)
-
-    def _started(self, environment: Environment, request: SendRequest, key: ApiKey) -> SendRequest:
-        record(self.context, Action.SEND_STARTED, request.destination.name, environment=environment.name,
-               details=send_started_details(request), secrets=[key])
-        return request
+        target, request = sends.retry_request(self.session, run_id)
+        return sends.connected(self.session, target, request)
 
     def send_finished(self, result: SendResult, destination: Destination) -> None:
         """The send.finished audit entry the CLI writes, with the exit code the CLI would return."""
-        if result.run.mode == "dry-run":
-            return
-        code = exit_code(result, destination)
-        record(self.context, Action.SEND_FINISHED, result.run.destination, environment=result.run.environment,
-               details=send_finished_details(result, code))
+        closed = sends.send_finished(self.session, result, destination)
+        if closed.warning is not None:
+            raise LedgerError(closed.warning)
 
     def verify_run(self, run_id: int) -> Verification:
         """`attentive-console verify RUN_ID`: read back what a run sent and compare."""
-        run = self._run(run_id)
-        environment = self.load_environment(run.environment)  # type: ignore[arg-type]
-        destination = self._destination(environment, run.destination, "verify")
-        connection = resolve_target(environment, destination.credential, secrets_file=self.session.secrets_file,
-                                    data_dir=self.session.data_dir)
-        with HistoryStore(self.session.data_dir) as store:
-            return asyncio.run(verify_run(store, run, destination, connection.base_url, connection.api_key))
+        return runs.verify(self.session, run_id)[1]
 
     def preview(self, environment: Environment, destination: str, source: Path) -> SendPreview:
-        return build_preview(environment.destinations[destination], source)
+        masked = self.session.operator_in(environment).restricted_pii
+        return build_preview(environment.destinations[destination], source, masked=masked)
 
     def sample_audience(self, environment: Environment) -> Path | None:
         """The shipped sample audience, offered as the source on the embedded default."""
         return SAMPLE_PATH if environment.embedded and SAMPLE_PATH.is_file() else None
-
-    def _run(self, run_id: int) -> RunRecord:
-        with HistoryStore(self.session.data_dir, readonly=True) as store:
-            run = store.get_run(run_id)
-        if run is None:
-            raise SettingsError(f"there is no run {run_id} in the history")
-        return run
-
-    def _destination(self, environment: Environment, name: str, action: str) -> Destination:
-        destination = environment.destinations.get(name)
-        if destination is None:
-            raise SettingsError(f"{environment.name} has no destination {name!r} any more")
-        self.operator(environment).require_destination(destination, action)
-        return destination
 
     def plan_promotion(self, destination: str) -> PromotionPlan:
         session = self.session

@@ -1,9 +1,9 @@
 """An exception that escapes a handler becomes a modal message, not the end of the console.
 
 Textual ends the app on an unhandled exception in a message handler, an action or a callback. The
-console's widgets and screens mix in `ErrorGuard`, the app guards every action and screen-result
-callback, and the traceback goes to `console-errors.log` in the data directory (0600), so a bug can
-be reported while the operator carries on.
+console's widgets and screens derive from `ErrorGuard` (their handlers), the app guards its own
+handlers, every action and screen-result callback, and the traceback goes to `console-errors.log`
+in the data directory (0600), so a bug can be reported while the operator carries on.
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 
+from tui.app.messages import UnexpectedError
 from tui.app.workers import describe_error
 
 ERROR_LOG = "console-errors.log"
@@ -36,17 +38,18 @@ def write_error_log(data_dir: Path, error: BaseException) -> Path | None:
     return path
 
 
-class ErrorGuard:
-    """Mixin for widgets and screens: a failing handler is reported, the message loop goes on."""
+class ErrorGuard(MessagePump):
+    """Base of the console's widgets and screens (before the Textual class): a failing handler is
+    reported to the app as UnexpectedError, and this widget's message loop goes on."""
 
     async def _dispatch_message(self, message: Message) -> None:
         try:
-            await super()._dispatch_message(message)  # type: ignore[misc]
+            await super()._dispatch_message(message)
         except Exception as error:  # noqa: BLE001 - this is the last stop before a crash
-            self.app.show_unexpected(error)  # type: ignore[attr-defined]
+            self.app.post_message(UnexpectedError(error))
 
 
-def guard_callback(app: Any, callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def guard_callback(report: Callable[[Exception], object], callback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A screen-result callback that reports its failure instead of raising into Textual."""
 
     async def guarded(result: Any) -> None:
@@ -55,7 +58,7 @@ def guard_callback(app: Any, callback: Callable[[Any], Any]) -> Callable[[Any], 
             if inspect.isawaitable(outcome):
                 await outcome
         except Exception as error:  # noqa: BLE001
-            app.show_unexpected(error)
+            report(error)
 
     return guarded
 

@@ -4,35 +4,45 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 
-F = TypeVar("F", bound=Callable[..., Any])
+MARK = "mutating"
+READ_ONLY_REFUSAL = "The console is read-only: changes are refused."
 
 
-def mutating(method: F) -> F:
+class ReadOnlyNode(Protocol):
+    """A widget with mutating actions: it knows (from its construction) whether the console is read-only."""
+
+    @property
+    def read_only(self) -> bool: ...
+
+    def notify(self, message: str, *, severity: SeverityLevel = "information") -> None: ...
+
+
+N = TypeVar("N", bound=ReadOnlyNode)
+P = ParamSpec("P")
+
+
+def mutating(method: Callable[Concatenate[N, P], None]) -> Callable[Concatenate[N, P], None]:
     """Mark an action as a change; in read-only mode it is hidden and, if reached anyway, refused."""
 
     @functools.wraps(method)
-    def guarded(self: DOMNode, *args: Any, **kwargs: Any) -> Any:
-        if self.app.session.read_only:
-            self.app.notify("The console is read-only: changes are refused.", severity="warning")
-            return None
-        return method(self, *args, **kwargs)
+    def guarded(node: N, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        if node.read_only:
+            node.notify(READ_ONLY_REFUSAL, severity="warning")
+            return
+        method(node, *args, **kwargs)
 
-    guarded.mutating = True  # type: ignore[attr-defined]
-    return guarded  # type: ignore[return-value]
-
-
-def is_mutating(node: DOMNode, action: str) -> bool:
-    return bool(getattr(getattr(node, f"action_{action}", None), "mutating", False))
+    setattr(guarded, MARK, True)
+    return guarded
 
 
-class ReadOnlyAware:
-    """Mixin for widgets and screens: hides mutating actions from the footer when read-only."""
+def is_mutating(node: object, action: str) -> bool:
+    return bool(getattr(getattr(node, f"action_{action}", None), MARK, False))
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.app.session.read_only and is_mutating(self, action):  # type: ignore[attr-defined]
-            return False
-        return True
+
+def action_allowed(node: object, action: str, *, read_only: bool) -> bool:
+    """A widget's check_action: its mutating actions are hidden from the footer when read-only."""
+    return not (read_only and is_mutating(node, action))

@@ -1,11 +1,30 @@
 """`?`: the keys of the screen the operator is on, with the binding ids console.toml can remap."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
+
+from tui.app.guard import is_mutating
+
+
+def visible_bindings(screen: Screen[Any], read_only: bool,
+                     key_display: Callable[[Binding], str]) -> list[tuple[str, str, str]]:
+    """(key, description, binding id) of every binding the operator can use here and now."""
+    rows = []
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if not active.enabled or not binding.description:
+            continue
+        if read_only and is_mutating(active.node, binding.action.split("(")[0]):
+            continue
+        rows.append((key_display(binding), binding.description, binding.id or ""))
+    return sorted(rows, key=lambda row: row[2] == "")  # the console's own keys first
 
 
 class HelpScreen(ModalScreen[None]):

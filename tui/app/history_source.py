@@ -14,6 +14,7 @@ from pathlib import Path
 
 from textual.worker import NoActiveWorker, get_current_worker
 
+from tui.core.runs import shown
 from tui.sync.history_schema import connect
 from tui.sync.rejections import Facets, Rejection, RejectionFilter, RejectionLog
 
@@ -29,9 +30,12 @@ def _abandoned() -> int:
 
 
 class StoreRejections:
-    def __init__(self, data_dir: Path, run_id: int) -> None:
+    """`masked`: identifiers (and the messages that quote them) as a restricted-PII operator sees them."""
+
+    def __init__(self, data_dir: Path, run_id: int, *, masked: bool = False) -> None:
         self.data_dir = data_dir
         self.run_id = run_id
+        self.masked = masked
         self.local = threading.local()
 
     def log(self) -> RejectionLog:
@@ -46,7 +50,7 @@ class StoreRejections:
         return self.log().count(flt, limit=limit)
 
     def page(self, flt: RejectionFilter, *, limit: int, offset: int) -> Sequence[Rejection]:
-        return self.log().page(flt, limit=limit, offset=offset)
+        return shown(self.log().page(flt, limit=limit, offset=offset), self.masked)
 
     def facets(self, flt: RejectionFilter) -> Facets:
         return self.log().facets(flt)

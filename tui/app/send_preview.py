@@ -10,6 +10,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.settings.access import mask_identifier
 from tui.settings.model import Destination
 from tui.sync.profiles import Invalid, ProfileBuilder
 from tui.sync.sources import SourceReader, inspect_source
@@ -45,19 +46,28 @@ class SendPreview:
         return sum(not row.valid for row in self.rows)
 
 
-def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_ROWS) -> SendPreview:
+def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_ROWS, *,
+                  masked: bool = False) -> SendPreview:
     """Raises SourceError (the file cannot be used) or ValueError (the mapping lacks the primary
-    identifier's column), with the send's own wording."""
+    identifier's column), with the send's own wording. `masked`: identifiers, the messages that
+    quote them and attributes mapped from identifier columns, as a restricted-PII operator sees them."""
     info = inspect_source(source)
     builder = ProfileBuilder(destination)
+    identifier_columns = set(destination.identifiers.values())
+    hidden = {name for name, column in destination.attributes.items() if column in identifier_columns} if masked else set()
     rows: list[PreviewRow] = []
     with closing(SourceReader(info, builder.columns).chunks(limit)) as chunks:
         for item in next(chunks, []):
             built = builder.build(item)
             if isinstance(built, Invalid):
-                rows.append(PreviewRow(built.row, built.identifier or "", {}, built.reason, built.message))
+                identifier, message = built.identifier or "", built.message
+                if masked and identifier:
+                    identifier, message = mask_identifier(identifier), message.replace(identifier, mask_identifier(identifier))
+                rows.append(PreviewRow(built.row, identifier, {}, built.reason, message))
             else:
-                rows.append(PreviewRow(built.row, built.identifier,
-                                       {name: str(value) for name, value in built.attributes.items()}))
+                attributes = {name: mask_identifier(str(value)) if name in hidden else str(value)
+                              for name, value in built.attributes.items()}
+                rows.append(PreviewRow(built.row, mask_identifier(built.identifier) if masked else built.identifier,
+                                       attributes))
     return SendPreview(destination.name, source, info.format, info.rows_estimate,
                        destination.primary_identifier, tuple(destination.attributes), tuple(rows))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from functools import partial
 
 from tui.sync.control import SendControl
 from tui.sync.engine import SendRequest, SendResult, run_send
@@ -21,7 +22,7 @@ class RunHandle:
         self.started = threading.Event()
         # Keys pressed while the worker still prepares the request (access, key, simulator start) have
         # no loop to go to yet: they wait here, so a cancel-and-quit then is not lost.
-        self._early: list[Callable[[], None]] = []
+        self._early: list[Callable[[], object]] = []
         self._lock = threading.Lock()
 
     def run(self, request: SendRequest, on_progress: Callable[[Progress], None]) -> SendResult:
@@ -40,7 +41,7 @@ class RunHandle:
         finally:
             self.started.set()
 
-    def _call(self, action: Callable[[], None]) -> None:
+    def _call(self, action: Callable[[], object]) -> None:
         with self._lock:
             if self.loop is None:
                 self._early.append(action)
@@ -58,4 +59,4 @@ class RunHandle:
         self._call(self.control.cancel)
 
     def set_rate(self, per_second: float) -> None:
-        self._call(lambda: self.control.set_rate(per_second))
+        self._call(partial(self.control.set_rate, per_second))

@@ -1,20 +1,16 @@
-"""Who runs the console, where, and with which rights: fixed for the app's lifetime."""
+"""Who runs the console, where, and with which rights: the core's Workspace plus the environment the
+console shows, fixed for the app's lifetime."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
+from tui.core.workspace import Workspace
 from tui.settings.model import EnvironmentName
 
 
-@dataclass(frozen=True)
-class Session:
+@dataclass(frozen=True, kw_only=True)
+class Session(Workspace):
     environment: EnvironmentName
-    operator: str
-    config_dir: Path
-    data_dir: Path
-    secrets_file: Path
-    read_only: bool = False
 
     @property
     def production(self) -> bool:

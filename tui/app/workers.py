@@ -1,16 +1,16 @@
-"""Run blocking core calls in thread workers; results come back on the UI thread, failures become
-a WorkFailed message instead of an exception that would end the app."""
+"""What every thread worker of the console shares (`@work(thread=True)` methods that call the
+backend): a failure becomes a WorkFailed message with a one-line reason instead of an exception that
+would end the app, and a worker a newer request replaced (an exclusive group) posts nothing."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from textual.dom import DOMNode
-from textual.worker import Worker, get_current_worker
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.worker import get_current_worker
 
 from tui.app.messages import WorkFailed
-
-T = TypeVar("T")
 
 
 def describe_error(error: BaseException) -> str:
@@ -22,35 +22,16 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def run_blocking(
-    node: DOMNode,
-    title: str,
-    call: Callable[[], T],
-    then: Callable[[T], Any],
-    *,
-    failed: Callable[[], Any] | None = None,
-    group: str = "default",
-    exclusive: bool = False,
-) -> Worker[None]:
-    """Run `call` in a thread; `then(result)` runs on the UI thread. `exclusive` cancels the group's
-    earlier worker, so the newest request wins (filters typed quickly). `failed()` runs on the UI
-    thread after a failure has been reported."""
-    app = node.app
+def post_result(node: MessagePump, message: Message) -> None:
+    """From a worker's thread: post to `node` unless a newer request in the group replaced this worker."""
+    if not get_current_worker().is_cancelled:
+        node.post_message(message)
 
-    def work() -> None:
-        try:
-            result = call()
-        except Exception as error:  # a worker failure must never end the app
-            if not get_current_worker().is_cancelled:
-                app.post_message(WorkFailed(title, describe_error(error)))
-                if failed is not None:
-                    app.call_from_thread(failed)
-            return
-        if not get_current_worker().is_cancelled:  # a newer request in the group replaced this one
-            try:
-                app.call_from_thread(then, result)
-            except Exception as error:  # the UI-side step failed: report it, never kill the app
-                app.call_from_thread(app.show_unexpected, error)
 
-    return node.run_worker(work, name=title, group=group, exclusive=exclusive, thread=True,
-                           exit_on_error=False)
+@contextmanager
+def reported(node: MessagePump, title: str, failed: type[WorkFailed] = WorkFailed) -> Iterator[None]:
+    """A worker's body: an error in it is posted to `node` as `failed(title, reason)`."""
+    try:
+        yield
+    except Exception as error:  # a worker failure must never end the app
+        post_result(node, failed(title, describe_error(error)))

@@ -29,8 +29,7 @@ from tui.attentive import endpoints, payloads, responses
 from tui.attentive.bulk_results import BulkResults, parse_text
 from tui.attentive.endpoints import EndpointSpec
 from tui.attentive.outcomes import Outcome, OutcomeKind
-from tui.attentive.pacing import DEFAULT_REGISTRY, PacingRegistry, SendStamp, TokenBucket
-from tui.attentive.pacing import key_fingerprint
+from tui.attentive.pacing import DEFAULT_REGISTRY, PacingRegistry, SendStamp, TokenBucket, key_fingerprint
 from tui.attentive.responses import BulkJob, ClientStats, Me
 from tui.attentive.results_url import MAX_REDIRECTS, REDIRECT_STATUSES, results_target
 from tui.attentive.secret import ApiKey
@@ -201,7 +200,8 @@ class AttentiveClient:
             return responses.not_sent(payloads.PayloadError("read-back takes exactly one of email or phone"))
         spec = endpoints.CUSTOM_ATTRIBUTES_READ
         reply = await self._call(spec, spec.path, params=given)
-        return responses.with_parsed_body(reply.outcome, reply.body, responses.parse_custom_attributes, "an array of {name, value}")
+        return responses.with_parsed_body(reply.outcome, reply.body, responses.parse_custom_attributes,
+                                          "an array of {name, value}")
 
     async def post_bulk_attributes(self, users: Sequence[Mapping[str, Any]]) -> Outcome:
         """POST /v2/bulk/user/attributes with 1..256 items built by payloads.bulk_user_item; data: the

@@ -7,7 +7,7 @@ every shape built here against the shipped spec files.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from tui.attentive.endpoints import BULK_MAX_USERS
 
@@ -129,5 +129,5 @@ def _properties(properties: Mapping[str, Any]) -> dict[str, Any]:
     return dict(properties)
 
 
-def _present(value: Any) -> bool:
+def _present(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and value.strip() != ""

@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from tui.attentive.endpoints import EndpointSpec
 from tui.attentive.outcomes import Outcome, OutcomeKind
@@ -77,6 +77,13 @@ class ClientStats:
         return sum(s.retries for s in self.endpoints.values())
 
 
+class CommonFields(TypedDict):
+    """The Outcome fields every classified HTTP answer carries, whatever its kind."""
+
+    status: int
+    ratelimit_remaining: int | None
+
+
 def header_int(headers: Mapping[str, str], name: str) -> int | None:
     value = headers.get(name)
     if value is None:
@@ -109,7 +116,7 @@ def classify(endpoint: EndpointSpec, status: int, text: str, headers: Mapping[st
     """Classify one HTTP answer. Bodies are kept as raw text: their shapes are undocumented."""
     text = text[:MAX_TEXT]
     remaining = header_int(headers, "x-ratelimit-remaining")
-    common = {"status": status, "ratelimit_remaining": remaining}
+    common: CommonFields = {"status": status, "ratelimit_remaining": remaining}
     if 200 <= status < 300:
         return Outcome(OutcomeKind.ACCEPTED, text=text, **common)
     if status == 401:
@@ -132,7 +139,7 @@ def classify(endpoint: EndpointSpec, status: int, text: str, headers: Mapping[st
     return Outcome(OutcomeKind.REJECTED, text=text or f"HTTP {status} with an empty body", **common)
 
 
-def forbidden(endpoint: EndpointSpec, text: str, common: dict[str, Any]) -> Outcome:
+def forbidden(endpoint: EndpointSpec, text: str, common: CommonFields) -> Outcome:
     labels = [p.label for p in endpoint.permissions]
     if labels:
         needed = " and ".join(labels)

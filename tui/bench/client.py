@@ -25,7 +25,7 @@ from tui.attentive.client import AttentiveClient
 from tui.attentive.pacing import PacingRegistry
 from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.process import SimulatorProcessError, start_simulator_process
-from tui.cli.exit_codes import CONNECTION, OK, OVER_THRESHOLD
+from tui.core.exit_codes import CONNECTION, OK, OVER_THRESHOLD
 
 TARGET_RATIO = 0.8
 BENCH_KEY = ApiKey("bench-client-key-0001")  # a simulator-only key, not a secret

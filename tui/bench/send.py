@@ -186,7 +186,7 @@ def rejection_queries(work: Path, count: int) -> tuple[float, float, float]:
 def run(args: argparse.Namespace) -> int:
     # Imported here: the child process imports this module too, and the CLI package is not part of
     # what a send costs in memory.
-    from tui.cli.exit_codes import CONNECTION, OK
+    from tui.core.exit_codes import CONNECTION, OK
 
     options = parse(list(getattr(args, "bench_args", [])))
     with tempfile.TemporaryDirectory(prefix="bench-send-") as temporary:

@@ -27,8 +27,8 @@ from tui.cli import (
     simulator_cmd,
 )
 from tui.cli.config_cmd import history_problem
-from tui.cli.context import CliContext
-from tui.cli.exit_codes import USAGE
+from tui.cli.context import workspace_from_args
+from tui.core.exit_codes import USAGE
 from tui.settings.errors import SettingsError
 from tui.settings.model import ENVIRONMENTS
 from tui.sync.terminal_text import escape_lines
@@ -58,8 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="attentive-console",
         description="Send customer profile attributes to Attentive, from a console or headless.",
     )
-    parser.add_argument("--config", metavar="DIR", help="config directory (default: $ATTENTIVE_CONSOLE_CONFIG, ./config, or the user config directory)")
-    parser.add_argument("--data-dir", metavar="DIR", help="data directory for history and simulator state (default: $ATTENTIVE_CONSOLE_DATA or the user data directory)")
+    parser.add_argument("--config", metavar="DIR",
+                        help="config directory (default: $ATTENTIVE_CONSOLE_CONFIG, ./config, or the user config directory)")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="data directory for history and simulator state "
+                             "(default: $ATTENTIVE_CONSOLE_DATA or the user data directory)")
     parser.add_argument("--secrets", metavar="FILE", help="secrets file (default: secrets.toml in the user config directory)")
     parser.add_argument("--read-only", action="store_true", help="refuse every change")
     parser.add_argument("--env", dest="console_env", choices=ENVIRONMENTS,
@@ -75,12 +78,13 @@ def main(argv: Sequence[str] | None = None, *, operator: str | None = None) -> i
     environment variable for it, so an operator cannot make themselves admin."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.ctx = CliContext.from_args(args, operator=operator)
+    args.ctx = workspace_from_args(args, operator=operator)
     handler = getattr(args, "handler", None)
     if handler is None:
         handler = console_cmd.run
     if args.console_env and handler is not console_cmd.run:
-        parser.error(f"--env before the command only opens the console; write it after: {args.command} ... --env {args.console_env}")
+        parser.error("--env before the command only opens the console; write it after: "
+                     f"{args.command} ... --env {args.console_env}")
     if handler is console_cmd.run and not all(s is not None and s.isatty() for s in (sys.stdin, sys.stdout)):
         # Textual would wait for keys that never come (cron, `</dev/null`, a pipe): say so instead.
         print(f"error: the console needs a terminal (stdin and stdout are not one here); headless commands: "

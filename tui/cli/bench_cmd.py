@@ -28,7 +28,7 @@ class _TargetParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self.passthrough = passthrough
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_known_args(self, args=None, namespace=None):
         if not self.passthrough:
             return super().parse_known_args(args, namespace)
         namespace = namespace if namespace is not None else argparse.Namespace()

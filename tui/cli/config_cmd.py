@@ -14,13 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui.cli.exit_codes import OK, USAGE
-from tui.settings.access import Operator
+from tui.core.exit_codes import OK, USAGE
 from tui.settings.errors import ConfigError, InvalidChange, SettingsError
 from tui.settings.loader import environment_path, load_environment
-from tui.settings.model import ENVIRONMENTS, Environment
+from tui.settings.model import ENVIRONMENTS
+from tui.settings.paths import history_path
 from tui.settings.secrets import SecretsFile
-from tui.sync.history_schema import history_path
 from tui.sync.terminal_text import escape_controls, escape_lines
 
 Handler = Callable[[argparse.Namespace], int]
@@ -74,10 +73,6 @@ def history_problem(data_dir: Path, error: sqlite3.DatabaseError) -> str:
     return (f"the history {path} is damaged ({text}); nothing was changed. See what is wrong with "
             "`attentive-console history check`, and restore the file from a backup with every "
             "attentive-console process stopped")
-
-
-def operator_of(args: argparse.Namespace, environment: Environment) -> Operator:
-    return Operator.of(args.ctx.operator, environment.access, read_only=args.ctx.read_only)
 
 
 def print_json(value: Any) -> None:

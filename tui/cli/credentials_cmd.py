@@ -12,8 +12,8 @@ import sys
 
 from tui.attentive.secret import ApiKey
 from tui.cli.config_cmd import guarded, print_json, print_table
-from tui.cli.exit_codes import OK
 from tui.cli.settings_commands import action_parser, failure_exit_code, not_saved
+from tui.core.exit_codes import OK
 from tui.settings import changes
 from tui.settings.connection import check_connection
 from tui.settings.errors import SettingsError
@@ -58,7 +58,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"no credentials in {environment.path}")
         return OK
     print_table(["NAME", "KEY", "SOURCE", "DESCRIPTION"],
-                [[e["name"], e["key"] or "(not set)", e["api_key"], e["description"]] for e in entries])
+                [[str(e["name"]), e["key"] or "(not set)", str(e["api_key"]), str(e["description"] or "")] for e in entries])
     for entry in entries:
         if entry["key"] is None:
             print(f"\n{entry['name']}: {escape_lines(str(entry['status']))}", file=sys.stderr)

@@ -10,9 +10,9 @@ import dataclasses
 import sys
 from typing import Any
 
-from tui.cli.config_cmd import guarded, operator_of, print_json, print_table
+from tui.cli.config_cmd import guarded, print_json, print_table
 from tui.cli.settings_commands import action_parser, failure_exit_code, not_saved
-from tui.cli.exit_codes import OK
+from tui.core.exit_codes import OK
 from tui.settings import changes
 from tui.settings.connection import ConnectionResult, check_connection
 from tui.settings.errors import SettingsError
@@ -160,7 +160,7 @@ def run_remove(args: argparse.Namespace) -> int:
 @guarded
 def run_validate(args: argparse.Namespace) -> int:
     environment = load_environment(args.ctx.config_dir, args.env)
-    operator = operator_of(args, environment)
+    operator = args.ctx.operator_in(environment)
     chosen = [changes.destination_of(environment, args.name)] if args.name else list(environment.destinations.values())
     if not chosen:
         print(f"{environment.path}: OK, no destinations")

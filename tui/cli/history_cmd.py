@@ -11,10 +11,10 @@ import sqlite3
 from contextlib import closing
 
 from tui.cli.config_cmd import guarded, print_json
-from tui.cli.exit_codes import OK, OVER_THRESHOLD
+from tui.core.exit_codes import OK, OVER_THRESHOLD
 from tui.settings.history_head import refuse_lost_history
 from tui.settings.ledger import Ledger
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 
 RESTORE = ("stop every attentive-console process (console, cron, jobs --wait), then restore {name} from a "
            "backup; to save what is still readable first: sqlite3 {path} .recover > recovered.sql")

@@ -25,16 +25,15 @@ from rich.text import Text
 from tui.attentive.durations import DurationError, format_duration, parse_duration
 from tui.attentive.outcomes import FatalAttentiveError
 from tui.cli.config_cmd import guarded, print_json, print_table
-from tui.cli.exit_codes import CANCELLED, CONNECTION, OK, OVER_THRESHOLD, PENDING
+from tui.core.exit_codes import CANCELLED, CONNECTION, OK, OVER_THRESHOLD, PENDING
 from tui.settings.errors import SettingsError
-from tui.settings.loader import load_environment
 from tui.settings.model import ENVIRONMENTS
+from tui.sync.follow_targets import follow_resolver
 from tui.sync.history import HistoryStore, RunRecord
 from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_store import JobRecord, JobStore
-from tui.sync.terminal_text import escape_controls
-from tui.sync.follow_targets import follow_resolver
 from tui.sync.jobs import FollowProgress, FollowResult, JobFollower, Resolve
+from tui.sync.terminal_text import escape_controls
 
 DEFAULT_TIMEOUT = "12h"   # Attentive's own bound for a day's records beyond the first 10,000
 
@@ -178,7 +177,7 @@ def run_jobs(args: argparse.Namespace) -> int:
 
 def _over_threshold(args: argparse.Namespace, run: RunRecord) -> bool:
     try:
-        destination = load_environment(args.ctx.config_dir, run.environment).destinations.get(run.destination)
+        destination = args.ctx.load_environment(run.environment).destinations.get(run.destination)
     except SettingsError:
         return False
     return destination is not None and run.status == "finished" and \

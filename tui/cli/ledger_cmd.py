@@ -7,12 +7,11 @@ import re
 import sys
 from pathlib import Path
 
-from tui.cli.exit_codes import OK, OVER_THRESHOLD, USAGE
+from tui.core.exit_codes import OK, OVER_THRESHOLD, USAGE
 from tui.settings.ledger import Action, Ledger, LedgerEntry, VerifyResult
 from tui.settings.ledger_promotions import UnfinishedPromotion
-from tui.sync.history_schema import history_path
+from tui.settings.paths import history_path
 from tui.sync.terminal_text import escape_lines
-
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 

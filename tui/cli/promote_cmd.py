@@ -6,13 +6,13 @@ import json
 import sys
 from typing import Any
 
-from tui.cli.context import CliContext
 from tui.cli.config_cmd import confirm_by_name
-from tui.cli.exit_codes import OK, OVER_THRESHOLD, USAGE
 from tui.cli.ledger_cmd import unfinished_json
+from tui.core.exit_codes import OK, OVER_THRESHOLD, USAGE
+from tui.core.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
+from tui.core.workspace import Workspace
 from tui.settings.errors import SettingsError
 from tui.settings.ledger import Action
-from tui.settings.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
 from tui.sync.terminal_text import escape_controls, escape_lines
 
 
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ctx: CliContext = args.ctx
+    ctx: Workspace = args.ctx
     name: str = args.destination
     if ctx.read_only and not args.dry_run:
         print("read-only: promotion writes production.toml, so it is refused; "
@@ -79,7 +79,7 @@ def _decide(plan: PromotionPlan, args: argparse.Namespace) -> tuple[int | None, 
     return (None, "") if refused is None else (USAGE, f"not promoted: {refused}")
 
 
-def _promote(plan: PromotionPlan, ctx: CliContext) -> tuple[int, str, PromotionResult | None]:
+def _promote(plan: PromotionPlan, ctx: Workspace) -> tuple[int, str, PromotionResult | None]:
     try:
         result = promote(plan, config_dir=ctx.config_dir, data_dir=ctx.data_dir)
     except SettingsError as exc:

@@ -6,34 +6,24 @@ unmasked (`--export FILE --masked` works for them).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
 
 from tui.attentive.outcomes import FatalAttentiveError
-from tui.cli.config_cmd import confirm_by_name, guarded, operator_of, print_json, print_table
-from tui.cli.exit_codes import CONNECTION, OK, OVER_THRESHOLD, PENDING, USAGE
-from tui.settings.audit import record
-from tui.sync.audit_details import export_details
-from tui.cli.send_cmd import execute, find_target
-from tui.settings.access import Operator
-from tui.settings.connection import resolve_target
-from tui.settings.errors import SettingsError
-from tui.settings.ledger import Action
-from tui.settings.loader import load_environment
+from tui.cli.config_cmd import guarded, print_json, print_table
+from tui.cli.jobs_cmd import add_wait_options
+from tui.cli.send_cmd import execute
+from tui.core import runs, sends
+from tui.core.exit_codes import CONNECTION, OK, OVER_THRESHOLD, PENDING, USAGE
 from tui.settings.model import ENVIRONMENTS
 from tui.sync import reasons
-from tui.sync.engine import SendRequest
-from tui.cli.jobs_cmd import add_wait_options
-from tui.sync.verify import CannotVerify, verify_run
-from tui.sync.history import HistoryStore, RunRecord
-from tui.sync.job_store import JobStore
+from tui.sync.history import HistoryStore
 from tui.sync.lock import shown_status
-from tui.sync.rejection_export import export_csv, shown_fields
 from tui.sync.progress_text import verification_summary
 from tui.sync.rejections import RejectionFilter, RejectionLog
 from tui.sync.terminal_text import escape_controls
+from tui.sync.verify import CannotVerify
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,14 +62,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.set_defaults(handler=run_verify)
 
 
-def _load_run(args: argparse.Namespace) -> RunRecord:
-    with HistoryStore(args.ctx.data_dir, readonly=True) as store:
-        run = store.get_run(args.run_id)
-    if run is None:
-        raise SettingsError(f"there is no run {args.run_id}; list them with `attentive-console runs`")
-    return run
-
-
 @guarded
 def run_runs(args: argparse.Namespace) -> int:
     with HistoryStore(args.ctx.data_dir, readonly=True) as store:
@@ -101,37 +83,26 @@ def run_runs(args: argparse.Namespace) -> int:
     return OK
 
 
-def _operator_for(args: argparse.Namespace, run: RunRecord) -> Operator:
-    return operator_of(args, load_environment(args.ctx.config_dir, run.environment))
-
-
 @guarded
 def run_rejections(args: argparse.Namespace) -> int:
-    run = _load_run(args)
-    operator = _operator_for(args, run)
+    run = args.ctx.run(args.run_id)
+    masked = runs.identifiers_masked(args.ctx, run)
     if args.reason and args.reason not in reasons.ALL:
         print(f"error: unknown reason {args.reason!r}; use one of: {', '.join(reasons.ALL)}", file=sys.stderr)
         return USAGE
     flt = RejectionFilter(args.reason, args.status, args.search)
-    masked = operator.restricted_pii
+    if args.export:
+        exported = runs.export_rejections(args.ctx, run.id, flt, Path(args.export), masked=args.masked,
+                                          overwrite=args.force)
+        print(f"wrote {exported.rows:,} rejections of run {run.id} to {args.export}")
+        return OK
     with HistoryStore(args.ctx.data_dir, readonly=True) as store:
         log = RejectionLog(store.connection, run.id)
-        if args.export:
-            if not args.masked:
-                operator.require_unmasked_export()
-            count = export_csv(Path(args.export), log, flt, masked=masked or args.masked, overwrite=args.force)
-            record(args.ctx, Action.REJECTIONS_EXPORTED, run.destination, environment=run.environment,
-                   details=export_details(run.id, args.export, count, masked or args.masked, args.reason, args.status, args.search))
-            print(f"wrote {count:,} rejections of run {run.id} to {args.export}")
-            return OK
         facets = log.facets(flt)
-        page = log.page(flt, limit=args.limit, offset=args.offset)
+        page = runs.shown(log.page(flt, limit=args.limit, offset=args.offset), masked)
     if args.json:
-        items = []
-        for r in page:
-            identifier, message = shown_fields(r, masked)
-            items.append({"row": r.row, "reason": r.reason, "status": r.status, "identifier": identifier or None,
-                          "message": message or None})
+        items = [{"row": r.row, "reason": r.reason, "status": r.status, "identifier": r.identifier,
+                  "message": r.message} for r in page]
         print_json({"run_id": run.id, "total": facets.total, "reasons": facets.reasons,
                     "statuses": {str(k): v for k, v in facets.statuses.items()}, "rejections": items})
         return OK
@@ -139,8 +110,7 @@ def run_rejections(args: argparse.Namespace) -> int:
     print(f"run {run.id}: {facets.total:,} rejections match" + (f" ({escape_controls(by_reason)})" if by_reason else ""))
     rows = []
     for r in page:
-        identifier, message = shown_fields(r, masked)
-        rows.append([str(r.row), r.reason, str(r.status or ""), identifier, message[:100]])
+        rows.append([str(r.row), r.reason, str(r.status or ""), r.identifier or "", (r.message or "")[:100]])
     if rows:
         print_table(["ROW", "REASON", "HTTP", "IDENTIFIER", "MESSAGE"], rows)
     if facets.total > args.offset + len(page):
@@ -150,47 +120,29 @@ def run_rejections(args: argparse.Namespace) -> int:
 
 @guarded
 def run_retry(args: argparse.Namespace) -> int:
-    run = _load_run(args)
-    target = find_target(args, run.environment, run.destination, "retry")
-    target.operator.require_writable("retry")
-    if run.environment == "production":  # a retry is a production send: it confirms like one
-        refused = confirm_by_name(target.destination.name, "send it to production again", yes=args.yes)
-        if refused is not None:
-            print(f"error: not sent: {refused}", file=sys.stderr)
-            return USAGE
-    request = SendRequest(environment=run.environment, destination=target.destination, source=None,
-                          operator=args.ctx.operator, data_dir=args.ctx.data_dir, retry_of=run.id)
-    return execute(args, target, request)
+    target, request = sends.retry_request(args.ctx, args.run_id)
+    return execute(args, target, request, "send it to production again")  # a production retry confirms like a send
 
 
 @guarded
 def run_verify(args: argparse.Namespace) -> int:
-    run = _load_run(args)
-    target = find_target(args, run.environment, run.destination, "verify")
-    target.operator.require_writable("verify")  # it records the verification, which promotion reads
-    connection = resolve_target(target.environment, target.destination.credential,
-                                secrets_file=args.ctx.secrets_file, data_dir=args.ctx.data_dir)
     try:
-        with HistoryStore(args.ctx.data_dir) as store:
-            pending = JobStore(store.connection).pending_counts([run.id]).get(run.id, 0)
-            if pending:
-                print(f"run {run.id}: {pending} bulk job(s) still processing at Attentive; the read-back needs their "
-                      f"results first: attentive-console jobs --run {run.id} --wait", file=sys.stderr)
-                return PENDING
-            result = asyncio.run(verify_run(store, run, target.destination, connection.base_url, connection.api_key,
-                                            limit=max(1, min(args.limit, 100))))
+        run, result = runs.verify(args.ctx, args.run_id, limit=args.limit)
+    except runs.ResultsPending as err:
+        print(escape_controls(str(err)), file=sys.stderr)
+        return PENDING
     except CannotVerify as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {escape_controls(str(err))}", file=sys.stderr)
         return USAGE
     except FatalAttentiveError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {escape_controls(str(err))}", file=sys.stderr)
         return CONNECTION
     if args.json:
         print_json({"run_id": run.id, "state": result.verdict, "passed": result.passed, "checked": result.checked,
                     "matched": result.matched, "mismatched": result.mismatched, "missing": result.missing,
                     "details": result.details})
     else:
-        print(f"run {run.id}: {target.destination.name} -> {run.environment}")
+        print(f"run {run.id}: {run.destination} -> {run.environment}")
         for line in verification_summary(result):
             print(line)
     return {"matched": OK, "pending": PENDING}.get(result.verdict, OVER_THRESHOLD)

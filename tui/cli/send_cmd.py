@@ -18,37 +18,31 @@ import asyncio
 import dataclasses
 import signal
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from tui.attentive.endpoints import BY_NAME
 from tui.attentive.durations import DurationError, parse_duration
 from tui.attentive.outcomes import FatalAttentiveError
-from tui.cli.config_cmd import add_env_option, confirm_by_name, guarded, operator_of, print_json
-from tui.cli.exit_codes import CANCELLED, CONNECTION, HISTORY, OK, OVER_THRESHOLD, PENDING, USAGE
+from tui.cli.config_cmd import add_env_option, confirm_by_name, guarded, print_json
 from tui.cli.jobs_cmd import add_wait_options, follow, follow_failure
-from tui.settings.audit import record
-from tui.sync.audit_details import send_finished_details, send_started_details
-from tui.settings.access import Operator
-from tui.settings.connection import resolve_target
+from tui.core import sends
+from tui.core.exit_codes import USAGE
+from tui.core.workspace import Target
 from tui.settings.errors import SettingsError
-from tui.settings.ledger import Action, LedgerError
-from tui.settings.loader import did_you_mean, load_environment
-from tui.settings.model import Destination, Environment
+from tui.settings.model import Destination
 from tui.sync import history as hist
 from tui.sync.control import SendControl
 from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRefused, SendRequest, SendResult, run_send
-from tui.sync.history import HistoryStore, RunRecord, Verification
+from tui.sync.history import HistoryStore, RunRecord
 from tui.sync.job_schedule import READ_BACK_WINDOW_S
 from tui.sync.job_store import JobStore
 from tui.sync.lock import SendLocked
 from tui.sync.progress import Progress
-from tui.sync.senders import BULK_POSTS_IN_FLIGHT, V1_WORKERS
 from tui.sync.progress_text import progress_line, run_summary, verification_summary
+from tui.sync.senders import BULK_POSTS_IN_FLIGHT, V1_WORKERS
 from tui.sync.sources import SourceError
 from tui.sync.terminal_text import escape_controls, escape_lines
 
@@ -98,78 +92,45 @@ def _window(text: str) -> float:
     return seconds
 
 
-@dataclass(frozen=True)
-class Target:
-    environment: Environment
-    destination: Destination
-    operator: Operator
-
-
-def find_target(args: argparse.Namespace, env_name: str, destination_name: str, action: str) -> Target:
-    """Load the environment and the destination, and check this operator may send it."""
-    environment = load_environment(args.ctx.config_dir, env_name)
-    destination = environment.destinations.get(destination_name)
-    if destination is None:
-        hint = did_you_mean(destination_name, list(environment.destinations))
-        known = ", ".join(environment.destinations) or "none"
-        raise SettingsError(f"{env_name} has no destination {destination_name!r}"
-                            + (f"; did you mean {hint!r}?" if hint else f" (it has: {known})"))
-    operator = operator_of(args, environment)
-    operator.require_destination(destination, action)
-    return Target(environment, destination, operator)
-
-
 @guarded
 def run(args: argparse.Namespace) -> int:
     if args.resume is None and not args.file:
         print("error: give the audience FILE (or --resume RUN_ID to continue a run)", file=sys.stderr)
         return USAGE
-    target = find_target(args, args.env, args.destination, "send")
-    if not args.dry_run:
-        target.operator.require_writable("send")
-    limit = BY_NAME[target.destination.endpoint].limit_per_second
-    if args.rate is not None and not 0 < args.rate <= limit:
-        print(f"error: --rate must be above 0 and at most {limit} (the {target.destination.endpoint} endpoint's "
-              "published limit, requests per second)", file=sys.stderr)
+    target = args.ctx.target(args.env, args.destination, "send")
+    try:
+        request = sends.send_request(args.ctx, target, Path(args.file) if args.file else None, sample=args.sample,
+                                     full=args.full, dry_run=args.dry_run, rate=args.rate,
+                                     resume_run_id=args.resume, verify_window_s=args.verify_window)
+    except sends.RateRefused as err:
+        print(f"error: --rate: {err}", file=sys.stderr)
         return USAGE
-    if args.env == "production" and not args.dry_run:  # as the console asks before a production send
-        refused = confirm_by_name(target.destination.name, "send it to production", yes=args.yes)
+    return execute(args, target, request, "send it to production")
+
+
+def execute(args: argparse.Namespace, target: Target, request: SendRequest, action: str) -> int:
+    """Confirm a production send, run the request with signals, a progress line and a summary;
+    return the exit code."""
+    if sends.needs_confirmation(request):  # as the console asks before a production send
+        refused = confirm_by_name(target.destination.name, action, yes=args.yes)
         if refused is not None:
             print(f"error: not sent: {refused}", file=sys.stderr)
             return USAGE
-    request = SendRequest(
-        environment=args.env, destination=target.destination, source=Path(args.file) if args.file else None,
-        operator=args.ctx.operator, data_dir=args.ctx.data_dir, sample=args.sample, full=args.full,
-        dry_run=args.dry_run, rate=args.rate, resume_run_id=args.resume, verify_window_s=args.verify_window,
-    )
-    return execute(args, target, request)
-
-
-def execute(args: argparse.Namespace, target: Target, request: SendRequest) -> int:
-    """Run a send request with signals, a progress line and a summary; return the exit code."""
-    if not request.dry_run:
-        try:
-            connection = resolve_target(target.environment, target.destination.credential,
-                                        secrets_file=args.ctx.secrets_file, data_dir=args.ctx.data_dir)
-        except SettingsError as err:
-            print(f"error: {escape_controls(str(err))}", file=sys.stderr)
-            return USAGE
-        request = dataclasses.replace(request, base_url=connection.base_url, api_key=connection.api_key)
-        record(args.ctx, Action.SEND_STARTED, target.destination.name, environment=request.environment,
-               details=send_started_details(request), secrets=[connection.api_key])
+    try:
+        request = sends.connected(args.ctx, target, request)
+    except SettingsError as err:
+        print(f"error: {escape_controls(str(err))}", file=sys.stderr)
+        return USAGE
     try:
         result = asyncio.run(_drive(request, show_progress=not args.json and sys.stderr.isatty()))
     except (SourceError, SendRefused, SendLocked) as err:
         print(f"error: {escape_controls(str(err))}", file=sys.stderr)
-        if not request.dry_run:  # every send.started has its end, also when nothing was sent
-            record(args.ctx, Action.SEND_FINISHED, target.destination.name, environment=request.environment,
-                   details={"refused": str(err), "exit_code": USAGE})
-        return USAGE
+        return sends.send_refused(args.ctx, request, str(err))
     waited = None
     if getattr(args, "wait", False) and result.stop is None and result.run.status in (hist.AWAITING, hist.FINISHED):
         try:
-            waited = Waited(follow(args, run_ids=[result.run.id], wait_read_backs=True,
-                                   show_progress=not args.json and sys.stderr.isatty()).timed_out)
+            waited = sends.Waited(follow(args, run_ids=[result.run.id], wait_read_backs=True,
+                                         show_progress=not args.json and sys.stderr.isatty()).timed_out)
         except (FatalAttentiveError, asyncio.CancelledError, KeyboardInterrupt) as exc:
             return follow_failure(exc)
         with HistoryStore(args.ctx.data_dir, readonly=True) as store:
@@ -179,14 +140,6 @@ def execute(args: argparse.Namespace, target: Target, request: SendRequest) -> i
             waited.jobs_pending = JobStore(store.connection).pending_counts([run.id]).get(run.id, 0)
         result = dataclasses.replace(result, run=run)
     return report(args, target.destination, result, waited)
-
-
-@dataclass
-class Waited:
-    """What `--wait` saw once it stopped following."""
-    timed_out: bool
-    verification: Verification | None = None
-    jobs_pending: int = 0
 
 
 async def _drive(request: SendRequest, *, show_progress: bool) -> SendResult:
@@ -212,37 +165,16 @@ async def _drive(request: SendRequest, *, show_progress: bool) -> SendResult:
             loop.remove_signal_handler(signum)
 
 
-def exit_code(result: SendResult, destination: Destination, waited: Waited | None = None) -> int:
+def report(args: argparse.Namespace, destination: Destination, result: SendResult,
+           waited: sends.Waited | None = None) -> int:
     run = result.run
-    if result.stop is not None:
-        return HISTORY if result.stop.reason == "history" else CONNECTION
-    if run.status == hist.CANCELLED:
-        return CANCELLED
-    if run.status not in (hist.FINISHED, hist.AWAITING):
-        return OVER_THRESHOLD
-    if run.rejection_share > destination.rejection_threshold:
-        return OVER_THRESHOLD
-    if waited is not None:
-        verdict = waited.verification.verdict if waited.verification is not None else None
-        if verdict == "mismatched":
-            return OVER_THRESHOLD
-        if waited.timed_out or verdict == "pending":
-            return PENDING
-    return OK
-
-
-def report(args: argparse.Namespace, destination: Destination, result: SendResult, waited: Waited | None = None) -> int:
-    run = result.run
-    code = exit_code(result, destination, waited)
     if result.stop is not None and result.stop.reason == "history":
         print(f"error: {escape_controls(result.stop.message)}: attentive-console send {run.destination} "
               f"--env {run.environment} --resume {run.id}", file=sys.stderr)
-    if run.mode != "dry-run":
-        try:
-            record(args.ctx, Action.SEND_FINISHED, run.destination, environment=run.environment,
-                   details=send_finished_details(result, code))
-        except LedgerError as err:  # the same full disk: the summary below still tells what happened
-            print(f"warning: {escape_controls(str(err))}", file=sys.stderr)
+    closed = sends.send_finished(args.ctx, result, destination, waited)
+    code = closed.code
+    if closed.warning is not None:  # the same full disk: the summary below still tells what happened
+        print(f"warning: {escape_controls(closed.warning)}", file=sys.stderr)
     verification = waited.verification if waited is not None else None
     if args.json:
         summary = {

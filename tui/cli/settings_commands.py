@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from tui.cli.config_cmd import Handler, add_env_option
-from tui.cli.exit_codes import CONNECTION, USAGE
+from tui.core.exit_codes import CONNECTION, USAGE
 from tui.settings.changes import NotSaved
 from tui.settings.connection import ConnectionResult, Failure
 

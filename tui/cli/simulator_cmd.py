@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from tui.attentive.simulator import standalone
-from tui.cli.exit_codes import OK, USAGE
+from tui.core.exit_codes import OK, USAGE
 
 
 def register(sub: argparse._SubParsersAction) -> None:

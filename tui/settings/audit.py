@@ -9,12 +9,12 @@ from typing import Any, Protocol
 from tui.attentive.secret import ApiKey
 from tui.settings.ledger import Action, Ledger, LedgerEntry
 from tui.settings.model import Destination
+from tui.settings.paths import history_path
 from tui.settings.promotion_diff import diff_destination
-from tui.sync.history_schema import history_path
 
 
 class Actor(Protocol):
-    """Who acts and where their history lives (a CliContext, a console Session)."""
+    """Who acts and where their history lives (a core Workspace)."""
 
     @property
     def operator(self) -> str: ...

@@ -36,7 +36,7 @@ KeyReader = Callable[[], ApiKey]
 
 
 class Workspace(Actor, Protocol):
-    """Where the files are and who changes them (a CliContext, a console Session)."""
+    """Where the files are and who changes them (tui.core.workspace.Workspace, which the console's Session extends)."""
 
     @property
     def config_dir(self) -> Path: ...

@@ -217,7 +217,8 @@ class Ledger:
     def entries(self, *, action: str | None = None, subject: str | None = None,
                 limit: int | None = None) -> list[LedgerEntry]:
         """Newest last. `limit` keeps the newest N."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[str | int] = []
         if action:
             where.append("(action = ? OR action LIKE ?)")
             params += [action, f"{action}.%"]

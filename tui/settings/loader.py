@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -21,12 +21,12 @@ from tui.attentive import endpoints
 from tui.settings.errors import ConfigError, Problem
 from tui.settings.keyref import NAME_PATTERN, KeyRefError, parse_key_ref
 from tui.settings.locate import KeyLocator, KeyPath, Position
-from tui.settings.model import EMBEDDED, AccessPolicy, Credential, Destination, Environment, EnvironmentName
+from tui.settings.model import EMBEDDED, AccessPolicy, Credential, Destination, DestinationEndpoint, Environment, EnvironmentName
 from tui.settings.sensitive import sensitive_category
 
 CREDENTIAL_TYPE = "custom-attributes-api"
 IDENTIFIERS = ("email", "phone")
-DESTINATION_ENDPOINTS = ("bulk", "custom-attributes")
+DESTINATION_ENDPOINTS: tuple[DestinationEndpoint, ...] = ("bulk", "custom-attributes")
 WILDCARD = "*"
 # Slower than this is a typo (0.000001 is a request every 11 days), not a pace: a send would
 # hold its destination's lock for ever while looking alive.
@@ -75,7 +75,8 @@ def read_config_text(path: Path) -> str:
     except FileNotFoundError:
         raise ConfigError([Problem(path, 1, 1, "environment file not found",
                                    "point --config (or $ATTENTIVE_CONSOLE_CONFIG) at the folder that holds "
-                                   "sandbox.toml and production.toml; the project's config/ folder has commented examples")]) from None
+                                   "sandbox.toml and production.toml; the project's config/ folder has "
+                                   "commented examples")]) from None
     except OSError as err:
         raise ConfigError([Problem(path, 1, 1, f"cannot read the file: {err.strerror}",
                                    "check that it is a file you may read")]) from None
@@ -110,7 +111,7 @@ def syntax_problem(path: Path, text: str, err: tomllib.TOMLDecodeError) -> Probl
 
 
 def dotted(path: KeyPath) -> str:
-    parts = []
+    parts: list[str] = []
     for part in path:
         if isinstance(part, int):
             parts[-1] += f"[{part}]"
@@ -124,7 +125,8 @@ def _kind_of(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", dict: "table", list: "array"}.get(type(value), type(value).__name__)
+    kinds: dict[type[Any], str] = {str: "string", dict: "table", list: "array"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def _a(kind: str) -> str:
@@ -303,7 +305,8 @@ class _Validator:
             self.report(self.locator.value(path + ("credential",)),
                         f"{here}: credential {json.dumps(credential)} is not defined in this file",
                         f'did you mean "{guess}"?' if guess else
-                        f"define [credentials.{dotted((credential,))}] or use one of: {', '.join(credentials) or '(none defined)'}")
+                        f"define [credentials.{dotted((credential,))}] or use one of: "
+                        f"{', '.join(credentials) or '(none defined)'}")
         if primary is not None and primary not in IDENTIFIERS:
             self.report(self.locator.value(path + ("primary_identifier",)),
                         f"{here}: primary_identifier must be \"email\" or \"phone\", not {json.dumps(primary)}",
@@ -325,9 +328,11 @@ class _Validator:
                                                   "phone_region", "subscriptions") if values[key] is not None}
         if values["rejection_threshold"] is not None:
             optional["rejection_threshold"] = float(values["rejection_threshold"])
+        # An endpoint outside DESTINATION_ENDPOINTS was reported above, so we returned None: this is one of them.
+        known_endpoint = cast(DestinationEndpoint, endpoint)
         return Destination(
             name=name, description=values["description"] or "", credential=credential, primary_identifier=primary,
-            endpoint=endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),
+            endpoint=known_endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),
             identifiers=identifiers, attributes=attributes, **optional,
         )
 
@@ -371,7 +376,8 @@ class _Validator:
                 self.report(at, f"{dotted(path)}: an attribute name is empty", "give the custom attribute a name")
             elif len(name) > endpoints.ATTRIBUTE_NAME_MAX:
                 self.report(at, f"{dotted(path)}: attribute name is {len(name)} characters, Attentive allows "
-                                f"{endpoints.ATTRIBUTE_NAME_MAX}", f"shorten it to {endpoints.ATTRIBUTE_NAME_MAX} characters or fewer")
+                                f"{endpoints.ATTRIBUTE_NAME_MAX}",
+                            f"shorten it to {endpoints.ATTRIBUTE_NAME_MAX} characters or fewer")
             elif (category := sensitive_category(name)) is not None:
                 self.report(at, f"{dotted(path + (name,))}: attribute name falls into the sensitive-data category "
                                 f"\"{category}\", which Attentive forbids in custom attributes",

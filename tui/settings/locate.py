@@ -63,7 +63,8 @@ class KeyLocator:
 
     # -- scanning -----------------------------------------------------------------------------
     def _scan(self) -> None:
-        text, i, table = self._text, 0, ()
+        text, i = self._text, 0
+        table: KeyPath = ()
         while True:
             i = self._skip_blank(i, newlines=True)
             if i >= len(text):

@@ -9,6 +9,16 @@ from typing import Literal
 
 EnvironmentName = Literal["sandbox", "production"]
 ENVIRONMENTS: tuple[EnvironmentName, ...] = ("sandbox", "production")
+DestinationEndpoint = Literal["bulk", "custom-attributes"]
+
+
+def environment_name(text: str) -> EnvironmentName:
+    """An environment named by text (a run's, as the history keeps it), checked."""
+    if text == "sandbox":
+        return "sandbox"
+    if text == "production":
+        return "production"
+    raise ValueError(f"unknown environment {text!r}: use sandbox or production")
 EMBEDDED = "embedded"
 
 
@@ -39,7 +49,7 @@ class Destination:
     description: str
     credential: str
     primary_identifier: Literal["email", "phone"]
-    endpoint: Literal["bulk", "custom-attributes"] = "bulk"
+    endpoint: DestinationEndpoint = "bulk"
     admin_only: bool = False
     allow_restricted_pii: bool = True
     verbose_logging: bool = True

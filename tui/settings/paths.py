@@ -8,6 +8,7 @@ import platformdirs
 
 APP_NAME = "attentive-console"
 ENV_FILES = ("sandbox.toml", "production.toml")
+HISTORY_FILE = "history.sqlite3"   # the send history and the audit ledger, one SQLite file
 
 
 def resolve_config_dir(flag: str | None, *, cwd: Path | None = None) -> Path:
@@ -39,3 +40,7 @@ def resolve_secrets_file(flag: str | None) -> Path:
     if flag:
         return Path(flag).expanduser()
     return Path(platformdirs.user_config_dir(APP_NAME)) / "secrets.toml"
+
+
+def history_path(data_dir: Path) -> Path:
+    return Path(data_dir) / HISTORY_FILE

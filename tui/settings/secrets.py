@@ -150,10 +150,10 @@ def resolve_api_key(environment: Environment, credential_name: str, secrets_file
                 f"set {ref.name} in the environment that runs attentive-console, or store the key with `{set_key}`",
             )
         return ApiKey(value)
-    value = SecretsFile(secrets_file).get(ref.name)
-    if not value:
+    stored = SecretsFile(secrets_file).get(ref.name)
+    if not stored:
         raise SecretsError(
             f"credential {credential.name!r} uses secret {ref.name!r}, which is not in {secrets_file}",
             f"store it with `{set_key}`",
         )
-    return ApiKey(value)
+    return ApiKey(stored)

@@ -18,11 +18,11 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 import tomlkit
 from tomlkit.container import Container
-from tomlkit.items import InlineTable, Table
+from tomlkit.items import InlineTable, Item, Table
 
 from tui.settings.atomic import atomic_write, locked
 from tui.settings.errors import ConfigError, ConflictError, InvalidChange, SettingsError
@@ -352,12 +352,12 @@ def _set(table: Any, key: str, value: Any) -> None:
         return
     container: Container = table.value
     if key in table:
-        old = container.item(key)
+        old = _value_item(container, key)
         if _same(old, value):
             return
         old_width, old_ws = len(old.as_string()), old.trivia.comment_ws
         table[key] = value
-        new = container.item(key)
+        new = _value_item(container, key)
         if new.trivia.comment:
             # Keep the trailing comment in its column when the value's width changes.
             new.trivia.comment_ws = " " * max(1, len(old_ws) + old_width - len(new.as_string()))
@@ -369,6 +369,13 @@ def _set(table: Any, key: str, value: Any) -> None:
         container._insert_after(last, key, value)
     else:
         table[key] = value
+
+
+def _value_item(container: Container, key: str) -> Item:
+    # Container.item returns an OutOfOrderTableProxy only for a sub-table declared in several pieces.
+    # The keys _set writes hold scalars: the document parsed (the loader rejects a table there) and
+    # _set has just assigned a scalar, so the item is always a plain Item.
+    return cast(Item, container.item(key))
 
 
 def _last_key_value(container: Container) -> str | None:

@@ -14,6 +14,7 @@ class SendControl:
         self._cancelled = False
         self._rate: float | None = None
         self._apply_rate: Callable[[float], None] | None = None
+        self._limit: float | None = None
 
     @property
     def paused(self) -> bool:
@@ -36,13 +37,18 @@ class SendControl:
         self.cancelled_event.set()
         self._running.set()  # wake everything waiting on a pause so it can see the cancel
 
-    def set_rate(self, per_second: float) -> None:
-        """Requests per second for the send's endpoint (at most its published limit)."""
+    def set_rate(self, per_second: float) -> float:
+        """Requests per second for the send's endpoint; a rate above its published limit stops at
+        the limit (the console's `+` steps up to it; the CLI refuses `--rate` above it at once).
+        Returns the rate applied."""
         if not per_second > 0:
             raise ValueError("the rate must be a positive number of requests per second")
+        if self._limit is not None:
+            per_second = min(per_second, self._limit)
         self._rate = per_second
         if self._apply_rate is not None:
             self._apply_rate(per_second)
+        return per_second
 
     async def wait_running(self) -> None:
         await self._running.wait()
@@ -59,8 +65,9 @@ class SendControl:
         await self._running.wait()
         return not self._cancelled
 
-    def attach(self, apply_rate: Callable[[float], None]) -> None:
-        """The engine connects the control to its client."""
+    def attach(self, apply_rate: Callable[[float], None], limit: float) -> None:
+        """The engine connects the control to its client, with the endpoint's published limit."""
         self._apply_rate = apply_rate
+        self._limit = limit
         if self._rate is not None:
-            apply_rate(self._rate)
+            self.set_rate(self._rate)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.attentive.client import AttentiveClient
+from tui.attentive.endpoints import BY_NAME
 from tui.attentive.outcomes import FatalAttentiveError, OutcomeKind
 from tui.attentive.secret import ApiKey
 from tui.settings.model import Destination
@@ -252,7 +253,8 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
             async with AttentiveClient(request.base_url, request.api_key, rate_limits=rates, steering=control,
                                        shared_pacing=pacing_dir(request.data_dir), **options) as client:
                 meter.client = client
-                control.attach(lambda rate: client.set_rate(destination.endpoint, rate))
+                control.attach(lambda rate: client.set_rate(destination.endpoint, rate),
+                               BY_NAME[destination.endpoint].limit_per_second)
                 me = await client.me()
                 if me.kind is OutcomeKind.FATAL:
                     tally.fatal(me)

@@ -6,11 +6,12 @@ started by cron days ago, so the key is resolved per run from the environment fi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from tui.settings.connection import resolve_target
 from tui.settings.errors import SettingsError
 from tui.settings.loader import load_environment
-from tui.settings.model import Environment
+from tui.settings.model import Environment, EnvironmentName
 from tui.sync.history import RunRecord
 from tui.sync.jobs import FollowError, FollowTarget, Resolve
 
@@ -24,7 +25,10 @@ def follow_resolver(config_dir: Path, secrets_file: Path, data_dir: Path) -> Res
         try:
             environment = environments.get(run.environment)
             if environment is None:
-                environment = environments[run.environment] = load_environment(config_dir, run.environment)
+                # runs.environment is TEXT, but every writer records an Environment's name, a --env
+                # limited to ENVIRONMENTS or "sandbox" (bench), so the value is an EnvironmentName.
+                name = cast(EnvironmentName, run.environment)
+                environment = environments[run.environment] = load_environment(config_dir, name)
             destination = environment.destinations.get(run.destination)
             if destination is None:
                 raise FollowError(f"{run.environment} has no destination {run.destination!r} any more, so its "

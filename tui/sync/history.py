@@ -13,8 +13,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from tui.settings.paths import history_path
 from tui.sync import reasons
-from tui.sync.history_schema import ACCEPTED, JOB_PENDING, OUTCOME_NAMES, UNCONFIRMED, connect, history_path
+from tui.sync.history_schema import ACCEPTED, JOB_PENDING, OUTCOME_NAMES, UNCONFIRMED, connect
 
 RUNNING, FINISHED, FAILED, CANCELLED = "running", "finished", "failed", "cancelled"
 AWAITING = "awaiting_results"  # everything submitted; bulk jobs still processing at Attentive
@@ -150,7 +151,9 @@ class HistoryStore:
         marks = ", ".join("?" for _ in values)
         with self.connection:
             cursor = self.connection.execute(f"INSERT INTO runs ({names}) VALUES ({marks})", list(values.values()))
-        return int(cursor.lastrowid)
+        # sqlite3 leaves lastrowid None only when no row was inserted; a successful INSERT into runs sets it.
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def get_run(self, run_id: int) -> RunRecord | None:
         row = self.connection.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -278,5 +281,7 @@ class HistoryStore:
         ).fetchone()
         if row is None:
             return None
-        return Verification(*row[:6], passed=bool(row[6]), details=json.loads(row[7]), state=row[8])
+        of_run, checked_at, checked, matched, mismatched, missing, passed, details, state = row
+        return Verification(of_run, checked_at, checked, matched, mismatched, missing,
+                            passed=bool(passed), details=json.loads(details), state=state)
 

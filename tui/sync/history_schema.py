@@ -11,8 +11,8 @@ from pathlib import Path
 
 from tui.settings.atomic import create_private_file
 from tui.settings.history_head import refuse_lost_history, refuse_rolled_back_history
+from tui.settings.paths import history_path
 
-FILENAME = "history.sqlite3"
 SCHEMA_VERSION = 3
 
 # Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
@@ -204,10 +204,6 @@ DROP TRIGGER IF EXISTS rejections_fts_insert;
 DROP TRIGGER IF EXISTS rejections_fts_delete;
 DROP TABLE IF EXISTS rejections_fts;
 """
-
-
-def history_path(data_dir: Path) -> Path:
-    return Path(data_dir) / FILENAME
 
 
 def pacing_dir(data_dir: Path) -> Path:

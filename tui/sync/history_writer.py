@@ -19,8 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.sync.history_schema import (ACCEPTED, FAILED, INVALID, JOB_PENDING, NOT_SENT, PENDING, REJECTED, SKIPPED,
-                                     SKIPPED_PENDING, SUBMITTED, UNCONFIRMED, connect, index_new_rejections)
+from tui.sync.history_schema import (
+    ACCEPTED,
+    FAILED,
+    INVALID,
+    JOB_PENDING,
+    NOT_SENT,
+    PENDING,
+    REJECTED,
+    SKIPPED,
+    SKIPPED_PENDING,
+    SUBMITTED,
+    UNCONFIRMED,
+    connect,
+    index_new_rejections,
+)
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 50_000

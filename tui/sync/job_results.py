@@ -13,8 +13,16 @@ from collections.abc import Sequence
 
 from tui.attentive.bulk_results import BulkResults
 from tui.sync import reasons
-from tui.sync.history_schema import (ACCEPTED, FAILED, JOB_COMPLETED, JOB_EXPIRED, JOB_FAILED, JOB_UNCONFIRMED,
-                                     REJECTED, UNCONFIRMED)
+from tui.sync.history_schema import (
+    ACCEPTED,
+    FAILED,
+    JOB_COMPLETED,
+    JOB_EXPIRED,
+    JOB_FAILED,
+    JOB_UNCONFIRMED,
+    REJECTED,
+    UNCONFIRMED,
+)
 from tui.sync.job_store import JobLine, JobRecord, JobRow, Resolution, RowVerdict
 
 

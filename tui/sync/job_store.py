@@ -90,8 +90,10 @@ class ReadBackDue:
     attempts: int
 
 
-def _scope_clause(run_ids: Sequence[int] | None, environment: str | None, alias: str = "j") -> tuple[str, list]:
-    where, params = [], []
+def _scope_clause(run_ids: Sequence[int] | None, environment: str | None,
+                  alias: str = "j") -> tuple[str, list[int | str]]:
+    where: list[str] = []
+    params: list[int | str] = []
     if run_ids is not None:
         where.append(f"{alias}.run_id IN ({','.join('?' * len(run_ids))})" if run_ids else "0")
         params.extend(run_ids)

@@ -124,12 +124,12 @@ class JobFollower:
         return self.progress()
 
     def progress(self) -> FollowProgress:
-        scope = {"run_ids": self.run_ids, "environment": self.environment}
+        run_ids, environment = self.run_ids, self.environment
         return FollowProgress(
-            jobs=self._jobs.state_counts(**scope),
-            read_backs_pending=len(self._jobs.read_backs(**scope)),
+            jobs=self._jobs.state_counts(run_ids=run_ids, environment=environment),
+            read_backs_pending=len(self._jobs.read_backs(run_ids=run_ids, environment=environment)),
             checks=self._checks,
-            next_check_at=self._jobs.next_due(**scope),
+            next_check_at=self._jobs.next_due(run_ids=run_ids, environment=environment),
             problem=self._problem,
         )
 

@@ -16,7 +16,6 @@ from tui.sync.job_store import JobStore
 from tui.sync.profiles import Invalid, Profile, ProfileBuilder
 from tui.sync.sources import SourceRow
 
-
 _FILTER_BITS = 1 << 24
 
 

@@ -153,7 +153,8 @@ class ProfileBuilder:
         raw = source.values[0] if source.problem is None else None
         if raw is None or isinstance(raw, (list, dict)):
             return None
-        identifier, invalid = self._identifier(self.kind, self.primary_column, raw if isinstance(raw, str) else str(raw), source.row)
+        text = raw if isinstance(raw, str) else str(raw)
+        identifier, invalid = self._identifier(self.kind, self.primary_column, text, source.row)
         return None if invalid is not None else identifier_key(identifier)
 
     def _identifier(
@@ -162,7 +163,8 @@ class ProfileBuilder:
         if kind == "email":
             value = normalize_email(text)
             if value is None:
-                return "", Invalid(row, reasons.INVALID_EMAIL, f"{column!r} is not a valid email address: {text.strip()[:120]!r}", primary or text.strip()[:200])
+                return "", Invalid(row, reasons.INVALID_EMAIL, f"{column!r} is not a valid email address: {text.strip()[:120]!r}",
+                                   primary or text.strip()[:200])
         else:
             value = normalize_phone(text, self.destination.phone_region)
             if value is None:

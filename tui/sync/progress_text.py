@@ -81,7 +81,8 @@ def verification_summary(result: Verification) -> list[str]:
              f" ({result.mismatched} differ, {result.missing} not found)"]
     for detail in result.details[:10]:
         where = f"row {detail['row']}: " if "row" in detail else ""
-        attribute = f" {detail['attribute']!r}: sent {detail.get('sent')!r}, read {detail.get('got')!r}" if "attribute" in detail else ""
+        attribute = (f" {detail['attribute']!r}: sent {detail.get('sent')!r}, read {detail.get('got')!r}"
+                     if "attribute" in detail else "")
         lines.append(f"    {where}{detail['problem']}{attribute}")
         if detail.get("explanation"):
             lines.append(f"      {detail['explanation']}")

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Protocol
-
 import time
+from typing import Protocol
 
 from tui.attentive import payloads
 from tui.attentive.client import AttentiveClient

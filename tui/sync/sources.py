@@ -33,7 +33,7 @@ import io
 import json
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -291,7 +291,7 @@ class SourceReader:
             indexes.append(found[0])
         return indexes
 
-    def chunks(self, size: int = 1000) -> Iterator[list[SourceRow]]:
+    def chunks(self, size: int = 1000) -> Generator[list[SourceRow], None, None]:
         rows = self._jsonl_rows() if self._indexes is None else self._delimited_rows()
         chunk: list[SourceRow] = []
         for row in rows:

@@ -16,10 +16,10 @@ from typing import Any
 
 from tui.attentive.client import AttentiveClient
 from tui.attentive.outcomes import FatalAttentiveError, OutcomeKind
-from tui.settings.model import Destination
-from tui.sync.compare import compare_value
 from tui.attentive.secret import ApiKey
+from tui.settings.model import Destination
 from tui.sync import job_schedule
+from tui.sync.compare import compare_value
 from tui.sync.history import HistoryStore, RunRecord, Verification
 from tui.sync.job_store import JobStore
 from tui.sync.profiles import Profile, ProfileBuilder

@@ -6,19 +6,22 @@ the credential names an environment variable that holds the key at run time.
 """
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from tui.app.backend import ConsoleBackend
 from tui.app.error_guard import ErrorGuard
+from tui.app.messages import ConfigSaved, SaveFailed
+from tui.app.workers import post_result, reported
+from tui.attentive.secret import ApiKey
 from tui.settings.changes import new_credential, typed_key
-from tui.app.workers import run_blocking
 from tui.settings.errors import SettingsError
 from tui.settings.keyref import parse_key_ref
-from tui.settings.model import Environment
+from tui.settings.model import Credential, Environment
 
 
 def key_problem(text: str) -> str | None:
@@ -31,16 +34,17 @@ def key_problem(text: str) -> str | None:
 
 
 class CredentialForm(ErrorGuard, ModalScreen[str | None]):
-    """Dismisses with the save's summary, or None when cancelled."""
+    """Dismisses with the save's summary (its ConfigSaved goes on to the app), or None when cancelled."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="credential_form.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="credential_form.cancel"),
     ]
 
-    def __init__(self, environment: Environment) -> None:
+    def __init__(self, environment: Environment, backend: ConsoleBackend) -> None:
         super().__init__()
         self.environment = environment
+        self.backend = backend
         self.saving = False
 
     def compose(self) -> ComposeResult:
@@ -109,17 +113,23 @@ class CredentialForm(ErrorGuard, ModalScreen[str | None]):
         raw = self.query_one("#credential-key", Input).value
         key = typed_key(raw) if raw else None
         credential = new_credential(self.field("name"), self.field("description"), self.field("env-var"))
-        backend, environment = self.app.backend, self.environment  # type: ignore[attr-defined]
-        status = self.query_one("#credential-status", Static)
-        status.update("testing the key, then saving…" if key else "saving…")
+        self.query_one("#credential-status", Static).update("testing the key, then saving…" if key else "saving…")
         self.saving = True
+        self.save(credential, key)
 
-        def failed() -> None:
-            self.saving = False
-            status.update("not saved")
+    @work(thread=True, name="Add credential", group="credential-save", exit_on_error=False)
+    def save(self, credential: Credential, key: ApiKey | None) -> None:
+        with reported(self, f"Add {credential.name}", SaveFailed):
+            post_result(self, ConfigSaved(self.backend.add_credential(self.environment, credential, key)))
 
-        run_blocking(self, f"Add {credential.name}", lambda: backend.add_credential(environment, credential, key),
-                     self.dismiss, failed=failed, group="credential-save")
+    @on(ConfigSaved)
+    def saved(self, message: ConfigSaved) -> None:
+        self.dismiss(message.summary)
+
+    @on(SaveFailed)
+    def not_saved(self) -> None:
+        self.saving = False
+        self.query_one("#credential-status", Static).update("not saved")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -20,8 +20,10 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
+from tui.app.backend import ConsoleBackend
 from tui.app.error_guard import ErrorGuard
-from tui.app.workers import run_blocking
+from tui.app.messages import ConfigSaved, ConnectionChecked, ConnectionTestFailed, DraftChecked, EnvironmentChanged, SaveFailed
+from tui.app.workers import post_result, reported
 from tui.settings.loader import IDENTIFIERS
 from tui.settings.model import Destination, Environment
 from tui.settings.store import EditConflict
@@ -79,7 +81,7 @@ def parse_number(field: str, label: str, text: str) -> float | None:
 
 
 class DestinationForm(ErrorGuard, ModalScreen[str | None]):
-    """Dismisses with the save's summary, or None when cancelled."""
+    """Dismisses with the save's summary (its ConfigSaved goes on to the app), or None when cancelled."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="destination_form.save", priority=True),
@@ -87,9 +89,10 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="destination_form.cancel"),
     ]
 
-    def __init__(self, environment: Environment, destination: Destination | None) -> None:
+    def __init__(self, environment: Environment, destination: Destination | None, backend: ConsoleBackend) -> None:
         super().__init__()
         self.environment = environment
+        self.backend = backend
         self.before = destination
         self.start = destination or Destination("", "", next(iter(environment.credentials), ""), "email",
                                                 identifiers={"email": "email", "phone": "phone"})
@@ -153,7 +156,9 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
         widget = self.query_one(f"#dest-{key}")
         if isinstance(widget, TextArea):
             return widget.text
-        value = widget.value  # type: ignore[attr-defined]
+        if not isinstance(widget, (Input, Select, Checkbox)):
+            raise TypeError(f"#dest-{key} is not a field of the form")
+        value = widget.value
         return value if value is not Select.NULL else None
 
     def draft(self) -> Destination:
@@ -195,11 +200,17 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
         if self.before is None and draft.name in self.environment.destinations:
             self.show_problems([f"name: {draft.name!r} already exists; choose another name"], {"name"})
             return
-        backend, environment = self.app.backend, self.environment.name  # type: ignore[attr-defined]
-        run_blocking(self, "Validate destination", lambda: backend.destination_problems(environment, draft),
-                     self.settings_checked, group="destination-validate", exclusive=True)
+        self.check_draft(draft)
 
-    def settings_checked(self, problems: list[str]) -> None:
+    @work(thread=True, name="Validate destination", group="destination-validate", exclusive=True,
+          exit_on_error=False)
+    def check_draft(self, draft: Destination) -> None:
+        with reported(self, "Validate destination"):
+            post_result(self, DraftChecked(self.backend.destination_problems(self.environment.name, draft)))
+
+    @on(DraftChecked)
+    def settings_checked(self, message: DraftChecked) -> None:
+        problems = message.problems
         fields = {field for key, field in FIELD_KEYS.items() for problem in problems if key in problem}
         self.show_problems(problems, fields)
 
@@ -216,13 +227,23 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
         if not credential:
             self.notify("Choose a credential first.", severity="warning")
             return
-        backend, environment = self.app.backend, self.environment  # type: ignore[attr-defined]
-        status = self.query_one("#destination-status", Static)
-        status.update(f"testing {credential}…")
-        run_blocking(self, f"Test connection of {credential}",
-                     lambda: backend.test_connection(environment, credential),
-                     lambda report: status.update(("OK " if report.ok else "FAILED ") + report.summary),
-                     failed=lambda: status.update(""), group="destination-test", exclusive=True)
+        self.query_one("#destination-status", Static).update(f"testing {credential}…")
+        self.test_connection(credential)
+
+    @work(thread=True, name="Test connection", group="destination-test", exclusive=True, exit_on_error=False)
+    def test_connection(self, credential: str) -> None:
+        with reported(self, f"Test connection of {credential}", ConnectionTestFailed):
+            post_result(self, ConnectionChecked(self.backend.test_connection(self.environment, credential)))
+
+    @on(ConnectionChecked)
+    def connection_checked(self, message: ConnectionChecked) -> None:
+        message.stop()  # the form's own test: the header and the Credentials section keep theirs
+        report = message.report
+        self.query_one("#destination-status", Static).update(("OK " if report.ok else "FAILED ") + report.summary)
+
+    @on(ConnectionTestFailed)
+    def connection_not_tested(self) -> None:
+        self.query_one("#destination-status", Static).update("")
 
     def action_save(self) -> None:
         if self.saving:
@@ -231,24 +252,29 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
             self.notify("Fix the problems shown first: " + self.problems[0], severity="error", timeout=8)
             return
         draft = self.draft()
-        backend, environment = self.app.backend, self.environment  # type: ignore[attr-defined]
-        status = self.query_one("#destination-status", Static)
-        status.update(f"testing {draft.credential}, then saving…")
+        self.query_one("#destination-status", Static).update(f"testing {draft.credential}, then saving…")
         self.saving = True
+        self.save(draft)
 
-        def failed() -> None:
-            self.saving = False
-            status.update("not saved")
-
-        def save() -> str:
+    @work(thread=True, name="Save destination", group="destination-save", exit_on_error=False)
+    def save(self, draft: Destination) -> None:
+        with reported(self, f"Save {draft.name}", SaveFailed):
             try:
-                return backend.save_destination(environment, self.before, draft)
+                summary = self.backend.save_destination(self.environment, self.before, draft)
             except EditConflict:
                 # The console's copy of the file is stale: reload it, so the form opened again starts from the file.
-                self.app.call_from_thread(self.app.reload_environment)  # type: ignore[attr-defined]
+                self.post_message(EnvironmentChanged())
                 raise
+            post_result(self, ConfigSaved(summary))
 
-        run_blocking(self, f"Save {draft.name}", save, self.dismiss, failed=failed, group="destination-save")
+    @on(ConfigSaved)
+    def saved(self, message: ConfigSaved) -> None:
+        self.dismiss(message.summary)
+
+    @on(SaveFailed)
+    def not_saved(self) -> None:
+        self.saving = False
+        self.query_one("#destination-status", Static).update("not saved")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

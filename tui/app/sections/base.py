@@ -1,26 +1,39 @@
-"""What every section shares: a title, read-only awareness, and a hook to redraw from app state."""
+"""What every section shares: a title, the backend for its own reads, the view the app hands down,
+and read-only awareness."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
 from textual.containers import Vertical
 
+from tui.app.backend import ConsoleBackend
+from tui.app.console_view import ConsoleView
 from tui.app.error_guard import ErrorGuard
-from tui.app.guard import ReadOnlyAware
-
-if TYPE_CHECKING:
-    from tui.app.app import ConsoleApp
+from tui.app.guard import action_allowed
 
 
-class Section(ErrorGuard, ReadOnlyAware, Vertical):
+class Section(ErrorGuard, Vertical):
     TITLE: ClassVar[str] = ""
 
+    def __init__(self, backend: ConsoleBackend, view: ConsoleView, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.backend = backend
+        self.view = view
+
     @property
-    def console(self) -> "ConsoleApp":
-        return self.app  # type: ignore[return-value]
+    def read_only(self) -> bool:
+        return self.view.session.read_only
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action_allowed(self, action, read_only=self.read_only)
+
+    def show_view(self, view: ConsoleView) -> None:
+        """The app's state changed: keep the new view and redraw from it."""
+        self.view = view
+        self.refresh_view()
 
     def refresh_view(self) -> None:
-        """Redraw from the app's current environment, connections and runs."""
+        """Redraw from the view's environment, connections and runs."""
 
     def focus_main(self) -> None:
         """Put the focus where the section's keys work (its main table or input)."""

@@ -1,11 +1,14 @@
-"""Destinations of the current environment: credential, identifier, endpoint, last run, promotion."""
+"""Destinations of the current environment: credential, identifier, endpoint, last run, promotion.
+a and e open the destination form; t, s and p ask the app (a connection test, Send, Promotion)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from textual.binding import Binding
 
+from tui.app.forms.destination_form import DestinationForm
 from tui.app.guard import mutating
+from tui.app.messages import ConnectionTestRequested, DestinationPicked
 from tui.app.sections.environment_table import EnvironmentTableSection
 from tui.settings.model import Destination, Environment
 
@@ -35,30 +38,38 @@ class DestinationsSection(EnvironmentTableSection[Destination]):
         return environment.destinations
 
     def row(self, destination: Destination) -> Sequence[str]:
-        console = self.console
-        in_production = ("-" if console.session.production
-                         else promotion_state(destination, console.production_environment))
+        view = self.view
+        in_production = "-" if view.session.production else promotion_state(destination, view.production)
         return (destination.name, destination.credential, destination.primary_identifier, destination.endpoint,
-                console.last_run_text(destination.name), in_production)
+                view.last_run_text(destination.name), in_production)
 
     def summary(self, environment: Environment) -> str:
         count = len(environment.destinations)
         return f"{count} destination{'s' if count != 1 else ''} in {environment.path.name}"
 
+    def open_form(self, destination: Destination | None) -> None:
+        """The form saves through the backend itself and posts ConfigSaved."""
+        if self.view.environment is not None:
+            self.app.push_screen(DestinationForm(self.view.environment, destination, self.backend))
+
     @mutating
     def action_add(self) -> None:
-        self.console.open_destination_form(None)
+        self.open_form(None)
 
     @mutating
     def action_edit(self) -> None:
-        self.with_selected(self.console.open_destination_form)
+        if (destination := self.selected()) is not None:
+            self.open_form(destination)
 
     def action_test(self) -> None:
-        self.with_selected(lambda destination: self.console.start_connection_test(destination.credential))
+        if (destination := self.selected()) is not None:
+            self.post_message(ConnectionTestRequested(destination.credential))
 
     @mutating
     def action_send(self) -> None:
-        self.with_selected(lambda destination: self.console.show_send(destination.name))
+        if (destination := self.selected()) is not None:
+            self.post_message(DestinationPicked(destination.name, "send"))
 
     def action_promote(self) -> None:
-        self.with_selected(lambda destination: self.console.show_promotion(destination.name))
+        if (destination := self.selected()) is not None:
+            self.post_message(DestinationPicked(destination.name, "promotion"))

@@ -2,7 +2,7 @@
 table keyed by name, with a summary line above it and actions on the selected row."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from textual.app import ComposeResult
@@ -29,12 +29,12 @@ class EnvironmentTableSection(Section, Generic[Item]):
 
     def compose(self) -> ComposeResult:
         yield Static(id=f"{self.KIND}s-summary", classes="section-summary")
-        table: DataTable = DataTable(id=f"{self.KIND}s-table", cursor_type="row")
+        table: DataTable[str] = DataTable(id=f"{self.KIND}s-table", cursor_type="row")
         table.add_columns(*self.COLUMNS)
         yield table
 
     def refresh_view(self) -> None:
-        environment = self.console.environment
+        environment = self.view.environment
         table = self.query_one(DataTable)
         table.clear()
         if environment is None:
@@ -44,15 +44,11 @@ class EnvironmentTableSection(Section, Generic[Item]):
         self.query_one(f"#{self.KIND}s-summary", Static).update(self.summary(environment))
 
     def selected(self) -> Item | None:
-        environment = self.console.environment
+        """The item under the cursor; None (and the operator told) when there is none."""
+        environment = self.view.environment
         table = self.query_one(DataTable)
         if environment is None or table.row_count == 0:
             self.notify(f"No {self.KIND} selected.", severity="warning")
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.items(environment).get(str(key))
-
-    def with_selected(self, act: Callable[[Item], object]) -> None:
-        item = self.selected()
-        if item is not None:
-            act(item)

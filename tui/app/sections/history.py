@@ -1,20 +1,25 @@
 """History: the environment's runs and their bulk jobs; enter opens a run's detail and rejection
-log, esc comes back. A status line says how the jobs are being followed."""
+log, esc comes back. A status line says how the jobs are being followed. The runs load in a worker
+whose RunsLoaded goes on to the app (the run panel and the Destinations' last run follow them)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
-from tui.app.backend import RunRow
+from tui.app.backend import ConsoleBackend, RunRow
+from tui.app.console_view import ConsoleView
+from tui.app.messages import JobsFollowed, RunsLoaded, RunVerified
 from tui.app.sections.base import Section
 from tui.app.widgets.run_detail import RunDetail
-from tui.app.workers import run_blocking
+from tui.app.workers import post_result, reported
+from tui.settings.model import EnvironmentName
 from tui.sync.history import AWAITING
 from tui.sync.history_schema import JOB_PENDING
 from tui.sync.jobs import FollowProgress
@@ -59,45 +64,78 @@ class HistorySection(Section):
         Binding("r", "reload", "Reload", id="history.reload"),
     ]
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, backend: ConsoleBackend, view: ConsoleView, **kwargs: Any) -> None:
+        super().__init__(backend, view, **kwargs)
         self.runs: Sequence[RunRow] = ()
         self.followed: FollowProgress | None = None
+        self.jobs_seen: tuple[object, ...] = ()     # what the last round of following found
+        self.shown_problems: set[str] = set()       # each following problem is notified once
+        self.runs_read, self.runs_read_for = False, self.view.environment   # the environment last read for
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="history-list", id="history-switcher"):
             with Vertical(id="history-list"):
-                yield Static(READ_ONLY_JOBS if self.console.session.read_only else FOLLOW_STARTING,
+                yield Static(READ_ONLY_JOBS if self.read_only else FOLLOW_STARTING,
                              id="jobs-status", markup=False)
                 yield Input(placeholder="/ filter runs by destination, status or id; enter opens a run",
                             id="runs-filter")
-                table: DataTable = DataTable(id="runs-table", cursor_type="row")
+                table: DataTable[str] = DataTable(id="runs-table", cursor_type="row")
                 table.add_columns("Run", "Started", "Destination", "Mode", "Status", "Jobs", "Read", "Accepted",
                                   "Submitted", "Rejected", "Invalid", "Read-back")
                 yield table
 
     def refresh_view(self) -> None:
-        self.action_reload()
+        """The runs depend on the environment files, not on connection tests or keys: they are read
+        again when the files are (and on r, a send's end, a verification, each round of following)."""
+        if self.view.environment is not self.runs_read_for or not self.runs_read:
+            self.runs_read, self.runs_read_for = True, self.view.environment
+            self.action_reload()
 
     def action_reload(self) -> None:
-        console = self.console
-        run_blocking(self, "Load runs", lambda: console.backend.runs(console.session.environment),
-                     self.show_runs, group="history-runs", exclusive=True)
+        self.load_runs(self.view.session.environment)
 
-    def show_runs(self, runs: Sequence[RunRow]) -> None:
-        self.runs = runs
+    @work(thread=True, name="Load runs", group="history-runs", exclusive=True, exit_on_error=False)
+    def load_runs(self, environment: EnvironmentName) -> None:
+        with reported(self, "Load runs"):
+            post_result(self, RunsLoaded(self.backend.runs(environment)))
+
+    @on(RunVerified)
+    def run_verified(self) -> None:
+        self.action_reload()  # the run's read-back column
+
+    @on(RunsLoaded)
+    def show_runs(self, message: RunsLoaded) -> None:
+        runs = self.runs = message.runs
         self.fill_table()
-        self.console.runs_reloaded(runs)
         detail = next(iter(self.query(RunDetail)), None)
         if detail is not None:
             run = next((run for run in runs if run.run_id == detail.run.run_id), None)
             if run is not None and run != detail.run:
                 detail.update_run(run)
 
-    def show_follow(self, progress: FollowProgress | None, problem: str | None) -> None:
-        """A round of following: its progress, or (None) the last one shown and why this one failed."""
+    def post_followed(self, progress: FollowProgress | None, problem: str | None) -> None:
+        """The app's job watch reports each round here, on the watch's thread."""
+        self.post_message(JobsFollowed(progress, problem))
+
+    @on(JobsFollowed)
+    def jobs_followed(self, message: JobsFollowed) -> None:
+        """A round of following: its progress, or (None) the last one shown and why this one failed;
+        the runs again when the jobs changed. It goes on to the app (the header, the jobs view)."""
+        progress = message.progress
+        problem = message.problem or (progress.problem if progress is not None else None)
+        if problem and problem not in self.shown_problems:
+            self.shown_problems.add(problem)
+            self.notify(problem, title="Following bulk jobs", severity="error" if message.problem else "warning",
+                        timeout=10)
         self.followed = progress or self.followed
         self.query_one("#jobs-status", Static).update(follow_text(self.followed, problem))
+        if progress is None:
+            return
+        seen = (tuple(sorted(progress.jobs.items())), progress.read_backs_pending, progress.checks)
+        # A read-back attempt changes its run's verdict without changing these counts: reload while any is due.
+        if seen != self.jobs_seen or progress.read_backs_pending:
+            self.jobs_seen = seen
+            self.action_reload()
 
     def fill_table(self) -> None:
         """Refilled on every reload (a job folded): the cursor stays on its run."""
@@ -120,7 +158,7 @@ class HistorySection(Section):
         if self.query_one(ContentSwitcher).current == "history-list":
             self.query_one("#runs-table", DataTable).focus()
         else:
-            self.query_one(RunDetail).log.focus()
+            self.query_one(RunDetail).rejection_log.focus()
 
     def action_filter_runs(self) -> None:
         self.query_one("#runs-filter", Input).focus()
@@ -139,21 +177,19 @@ class HistorySection(Section):
         await self.open_run(run)
 
     async def open_run(self, run: RunRow) -> None:
-        console = self.console
-        source = console.backend.rejection_source(run.run_id)
-        mask = console.operator.show if console.identifiers_masked else None
+        source = self.backend.rejection_source(run.run_id)
         switcher = self.query_one(ContentSwitcher)
         await self.query(RunDetail).remove()
-        detail = RunDetail(run, source, mask, id="run-detail")
+        detail = RunDetail(run, source, self.backend, mask=self.view.mask, read_only=self.read_only, id="run-detail")
         await switcher.mount(detail)
         switcher.current = "run-detail"
-        detail.log.focus()
+        detail.rejection_log.focus()
 
     def go_back(self) -> None:
         switcher = self.query_one(ContentSwitcher)
         if switcher.current == "run-detail":
             if self.screen.focused is self.query_one("#rejection-filter", Input):
-                self.query_one(RunDetail).log.focus()
+                self.query_one(RunDetail).rejection_log.focus()
                 return
             switcher.current = "history-list"
             self.query_one("#runs-table", DataTable).focus()

@@ -1,19 +1,31 @@
-"""Promotion: the diff, the gates with their reasons, promote after typing the name; the ledger."""
+"""Promotion: the diff, the gates with their reasons, promote after typing the name; the ledger.
+Plans, promotions and the ledger are read and written through the backend in this section's workers;
+a promotion posts EnvironmentChanged, so the app reads the files again."""
 from __future__ import annotations
+
+from functools import partial
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Select, Static
 
+from tui.app.backend import ConsoleBackend
+from tui.app.console_view import ConsoleView
+from tui.app.forms.message import MessageScreen
+from tui.app.forms.prompt import PromptScreen, must_type
 from tui.app.guard import mutating
+from tui.app.messages import EnvironmentChanged, LedgerLoaded, LedgerVerified, Promoted, PromotionPlanned
 from tui.app.sections.base import Section
-from tui.app.workers import run_blocking
-from tui.settings.promotion import PromotionPlan
+from tui.app.workers import post_result, reported
+from tui.core.promotion import PromotionPlan
+
+LEDGER_ROWS = 50
 
 
 # What the console offers for the gates an operator can clear from here.
@@ -43,9 +55,9 @@ def plan_view(plan: PromotionPlan) -> Group:
     else:
         heading = "new in production:" if plan.diff.new_in_production else "changes production:"
         diff = Text("\n".join([heading, *plan.diff.unified.splitlines()]))
-    verdict = ("Every gate passed: P promotes (you type the destination's name)." if plan.ok else
+    summary = ("Every gate passed: P promotes (you type the destination's name)." if plan.ok else
                "Promotion is refused until every gate passes; g checks again.")
-    return Group(gates, Text(""), Text(verdict, style="bold"), diff)
+    return Group(gates, Text(""), Text(summary, style="bold"), diff)
 
 
 class PromotionSection(Section):
@@ -56,8 +68,8 @@ class PromotionSection(Section):
         Binding("v", "verify_ledger", "Verify ledger", id="promotion.verify_ledger"),
     ]
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, backend: ConsoleBackend, view: ConsoleView, **kwargs: Any) -> None:
+        super().__init__(backend, view, **kwargs)
         self.plan: PromotionPlan | None = None
 
     def compose(self) -> ComposeResult:
@@ -69,14 +81,13 @@ class PromotionSection(Section):
             yield Static("Choose a destination; its gates are checked at once (g checks again).",
                          id="promotion-plan", markup=False)
         yield Static("Audit ledger (newest first)", classes="section-summary")
-        table: DataTable = DataTable(id="ledger-table", cursor_type="row")
+        table: DataTable[str] = DataTable(id="ledger-table", cursor_type="row")
         table.add_columns("#", "When (UTC)", "Who", "Env", "Action", "Subject")
         yield table
 
     def refresh_view(self) -> None:
-        console = self.console
         # promotion always goes sandbox -> production, whichever environment the console shows
-        sandbox = console.sandbox_environment
+        sandbox = self.view.sandbox
         names = list(sandbox.destinations) if sandbox else []
         select = self.query_one("#promotion-destination", Select)
         current = select.value
@@ -85,15 +96,16 @@ class PromotionSection(Section):
             select.value = current
         self.load_ledger()
 
+    @work(thread=True, name="Load ledger", group="ledger", exclusive=True, exit_on_error=False)
     def load_ledger(self) -> None:
-        backend = self.console.backend
-        run_blocking(self, "Load ledger", lambda: backend.ledger_entries(50), self.show_ledger,
-                     group="ledger", exclusive=True)
+        with reported(self, "Load ledger"):
+            post_result(self, LedgerLoaded(self.backend.ledger_entries(LEDGER_ROWS)))
 
-    def show_ledger(self, entries) -> None:
+    @on(LedgerLoaded)
+    def show_ledger(self, message: LedgerLoaded) -> None:
         table = self.query_one("#ledger-table", DataTable)
         table.clear()
-        for entry in entries:
+        for entry in message.entries:
             table.add_row(str(entry.seq), entry.at[:19].replace("T", " "), entry.operator,
                           entry.environment or "-", entry.action, entry.subject)
 
@@ -114,13 +126,18 @@ class PromotionSection(Section):
             return
         self.plan = None
         self.query_one("#promotion-plan", Static).update(f"Checking the gates of {name}…")
-        backend = self.console.backend
-        run_blocking(self, f"Promotion plan of {name}", lambda: backend.plan_promotion(name),
-                     self.show_plan, group="promotion-plan", exclusive=True)
+        self.check_gates(name)
 
-    def show_plan(self, plan: PromotionPlan) -> None:
-        self.plan = plan
-        self.query_one("#promotion-plan", Static).update(plan_view(plan))
+    @work(thread=True, name="Promotion plan", group="promotion-plan", exclusive=True, exit_on_error=False)
+    def check_gates(self, name: str) -> None:
+        """Blocking: the plan tests the production credential."""
+        with reported(self, f"Promotion plan of {name}"):
+            post_result(self, PromotionPlanned(self.backend.plan_promotion(name)))
+
+    @on(PromotionPlanned)
+    def show_plan(self, message: PromotionPlanned) -> None:
+        self.plan = message.plan
+        self.query_one("#promotion-plan", Static).update(plan_view(message.plan))
 
     @mutating
     def action_promote(self) -> None:
@@ -133,19 +150,44 @@ class PromotionSection(Section):
             self.notify(f"Promotion refused: {failed} failed. Fix them and check again (g).",
                         severity="error", timeout=10)
             return
-        self.console.confirm_promotion(plan)
+        name = plan.destination.name
+        self.app.push_screen(PromptScreen(
+            f"!! PRODUCTION !! promote {name}",
+            "Every gate passed. Type the destination's name to write it into production.toml:",
+            check=must_type(name)), partial(self.promotion_confirmed, plan))
+
+    def promotion_confirmed(self, plan: PromotionPlan, value: str | None) -> None:
+        if value is not None:
+            self.promote(plan)
+
+    @work(thread=True, name="Promote", group="promote", exit_on_error=False)
+    def promote(self, plan: PromotionPlan) -> None:
+        with reported(self, f"Promote {plan.destination.name}"):
+            post_result(self, Promoted(plan, self.backend.promote(plan)))
+
+    @on(Promoted)
+    def promoted(self, message: Promoted) -> None:
+        result = message.result
+        self.notify(f"{message.plan.destination.name} promoted: {result.path} written, "
+                    f"ledger entry #{result.ledger_entry.seq}")
+        self.post_message(EnvironmentChanged())
 
     def action_verify_ledger(self) -> None:
-        backend = self.console.backend
+        self.verify_ledger()
 
-        def verified(result) -> None:
-            if result.ok and result.unfinished:
-                self.console.push_screen_message("Ledger: an UNFINISHED promotion",
-                                                 "\n".join(item.reason for item in result.unfinished))
-            elif result.ok:
-                self.notify(f"Ledger intact: {result.checked} entries, head #{result.head_seq}")
-            else:
-                self.console.push_screen_message("Ledger does NOT verify",
-                                                 f"entry {result.broken.seq}: {result.broken.reason}")
+    @work(thread=True, name="Verify ledger", group="ledger-verify", exit_on_error=False)
+    def verify_ledger(self) -> None:
+        with reported(self, "Verify ledger"):
+            post_result(self, LedgerVerified(self.backend.verify_ledger()))
 
-        run_blocking(self, "Verify ledger", backend.verify_ledger, verified, group="ledger-verify")
+    @on(LedgerVerified)
+    def ledger_verified(self, message: LedgerVerified) -> None:
+        result = message.result
+        if result.ok and result.unfinished:
+            self.app.push_screen(MessageScreen("Ledger: an UNFINISHED promotion",
+                                               "\n".join(item.reason for item in result.unfinished)))
+        elif result.ok:
+            self.notify(f"Ledger intact: {result.checked} entries, head #{result.head_seq}")
+        elif result.broken is not None:
+            self.app.push_screen(MessageScreen("Ledger does NOT verify",
+                                               f"entry {result.broken.seq}: {result.broken.reason}"))

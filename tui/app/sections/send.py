@@ -1,29 +1,56 @@
 """Send: destination and source file, a preview of the first rows as they will be sent, dry-run
 counts, then send or send a sample; the live run.
 
-enter in the file field previews and moves to the preview, where the keys work. The run keeps
-going while the operator looks at other sections; the header shows its state.
+enter in the file field previews and moves to the preview, where the keys work. s and m post
+SendRequested: the app checks that no send runs and confirms production, then starts the run here
+(as it does a re-send from History). The run's worker keeps going while the operator looks at other
+sections; its progress, end and record go on up to the app (the header, the history, quitting).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import var
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Select, Static
 
+from tui.app.backend import ConsoleBackend, RunRow
+from tui.app.console_view import ConsoleView
 from tui.app.guard import mutating
+from tui.app.messages import (
+    DryRunFailed,
+    DryRunFinished,
+    PreviewFailed,
+    PreviewLoaded,
+    RecordFailed,
+    RunFinished,
+    RunOrder,
+    RunProgressed,
+    RunRecorded,
+    SampleFound,
+    SendRefused,
+    SendRequested,
+    TailLoaded,
+)
 from tui.app.path_suggester import PathSuggester
+from tui.app.run_text import TAIL_LINES, finished_text, stepped_rate
 from tui.app.sections.base import Section
-from tui.app.send_preview import SendPreview
+from tui.app.send_runner import RunHandle
+from tui.app.widgets.rejection_log import format_row
 from tui.app.widgets.run_panel import RunPanel
-from tui.app.workers import run_blocking
-from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendResult
+from tui.app.workers import post_result, reported
+from tui.settings.model import Environment
+from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRequest, SendResult
+from tui.sync.progress import Progress
+from tui.sync.rejections import Rejection
 
 SAMPLE_SIZE = 50
-RATE_STEP = 1.25   # +/- multiply or divide the rate by this
 RUN_KEYS = {"pause", "resume", "rate", "cancel"}      # shown only while a send runs
 START_KEYS = {"dry_run", "send", "sample"}           # shown only while none runs
 HINT = "enter previews the first rows; then d dry run, m sample of 50, s send"
@@ -33,6 +60,10 @@ def dry_run_text(result: SendResult) -> str:
     run = result.run
     return (f"Dry run: read {run.rows_read:,}: would send {run.not_sent:,}, invalid {run.invalid:,}, "
             f"unchanged {run.skipped_unchanged:,}. Nothing was sent.")
+
+
+def no_progress(progress: Progress) -> None:
+    """A dry run shows its counts once, at its end."""
 
 
 class SendSection(Section):
@@ -47,6 +78,13 @@ class SendSection(Section):
         Binding("minus", "rate(-1)", "Rate-", id="send.rate_down"),
         Binding("c", "cancel", "Cancel", id="send.cancel"),
     ]
+
+    running: var[bool] = var(False, bindings=True)   # a send runs: its keys show, d/m/s hide
+
+    def __init__(self, backend: ConsoleBackend, view: ConsoleView, **kwargs: Any) -> None:
+        super().__init__(backend, view, **kwargs)
+        self.run_handle: RunHandle | None = None    # the send running, if one is: one at a time
+        self.progress: Progress | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="section-fields"):
@@ -67,8 +105,7 @@ class SendSection(Section):
             yield RunPanel(id="run-panel")
 
     def refresh_view(self) -> None:
-        console = self.console
-        environment = console.environment
+        environment = self.view.environment
         select = self.query_one("#send-destination", Select)
         names = list(environment.destinations) if environment else []
         current = select.value
@@ -79,14 +116,18 @@ class SendSection(Section):
             select.value = names[0]
         source = self.query_one("#send-source", Input)
         if environment is not None and not source.value:
-            backend = console.backend
-            run_blocking(self, "Sample audience", lambda: backend.sample_audience(environment),
-                         self.offer_sample, group="send-sample-path", exclusive=True)
+            self.find_sample(environment)
 
-    def offer_sample(self, path: Path | None) -> None:
+    @work(thread=True, name="Sample audience", group="send-sample-path", exclusive=True, exit_on_error=False)
+    def find_sample(self, environment: Environment) -> None:
+        with reported(self, "Sample audience"):
+            post_result(self, SampleFound(self.backend.sample_audience(environment)))
+
+    @on(SampleFound)
+    def offer_sample(self, message: SampleFound) -> None:
         source = self.query_one("#send-source", Input)
-        if path is not None and not source.value:
-            source.value = str(path)
+        if message.path is not None and not source.value:
+            source.value = str(message.path)
             # Preview at once: it moves focus off the path input, so d/m/s act instead of typing.
             self.action_preview()
 
@@ -103,8 +144,7 @@ class SendSection(Section):
         self.query_one("#send-source", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        running = self.console.run_handle is not None
-        if (action in RUN_KEYS and not running) or (action in START_KEYS and running):
+        if (action in RUN_KEYS and not self.running) or (action in START_KEYS and self.running):
             return False
         return super().check_action(action, parameters)
 
@@ -139,17 +179,25 @@ class SendSection(Section):
 
     def action_preview(self) -> None:
         chosen = self.choice()
-        environment = self.console.environment
+        environment = self.view.environment
         if not chosen or environment is None:
             return
         destination, source = chosen
-        backend = self.console.backend
         self.show_status(f"Reading the first rows of {source}…")
-        run_blocking(self, "Preview", lambda: backend.preview(environment, destination, source), self.show_preview,
-                     failed=lambda: self.show_status(HINT), group="send-preview", exclusive=True)
+        self.load_preview(environment, destination, source)
 
-    def show_preview(self, preview: SendPreview) -> None:
-        mask = self.console.operator.show if self.console.identifiers_masked else None
+    @work(thread=True, name="Preview", group="send-preview", exclusive=True, exit_on_error=False)
+    def load_preview(self, environment: Environment, destination: str, source: Path) -> None:
+        with reported(self, "Preview", PreviewFailed):
+            post_result(self, PreviewLoaded(self.backend.preview(environment, destination, source)))
+
+    @on(PreviewFailed)
+    def preview_failed(self) -> None:
+        self.show_status(HINT)
+
+    @on(PreviewLoaded)
+    def show_preview(self, message: PreviewLoaded) -> None:
+        preview, mask = message.preview, self.view.mask
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_columns("Row", preview.identifier_kind, *preview.attribute_names, "Problem")
@@ -163,61 +211,168 @@ class SendSection(Section):
             f"sent to {preview.destination}: {preview.invalid} invalid")
         self.query_one(ContentSwitcher).current = "send-preview"
         self.show_status("Keys: d dry run (counts, sends nothing), m sample of 50, s send the whole file.")
-        if self.console.current_section is self:  # a preview made in the background must not steal focus
+        if self.display:  # the section shown (ContentSwitcher): a preview made in the background must not steal focus
             table.focus()
 
-    def show_dry_run(self, result: SendResult) -> None:
-        self.show_status(dry_run_text(result))
-
-    # -- starting and steering -------------------------------------------------------------------
+    # -- d: a dry run (counts, nothing sent) ------------------------------------------------------
 
     def action_dry_run(self) -> None:
-        chosen = self.choice()
-        if chosen:
-            self.console.start_dry_run(*chosen)
+        chosen, environment = self.choice(), self.view.environment
+        if chosen and environment is not None:
+            destination, source = chosen
+            self.show_status(f"Dry run of {source} to {destination}…")
+            self.dry_run(environment, destination, source)
+
+    @work(thread=True, name="Dry run", group="send-dry", exit_on_error=False)
+    def dry_run(self, environment: Environment, destination: str, source: Path) -> None:
+        with reported(self, "Dry run", DryRunFailed):
+            request = self.backend.send_request(environment, destination, source, sample=None, dry_run=True)
+            post_result(self, DryRunFinished(RunHandle().run(request, no_progress)))
+
+    @on(DryRunFinished)
+    def show_dry_run(self, message: DryRunFinished) -> None:
+        self.show_status(dry_run_text(message.result))
+
+    @on(DryRunFailed)
+    def dry_run_failed(self) -> None:
+        self.show_status("")
+
+    # -- s, m: asked of the app, which starts the run here -------------------------------------------
 
     @mutating
     def action_send(self) -> None:
-        chosen = self.choice()
-        if chosen:
-            self.console.confirm_send(*chosen, sample=None)
+        if chosen := self.choice():
+            self.post_message(SendRequested(*chosen, sample=None))
 
     @mutating
     def action_sample(self) -> None:
-        chosen = self.choice()
-        if chosen:
-            self.console.confirm_send(*chosen, sample=max(SAMPLE_MIN, min(SAMPLE_MAX, SAMPLE_SIZE)))
+        if chosen := self.choice():
+            self.post_message(SendRequested(*chosen, sample=max(SAMPLE_MIN, min(SAMPLE_MAX, SAMPLE_SIZE))))
 
-    def running(self):
-        handle = self.console.run_handle
-        if handle is None:
+    def start_run(self, order: RunOrder, environment: Environment | None) -> None:
+        """Claim the send slot, show the run live and start its worker (the app has checked the slot is
+        free and had a production send confirmed)."""
+        if isinstance(order, SendRequested):
+            destination, status = order.destination, f"Sending {order.source} to {order.destination}…"
+        else:
+            destination, status = order.run.destination, f"Re-sending the rejected rows of run #{order.run.run_id}…"
+        handle = self.run_handle = RunHandle()
+        panel = self.query_one(RunPanel)
+        panel.destination, panel.tail = destination, ()
+        self.show_run()
+        self.show_status(status)
+        self.running = True
+        self.run_send(order, environment, handle)
+
+    @work(thread=True, name="Send", group="send", exit_on_error=False)
+    def run_send(self, order: RunOrder, environment: Environment | None, handle: RunHandle) -> None:
+        """The whole send on this thread: the request (access, key, send.started: it may start the
+        simulator), then the engine; its progress comes back as RunProgressed."""
+        with reported(self, "Send", SendRefused):
+            request = self.send_request(order, environment)
+            result = handle.run(request, self.post_progress)
+            post_result(self, RunFinished(result, request.destination))
+
+    def send_request(self, order: RunOrder, environment: Environment | None) -> SendRequest:
+        if isinstance(order, SendRequested):
+            if environment is None:
+                raise ValueError("no environment is loaded")  # the app asks only with one: unreachable
+            return self.backend.send_request(environment, order.destination, order.source, sample=order.sample,
+                                             dry_run=False)
+        return self.backend.retry_request(order.run.run_id)
+
+    def post_progress(self, progress: Progress) -> None:
+        """Called on the send's thread, several times a second."""
+        self.post_message(RunProgressed(progress))
+
+    @on(SendRefused)
+    def send_refused(self) -> None:
+        """Refused or a bad file: nothing ran, the slot is free again (the app shows the reason)."""
+        self.run_handle = None
+        self.show_status("")
+        self.running = False
+
+    @on(RunProgressed)
+    def run_progressed(self, message: RunProgressed) -> None:
+        self.progress = message.progress
+        self.query_one(RunPanel).progress = message.progress
+        self.load_tail(message.progress.run_id)
+
+    @work(thread=True, name="Latest rejections", group="run-tail", exclusive=True, exit_on_error=False)
+    def load_tail(self, run_id: int) -> None:
+        with reported(self, "Latest rejections"):
+            post_result(self, TailLoaded(self.backend.latest_rejections(run_id, TAIL_LINES)))
+
+    @on(TailLoaded)
+    def tail_loaded(self, message: TailLoaded) -> None:
+        self.show_tail(message.rows)
+
+    def show_tail(self, rows: Sequence[Rejection]) -> None:
+        self.query_one(RunPanel).tail = tuple(format_row(row, self.view.mask) for row in rows)
+
+    @on(RunFinished)
+    def run_finished(self, message: RunFinished) -> None:
+        """The slot is free; the app hears of it too (the header, the jobs to follow)."""
+        run = message.result.run
+        self.run_handle = None
+        self.running = False
+        text = finished_text(message.result)
+        self.show_status(text)
+        good = run.status in ("finished", "awaiting_results")
+        self.notify(text + ("\nIts rejections are in History (4)." if run.rejected or run.invalid else ""),
+                    severity="information" if good else "warning", timeout=10, markup=False)
+        self.record_send(message)
+
+    @work(thread=True, name="Record the send", group="send-record", exit_on_error=False)
+    def record_send(self, finished: RunFinished) -> None:
+        """The send.finished audit entry, with the exit code the CLI would return; RunRecorded goes on to
+        the app (History reloads, a cancel-and-quit exits)."""
+        with reported(self, "Record the send", RecordFailed):
+            self.backend.send_finished(finished.result, finished.destination)
+            post_result(self, RunRecorded(finished.result))
+
+    def follow_history(self, runs: Sequence[RunRow]) -> None:
+        """After the send ended its jobs fold: the panel follows the run in the history rather than
+        keep the last progress of a send that ended awaiting results."""
+        panel = self.query_one(RunPanel)
+        progress = panel.progress
+        if self.run_handle is not None or progress is None:
+            return
+        run = next((run for run in runs if run.run_id == progress.run_id), None)
+        if run is not None:
+            panel.progress = replace(progress, state=run.status, in_flight=0, accepted=run.accepted,
+                                     rejected=run.rejected, failed=run.failed, submitted=run.submitted,
+                                     unconfirmed=run.unconfirmed)
+
+    # -- steering the running send -------------------------------------------------------------------
+
+    def running_handle(self) -> RunHandle | None:
+        if self.run_handle is None:
             self.notify("No send is running.", severity="warning")
-        return handle
+        return self.run_handle
 
     @mutating
     def action_pause(self) -> None:
-        if handle := self.running():
+        if handle := self.running_handle():
             handle.pause()
 
     @mutating
     def action_resume(self) -> None:
-        if handle := self.running():
+        if handle := self.running_handle():
             handle.resume()
 
     @mutating
     def action_rate(self, direction: int) -> None:
-        handle = self.running()
-        progress = self.console.progress
+        handle, progress = self.running_handle(), self.progress
         if handle is None or progress is None or progress.rate_limit is None:
             return
-        rate = progress.rate_limit * (RATE_STEP if direction > 0 else 1 / RATE_STEP)
         try:
-            handle.set_rate(round(rate, 2))
+            handle.set_rate(stepped_rate(progress.rate_limit, direction > 0))
         except ValueError as error:
             self.notify(str(error), severity="error")
 
     @mutating
     def action_cancel(self) -> None:
-        if handle := self.running():
+        if handle := self.running_handle():
             handle.cancel()
             self.show_status("Cancelling: in-flight requests drain, then the run is recorded.")

@@ -3,18 +3,20 @@ thread workers fetch around the viewport (after toolong's log view). A filter sh
 as soon as it is read; the exact count and the facets follow from a second worker."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from rich.segment import Segment
+from textual import on, work
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.app.error_guard import ErrorGuard
-from tui.app.rejections import (PAGE_SIZE, FirstPage, PageCache, QueryResult, RejectionSource, counts, describe,
-                                first_page)
-from tui.app.workers import run_blocking
+from tui.app.rejections import PAGE_SIZE, FirstPage, PageCache, QueryResult, RejectionSource, counts, describe, first_page
+from tui.app.workers import post_result, reported
 from tui.sync.rejections import Rejection, RejectionFilter
 from tui.sync.terminal_text import escape_controls
 
@@ -40,21 +42,26 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
 
     DEFAULT_CSS = "RejectionLog { height: 1fr; }"
 
+    @dataclass
     class Shown(Message):
-        """A filter's first page is on screen; its count may be capped, its facets are coming."""
+        """A filter's first page is read: the log shows it, then the section (its count may be capped,
+        its facets are coming)."""
+        page: FirstPage
 
-        def __init__(self, page: FirstPage) -> None:
-            super().__init__()
-            self.page = page
-
+    @dataclass
     class Queried(Message):
-        """A filter's exact count and facets are known (for the section to show)."""
+        """A filter's exact count and facets are known: the log takes the count, the section shows them."""
+        result: QueryResult
+        generation: int
 
-        def __init__(self, result: QueryResult) -> None:
-            super().__init__()
-            self.result = result
+    @dataclass
+    class PageLoaded(Message, bubble=False):
+        """A page around the viewport is read (the log's own cache)."""
+        page: int
+        rows: Sequence[Rejection]
+        generation: int
 
-    def __init__(self, source: RejectionSource, *, mask: Mask | None = None, **kwargs) -> None:
+    def __init__(self, source: RejectionSource, *, mask: Mask | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.mask = mask
@@ -63,7 +70,7 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
         self.counting = False          # the exact count and facets of the filter shown are on their way
         self.cache = PageCache()
         self.generation = 0            # bumps on every filter shown; stale loads are dropped
-        self.loading: set[int] = set()
+        self.pages_loading: set[int] = set()
         self.loaded = False
 
     def on_mount(self) -> None:
@@ -71,36 +78,44 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
 
     def set_filter(self, where: RejectionFilter) -> None:
         """Query in a worker; the newest filter wins (older queries are cancelled and abandoned)."""
-        source = self.source
-        run_blocking(self, "Filter rejections", lambda: first_page(source, where), self._show_page,
-                     group="rejection-query", exclusive=True)
+        self.read_first_page(where)
 
-    def _show_page(self, page: FirstPage) -> None:
+    @work(thread=True, name="Filter rejections", group="rejection-query", exclusive=True, exit_on_error=False)
+    def read_first_page(self, where: RejectionFilter) -> None:
+        with reported(self, "Filter rejections"):
+            post_result(self, self.Shown(first_page(self.source, where)))
+
+    @on(Shown)
+    def show_page(self, message: RejectionLog.Shown) -> None:
+        page = message.page
         self.workers.cancel_group(self, "rejection-pages")  # loads for the filter replaced
         self.generation += 1
         self.where = page.where
         self.total = page.total
         self.counting = True
         self.cache.clear()
-        self.loading.clear()
+        self.pages_loading.clear()
         self.cache.put(0, page.rows)
         self.loaded = True
         self.virtual_size = Size(LINE_WIDTH, self.total)
         self.scroll_to(0, 0, animate=False)
         self.refresh()
-        self.post_message(self.Shown(page))
-        source, where, generation = self.source, page.where, self.generation
-        run_blocking(self, "Count rejections", lambda: counts(source, where),
-                     lambda result: self._show_counts(generation, result), group="rejection-counts", exclusive=True)
+        self.count_matches(page.where, self.generation)
 
-    def _show_counts(self, generation: int, result: QueryResult) -> None:
-        if generation != self.generation:
+    @work(thread=True, name="Count rejections", group="rejection-counts", exclusive=True, exit_on_error=False)
+    def count_matches(self, where: RejectionFilter, generation: int) -> None:
+        with reported(self, "Count rejections"):
+            post_result(self, self.Queried(counts(self.source, where), generation))
+
+    @on(Queried)
+    def show_counts(self, message: RejectionLog.Queried) -> None:
+        if message.generation != self.generation:
+            message.stop()  # a newer filter is shown: its own counts are coming
             return
-        self.total = result.total
+        self.total = message.result.total
         self.counting = False
         self.virtual_size = Size(LINE_WIDTH, self.total)
         self.refresh()
-        self.post_message(self.Queried(result))
 
     def visible_lines(self) -> list[str]:
         """The text of the lines on screen now (for tests and the export summary)."""
@@ -115,20 +130,24 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
         return format_row(row, self.mask)
 
     def _request_page(self, page: int) -> None:
-        if page in self.loading or self.cache.has(page):
+        if page in self.pages_loading or self.cache.has(page):
             return
-        self.loading.add(page)
-        source, where, generation = self.source, self.where, self.generation
+        self.pages_loading.add(page)
+        self.load_page(self.where, page, self.generation)
 
-        def arrived(rows) -> None:
-            if generation != self.generation:
-                return
-            self.loading.discard(page)
-            self.cache.put(page, rows)
-            self.refresh()
+    @work(thread=True, name="Load rejections", group="rejection-pages", exit_on_error=False)
+    def load_page(self, where: RejectionFilter, page: int, generation: int) -> None:
+        with reported(self, "Load rejections"):
+            rows = self.source.page(where, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+            post_result(self, self.PageLoaded(page, rows, generation))
 
-        run_blocking(self, "Load rejections", lambda: source.page(where, limit=PAGE_SIZE, offset=page * PAGE_SIZE),
-                     arrived, group="rejection-pages")
+    @on(PageLoaded)
+    def page_loaded(self, message: RejectionLog.PageLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        self.pages_loading.discard(message.page)
+        self.cache.put(message.page, message.rows)
+        self.refresh()
 
     def render_line(self, y: int) -> Strip:
         index = round(self.scroll_offset.y) + y

@@ -1,22 +1,36 @@
-"""One run: its summary, the rejection facets, the `/` filter and the rejection log."""
+"""One run: its summary, the rejection facets, the `/` filter and the rejection log; from here the
+operator exports the rejections (x), re-sends them (R, a request to the app), reads the run back (v)
+and opens its bulk jobs (j)."""
 from __future__ import annotations
 
-from textual import on
+import os
+import stat
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from tui.app.backend import RunRow
+from tui.app.backend import ConsoleBackend, RunRow
 from tui.app.error_guard import ErrorGuard
+from tui.app.forms.choice import ChoiceScreen
 from tui.app.forms.facet_picker import FacetPicker
-from tui.app.guard import ReadOnlyAware, mutating
+from tui.app.forms.message import MessageScreen
+from tui.app.forms.prompt import PromptScreen, not_empty
+from tui.app.guard import action_allowed, mutating
+from tui.app.messages import RejectionsExported, ResendRequested, RunVerified
 from tui.app.rejections import RejectionSource, describe
-from tui.sync.rejections import Facets, RejectionFilter
-from tui.sync.terminal_text import escape_controls
 from tui.app.widgets.rejection_log import HEADER, Mask, RejectionLog
 from tui.app.widgets.run_jobs import RunJobsScreen
+from tui.app.workers import post_result, reported
+from tui.sync.progress_text import verification_summary
+from tui.sync.rejections import Facets, RejectionFilter
+from tui.sync.terminal_text import escape_controls
 
 FILTER_DEBOUNCE_S = 0.15
 
@@ -49,7 +63,15 @@ def facets_text(facets: Facets | None, where: RejectionFilter, shown: str) -> st
             f"http: {statuses or '-'}   f facet  / filter  x export  R re-send  v verify  j jobs")
 
 
-class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
+def is_regular_file(path: Path) -> bool:
+    """lstat: a symbolic link counts as the link, never as the file it points to."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+class RunDetail(ErrorGuard, Vertical):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="rejections.filter"),
         Binding("f", "facet", "Facet", id="rejections.facet"),
@@ -59,13 +81,19 @@ class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
         Binding("j", "jobs", "Jobs", id="run.jobs"),
     ]
 
-    def __init__(self, run: RunRow, source: RejectionSource, mask: Mask | None, **kwargs) -> None:
+    def __init__(self, run: RunRow, source: RejectionSource, backend: ConsoleBackend, *, mask: Mask | None,
+                 read_only: bool, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.run = run
         self.source = source
+        self.backend = backend
         self.mask = mask
+        self.read_only = read_only
         self.facets = Facets(total=0)
         self.debounce: Timer | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action_allowed(self, action, read_only=self.read_only)
 
     def compose(self) -> ComposeResult:
         yield Static(run_summary_text(self.run), id="run-summary", markup=False)
@@ -76,7 +104,7 @@ class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
         yield RejectionLog(self.source, mask=self.mask, id="rejection-log")
 
     @property
-    def log(self) -> RejectionLog:
+    def rejection_log(self) -> RejectionLog:
         return self.query_one(RejectionLog)
 
     def on_rejection_log_shown(self, message: RejectionLog.Shown) -> None:
@@ -92,7 +120,7 @@ class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
         self.query_one("#rejection-filter", Input).focus()
 
     def apply(self, where: RejectionFilter) -> None:
-        self.log.set_filter(where)
+        self.rejection_log.set_filter(where)
 
     @on(Input.Changed, "#rejection-filter")
     def filter_typed(self, event: Input.Changed) -> None:
@@ -106,32 +134,89 @@ class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
         if self.debounce is not None:
             self.debounce.stop()
         self.apply_text(event.value.strip())
-        self.log.focus()
+        self.rejection_log.focus()
 
     def apply_text(self, text: str) -> None:
-        current = self.log.where
+        current = self.rejection_log.where
         if text != (current.text or ""):
             self.apply(RejectionFilter(text=text, reason=current.reason, status=current.status))
 
     def action_facet(self) -> None:
-        def picked(where: RejectionFilter | None) -> None:
-            if where is not None:
-                self.apply(where)
+        self.app.push_screen(FacetPicker(self.facets, self.rejection_log.where), self.facet_picked)
 
-        self.app.push_screen(FacetPicker(self.facets, self.log.where), picked)
-
-    def action_export(self) -> None:
-        self.app.export_rejections(self.run, self.log.where)  # type: ignore[attr-defined]
+    def facet_picked(self, where: RejectionFilter | None) -> None:
+        if where is not None:
+            self.apply(where)
 
     @mutating
     def action_resend(self) -> None:
-        self.app.resend_rejections(self.run)  # type: ignore[attr-defined]
-
-    def action_verify(self) -> None:
-        self.app.verify_run(self.run)  # type: ignore[attr-defined]
+        self.post_message(ResendRequested(self.run))
 
     def action_jobs(self) -> None:
-        self.app.push_screen(RunJobsScreen(self.run))
+        self.app.push_screen(RunJobsScreen(self.run, self.backend))
+
+    # -- v: read back what the run sent and compare (`attentive-console verify RUN_ID`) -------------
+
+    def action_verify(self) -> None:
+        self.notify(f"Reading back run #{self.run.run_id}…")
+        self.verify(self.run)
+
+    @work(thread=True, name="Verify run", group="verify", exclusive=True, exit_on_error=False)
+    def verify(self, run: RunRow) -> None:
+        with reported(self, f"Verify run {run.run_id}"):
+            post_result(self, RunVerified(run, self.backend.verify_run(run.run_id)))
+
+    @on(RunVerified)
+    def run_verified(self, message: RunVerified) -> None:
+        """Then History reloads (the message goes on up): the run's read-back column changes."""
+        run, lines = message.run, verification_summary(message.verification)
+        if message.verification.verdict != "mismatched":
+            self.notify(lines[0].strip(), title=f"Run #{run.run_id}")
+        else:
+            self.app.push_screen(MessageScreen(f"Run #{run.run_id}: read-back FAILED", "\n".join(lines)))
+
+    # -- x: export the filtered rejections to CSV --------------------------------------------------
+
+    def action_export(self) -> None:
+        self.ask_export_path(self.rejection_log.where)
+
+    def export_title(self, where: RejectionFilter) -> str:
+        return f"Export rejections of run #{self.run.run_id} ({describe(where)})"
+
+    def ask_export_path(self, where: RejectionFilter, value: str = "") -> None:
+        """Ask for the file; a file that exists is replaced only once the operator says so. Anything
+        else there (a symbolic link, a folder) goes to the export, which refuses it with the reason."""
+        self.app.push_screen(PromptScreen(self.export_title(where), "CSV file to write (asks before replacing a file):",
+                                          value=value or f"rejections-run-{self.run.run_id}.csv",
+                                          check=not_empty("the file name")), partial(self.export_path_typed, where))
+
+    def export_path_typed(self, where: RejectionFilter, path: str | None) -> None:
+        if not path:
+            return
+        target = Path(path).expanduser()
+        if not is_regular_file(target):
+            self.export(where, target, overwrite=False)
+            return
+        self.app.push_screen(ChoiceScreen(self.export_title(where), f"{target} already exists. Replace it with this export?",
+                                          [("replace", "Replace the file")]), partial(self.replace_answered, where, path))
+
+    def replace_answered(self, where: RejectionFilter, path: str, answer: str | None) -> None:
+        if answer == "replace":
+            self.export(where, Path(path).expanduser(), overwrite=True)
+        else:  # Back: to the file name, to choose another
+            self.ask_export_path(where, path)
+
+    @work(thread=True, name="Export rejections", group="export", exit_on_error=False)
+    def export(self, where: RejectionFilter, target: Path, *, overwrite: bool) -> None:
+        masked = self.mask is not None
+        with reported(self, "Export rejections"):
+            count = self.backend.export_rejections(self.run.run_id, where, target, masked=masked, overwrite=overwrite)
+            post_result(self, RejectionsExported(target, count, masked))
+
+    @on(RejectionsExported)
+    def exported(self, message: RejectionsExported) -> None:
+        self.notify(f"Wrote {message.count:,} rejections to {message.path}"
+                    + (" (identifiers masked)" if message.masked else ""), markup=False)
 
     def update_run(self, run: RunRow) -> None:
         """The run changed in the history (a job folded): a new summary, and the log again if the
@@ -139,4 +224,4 @@ class RunDetail(ErrorGuard, ReadOnlyAware, Vertical):
         before, self.run = self.run, run
         self.query_one("#run-summary", Static).update(run_summary_text(run))
         if (run.rejected, run.failed) != (before.rejected, before.failed):
-            self.apply(self.log.where)
+            self.apply(self.rejection_log.where)

@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from tui.app.backend import RunRow
+from tui.app.backend import ConsoleBackend, RunRow
 from tui.app.error_guard import ErrorGuard
-from tui.app.workers import run_blocking
+from tui.app.messages import JobLinesLoaded, JobsLoaded
+from tui.app.workers import post_result, reported
 from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_store import JobLine, JobRecord
 from tui.sync.terminal_text import escape_controls
@@ -65,9 +66,10 @@ class RunJobsScreen(ErrorGuard, ModalScreen[None]):
         Binding("r", "reload", "Reload", id="jobs.reload"),
     ]
 
-    def __init__(self, run: RunRow) -> None:
+    def __init__(self, run: RunRow, backend: ConsoleBackend) -> None:
         super().__init__()
         self.run = run
+        self.backend = backend
         self.jobs: dict[str, JobRecord] = {}
         self.shown: JobRecord | None = None   # the job whose detail and lines are on screen
 
@@ -90,11 +92,16 @@ class RunJobsScreen(ErrorGuard, ModalScreen[None]):
         self.action_reload()
 
     def action_reload(self) -> None:
-        backend, run_id = self.app.backend, self.run.run_id  # type: ignore[attr-defined]
-        run_blocking(self, "Load the run's jobs", lambda: backend.run_jobs(run_id), self.show_jobs,
-                     group="jobs-list", exclusive=True)
+        self.load_jobs(self.run.run_id)
 
-    def show_jobs(self, jobs: Sequence[JobRecord]) -> None:
+    @work(thread=True, name="Load jobs", group="jobs-list", exclusive=True, exit_on_error=False)
+    def load_jobs(self, run_id: int) -> None:
+        with reported(self, "Load the run's jobs"):
+            post_result(self, JobsLoaded(self.backend.run_jobs(run_id)))
+
+    @on(JobsLoaded)
+    def show_jobs(self, message: JobsLoaded) -> None:
+        jobs = message.jobs
         table = self.query_one("#jobs-table", DataTable)
         chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
         self.jobs = {str(job.id): job for job in jobs}
@@ -127,11 +134,16 @@ class RunJobsScreen(ErrorGuard, ModalScreen[None]):
             return
         self.shown = job
         self.query_one("#job-detail", Static).update(job_detail_text(job))
-        backend = self.app.backend  # type: ignore[attr-defined]
-        run_blocking(self, "Load the job's raw lines", lambda: backend.job_lines(job.id), self.show_lines,
-                     group="job-lines", exclusive=True)
+        self.load_lines(job.id)
 
-    def show_lines(self, lines: Sequence[JobLine]) -> None:
+    @work(thread=True, name="Load job lines", group="job-lines", exclusive=True, exit_on_error=False)
+    def load_lines(self, job: int) -> None:
+        with reported(self, "Load the job's raw lines"):
+            post_result(self, JobLinesLoaded(self.backend.job_lines(job)))
+
+    @on(JobLinesLoaded)
+    def show_lines(self, message: JobLinesLoaded) -> None:
+        lines = message.lines
         self.query_one("#job-lines-title", Static).update(lines_title(lines))
         table = self.query_one("#job-lines", DataTable)
         table.clear()

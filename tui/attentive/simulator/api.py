@@ -54,7 +54,8 @@ class AttentiveApi:
         return [
             web.get(endpoints.ME.path, self.me, name=endpoints.ME.name),
             web.post(endpoints.CUSTOM_ATTRIBUTES.path, self.post_custom_attributes, name=endpoints.CUSTOM_ATTRIBUTES.name),
-            web.get(endpoints.CUSTOM_ATTRIBUTES_READ.path, self.get_custom_attributes, name=endpoints.CUSTOM_ATTRIBUTES_READ.name),
+            web.get(endpoints.CUSTOM_ATTRIBUTES_READ.path, self.get_custom_attributes,
+                    name=endpoints.CUSTOM_ATTRIBUTES_READ.name),
             web.post(endpoints.BULK_ATTRIBUTES.path, self.post_bulk, name=endpoints.BULK_ATTRIBUTES.name),
             web.get(endpoints.BULK_JOB.path, self.get_bulk_job, name=endpoints.BULK_JOB.name),
             web.get("/results/{job_id}/{token}.jsonl", self.get_results, name="results"),

@@ -23,7 +23,7 @@ from tui.attentive.simulator.ratelimit import RateLimiter
 from tui.attentive.simulator.rules import AttributeType
 from tui.attentive.simulator.state import SimulatorState
 
-SIMULATOR = web.AppKey("simulator", "Simulator")
+SIMULATOR = web.AppKey["Simulator"]("simulator")  # subscripted: Simulator is defined below
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _SLOW_CHUNKS = 8
 
@@ -72,7 +72,7 @@ class Simulator:
         limit = self.config.limit_for(spec.name)
         token = _bearer(request)
         key = self.config.keys.get(token) if token else None
-        if key is None:
+        if token is None or key is None:
             reason = "unknown API key" if token else "missing Authorization: Bearer <API key> header"
             return error(401, reason, _rate_headers(limit, limit))
         decision = self.limiter.take(token, spec.name, limit)

@@ -18,13 +18,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tui.core.promotion_evidence import check_production_credential, latest_test_send
 from tui.settings.errors import SettingsError
 from tui.settings.ledger import Action, Ledger, LedgerEntry, LedgerError
 from tui.settings.ledger_promotions import PromisedFile, UnfinishedPromotion
 from tui.settings.loader import environment_path, parse_environment, read_config_text
 from tui.settings.model import Destination, Environment, EnvironmentName
+from tui.settings.paths import history_path
 from tui.settings.promotion_diff import DestinationDiff, diff_destination
-from tui.settings.promotion_evidence import check_production_credential, latest_test_send
 from tui.settings.promotion_gates import (
     CredentialCheck,
     Gate,
@@ -35,7 +36,6 @@ from tui.settings.promotion_gates import (
     gate_verification,
 )
 from tui.settings.store import ConfigStore
-from tui.sync.history_schema import history_path
 
 
 class PromotionError(SettingsError):

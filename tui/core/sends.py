@@ -1,0 +1,136 @@
+"""Sends as both front ends start and end them: the access checks, the rate cap, the key, the
+send.started and send.finished audit entries and the exit code, decided once.
+
+A front end asks for a request (`send_request`, `retry_request`), confirms a production send its own
+way (a typed name on a terminal, a modal in the console), hands the request to `connected` for the
+key and the opening entry, runs it, and closes it with `send_finished` (or `send_refused`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.attentive.endpoints import BY_NAME
+from tui.core.exit_codes import CANCELLED, CONNECTION, HISTORY, OK, OVER_THRESHOLD, PENDING, USAGE
+from tui.core.workspace import Target, Workspace
+from tui.settings.audit import record
+from tui.settings.connection import resolve_target
+from tui.settings.errors import SettingsError
+from tui.settings.ledger import Action, LedgerError
+from tui.settings.model import Destination
+from tui.sync import history as hist
+from tui.sync.audit_details import send_finished_details, send_started_details
+from tui.sync.engine import SendRequest, SendResult
+from tui.sync.history import Verification
+from tui.sync.job_schedule import READ_BACK_WINDOW_S
+
+
+class RateRefused(SettingsError):
+    """A rate above the endpoint's published limit (or not above zero)."""
+
+
+@dataclass
+class Waited:
+    """What following a send's jobs (`--wait`) saw once it stopped."""
+    timed_out: bool
+    verification: Verification | None = None
+    jobs_pending: int = 0
+
+
+def rate_limit(destination: Destination) -> float:
+    """Attentive's published requests per second for the destination's endpoint."""
+    return float(BY_NAME[destination.endpoint].limit_per_second)
+
+
+def check_rate(destination: Destination, rate: float | None) -> None:
+    limit = rate_limit(destination)
+    if rate is not None and not 0 < rate <= limit:
+        raise RateRefused(f"the rate must be above 0 and at most {limit:g} requests per second (the "
+                          f"{destination.endpoint} endpoint's published limit), not {rate:g}")
+
+
+def needs_confirmation(request: SendRequest) -> bool:
+    """Production sends are confirmed by the operator typing the destination's name first."""
+    return request.environment == "production" and not request.dry_run
+
+
+def send_request(workspace: Workspace, target: Target, source: Path | None, *, sample: int | None = None,
+                 full: bool = False, dry_run: bool = False, rate: float | None = None,
+                 resume_run_id: int | None = None, verify_window_s: float = READ_BACK_WINDOW_S) -> SendRequest:
+    """A send of `source` (or a resume of a run), refused here when this session may not make it."""
+    if not dry_run:
+        target.operator.require_writable("send")
+    check_rate(target.destination, rate)
+    return SendRequest(environment=target.environment.name, destination=target.destination, source=source,
+                       operator=workspace.operator, data_dir=workspace.data_dir, sample=sample, full=full,
+                       dry_run=dry_run, rate=rate, resume_run_id=resume_run_id, verify_window_s=verify_window_s)
+
+
+def retry_request(workspace: Workspace, run_id: int) -> tuple[Target, SendRequest]:
+    """Only the rejected, failed and unconfirmed rows of a run, as a new run."""
+    run = workspace.run(run_id)
+    target = workspace.target(run.environment, run.destination, "retry")
+    target.operator.require_writable("retry")
+    return target, SendRequest(environment=run.environment, destination=target.destination, source=None,
+                               operator=workspace.operator, data_dir=workspace.data_dir, retry_of=run.id)
+
+
+def connected(workspace: Workspace, target: Target, request: SendRequest) -> SendRequest:
+    """The request with its server and key, once send.started is recorded (a dry run needs neither)."""
+    if request.dry_run:
+        return request
+    connection = resolve_target(target.environment, target.destination.credential,
+                                secrets_file=workspace.secrets_file, data_dir=workspace.data_dir)
+    request = dataclasses.replace(request, base_url=connection.base_url, api_key=connection.api_key)
+    record(workspace, Action.SEND_STARTED, request.destination.name, environment=request.environment,
+           details=send_started_details(request), secrets=[connection.api_key])
+    return request
+
+
+def send_refused(workspace: Workspace, request: SendRequest, reason: str) -> int:
+    """Every send.started has its end, also when the engine refused before sending anything."""
+    if not request.dry_run:
+        record(workspace, Action.SEND_FINISHED, request.destination.name, environment=request.environment,
+               details={"refused": reason, "exit_code": USAGE})
+    return USAGE
+
+
+def exit_code(result: SendResult, destination: Destination, waited: Waited | None = None) -> int:
+    run = result.run
+    if result.stop is not None:
+        return HISTORY if result.stop.reason == "history" else CONNECTION
+    if run.status == hist.CANCELLED:
+        return CANCELLED
+    if run.status not in (hist.FINISHED, hist.AWAITING):
+        return OVER_THRESHOLD
+    if run.rejection_share > destination.rejection_threshold:
+        return OVER_THRESHOLD
+    if waited is not None:
+        verdict = waited.verification.verdict if waited.verification is not None else None
+        if verdict == "mismatched":
+            return OVER_THRESHOLD
+        if waited.timed_out or verdict == "pending":
+            return PENDING
+    return OK
+
+
+@dataclass(frozen=True)
+class SendClosed:
+    code: int
+    warning: str | None = None   # the send.finished entry could not be written (the same full disk)
+
+
+def send_finished(workspace: Workspace, result: SendResult, destination: Destination,
+                  waited: Waited | None = None) -> SendClosed:
+    """The exit code, and the send.finished entry that records it (none for a dry run)."""
+    code = exit_code(result, destination, waited)
+    run = result.run
+    if run.mode == "dry-run":
+        return SendClosed(code)
+    try:
+        record(workspace, Action.SEND_FINISHED, run.destination, environment=run.environment,
+               details=send_finished_details(result, code))
+    except LedgerError as err:
+        return SendClosed(code, str(err))
+    return SendClosed(code)
