@@ -9,8 +9,8 @@ from core_kit import core_app, screen_text
 from textual.widgets import Static
 
 from tui.app import send_runner
-from tui.app.app import binding_ids
 from tui.app.forms.choice import ChoiceScreen
+from tui.app.launch import binding_ids
 from tui.app.run_text import stop_text
 from tui.app.send_runner import RunHandle
 from tui.settings.ledger import Ledger

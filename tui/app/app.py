@@ -20,41 +20,19 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
+from tui.app import messages
 from tui.app.backend import ConsoleBackend
 from tui.app.command_bar import Command, CommandBar, section_commands
 from tui.app.console_view import ConsoleView
 from tui.app.error_guard import guard_callback, unexpected_text, write_error_log
 from tui.app.forms.choice import ChoiceScreen
-from tui.app.forms.credential_form import CredentialForm
-from tui.app.forms.destination_form import DestinationForm
-from tui.app.forms.facet_picker import FacetPicker
 from tui.app.forms.message import MessageScreen
 from tui.app.forms.prompt import PromptScreen, must_type
 from tui.app.header import ConsoleHeader
 from tui.app.help_screen import HelpScreen, visible_bindings
 from tui.app.job_watch import JobWatch
 from tui.app.keymap import KeymapLoad
-from tui.app.messages import (
-    ConfigSaved,
-    ConnectionChecked,
-    ConnectionTestRequested,
-    DestinationPicked,
-    EnvironmentChanged,
-    JobsFollowed,
-    KeyViewsLoaded,
-    RecordFailed,
-    ResendRequested,
-    RunFinished,
-    RunOrder,
-    RunProgressed,
-    RunRecorded,
-    RunsLoaded,
-    SendRefused,
-    SendRequested,
-    UnexpectedError,
-    WorkFailed,
-)
-from tui.app.run_text import finished_text, resume_hint
+from tui.app.run_text import QUIT_EXPLANATION, finished_text, resume_hint
 from tui.app.sections.base import Section
 from tui.app.sections.credentials import CredentialsSection
 from tui.app.sections.destinations import DestinationsSection
@@ -63,7 +41,6 @@ from tui.app.sections.promotion import PromotionSection
 from tui.app.sections.send import SendSection
 from tui.app.send_runner import RunHandle
 from tui.app.session import Session
-from tui.app.widgets.run_detail import RunDetail
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.widgets.run_panel import RunPanel
 from tui.app.workers import post_result, reported
@@ -102,8 +79,7 @@ class ConsoleApp(App[int]):
         self.job_watch: JobWatch | None = None
 
     def compose(self) -> ComposeResult:
-        backend, view = self.backend, ConsoleView.first(self.session)  # the session as it is at start
-        self.view = view
+        backend, view = self.backend, self.view  # the session as it is at start
         yield ConsoleHeader(self.session, id="header")
         with ContentSwitcher(initial=SECTION_IDS[0], id="sections"):
             yield DestinationsSection(backend, view, id="destinations")
@@ -134,7 +110,7 @@ class ConsoleApp(App[int]):
             sandbox = self.backend.load_environment("sandbox")
             production = self.backend.load_environment("production")
         except Exception as error:  # a broken file is shown, the console stays up
-            self.post_message(WorkFailed(f"Cannot load {self.session.environment}", str(error)))
+            self.post_message(messages.WorkFailed(f"Cannot load {self.session.environment}", str(error)))
             self.refresh_sections()
             return
         environment = production if self.session.production else sandbox
@@ -156,29 +132,29 @@ class ConsoleApp(App[int]):
         switcher = self.query_one(ContentSwitcher)
         return self.query_one(f"#{switcher.current}", Section)
 
-    @on(ConfigSaved)
-    def config_saved(self, message: ConfigSaved) -> None:
+    @on(messages.ConfigSaved)
+    def config_saved(self, message: messages.ConfigSaved) -> None:
         if message.summary:
             self.notify(message.summary, title="Saved", timeout=10)
             self.reload_environment()
 
-    @on(EnvironmentChanged)
+    @on(messages.EnvironmentChanged)
     def environment_changed(self) -> None:
         self.reload_environment()
 
     @work(thread=True, name="Read keys", group="key-views", exclusive=True, exit_on_error=False)
     def load_key_views(self, environment: Environment) -> None:
         with reported(self, "Read keys"):
-            post_result(self, KeyViewsLoaded({name: self.backend.key_view(environment, name)
+            post_result(self, messages.KeyViewsLoaded({name: self.backend.key_view(environment, name)
                                               for name in environment.credentials}))
 
-    @on(KeyViewsLoaded)
-    def key_views_loaded(self, message: KeyViewsLoaded) -> None:
+    @on(messages.KeyViewsLoaded)
+    def key_views_loaded(self, message: messages.KeyViewsLoaded) -> None:
         self.view = replace(self.view, key_views=message.views)
         self.refresh_sections()
 
-    @on(ConnectionTestRequested)
-    def connection_test_requested(self, message: ConnectionTestRequested) -> None:
+    @on(messages.ConnectionTestRequested)
+    def connection_test_requested(self, message: messages.ConnectionTestRequested) -> None:
         self.start_connection_test(message.credential)
 
     def start_connection_test(self, credential: str) -> None:
@@ -195,10 +171,10 @@ class ConsoleApp(App[int]):
     def test_connection(self, environment: Environment, credential: str) -> None:
         """A thread worker (start_connection_test): GET /v1/me with the credential's key."""
         with reported(self, f"Test connection of {credential}"):
-            post_result(self, ConnectionChecked(self.backend.test_connection(environment, credential)))
+            post_result(self, messages.ConnectionChecked(self.backend.test_connection(environment, credential)))
 
-    @on(ConnectionChecked)
-    def connection_checked(self, message: ConnectionChecked) -> None:
+    @on(messages.ConnectionChecked)
+    def connection_checked(self, message: messages.ConnectionChecked) -> None:
         report = message.report
         self.view = replace(self.view, connections={**self.view.connections, report.credential: report})
         self.query_one(ConsoleHeader).connection = self.view.connection_text()
@@ -206,8 +182,8 @@ class ConsoleApp(App[int]):
             self.notify(report.summary, title=f"Connection {report.credential}", severity="error", timeout=10)
         self.refresh_sections()
 
-    @on(RunsLoaded)
-    def runs_loaded(self, message: RunsLoaded) -> None:
+    @on(messages.RunsLoaded)
+    def runs_loaded(self, message: messages.RunsLoaded) -> None:
         """History reloaded (a job folded, a send ended): the Destinations' last run, the ended run's
         panel and an open jobs view follow it."""
         self.view = replace(self.view, runs=message.runs)
@@ -231,8 +207,8 @@ class ConsoleApp(App[int]):
     def follow_jobs(self, watch: JobWatch) -> None:
         watch.run()  # until stop(): its own event loop, so checks never hold the screen
 
-    @on(JobsFollowed)
-    def jobs_followed(self, message: JobsFollowed) -> None:
+    @on(messages.JobsFollowed)
+    def jobs_followed(self, message: messages.JobsFollowed) -> None:
         if message.progress is not None:
             self.query_one(ConsoleHeader).jobs_pending = message.progress.pending
 
@@ -246,8 +222,8 @@ class ConsoleApp(App[int]):
     def progress(self) -> Progress | None:
         return self.query_one(SendSection).progress
 
-    @on(SendRequested)
-    def send_requested(self, message: SendRequested) -> None:
+    @on(messages.SendRequested)
+    def send_requested(self, message: messages.SendRequested) -> None:
         environment = self.view.environment
         if environment is None or not self.send_slot_free():
             return
@@ -255,8 +231,8 @@ class ConsoleApp(App[int]):
         self.confirm_run(message, environment, f"send {what} to {message.destination}", f"Source: {message.source}",
                          message.destination)
 
-    @on(ResendRequested)
-    def resend_requested(self, message: ResendRequested) -> None:
+    @on(messages.ResendRequested)
+    def resend_requested(self, message: messages.ResendRequested) -> None:
         """`attentive-console retry RUN_ID`: a new run of only the rejected and failed rows."""
         run = message.run
         if self.send_slot_free():
@@ -271,7 +247,7 @@ class ConsoleApp(App[int]):
             return False
         return True
 
-    def confirm_run(self, order: RunOrder, environment: Environment | None, what: str, detail: str, name: str) -> None:
+    def confirm_run(self, order: messages.RunOrder, environment: Environment | None, what: str, detail: str, name: str) -> None:
         """Production sends ask for the destination's name to be typed."""
         if not self.session.production:
             self.start_run(order, environment)
@@ -279,58 +255,53 @@ class ConsoleApp(App[int]):
         self.push_screen(PromptScreen(f"!! PRODUCTION !! {what}", f"{detail}\nType the destination's name to go ahead:",
                                       check=must_type(name)), partial(self.run_confirmed, order, environment))
 
-    def run_confirmed(self, order: RunOrder, environment: Environment | None, value: str | None) -> None:
+    def run_confirmed(self, order: messages.RunOrder, environment: Environment | None, value: str | None) -> None:
         if value is not None:
             self.start_run(order, environment)
 
-    def start_run(self, order: RunOrder, environment: Environment | None) -> None:
+    def start_run(self, order: messages.RunOrder, environment: Environment | None) -> None:
         self.show_section("send")
         self.query_one(SendSection).start_run(order, environment)
 
-    @on(RunProgressed)
-    def run_progressed(self, message: RunProgressed) -> None:
+    @on(messages.RunProgressed)
+    def run_progressed(self, message: messages.RunProgressed) -> None:
         self.query_one(ConsoleHeader).progress = message.progress
 
-    @on(RunFinished)
+    @on(messages.RunFinished)
     def run_finished(self) -> None:
         self.query_one(ConsoleHeader).progress = None  # no send running: the header counts its jobs instead
         if self.job_watch is not None:
             self.job_watch.wake()  # its jobs are new: count them now, check them when due
 
-    @on(RunRecorded)
-    def run_recorded(self, message: RunRecorded) -> None:
+    @on(messages.RunRecorded)
+    def run_recorded(self, message: messages.RunRecorded) -> None:
         self.query_one(HistorySection).action_reload()
         if self.quit_after_run:  # the console outlives the run only to record it
             run = message.result.run
             resumable = f"\n{resume_hint(run)}" if run.status in RESUMABLE else ""
             self.exit(message=Text(finished_text(message.result) + resumable))
 
-    @on(SendRefused)
-    @on(RecordFailed)
+    @on(messages.SendRefused)
+    @on(messages.RecordFailed)
     def keep_open(self) -> None:
         """A cancel-and-quit met an error: the console stays so it is read; ctrl+q then quits at once."""
         self.quit_after_run = False
 
     async def action_quit(self) -> None:
         """Without a send running, quit. During one, ask first: the send runs in a thread of this
-        process, and quitting without a word left a blank screen while it went on to its end. The
-        answers are "Cancel the send and quit" and Back; no "quit and keep it running", since nothing
-        would be left to show or steer the send (that takes a background process the console does not
-        have). Cancel and quit cancels through the send's control and waits for the drain (seconds: a
-        cancel cuts short pacing and 429 back-off), so the run is recorded cancelled, and resumable,
-        before the console exits."""
+        process, and quitting without a word left a blank screen while it went on. No "quit and keep
+        it running": nothing would be left to show or steer it. Cancel and quit cancels through the
+        send's control and waits for the drain (seconds: a cancel cuts short pacing and 429 back-off),
+        so the run is recorded cancelled, and resumable, before the console exits."""
         handle = self.run_handle
         if handle is None:
             self.exit()
         elif self.quit_after_run:
             self.notify("Cancelling: the console quits once the run is recorded.")
         elif not any(screen.id == QUIT_QUESTION for screen in self.screen_stack):
-            self.push_screen(ChoiceScreen(
-                f"A send to {self.query_one(RunPanel).destination} is running",
-                "It runs inside this console: quitting ends it. Cancel it first: the requests in flight "
-                "finish and are recorded (a few seconds), the run is saved as cancelled and can be "
-                "resumed (send --resume), then the console quits.\nBack leaves the send running.",
-                [(CANCEL_AND_QUIT, "Cancel the send and quit")], id=QUIT_QUESTION), partial(self.quit_answered, handle))
+            self.push_screen(ChoiceScreen(f"A send to {self.query_one(RunPanel).destination} is running", QUIT_EXPLANATION,
+                                          [(CANCEL_AND_QUIT, "Cancel the send and quit")], id=QUIT_QUESTION),
+                             partial(self.quit_answered, handle))
 
     def quit_answered(self, handle: RunHandle, answer: str | None) -> None:
         if answer != CANCEL_AND_QUIT:
@@ -346,12 +317,12 @@ class ConsoleApp(App[int]):
 
     # -- the guard: an unexpected error is a modal message, the console goes on --------------------
 
-    @on(WorkFailed)
-    def work_failed(self, message: WorkFailed) -> None:
+    @on(messages.WorkFailed)
+    def work_failed(self, message: messages.WorkFailed) -> None:
         self.push_screen(MessageScreen(message.title, message.detail))
 
-    @on(UnexpectedError)
-    def unexpected_error(self, message: UnexpectedError) -> None:
+    @on(messages.UnexpectedError)
+    def unexpected_error(self, message: messages.UnexpectedError) -> None:
         self.show_unexpected(message.error)
 
     def show_unexpected(self, error: Exception) -> None:
@@ -386,8 +357,8 @@ class ConsoleApp(App[int]):
         self.action_section(SECTION_IDS.index(section_id))
         return self.current_section
 
-    @on(DestinationPicked)
-    def destination_picked(self, message: DestinationPicked) -> None:
+    @on(messages.DestinationPicked)
+    def destination_picked(self, message: messages.DestinationPicked) -> None:
         self.show_section(message.section)
         if message.section == "send":
             self.query_one(SendSection).select_destination(message.destination)
@@ -426,11 +397,3 @@ class ConsoleApp(App[int]):
         yield SystemCommand("Keys", "List the keys of this screen", self.action_help)
         yield SystemCommand("Quit", "Leave the console", self.action_quit)
 
-
-def binding_ids() -> set[str]:
-    """Every binding id a console.toml [keys] table may remap."""
-    owners = (ConsoleApp, DestinationsSection, CredentialsSection, SendSection, HistorySection,
-              PromotionSection, CommandBar, HelpScreen, MessageScreen, RunDetail, RunJobsScreen, PromptScreen,
-              ChoiceScreen, FacetPicker, DestinationForm, CredentialForm)
-    return {binding.id for owner in owners for binding in owner.BINDINGS
-            if isinstance(binding, Binding) and binding.id}

@@ -3,7 +3,7 @@ access checks and audit entries."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -32,8 +32,12 @@ from tui.sync.sample_audience import SAMPLE_PATH
 @dataclass
 class CoreBackend(ConfigEdits):
     session: Session
+    # Whether a run's identifiers are masked, per run: the live run's tail asks at every progress tick,
+    # and the answer (the operator's access in the run's environment) needs the TOML file and the run.
+    _masked_runs: dict[int, bool] = field(default_factory=dict, repr=False)
 
     def load_environment(self, name: EnvironmentName) -> Environment:
+        self._masked_runs.clear()  # the files are read again: so is who may see what
         return self.session.load_environment(name)
 
     def test_connection(self, environment: Environment, credential: str) -> ConnectionReport:
@@ -90,7 +94,9 @@ class CoreBackend(ConfigEdits):
         return log.page(everything, limit=limit, offset=max(0, log.count(everything) - limit))
 
     def _masked(self, run_id: int) -> bool:
-        return runs.identifiers_masked(self.session, self.session.run(run_id))
+        if run_id not in self._masked_runs:
+            self._masked_runs[run_id] = runs.identifiers_masked(self.session, self.session.run(run_id))
+        return self._masked_runs[run_id]
 
     def export_rejections(self, run_id: int, where: RejectionFilter, path: Path, *, masked: bool,
                           overwrite: bool) -> int:

@@ -1,11 +1,37 @@
 """Open the console for a CLI context: the only entry the CLI imports (lazily, inside its handler)."""
 from __future__ import annotations
 
-from tui.app.app import ConsoleApp, binding_ids
+from textual.binding import Binding
+
+from tui.app.app import ConsoleApp
+from tui.app.command_bar import CommandBar
 from tui.app.core_backend import CoreBackend
+from tui.app.forms.choice import ChoiceScreen
+from tui.app.forms.credential_form import CredentialForm
+from tui.app.forms.destination_form import DestinationForm
+from tui.app.forms.facet_picker import FacetPicker
+from tui.app.forms.message import MessageScreen
+from tui.app.forms.prompt import PromptScreen
+from tui.app.help_screen import HelpScreen
 from tui.app.keymap import load_keymap
+from tui.app.sections.credentials import CredentialsSection
+from tui.app.sections.destinations import DestinationsSection
+from tui.app.sections.history import HistorySection
+from tui.app.sections.promotion import PromotionSection
+from tui.app.sections.send import SendSection
 from tui.app.session import Session
+from tui.app.widgets.run_detail import RunDetail
+from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.settings.model import EnvironmentName
+
+
+def binding_ids() -> set[str]:
+    """Every binding id a console.toml [keys] table may remap."""
+    owners = (ConsoleApp, DestinationsSection, CredentialsSection, SendSection, HistorySection,
+              PromotionSection, CommandBar, HelpScreen, MessageScreen, RunDetail, RunJobsScreen, PromptScreen,
+              ChoiceScreen, FacetPicker, DestinationForm, CredentialForm)
+    return {binding.id for owner in owners for binding in owner.BINDINGS
+            if isinstance(binding, Binding) and binding.id}
 
 
 def run_console(*, environment: EnvironmentName, config_dir, data_dir, secrets_file, operator: str,

@@ -41,3 +41,9 @@ def finished_text(result: SendResult) -> str:
 
 def stepped_rate(rate_limit: float, faster: bool) -> float:
     return round(rate_limit * (RATE_STEP if faster else 1 / RATE_STEP), 2)
+
+
+QUIT_EXPLANATION = (
+    "It runs inside this console: quitting ends it. Cancel it first: the requests in flight finish and are "
+    "recorded (a few seconds), the run is saved as cancelled and can be resumed (send --resume), then the "
+    "console quits.\nBack leaves the send running.")
