@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.app.app import FOLLOW_GROUP, ConsoleApp
-from tui.app.backend import ConnectionReport, RunRow
-from tui.app.config_edits import KeyView
-from tui.app.history_source import StoreRejections
+from tui.app.backend.edits import KeyView
+from tui.app.backend.protocol import ConnectionReport, RunRow
+from tui.app.backend.rejection_source import StoreRejections
 from tui.app.sections.history import FOLLOW_STARTING
-from tui.app.send_preview import build_preview
 from tui.app.session import Session
 from tui.app.widgets.rejection_log import RejectionLog
 from tui.core.promotion import EnvironmentSnapshot, build_plan
+from tui.core.send_preview import build_preview
 from tui.settings.ledger import LedgerEntry, VerifyResult
 from tui.settings.model import AccessPolicy, Credential, Destination, Environment
 from tui.settings.promotion_gates import CredentialCheck

@@ -11,7 +11,7 @@ from pathlib import Path
 from simulator_fixtures import FULL_KEY
 
 from tui.app.app import ConsoleApp
-from tui.app.core_backend import CoreBackend
+from tui.app.backend.core import CoreBackend
 from tui.app.session import Session
 from tui.settings.secrets import SecretsFile
 

@@ -11,9 +11,9 @@ from core_kit import POLL_SCALE, core_app, screen_text
 from textual.widgets import DataTable, Static
 
 from tui.app.app import ConsoleApp
-from tui.app.core_backend import CoreBackend
-from tui.app.forms.message import MessageScreen
-from tui.app.forms.prompt import PromptScreen
+from tui.app.backend.core import CoreBackend
+from tui.app.screens.message import MessageScreen
+from tui.app.screens.prompt import PromptScreen
 from tui.app.sections.history import HistorySection
 from tui.app.session import Session
 from tui.settings.ledger import Ledger

@@ -13,7 +13,7 @@ from textual.widgets import Input
 
 from tui.app.app import ConsoleApp
 from tui.app.forms.destination_form import DestinationForm
-from tui.app.forms.message import MessageScreen
+from tui.app.screens.message import MessageScreen
 from tui.settings.ledger import Ledger
 from tui.settings.loader import load_environment
 from tui.settings.paths import history_path

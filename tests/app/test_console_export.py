@@ -7,9 +7,9 @@ import os
 from console_kit import build_history, open_run, settle
 from core_kit import core_app
 
-from tui.app.forms.choice import ChoiceScreen
-from tui.app.forms.message import MessageScreen
-from tui.app.forms.prompt import PromptScreen
+from tui.app.screens.choice import ChoiceScreen
+from tui.app.screens.message import MessageScreen
+from tui.app.screens.prompt import PromptScreen
 
 
 async def type_export_path(pilot, path) -> None:

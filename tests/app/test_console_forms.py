@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static, TextArea
 
 from tui.app.forms.credential_form import CredentialForm
 from tui.app.forms.destination_form import DestinationForm
-from tui.app.forms.message import MessageScreen
+from tui.app.screens.message import MessageScreen
 from tui.app.sections.destinations import DestinationsSection
 from tui.app.sections.history import HistorySection
 from tui.settings.ledger import Ledger

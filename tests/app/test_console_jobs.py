@@ -12,8 +12,8 @@ from core_kit import POLL_SCALE, core_app, screen_text
 from simulator_fixtures import FULL_KEY, JobClock
 from textual.widgets import DataTable
 
-from tui.app.header import ConsoleHeader
 from tui.app.sections.history import READ_ONLY_JOBS, HistorySection
+from tui.app.widgets.header import ConsoleHeader
 from tui.app.widgets.run_detail import RunDetail
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.attentive.simulator.faults import parse_fault_spec

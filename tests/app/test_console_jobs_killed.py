@@ -29,7 +29,7 @@ CONSOLE = """
 import sys
 from pathlib import Path
 from tui.app.app import ConsoleApp
-from tui.app.core_backend import CoreBackend
+from tui.app.backend.core import CoreBackend
 from tui.app.session import Session
 config, data, secrets = map(Path, sys.argv[1:])
 session = Session(environment="sandbox", operator="alice", config_dir=config, data_dir=data, secrets_file=secrets)

@@ -8,11 +8,11 @@ from console_kit import build_history, make_app, open_send, settle, wait_until
 from core_kit import core_app, screen_text
 from textual.widgets import Static
 
-from tui.app import send_runner
-from tui.app.forms.choice import ChoiceScreen
+from tui.app.backend import send_runner
+from tui.app.backend.send_runner import RunHandle
 from tui.app.launch import binding_ids
 from tui.app.run_text import stop_text
-from tui.app.send_runner import RunHandle
+from tui.app.screens.choice import ChoiceScreen
 from tui.settings.ledger import Ledger
 from tui.settings.paths import history_path
 from tui.sync.history import RESUMABLE, HistoryStore

@@ -4,11 +4,11 @@ from __future__ import annotations
 from console_kit import FixedBackend, make_app, settle
 from textual.widgets import ContentSwitcher, DataTable
 
-from tui.app.forms.message import MessageScreen
-from tui.app.header import ConsoleHeader
-from tui.app.help_screen import HelpScreen
 from tui.app.keymap import load_keymap
 from tui.app.launch import binding_ids
+from tui.app.screens.help import HelpScreen
+from tui.app.screens.message import MessageScreen
+from tui.app.widgets.header import ConsoleHeader
 
 
 def header_text(app) -> str:

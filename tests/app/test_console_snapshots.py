@@ -7,8 +7,8 @@ import time
 import pytest
 from console_kit import FixedBackend, make_app, open_run, settle
 
-from tui.app.header import ConsoleHeader
 from tui.app.sections.send import SendSection
+from tui.app.widgets.header import ConsoleHeader
 from tui.app.widgets.run_panel import RunPanel
 from tui.sync.progress import Progress
 

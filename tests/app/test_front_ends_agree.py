@@ -9,7 +9,7 @@ from core_kit import core_app, core_session, screen_text
 from test_console_export import type_export_path
 
 from tui.app.app import ConsoleApp
-from tui.app.core_backend import CoreBackend
+from tui.app.backend.core import CoreBackend
 from tui.app.session import Session
 from tui.cli import main
 from tui.settings.access import mask_identifier

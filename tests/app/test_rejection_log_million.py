@@ -9,8 +9,8 @@ import pytest
 from console_kit import FixedBackend, Run, make_app, open_run, settle
 from textual.widgets import Input, Static
 
+from tui.app.backend.rejection_source import StoreRejections
 from tui.app.bench import build_log
-from tui.app.history_source import StoreRejections
 from tui.sync.rejections import RejectionFilter
 
 REJECTIONS = 1_000_000

@@ -21,26 +21,26 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
 
 from tui.app import messages
-from tui.app.backend import ConsoleBackend
-from tui.app.command_bar import Command, CommandBar, section_commands
+from tui.app.backend.job_watch import JobWatch
+from tui.app.backend.protocol import ConsoleBackend
+from tui.app.backend.send_runner import RunHandle
 from tui.app.console_view import ConsoleView
 from tui.app.error_guard import guard_callback, unexpected_text, write_error_log
-from tui.app.forms.choice import ChoiceScreen
-from tui.app.forms.message import MessageScreen
-from tui.app.forms.prompt import PromptScreen, must_type
-from tui.app.header import ConsoleHeader
-from tui.app.help_screen import HelpScreen, visible_bindings
-from tui.app.job_watch import JobWatch
 from tui.app.keymap import KeymapLoad
 from tui.app.run_text import QUIT_EXPLANATION, finished_text, resume_hint
+from tui.app.screens.choice import ChoiceScreen
+from tui.app.screens.help import HelpScreen, visible_bindings
+from tui.app.screens.message import MessageScreen
+from tui.app.screens.prompt import PromptScreen, must_type
 from tui.app.sections.base import Section
 from tui.app.sections.credentials import CredentialsSection
 from tui.app.sections.destinations import DestinationsSection
 from tui.app.sections.history import HistorySection
 from tui.app.sections.promotion import PromotionSection
 from tui.app.sections.send import SendSection
-from tui.app.send_runner import RunHandle
 from tui.app.session import Session
+from tui.app.widgets.command_bar import Command, CommandBar, section_commands
+from tui.app.widgets.header import ConsoleHeader
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.widgets.run_panel import RunPanel
 from tui.app.workers import post_result, reported

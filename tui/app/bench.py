@@ -1,5 +1,5 @@
 """`attentive-console bench console`: time to first paint, and for a 1,000,000-rejection log the
-time to open, to scroll a page and to apply filters. A filter has two steps (rejections.py): the
+time to open, to scroll a page and to apply filters. A filter has two steps (tui/core/rejection_pages.py): the
 first page on screen, then the exact count and the facets; both are printed, the target is for the
 first. Figures are printed, never asserted."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tui.app.history_source import StoreRejections
-from tui.app.rejections import PAGE_SIZE, counts, first_page
+from tui.app.backend.rejection_source import StoreRejections
+from tui.core.rejection_pages import PAGE_SIZE, counts, first_page
 from tui.sync.history import HistoryStore, NewRun
 from tui.sync.history_writer import write_rejections
 from tui.sync.rejections import RejectionFilter
@@ -50,7 +50,7 @@ def build_log(data_dir: Path, rejections: int) -> int:
 
 async def first_paint() -> float:
     from tui.app.app import ConsoleApp
-    from tui.app.core_backend import CoreBackend
+    from tui.app.backend.core import CoreBackend
     from tui.app.session import Session
 
     with tempfile.TemporaryDirectory() as folder:

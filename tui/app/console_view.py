@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tui.app.backend import ConnectionReport, RunRow
-from tui.app.config_edits import KeyView
+from tui.app.backend.edits import KeyView
+from tui.app.backend.protocol import ConnectionReport, RunRow
 from tui.app.session import Session
 from tui.settings.access import Operator
 from tui.settings.model import Credential, Environment

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Literal
 from textual.message import Message
 
 if TYPE_CHECKING:  # types only: the backend's module chain imports the workers, which import this
-    from tui.app.backend import ConnectionReport, RunRow
-    from tui.app.config_edits import KeyView
-    from tui.app.send_preview import SendPreview
+    from tui.app.backend.edits import KeyView
+    from tui.app.backend.protocol import ConnectionReport, RunRow
     from tui.core.promotion import PromotionPlan, PromotionResult
+    from tui.core.send_preview import SendPreview
     from tui.settings.ledger import LedgerEntry, VerifyResult
     from tui.settings.model import Destination, Environment
     from tui.sync.engine import SendResult

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from tui.app.backend import ConsoleBackend
+from tui.app.backend.protocol import ConsoleBackend
 from tui.app.error_guard import ErrorGuard
 from tui.app.messages import ConfigSaved, SaveFailed
 from tui.app.workers import post_result, reported

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
-from tui.app.backend import ConsoleBackend
+from tui.app.backend.protocol import ConsoleBackend
 from tui.app.error_guard import ErrorGuard
 from tui.app.messages import ConfigSaved, ConnectionChecked, ConnectionTestFailed, DraftChecked, EnvironmentChanged, SaveFailed
 from tui.app.workers import post_result, reported

@@ -6,10 +6,10 @@ from typing import Any, ClassVar
 
 from textual.containers import Vertical
 
-from tui.app.backend import ConsoleBackend
+from tui.app.backend.protocol import ConsoleBackend
 from tui.app.console_view import ConsoleView
 from tui.app.error_guard import ErrorGuard
-from tui.app.guard import action_allowed
+from tui.app.read_only import action_allowed
 
 
 class Section(ErrorGuard, Vertical):

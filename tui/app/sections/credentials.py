@@ -10,10 +10,10 @@ from textual import on, work
 from textual.binding import Binding
 
 from tui.app.forms.credential_form import CredentialForm, key_problem
-from tui.app.forms.message import MessageScreen
-from tui.app.forms.prompt import PromptScreen, must_type
-from tui.app.guard import mutating
 from tui.app.messages import ConfigSaved, ConnectionTestRequested, RemovalChecked
+from tui.app.read_only import mutating
+from tui.app.screens.message import MessageScreen
+from tui.app.screens.prompt import PromptScreen, must_type
 from tui.app.sections.environment_table import EnvironmentTableSection
 from tui.app.workers import post_result, reported
 from tui.attentive.secret import ApiKey

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from textual.binding import Binding
 
 from tui.app.forms.destination_form import DestinationForm
-from tui.app.guard import mutating
 from tui.app.messages import ConnectionTestRequested, DestinationPicked
+from tui.app.read_only import mutating
 from tui.app.sections.environment_table import EnvironmentTableSection
 from tui.settings.model import Destination, Environment
 

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
-from tui.app.backend import ConsoleBackend, RunRow
+from tui.app.backend.protocol import ConsoleBackend, RunRow
 from tui.app.console_view import ConsoleView
 from tui.app.messages import JobsFollowed, RunsLoaded, RunVerified
 from tui.app.sections.base import Section

@@ -15,12 +15,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Label, Select, Static
 
-from tui.app.backend import ConsoleBackend
+from tui.app.backend.protocol import ConsoleBackend
 from tui.app.console_view import ConsoleView
-from tui.app.forms.message import MessageScreen
-from tui.app.forms.prompt import PromptScreen, must_type
-from tui.app.guard import mutating
 from tui.app.messages import EnvironmentChanged, LedgerLoaded, LedgerVerified, Promoted, PromotionPlanned
+from tui.app.read_only import mutating
+from tui.app.screens.message import MessageScreen
+from tui.app.screens.prompt import PromptScreen, must_type
 from tui.app.sections.base import Section
 from tui.app.workers import post_result, reported
 from tui.core.promotion import PromotionPlan

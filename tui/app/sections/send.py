@@ -20,9 +20,9 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Select, Static
 
-from tui.app.backend import ConsoleBackend, RunRow
+from tui.app.backend.protocol import ConsoleBackend, RunRow
+from tui.app.backend.send_runner import RunHandle
 from tui.app.console_view import ConsoleView
-from tui.app.guard import mutating
 from tui.app.messages import (
     DryRunFailed,
     DryRunFinished,
@@ -38,10 +38,10 @@ from tui.app.messages import (
     SendRequested,
     TailLoaded,
 )
-from tui.app.path_suggester import PathSuggester
+from tui.app.read_only import mutating
 from tui.app.run_text import TAIL_LINES, finished_text, stepped_rate
 from tui.app.sections.base import Section
-from tui.app.send_runner import RunHandle
+from tui.app.widgets.path_suggester import PathSuggester
 from tui.app.widgets.rejection_log import format_row
 from tui.app.widgets.run_panel import RunPanel
 from tui.app.workers import post_result, reported

@@ -15,8 +15,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.app.error_guard import ErrorGuard
-from tui.app.rejections import PAGE_SIZE, FirstPage, PageCache, QueryResult, RejectionSource, counts, describe, first_page
 from tui.app.workers import post_result, reported
+from tui.core.rejection_pages import PAGE_SIZE, FirstPage, PageCache, QueryResult, RejectionSource, counts, describe, first_page
 from tui.sync.rejections import Rejection, RejectionFilter
 from tui.sync.terminal_text import escape_controls
 

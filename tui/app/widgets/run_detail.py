@@ -16,18 +16,18 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from tui.app.backend import ConsoleBackend, RunRow
+from tui.app.backend.protocol import ConsoleBackend, RunRow
 from tui.app.error_guard import ErrorGuard
-from tui.app.forms.choice import ChoiceScreen
 from tui.app.forms.facet_picker import FacetPicker
-from tui.app.forms.message import MessageScreen
-from tui.app.forms.prompt import PromptScreen, not_empty
-from tui.app.guard import action_allowed, mutating
 from tui.app.messages import RejectionsExported, ResendRequested, RunVerified
-from tui.app.rejections import RejectionSource, describe
+from tui.app.read_only import action_allowed, mutating
+from tui.app.screens.choice import ChoiceScreen
+from tui.app.screens.message import MessageScreen
+from tui.app.screens.prompt import PromptScreen, not_empty
 from tui.app.widgets.rejection_log import HEADER, Mask, RejectionLog
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.workers import post_result, reported
+from tui.core.rejection_pages import RejectionSource, describe
 from tui.sync.progress_text import verification_summary
 from tui.sync.rejections import Facets, RejectionFilter
 from tui.sync.terminal_text import escape_controls

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from tui.app.backend import ConsoleBackend, RunRow
+from tui.app.backend.protocol import ConsoleBackend, RunRow
 from tui.app.error_guard import ErrorGuard
 from tui.app.messages import JobLinesLoaded, JobsLoaded
 from tui.app.workers import post_result, reported

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
-from tui.app.guard import is_mutating
+from tui.app.read_only import is_mutating
 
 
 def visible_bindings(screen: Screen[Any], read_only: bool,

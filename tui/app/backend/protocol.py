@@ -1,7 +1,7 @@
 """What the console asks of the core, in one place.
 
 `ConsoleBackend` is the seam: screens call it from workers and never import the core directly, so
-the calls the console makes are exactly the functions the CLI makes (see core_backend.py). All
+the calls the console makes are exactly the functions the CLI makes (see core.py). All
 methods are blocking and run in thread workers.
 """
 from __future__ import annotations
@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from tui.app.config_edits import KeyView
-from tui.app.job_watch import Follower
-from tui.app.rejections import RejectionSource
-from tui.app.send_preview import SendPreview
+from tui.app.backend.edits import KeyView
+from tui.app.backend.job_watch import Follower
 from tui.attentive.secret import ApiKey
 from tui.core.promotion import PromotionPlan, PromotionResult
+from tui.core.rejection_pages import RejectionSource
+from tui.core.send_preview import SendPreview
 from tui.settings.ledger import LedgerEntry, VerifyResult
 from tui.settings.model import Credential, Destination, Environment, EnvironmentName
 from tui.sync.engine import SendRequest, SendResult

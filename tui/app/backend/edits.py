@@ -26,7 +26,7 @@ class KeyView:
 
 
 class ConfigEdits:
-    """The editing half of the core backend (core_backend.CoreBackend)."""
+    """The editing half of the core backend (backend.core.CoreBackend)."""
 
     session: Session
 

@@ -11,7 +11,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
 from tui.app.error_guard import ErrorGuard
-from tui.app.guard import is_mutating
+from tui.app.read_only import is_mutating
 from tui.app.sections.base import Section
 
 Command = tuple[Callable[[], Any], str]

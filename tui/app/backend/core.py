@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from tui.app.backend import ConnectionReport, RunRow
-from tui.app.config_edits import ConfigEdits
-from tui.app.history_source import StoreRejections
-from tui.app.send_preview import SendPreview, build_preview
+from tui.app.backend.edits import ConfigEdits
+from tui.app.backend.protocol import ConnectionReport, RunRow
+from tui.app.backend.rejection_source import StoreRejections
 from tui.app.session import Session
 from tui.core import runs, sends
 from tui.core.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
+from tui.core.send_preview import SendPreview, build_preview
 from tui.settings.connection import check_connection
 from tui.settings.ledger import Ledger, LedgerEntry, LedgerError, VerifyResult
 from tui.settings.model import Destination, Environment, EnvironmentName
