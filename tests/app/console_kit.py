@@ -14,7 +14,7 @@ from tui.app.backend.protocol import ConnectionReport, RunRow
 from tui.app.backend.rejection_source import StoreRejections
 from tui.app.sections.history import FOLLOW_STARTING
 from tui.app.session import Session
-from tui.app.widgets.rejection_log import RejectionLog
+from tui.app.widgets.rejection_log import RejectionLogView
 from tui.core.promotion import EnvironmentSnapshot, build_plan
 from tui.core.send_preview import build_preview
 from tui.settings.ledger import LedgerEntry, VerifyResult
@@ -284,4 +284,4 @@ async def open_run(pilot):
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
-    return pilot.app.query_one(RejectionLog)
+    return pilot.app.query_one(RejectionLogView)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tui.app.backend.rejection_source import StoreRejections
 from tui.core.rejection_pages import PAGE_SIZE, counts, first_page
-from tui.sync.history import HistoryStore, NewRun
+from tui.sync.history import HistoryStore, NewRun, RunMode
 from tui.sync.history_writer import write_rejections
 from tui.sync.rejections import RejectionFilter
 
@@ -37,7 +37,7 @@ def rejection_rows(run_id: int, start: int, stop: int) -> Iterator[tuple]:
 def build_log(data_dir: Path, rejections: int) -> int:
     """A finished run with `rejections` rejections, written through the history store. Its run id."""
     with HistoryStore(data_dir) as store:
-        run_id = store.create_run(NewRun("bench", "sandbox", "bench", "bulk", "h" * 64, "send", "bench.csv",
+        run_id = store.create_run(NewRun("bench", "sandbox", "bench", "bulk", "h" * 64, RunMode.SEND, "bench.csv",
                                          "s" * 64, "csv", rejections))
         connection = store.connection
         for start in range(0, rejections, BATCH):

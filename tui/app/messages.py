@@ -147,6 +147,7 @@ class PreviewLoaded(Message):
 @dataclass
 class DraftChecked(Message):
     """What the settings layer would refuse in the file with the form's destination in it."""
+    draft: Destination
     problems: list[str]
 
 

@@ -26,6 +26,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from tui.attentive import endpoints, payloads, responses
+from tui.attentive.backoff import Backoff
 from tui.attentive.bulk_results import BulkResults, parse_text
 from tui.attentive.endpoints import EndpointSpec
 from tui.attentive.outcomes import Outcome, OutcomeKind
@@ -109,8 +110,7 @@ class AttentiveClient:
             self._rates[_known_endpoint(name)] = rate
         self._max_attempts = max_attempts
         self._max_throttled = max_throttled
-        self._backoff_base_s = backoff_base_s
-        self._backoff_cap_s = backoff_cap_s
+        self._backoff = Backoff(backoff_base_s, backoff_cap_s)  # full jitter: many senders share a key
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._timeout_s = timeout_s
         self._connection_limit = connection_limit
@@ -300,7 +300,7 @@ class AttentiveClient:
                     if bucket is not None:
                         bucket.hold_for(delay)  # every sender of this key waits, not just this one
                 else:
-                    delay = self._backoff(throttled)
+                    delay = self._backoff.delay(throttled, self._rng)
             elif outcome.kind is OutcomeKind.RETRYABLE:
                 attempts += 1
                 if not replayable and exchange.reached_server:
@@ -308,7 +308,7 @@ class AttentiveClient:
                     return _Reply(replace(outcome, attempts=attempts, text=outcome.text + note), exchange.body, exchange.headers)
                 if attempts >= self._max_attempts:
                     return _Reply(replace(outcome, attempts=attempts), exchange.body, exchange.headers)
-                delay = self._backoff(attempts)
+                delay = self._backoff.delay(attempts, self._rng)
             else:
                 final = outcome if attempts == 0 else replace(outcome, attempts=attempts + 1)
                 return _Reply(final, exchange.body, exchange.headers)
@@ -363,11 +363,6 @@ class AttentiveClient:
             stats.ratelimit_limit = limit
         if bucket is not None and sent is not None:
             bucket.observe(remaining=remaining, limit=limit, sent=sent)
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential back-off with full jitter (AWS's "full jitter": uniform over [0, ceiling])."""
-        ceiling = min(self._backoff_cap_s, self._backoff_base_s * 2 ** (attempt - 1))
-        return self._rng.uniform(0.0, ceiling)
 
     def _scrub(self, text: str) -> str:
         """Belt and braces: a server or an exception that echoes the key gets it masked, in any

@@ -1,6 +1,7 @@
 """Durations as people write them: "90s", "1.5m", "2h", "1h30m", "500ms", "2d", or a bare number of
 seconds; and ranges "30s-2m" / "30s..2m". Used by options and settings that take a time (the
-simulator's --job-delay and its job faults)."""
+simulator's --job-delay and its job faults). Also the stopwatch reading of a run's elapsed time and
+ETA (format_clock), shared by the CLI and the console."""
 from __future__ import annotations
 
 import math
@@ -76,3 +77,13 @@ def format_duration(seconds: float) -> str:
         return f"{hours}h{minutes:02d}m" if hours and minutes else f"{hours}h" if hours else f"{minutes}m"
     days, hours = divmod(round(seconds / 3600), 24)
     return f"{days}d{hours}h" if hours else f"{days}d"
+
+
+def format_clock(seconds: float | None) -> str:
+    """A stopwatch reading: "0:07", "1:32", "2:05:09", and "--:--" when unknown (no ETA yet). One
+    format for every watcher of a run (CLI lines, the console's panel), so they read the same."""
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--"
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -34,7 +34,7 @@ from tui.attentive.simulator.process import SimulatorProcessError, start_simulat
 from tui.settings.model import Destination
 from tui.sync import job_schedule, reasons
 from tui.sync.engine import SendRequest, run_send
-from tui.sync.history import HistoryStore, NewRun
+from tui.sync.history import HistoryStore, NewRun, RunMode
 from tui.sync.history_schema import INVALID, REJECTED
 from tui.sync.history_writer import RunCounts, RunRecorder
 from tui.sync.jobs import FollowTarget, JobFollower
@@ -152,7 +152,7 @@ def rejection_queries(work: Path, count: int) -> tuple[float, float, float]:
     data = work / "rejections-data"
     rng = random.Random(7)
     with HistoryStore(data) as store:
-        run_id = store.create_run(NewRun("bench", "sandbox", "bench", "bulk", "0" * 64, "send", "bench.csv", "0" * 64,
+        run_id = store.create_run(NewRun("bench", "sandbox", "bench", "bulk", "0" * 64, RunMode.SEND, "bench.csv", "0" * 64,
                                          "csv", count))
         recorder = RunRecorder(store.connection, run_id, scope=store.diff_scope("bench", "sandbox"), verbose=True,
                                counts=RunCounts(), data_dir=data)

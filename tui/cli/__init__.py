@@ -28,7 +28,7 @@ from tui.cli import (
 )
 from tui.cli.config_cmd import history_problem
 from tui.cli.context import workspace_from_args
-from tui.core.exit_codes import USAGE
+from tui.core.exit_codes import CANCELLED, USAGE
 from tui.settings.errors import SettingsError
 from tui.settings.model import ENVIRONMENTS
 from tui.sync.terminal_text import escape_lines
@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None, *, operator: str | None = None) -> i
         return USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return CANCELLED
 
 
 def _headless_commands(parser: argparse.ArgumentParser) -> list[str]:

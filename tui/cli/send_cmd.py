@@ -197,7 +197,7 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
         if verification is not None:
             for line in verification_summary(verification):
                 print(escape_lines(line))
-        elif run.mode == "sample" and run.status == hist.AWAITING:
+        elif run.mode == hist.RunMode.SAMPLE and run.status == hist.AWAITING:
             print(f"  read-back: runs once the jobs complete (`attentive-console jobs --run {run.id} --wait`)")
         if waited is not None and waited.timed_out:
             print(f"  still pending at the timeout; follow on with: attentive-console jobs --run {run.id} --wait")

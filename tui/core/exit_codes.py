@@ -5,4 +5,4 @@ USAGE = 2               # usage, config or input error
 CONNECTION = 3          # connection or auth failure
 HISTORY = 5             # the send history could not be written (disk full, I/O error): the send stopped at once
 PENDING = 4             # waited (--wait) but bulk jobs or a read-back are still pending at the timeout
-CANCELLED = 130
+CANCELLED = 130         # stopped by the operator (SIGINT/SIGTERM, Ctrl-C in any command): 128 + SIGINT, as shells report it

@@ -126,7 +126,7 @@ def send_finished(workspace: Workspace, result: SendResult, destination: Destina
     """The exit code, and the send.finished entry that records it (none for a dry run)."""
     code = exit_code(result, destination, waited)
     run = result.run
-    if run.mode == "dry-run":
+    if run.mode == hist.RunMode.DRY_RUN:
         return SendClosed(code)
     try:
         record(workspace, Action.SEND_FINISHED, run.destination, environment=run.environment,

@@ -33,7 +33,7 @@ from tui.settings.model import Destination
 from tui.sync import history as hist
 from tui.sync import job_schedule
 from tui.sync.control import SendControl
-from tui.sync.history import HistoryStore, NewRun, RunRecord
+from tui.sync.history import HistoryStore, NewRun, RunMode, RunRecord
 from tui.sync.history_schema import pacing_dir
 from tui.sync.history_writer import HistoryWriteError, RunCounts, RunRecorder
 from tui.sync.job_store import JobStore
@@ -160,7 +160,7 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
         only_ordinals = sample_ordinals(info.rows_estimate, run.sample_size) if run.sample_size else None
         store.set_status(run.id, hist.RUNNING)
         store.recount(run.id)  # a follower may have folded its jobs since: the rows are the truth
-        return _Plan(run.id, info, True, run.full_send, run.mode == "dry-run", only_rows, only_ordinals, run.rows_estimate)
+        return _Plan(run.id, info, True, run.full_send, run.mode == RunMode.DRY_RUN, only_rows, only_ordinals, run.rows_estimate)
     only_rows = None
     source = request.source
     if request.retry_of is not None:
@@ -178,7 +178,8 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
     SourceReader(info, builder.columns)  # a missing or ambiguous mapped column stops here, before the run exists
     only_ordinals = sample_ordinals(info.rows_estimate, request.sample) if request.sample else None
     total = len(only_rows) if only_rows is not None else (len(only_ordinals) if only_ordinals else info.rows_estimate)
-    mode = "dry-run" if request.dry_run else "sample" if request.sample else "retry" if only_rows else "send"
+    mode = (RunMode.DRY_RUN if request.dry_run else RunMode.SAMPLE if request.sample
+            else RunMode.RETRY if only_rows else RunMode.SEND)
     run_id = store.create_run(NewRun(
         operator=request.operator, environment=request.environment, destination=destination.name,
         endpoint=destination.endpoint, config_hash=destination.config_hash(), mode=mode,

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,15 @@ INTERRUPTED = "interrupted"  # shown for a run still marked running whose proces
 RESUMABLE = (RUNNING, FAILED, CANCELLED)
 
 
+class RunMode(StrEnum):
+    """What a run was started as. The values are what the runs table stores, and what `runs` and the
+    JSON output show: renaming one would orphan the runs already recorded."""
+    SEND = "send"
+    SAMPLE = "sample"
+    RETRY = "retry"
+    DRY_RUN = "dry-run"
+
+
 @dataclass(frozen=True)
 class NewRun:
     operator: str
@@ -30,7 +40,7 @@ class NewRun:
     destination: str
     endpoint: str
     config_hash: str
-    mode: str                      # send | sample | dry-run | retry
+    mode: RunMode
     source_path: str
     source_hash: str
     source_format: str
@@ -49,7 +59,7 @@ class RunRecord:
     destination: str
     endpoint: str
     config_hash: str
-    mode: str
+    mode: str                      # a RunMode value, as read back from the table
     full_send: bool
     sample_size: int | None
     parent_run_id: int | None
@@ -177,9 +187,9 @@ class HistoryStore:
         """The newest sample send of a destination that submitted everything (finished, or awaiting its
         jobs' results): what promotion gates on."""
         row = self.connection.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE destination = ? AND environment = ? AND mode = 'sample' "
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE destination = ? AND environment = ? AND mode = ? "
             "AND status IN (?, ?) ORDER BY id DESC LIMIT 1",
-            (destination, environment, FINISHED, AWAITING),
+            (destination, environment, RunMode.SAMPLE, FINISHED, AWAITING),
         ).fetchone()
         return _run(row) if row else None
 

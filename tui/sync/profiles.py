@@ -21,6 +21,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from tui.attentive.endpoints import IDENTIFIER_MAX
+from tui.attentive.identifiers import is_e164
 from tui.settings.model import Destination
 from tui.sync import reasons
 from tui.sync.sources import SourceRow
@@ -29,7 +30,6 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _FAST_EMAIL = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
 _SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 def normalize_email(value: str) -> str | None:
@@ -50,7 +50,7 @@ def normalize_email(value: str) -> str | None:
 def normalize_phone(value: str, region: str) -> str | None:
     """E.164, or None when the number is not valid for the region (or as an international number)."""
     text = value.strip()
-    if _E164.fullmatch(text):
+    if is_e164(text):
         return text
     try:
         number = phonenumbers.parse(text, region)

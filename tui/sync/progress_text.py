@@ -1,17 +1,9 @@
 """Progress and run summaries as plain text lines, for the CLI (and any other text watcher)."""
 from __future__ import annotations
 
-from tui.sync.history import RunRecord, Verification
+from tui.attentive.durations import format_clock
+from tui.sync.history import RunMode, RunRecord, Verification
 from tui.sync.progress import Progress
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def progress_line(p: Progress) -> str:
@@ -44,7 +36,7 @@ def progress_line(p: Progress) -> str:
     if p.rate_limit is not None:
         left = f", {p.ratelimit_remaining} left" if p.ratelimit_remaining is not None else ""
         parts.append(f"limit {p.rate_limit:g}/s{left}")
-    parts.append(f"ETA {duration(p.eta_s)}")
+    parts.append(f"ETA {format_clock(p.eta_s)}")
     return " | ".join(parts)
 
 
@@ -54,7 +46,7 @@ def run_summary(run: RunRecord, threshold: float | None = None) -> list[str]:
         f"({run.endpoint}, {run.mode})",
         f"  rows read {run.rows_read:,}; accepted {run.accepted:,}; rejected by Attentive {run.rejected:,}; "
         f"invalid {run.invalid:,}; unchanged (skipped) {run.skipped_unchanged:,}; failed {run.failed:,}"
-        + (f"; would send {run.not_sent:,}" if run.mode == "dry-run" else ""),
+        + (f"; would send {run.not_sent:,}" if run.mode == RunMode.DRY_RUN else ""),
     ]
     waiting = [f"submitted, results pending {run.submitted:,}" if run.submitted else "",
                f"unconfirmed {run.unconfirmed:,}" if run.unconfirmed else "",

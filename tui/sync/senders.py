@@ -16,11 +16,11 @@ it can post.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from typing import Protocol
 
 from tui.attentive import payloads
+from tui.attentive.backoff import Backoff
 from tui.attentive.client import AttentiveClient
 from tui.attentive.endpoints import BULK_MAX_USERS
 from tui.attentive.outcomes import Outcome, OutcomeKind
@@ -30,7 +30,9 @@ from tui.sync.profiles import Profile
 from tui.sync.tally import Tally
 
 ROUNDS = 4                      # deliveries of one batch or profile before it is recorded as failed
-ROUND_BACKOFF_S = (0.5, 1.0, 2.0, 4.0)
+# 0.5, 1, 2, 4 s at most. A round comes only after the client spent all its attempts, so it always
+# waits at least half its ceiling: a near-zero draw would spend a round inside the same storm.
+ROUND_BACKOFF = Backoff(base_s=0.5, cap_s=4.0, floor=0.5)
 BULK_POSTS_IN_FLIGHT = 32      # batches waiting for their POST's answer: bounds memory and the resume window
 V1_WORKERS = 48
 
@@ -38,11 +40,6 @@ V1_WORKERS = 48
 class Sender(Protocol):
     async def put(self, profile: Profile) -> None: ...
     async def drain(self) -> None: ...
-
-
-def _backoff(round_number: int) -> float:
-    ceiling = ROUND_BACKOFF_S[min(round_number, len(ROUND_BACKOFF_S)) - 1]
-    return random.uniform(ceiling / 2, ceiling)
 
 
 class BulkSender:
@@ -91,7 +88,7 @@ class BulkSender:
             while parts:
                 part, rounds = parts.pop()
                 if rounds:
-                    await self.control.sleep(_backoff(rounds))
+                    await self.control.sleep(ROUND_BACKOFF.delay(rounds))
                     self.tally.retrying -= len(part)
                 await self.control.wait_running()
                 if self.control.cancelled or self.tally.stopping:
@@ -189,5 +186,5 @@ class V1Sender:
                 self.tally.failed([profile], outcome)
                 return
             self.tally.retrying += 1
-            await self.control.sleep(_backoff(round_number))
+            await self.control.sleep(ROUND_BACKOFF.delay(round_number))
             self.tally.retrying -= 1

@@ -75,7 +75,6 @@ class FileStamp:
 class SourceInfo:
     path: Path
     format: SourceFormat
-    size_bytes: int
     sha256: str
     line_count: int                 # physical lines (for the ETA; multi-line fields make it an upper bound)
     header: tuple[str, ...] | None  # None for JSON Lines
@@ -191,7 +190,7 @@ def inspect_source(path: Path) -> SourceInfo:
     if not head.endswith(b"\n") and size:
         lines += 1  # last line without a newline
     fmt = detect_format(path, head)
-    info = SourceInfo(path, fmt, size, digest.hexdigest(), lines, None, stamp)
+    info = SourceInfo(path, fmt, digest.hexdigest(), lines, None, stamp)
     if fmt == "jsonl":
         return info
     header = _read_header(info)

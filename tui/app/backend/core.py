@@ -20,7 +20,7 @@ from tui.settings.model import Destination, Environment, EnvironmentName
 from tui.settings.paths import history_path
 from tui.sync.engine import SendRequest, SendResult
 from tui.sync.follow_targets import follow_resolver
-from tui.sync.history import HistoryStore, RunRecord, Verification
+from tui.sync.history import HistoryStore, RunMode, RunRecord, Verification
 from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_store import JobLine, JobRecord, JobStore
 from tui.sync.jobs import JobFollower
@@ -65,7 +65,7 @@ class CoreBackend(ConfigEdits):
     @staticmethod
     def _read_back(store: HistoryStore, jobs: JobStore, run: RunRecord) -> str | None:
         """The latest read-back's verdict and counts; "pending" while one is scheduled but not yet tried."""
-        if run.mode == "dry-run":
+        if run.mode == RunMode.DRY_RUN:
             return None
         verification = store.latest_verification(run.id)
         if verification is not None:

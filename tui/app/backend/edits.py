@@ -42,10 +42,6 @@ class ConfigEdits:
             return KeyView(reference, None, str(error))
         return KeyView(reference, key.masked())
 
-    def test_key(self, environment: Environment, credential: str, key: ApiKey) -> str:
-        """GET /v1/me with a key not yet stored; raises NotSaved with the reason when it fails."""
-        return changes.check_new_key(self.session, environment, credential, key)
-
     def add_credential(self, environment: Environment, credential: Credential, key: ApiKey | None) -> str:
         """With a key: test it, store it in the secrets file, point the credential at it. Without:
         the credential reads the variable its reference names (`env:VAR`) at run time."""

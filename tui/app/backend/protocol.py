@@ -20,7 +20,7 @@ from tui.core.send_preview import SendPreview
 from tui.settings.ledger import LedgerEntry, VerifyResult
 from tui.settings.model import Credential, Destination, Environment, EnvironmentName
 from tui.sync.engine import SendRequest, SendResult
-from tui.sync.history import Verification
+from tui.sync.history import RunMode, Verification
 from tui.sync.job_store import JobLine, JobRecord
 from tui.sync.rejections import Rejection, RejectionFilter
 
@@ -70,8 +70,6 @@ class ConsoleBackend(Protocol):
 
     def key_view(self, environment: Environment, credential: str) -> KeyView: ...
 
-    def test_key(self, environment: Environment, credential: str, key: ApiKey) -> str: ...
-
     def add_credential(self, environment: Environment, credential: Credential, key: ApiKey | None) -> str: ...
 
     def set_credential_key(self, environment: Environment, name: str, key: ApiKey) -> str: ...
@@ -116,7 +114,7 @@ class RunRow:
     invalid: int
     skipped_unchanged: int
     verification: str | None = None  # latest read-back of the run: "matched 50/50", "pending 0/20", "pending"
-    mode: str = "send"               # send | sample | retry | dry-run
+    mode: str = RunMode.SEND         # a RunMode value
     failed: int = 0
     submitted: int = 0               # rows in bulk jobs whose results have not come back
     unconfirmed: int = 0

@@ -19,7 +19,6 @@ class RunHandle:
     def __init__(self) -> None:
         self.control = SendControl()
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.started = threading.Event()
         # Keys pressed while the worker still prepares the request (access, key, simulator start) have
         # no loop to go to yet: they wait here, so a cancel-and-quit then is not lost.
         self._early: list[Callable[[], object]] = []
@@ -33,13 +32,9 @@ class RunHandle:
                 self.loop = asyncio.get_running_loop()
                 for action in self._early:
                     action()
-            self.started.set()
             return await run_send(request, control=self.control, on_progress=on_progress)
 
-        try:
-            return asyncio.run(main())
-        finally:
-            self.started.set()
+        return asyncio.run(main())
 
     def _call(self, action: Callable[[], object]) -> None:
         with self._lock:

@@ -10,12 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from tui.app.backend.protocol import ConsoleBackend
-from tui.app.error_guard import ErrorGuard
+from tui.app.forms.base import SettingsForm
 from tui.app.messages import ConfigSaved, SaveFailed
+from tui.app.widgets.key_hints import KeyHints
 from tui.app.workers import post_result, reported
 from tui.attentive.secret import ApiKey
 from tui.settings.changes import new_credential, typed_key
@@ -33,9 +33,8 @@ def key_problem(text: str) -> str | None:
     return None
 
 
-class CredentialForm(ErrorGuard, ModalScreen[str | None]):
-    """Dismisses with the save's summary (its ConfigSaved goes on to the app), or None when cancelled."""
-
+class CredentialForm(SettingsForm):
+    STATUS = "#credential-status"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="credential_form.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="credential_form.cancel"),
@@ -45,7 +44,6 @@ class CredentialForm(ErrorGuard, ModalScreen[str | None]):
         super().__init__()
         self.environment = environment
         self.backend = backend
-        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box", id="credential-form"):
@@ -62,7 +60,7 @@ class CredentialForm(ErrorGuard, ModalScreen[str | None]):
                     yield widget
             yield Static("", id="credential-problems", classes="problem", markup=False)
             yield Static("", id="credential-status", markup=False)
-            yield Static("ctrl+s save (tests the key first)  esc cancel", classes="modal-hint")
+            yield KeyHints(("credential_form.save", "save (tests the key first)"), ("credential_form.cancel", "cancel"))
 
     def on_mount(self) -> None:
         self.query_one("#credential-name", Input).focus()
@@ -105,31 +103,12 @@ class CredentialForm(ErrorGuard, ModalScreen[str | None]):
             self.action_save()
 
     def action_save(self) -> None:
-        problems = self.problems()
-        if problems or self.saving:
-            if problems:
-                self.notify("Fix the problems shown first: " + problems[0], severity="error", timeout=8)
-            return
         raw = self.query_one("#credential-key", Input).value
-        key = typed_key(raw) if raw else None
-        credential = new_credential(self.field("name"), self.field("description"), self.field("env-var"))
-        self.query_one("#credential-status", Static).update("testing the key, then saving…" if key else "saving…")
-        self.saving = True
-        self.save(credential, key)
+        if self.begin_save(self.problems(), "testing the key, then saving…" if raw else "saving…"):
+            credential = new_credential(self.field("name"), self.field("description"), self.field("env-var"))
+            self.save(credential, typed_key(raw) if raw else None)
 
     @work(thread=True, name="Add credential", group="credential-save", exit_on_error=False)
     def save(self, credential: Credential, key: ApiKey | None) -> None:
         with reported(self, f"Add {credential.name}", SaveFailed):
             post_result(self, ConfigSaved(self.backend.add_credential(self.environment, credential, key)))
-
-    @on(ConfigSaved)
-    def saved(self, message: ConfigSaved) -> None:
-        self.dismiss(message.summary)
-
-    @on(SaveFailed)
-    def not_saved(self) -> None:
-        self.saving = False
-        self.query_one("#credential-status", Static).update("not saved")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

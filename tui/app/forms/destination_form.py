@@ -16,13 +16,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from tui.app.backend.protocol import ConsoleBackend
-from tui.app.error_guard import ErrorGuard
+from tui.app.forms.base import SettingsForm
 from tui.app.messages import ConfigSaved, ConnectionChecked, ConnectionTestFailed, DraftChecked, EnvironmentChanged, SaveFailed
+from tui.app.widgets.key_hints import KeyHints
 from tui.app.workers import post_result, reported
 from tui.settings.loader import IDENTIFIERS
 from tui.settings.model import Destination, Environment
@@ -80,9 +80,8 @@ def parse_number(field: str, label: str, text: str) -> float | None:
         raise FormProblem(field, f"{label}: {text!r} is not a number") from None
 
 
-class DestinationForm(ErrorGuard, ModalScreen[str | None]):
-    """Dismisses with the save's summary (its ConfigSaved goes on to the app), or None when cancelled."""
-
+class DestinationForm(SettingsForm):
+    STATUS = "#destination-status"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="destination_form.save", priority=True),
         Binding("ctrl+t", "test", "Test connection", id="destination_form.test", priority=True),
@@ -97,7 +96,8 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
         self.start = destination or Destination("", "", next(iter(environment.credentials), ""), "email",
                                                 identifiers={"email": "email", "phone": "phone"})
         self.problems: list[str] = ["checking…"]
-        self.saving = False
+        self.checking: Destination | None = None  # the draft whose settings check is on its way
+        self.checked: Destination | None = None   # the draft `problems` are of
 
     def compose(self) -> ComposeResult:
         d = self.start
@@ -136,8 +136,8 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
                     yield Checkbox(label, getattr(d, key), id=f"dest-{key.replace('_', '-')}", compact=True)
             yield Static("", id="destination-problems", classes="problem", markup=False)
             yield Static("", id="destination-status", markup=False)
-            yield Static("ctrl+s save (tests the credential first)  ctrl+t test  esc cancel",
-                         classes="modal-hint", markup=False)
+            yield KeyHints(("destination_form.save", "save (tests the credential first)"),
+                           ("destination_form.test", "test"), ("destination_form.cancel", "cancel"))
 
     @staticmethod
     def row(key: str, label: str, widget: Widget) -> ComposeResult:
@@ -195,21 +195,29 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
         try:
             draft = self.draft()
         except FormProblem as problem:
+            self.checking = None  # a check still on its way is of another draft
             self.show_problems([str(problem)], {problem.field})
             return
         if self.before is None and draft.name in self.environment.destinations:
+            self.checking = None
             self.show_problems([f"name: {draft.name!r} already exists; choose another name"], {"name"})
             return
+        self.checking = draft
+        self.problems = ["checking…"]  # no save until this draft's check is back
         self.check_draft(draft)
 
     @work(thread=True, name="Validate destination", group="destination-validate", exclusive=True,
           exit_on_error=False)
     def check_draft(self, draft: Destination) -> None:
         with reported(self, "Validate destination"):
-            post_result(self, DraftChecked(self.backend.destination_problems(self.environment.name, draft)))
+            post_result(self, DraftChecked(draft, self.backend.destination_problems(self.environment.name, draft)))
 
     @on(DraftChecked)
     def settings_checked(self, message: DraftChecked) -> None:
+        if message.draft != self.checking:
+            return  # typed over since: that check says nothing of the form as it is now
+        self.checking = None
+        self.checked = message.draft
         problems = message.problems
         fields = {field for key, field in FIELD_KEYS.items() for problem in problems if key in problem}
         self.show_problems(problems, fields)
@@ -227,7 +235,7 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
         if not credential:
             self.notify("Choose a credential first.", severity="warning")
             return
-        self.query_one("#destination-status", Static).update(f"testing {credential}…")
+        self.show_status(f"testing {credential}…")
         self.test_connection(credential)
 
     @work(thread=True, name="Test connection", group="destination-test", exclusive=True, exit_on_error=False)
@@ -239,22 +247,22 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
     def connection_checked(self, message: ConnectionChecked) -> None:
         message.stop()  # the form's own test: the header and the Credentials section keep theirs
         report = message.report
-        self.query_one("#destination-status", Static).update(("OK " if report.ok else "FAILED ") + report.summary)
+        self.show_status(("OK " if report.ok else "FAILED ") + report.summary)
 
     @on(ConnectionTestFailed)
     def connection_not_tested(self) -> None:
-        self.query_one("#destination-status", Static).update("")
+        self.show_status("")
 
     def action_save(self) -> None:
-        if self.saving:
+        # The form as it is at the key press: a change may not have reached `changed` yet.
+        try:
+            draft = self.draft()
+        except FormProblem as problem:
+            self.begin_save([str(problem)], "")
             return
-        if self.problems:
-            self.notify("Fix the problems shown first: " + self.problems[0], severity="error", timeout=8)
-            return
-        draft = self.draft()
-        self.query_one("#destination-status", Static).update(f"testing {draft.credential}, then saving…")
-        self.saving = True
-        self.save(draft)
+        problems = self.problems if draft == self.checked else ["the form is being checked; save again in a moment"]
+        if self.begin_save(problems, f"testing {draft.credential}, then saving…"):
+            self.save(draft)
 
     @work(thread=True, name="Save destination", group="destination-save", exit_on_error=False)
     def save(self, draft: Destination) -> None:
@@ -266,15 +274,3 @@ class DestinationForm(ErrorGuard, ModalScreen[str | None]):
                 self.post_message(EnvironmentChanged())
                 raise
             post_result(self, ConfigSaved(summary))
-
-    @on(ConfigSaved)
-    def saved(self, message: ConfigSaved) -> None:
-        self.dismiss(message.summary)
-
-    @on(SaveFailed)
-    def not_saved(self) -> None:
-        self.saving = False
-        self.query_one("#destination-status", Static).update("not saved")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

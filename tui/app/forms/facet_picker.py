@@ -9,6 +9,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.app.error_guard import ErrorGuard
+from tui.app.widgets.key_hints import KeyHints
 from tui.sync.rejections import Facets, RejectionFilter
 
 
@@ -33,7 +34,7 @@ class FacetPicker(ErrorGuard, ModalScreen[RejectionFilter | None]):
         with Vertical(classes="modal-box"):
             yield Static("Show only…", classes="modal-title")
             yield OptionList(*self.options, id="facet-options")
-            yield Static("enter picks, esc cancels", classes="modal-hint")
+            yield KeyHints("enter picks", ("facet.cancel", "cancels"))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.choices[event.option_index])

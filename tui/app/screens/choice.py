@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tui.app.error_guard import ErrorGuard
+from tui.app.widgets.key_hints import KeyHints
 
 BACK = "back"
 
@@ -45,7 +46,7 @@ class ChoiceScreen(ErrorGuard, ModalScreen[str | None]):
                 for key, label in self.answers:
                     yield Button(label, id=f"choice-{key}", variant="warning", compact=True)
                 yield Button("Back", id=f"choice-{BACK}", compact=True)
-            yield Static("tab moves between the answers, enter chooses, esc goes back", classes="modal-hint")
+            yield KeyHints("tab moves between the answers", "enter chooses", ("choice.back", "goes back"))
 
     @on(Button.Pressed)
     def chosen(self, event: Button.Pressed) -> None:

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from tui.app.read_only import is_mutating
+from tui.app.widgets.key_hints import KeyHints
 
 
 def visible_bindings(screen: Screen[Any], read_only: bool,
@@ -46,4 +47,4 @@ class HelpScreen(ModalScreen[None]):
             for row in self.rows:
                 table.add_row(*row)
             yield table
-            yield Static("esc closes", classes="modal-hint")
+            yield KeyHints(("help.close", "closes"))

@@ -7,6 +7,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.app.widgets.key_hints import KeyHints
 from tui.sync.terminal_text import escape_controls, escape_lines
 
 
@@ -27,4 +28,4 @@ class MessageScreen(ModalScreen[None]):
             yield Static(escape_controls(self.title_text), classes="modal-title", markup=False)
             with VerticalScroll():
                 yield Static(escape_lines(self.detail), markup=False, id="message-detail")
-            yield Static("enter or esc closes", classes="modal-hint")
+            yield KeyHints(("message.ok", "closes"), ("message.close", "closes"))

@@ -16,6 +16,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from tui.app.error_guard import ErrorGuard
+from tui.app.widgets.key_hints import KeyHints
 
 Check = Callable[[str], str | None]
 
@@ -49,7 +50,7 @@ class PromptScreen(ErrorGuard, ModalScreen[str | None]):
             yield Input(value=self.initial, password=self.password, suggester=self.suggester,
                         id="prompt-input")
             yield Static("", id="prompt-problem", classes="problem", markup=False)
-            yield Static("enter confirms, esc cancels", classes="modal-hint")
+            yield KeyHints("enter confirms", ("prompt.cancel", "cancels"))
 
     def problem(self, value: str) -> str | None:
         return self.check(value) if self.check else None

@@ -37,10 +37,10 @@ def format_row(row: Rejection, mask: Mask | None) -> str:
     return f"{row.row:>8} {identifier[:25]:<25} {reason[:20]:<20} {status:>4}  {message}"
 
 
-class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
+class RejectionLogView(ErrorGuard, ScrollView, can_focus=True):
     """Scroll with the usual keys; `set_filter` re-queries in a worker and the newest query wins."""
 
-    DEFAULT_CSS = "RejectionLog { height: 1fr; }"
+    DEFAULT_CSS = "RejectionLogView { height: 1fr; }"
 
     @dataclass
     class Shown(Message):
@@ -67,7 +67,6 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
         self.mask = mask
         self.where = RejectionFilter()
         self.total = 0
-        self.counting = False          # the exact count and facets of the filter shown are on their way
         self.cache = PageCache()
         self.generation = 0            # bumps on every filter shown; stale loads are dropped
         self.pages_loading: set[int] = set()
@@ -86,13 +85,12 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
             post_result(self, self.Shown(first_page(self.source, where)))
 
     @on(Shown)
-    def show_page(self, message: RejectionLog.Shown) -> None:
+    def show_page(self, message: RejectionLogView.Shown) -> None:
         page = message.page
         self.workers.cancel_group(self, "rejection-pages")  # loads for the filter replaced
         self.generation += 1
         self.where = page.where
         self.total = page.total
-        self.counting = True
         self.cache.clear()
         self.pages_loading.clear()
         self.cache.put(0, page.rows)
@@ -108,12 +106,11 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
             post_result(self, self.Queried(counts(self.source, where), generation))
 
     @on(Queried)
-    def show_counts(self, message: RejectionLog.Queried) -> None:
+    def show_counts(self, message: RejectionLogView.Queried) -> None:
         if message.generation != self.generation:
             message.stop()  # a newer filter is shown: its own counts are coming
             return
         self.total = message.result.total
-        self.counting = False
         self.virtual_size = Size(LINE_WIDTH, self.total)
         self.refresh()
 
@@ -142,7 +139,7 @@ class RejectionLog(ErrorGuard, ScrollView, can_focus=True):
             post_result(self, self.PageLoaded(page, rows, generation))
 
     @on(PageLoaded)
-    def page_loaded(self, message: RejectionLog.PageLoaded) -> None:
+    def page_loaded(self, message: RejectionLogView.PageLoaded) -> None:
         if message.generation != self.generation:
             return
         self.pages_loading.discard(message.page)

@@ -24,7 +24,7 @@ from tui.app.read_only import action_allowed, mutating
 from tui.app.screens.choice import ChoiceScreen
 from tui.app.screens.message import MessageScreen
 from tui.app.screens.prompt import PromptScreen, not_empty
-from tui.app.widgets.rejection_log import HEADER, Mask, RejectionLog
+from tui.app.widgets.rejection_log import HEADER, Mask, RejectionLogView
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.workers import post_result, reported
 from tui.core.rejection_pages import RejectionSource, describe
@@ -101,17 +101,17 @@ class RunDetail(ErrorGuard, Vertical):
         yield Input(placeholder="/ filter on identifier or message (enter applies, esc leaves)",
                     id="rejection-filter")
         yield Static(HEADER, id="rejection-header", markup=False)
-        yield RejectionLog(self.source, mask=self.mask, id="rejection-log")
+        yield RejectionLogView(self.source, mask=self.mask, id="rejection-log")
 
     @property
-    def rejection_log(self) -> RejectionLog:
-        return self.query_one(RejectionLog)
+    def rejection_log(self) -> RejectionLogView:
+        return self.query_one(RejectionLogView)
 
-    def on_rejection_log_shown(self, message: RejectionLog.Shown) -> None:
+    def on_rejection_log_view_shown(self, message: RejectionLogView.Shown) -> None:
         page = message.page
         self.query_one("#run-facets", Static).update(facets_text(None, page.where, page.count_text))
 
-    def on_rejection_log_queried(self, message: RejectionLog.Queried) -> None:
+    def on_rejection_log_view_queried(self, message: RejectionLogView.Queried) -> None:
         result = message.result
         self.facets = result.facets
         self.query_one("#run-facets", Static).update(facets_text(result.facets, result.where, f"{result.total:,}"))

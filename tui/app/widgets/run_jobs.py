@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from tui.app.backend.protocol import ConsoleBackend, RunRow
 from tui.app.error_guard import ErrorGuard
 from tui.app.messages import JobLinesLoaded, JobsLoaded
+from tui.app.widgets.key_hints import KeyHints
 from tui.app.workers import post_result, reported
 from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_store import JobLine, JobRecord
@@ -81,8 +82,8 @@ class RunJobsScreen(ErrorGuard, ModalScreen[None]):
             yield Static("", id="job-detail", markup=False)
             yield Static("", id="job-lines-title", markup=False)
             yield DataTable(id="job-lines", cursor_type="row")
-            yield Static("up/down picks a job   tab moves to its lines   r reloads   esc back",
-                         classes="modal-hint", markup=False)
+            yield KeyHints("up/down picks a job", "tab moves to its lines", ("jobs.reload", "reloads"),
+                           ("jobs.close", "back"))
 
     def on_mount(self) -> None:
         self.query_one("#jobs-table", DataTable).add_columns(

@@ -8,17 +8,10 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.attentive.durations import format_clock
 from tui.sync.progress import Progress
 
 BAR_WIDTH = 40
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def bar(fraction: float | None, width: int = BAR_WIDTH) -> str:
@@ -57,7 +50,7 @@ def progress_text(progress: Progress, destination: str, tail: Sequence[str], wid
         f"in flight {progress.in_flight:,}   submitted {progress.submitted:,}   accepted {progress.accepted:,}   "
         f"rejected {progress.rejected:,}   retrying {progress.retrying:,}",
         f"{progress.rows_per_s:,.0f} rows/s   {progress.requests_per_s:,.1f} requests/s   {headroom(progress)}",
-        f"elapsed {duration(progress.elapsed_s)}   ETA {duration(progress.eta_s)}",
+        f"elapsed {format_clock(progress.elapsed_s)}   ETA {format_clock(progress.eta_s)}",
         "",
         "latest rejections:" if tail else "no rejections yet",
         *tail,

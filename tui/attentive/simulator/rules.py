@@ -21,8 +21,8 @@ from enum import Enum
 from typing import Any
 
 from tui.attentive.endpoints import ATTRIBUTE_NAME_MAX, IDENTIFIER_MAX
+from tui.attentive.identifiers import is_e164
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
@@ -138,7 +138,7 @@ def check_attributes(
 
 
 def check_phone(field: str, phone: str) -> None:
-    if not E164.match(phone):
+    if not is_e164(phone):
         raise RuleViolation(f"{field} {_shown(phone)} is not in E.164 format (like +19148440001)")
 
 
