@@ -1,8 +1,11 @@
-"""Fixtures that run the Attentive simulator for any test (loaded from conftest.py).
+"""The Attentive simulator for any test, in the three ways a test can need it (loaded from conftest.py).
 
-    simulator          a running simulator in the test's own event loop on 127.0.0.1:<free port>,
-                       default limits, rate limits on, no faults, bulk jobs of no duration: each
-                       is PENDING for jobs.MIN_PENDING_S (50ms) after its 202, then COMPLETED.
+All three serve the same keys (TEST_KEYS) with the same defaults: bulk jobs of no duration (each
+is PENDING for jobs.MIN_PENDING_S, 50ms, after its 202, then COMPLETED), "Phone Number" a text
+attribute (the tests' destinations send phones in it, as demo.py does), rate limits on, no faults.
+
+In the test's own event loop (async tests):
+    simulator          one on 127.0.0.1:<free port>.
                        -> SimulatorHandle: .url, .full_key, .attributes_key, .subscriptions_key,
                           .other_company_key, .headers(key), .sim (the Simulator: .state, .jobs)
                           and `await .call("POST", "/v1/attributes/custom", key=..., json=...)`
@@ -16,23 +19,39 @@
     JobClock           a virtual clock for job time: `clock = JobClock()`, `start_simulator(
                        clock=clock, bulk_job_delay_s=60)`, then `clock.advance(30)`; no test sleeps.
 
+In a thread of this process (synchronous callers: the CLI in-process, which runs its own loop):
+    thread_simulator   fixture -> RunningSimulator (.url), stopped at teardown.
+    simulator_thread   `with simulator_thread(rate_limits=False) as running:` the same with
+                       other SimulatorConfig fields.
+
+In a process of its own (CLI subprocesses, tests that must not share this process's CPU):
+    sim_process        module-scoped fixture -> SimulatorProcess (.url).
+    simulator_process  `with simulator_process("--limit", "bulk=20", job_delay="0.1s-1s") as sim:`
+                       the same with other options of `python -m tui.attentive.simulator`.
+    The simulator's command line puts every --key in one company ("Simulated Company", each key
+    its own application), so this one serves PROCESS_KEYS: TEST_KEYS less the other company's key.
+
 Keys (see TEST_KEYS): full = every permission; attributes = Custom Attributes only;
 subscriptions = Subscribers only; other_company = every permission, a second company.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from tui.attentive.endpoints import Permission
-from tui.attentive.simulator.config import KeySpec, SimulatorConfig
+from tui.attentive.simulator.config import ALL_PERMISSIONS, KeySpec, SimulatorConfig
+from tui.attentive.simulator.embedded import RunningSimulator, start_in_thread
+from tui.attentive.simulator.process import SimulatorProcess, start_simulator_process
 from tui.attentive.simulator.server import SIMULATOR, Simulator, start_server
 
 FULL_KEY = "test-full-key-0001"
@@ -46,6 +65,24 @@ TEST_KEYS: dict[str, KeySpec] = {
     SUBSCRIPTIONS_KEY: KeySpec("Test Company", "tests (subscriptions only)", frozenset({Permission.SUBSCRIPTIONS})),
     OTHER_COMPANY_KEY: KeySpec("Other Test Company", "tests"),
 }
+PROCESS_KEYS = {key: spec for key, spec in TEST_KEYS.items() if spec.company_name == TEST_KEYS[FULL_KEY].company_name}
+TEXT_ATTRIBUTES = frozenset({"Phone Number"})
+
+
+def simulator_config(**overrides: Any) -> SimulatorConfig:
+    """The tests' simulator: TEST_KEYS, jobs of no duration, "Phone Number" text; overrides are
+    SimulatorConfig fields."""
+    settings: dict[str, Any] = {"keys": TEST_KEYS, "bulk_job_delay_s": 0.0, "text_attributes": TEXT_ATTRIBUTES}
+    return SimulatorConfig(**{**settings, **overrides})
+
+
+def process_arguments(*options: str, job_delay: str = "0") -> list[str]:
+    """simulator_config() as `python -m tui.attentive.simulator` options, then `options`."""
+    keys = [f"--key={key}" if spec.permissions == ALL_PERMISSIONS
+            else f"--key={key}=" + ",".join(sorted(p.value for p in spec.permissions))
+            for key, spec in PROCESS_KEYS.items()]
+    texts = [f"--text-attribute={name}" for name in sorted(TEXT_ATTRIBUTES)]
+    return [*keys, *texts, "--job-delay", job_delay, *options]
 
 
 class JobClock:
@@ -112,11 +149,7 @@ async def start_simulator() -> AsyncIterator[StartSimulator]:
     handles: list[SimulatorHandle] = []
 
     async def start(**overrides: Any) -> SimulatorHandle:
-        # "Phone Number" is declared text, as the tests' destinations send phones in it (see demo.py).
-        settings: dict[str, Any] = {"keys": TEST_KEYS, "bulk_job_delay_s": 0.0,
-                                    "text_attributes": frozenset({"Phone Number"})}
-        settings.update(overrides)
-        runner, url = await start_server(SimulatorConfig(**settings))
+        runner, url = await start_server(simulator_config(**overrides))
         handle = SimulatorHandle(url, runner)
         handles.append(handle)
         return handle
@@ -129,3 +162,30 @@ async def start_simulator() -> AsyncIterator[StartSimulator]:
 @pytest_asyncio.fixture
 async def simulator(start_simulator: StartSimulator) -> SimulatorHandle:
     return await start_simulator()
+
+
+@contextmanager
+def simulator_thread(**overrides: Any) -> Iterator[RunningSimulator]:
+    running = start_in_thread(simulator_config(**overrides))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def thread_simulator() -> Iterator[RunningSimulator]:
+    with simulator_thread() as running:
+        yield running
+
+
+@contextmanager
+def simulator_process(*options: str, job_delay: str = "0") -> Iterator[SimulatorProcess]:
+    with start_simulator_process(process_arguments(*options, job_delay=job_delay)) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def sim_process() -> Iterator[SimulatorProcess]:
+    with simulator_process() as sim:
+        yield sim

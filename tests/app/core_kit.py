@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from config_kit import destination_toml, environment_toml, write_config_folder
 from simulator_fixtures import FULL_KEY
 
 from tui.app.app import ConsoleApp
@@ -19,40 +20,23 @@ from tui.settings.secrets import SecretsFile
 # check comes 60 ms after its submission, not a minute.
 POLL_SCALE = "0.001"
 
-DESTINATION = """
-[destinations.loyalty-attributes]
-description = "Loyalty tier and points"
-credential = "attentive"
-primary_identifier = "email"
-endpoint = "{endpoint}"
-{extra}
-[destinations.loyalty-attributes.identifiers]
-email = "email"
-phone = "phone"
-
-[destinations.loyalty-attributes.attributes]
-"Loyalty Tier" = "tier"
-"Points" = "points"
-"""
-
 
 def environment_text(url: str, *, destination: str = "bulk", rate_limit: float | None = None) -> str:
-    text = (f'api_url = "{url}"\n\n[access]\nadmins = ["alice"]\nrestricted_pii = ["bob"]\n\n'
-            '[credentials.attentive]\ndescription = "Test company"\ntype = "custom-attributes-api"\n'
-            'api_key = "secret:attentive"\n')
+    """One credential (key "secret:attentive"), alice an admin and bob restricted; with a destination
+    endpoint, the loyalty-attributes destination on it."""
     extra = "" if rate_limit is None else f"rate_limit = {rate_limit}\n"
-    return text + (DESTINATION.format(endpoint=destination, extra=extra) if destination else "")
+    loyalty = destination_toml(description="Loyalty tier and points", endpoint=destination, extra=extra)
+    return environment_toml(url, restricted=("bob",), description="Test company", destinations=[loyalty] if destination else [])
 
 
 def core_session(tmp_path: Path, url: str, *, environment: str = "sandbox", operator: str = "alice",
                  key: str = FULL_KEY, endpoint: str = "bulk", read_only: bool = False,
                  rate_limit: float | None = None) -> Session:
     """sandbox.toml with one destination, production.toml with none, both on the simulator at `url`."""
-    config, data = tmp_path / "config", tmp_path / "data"
-    config.mkdir(exist_ok=True)
+    config = write_config_folder(tmp_path / "config", environment_text(url, destination=endpoint, rate_limit=rate_limit),
+                                 environment_text(url, destination=""))
+    data = tmp_path / "data"
     data.mkdir(exist_ok=True)
-    (config / "sandbox.toml").write_text(environment_text(url, destination=endpoint, rate_limit=rate_limit))
-    (config / "production.toml").write_text(environment_text(url, destination=""))
     secrets = tmp_path / "secrets.toml"
     SecretsFile(secrets).set("attentive", key)
     os.chmod(secrets, 0o600)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tui.cli import build_parser, main
+from tui.cli import build_parser
 from tui.core.exit_codes import OK
 
 
@@ -36,11 +36,10 @@ def test_parsing_a_bench_command_imports_neither_textual_nor_the_benchmark():
     assert result.stdout.strip() == "[]"
 
 
-def test_bench_client_measures_both_sides_against_a_simulator_process(capsys, tmp_path):
-    argv = ["--config", str(tmp_path), "--data-dir", str(tmp_path), "bench", "client",
-            "--v1-requests", "60", "--bulk-requests", "2", "--concurrency", "4", "--rounds", "1"]
-    assert main(argv) == OK
-    out = capsys.readouterr().out
+def test_bench_client_measures_both_sides_against_a_simulator_process(cli_on, tmp_path):
+    code, out, _ = cli_on(tmp_path, data=tmp_path)("bench", "client", "--v1-requests", "60", "--bulk-requests", "2",
+                                                  "--concurrency", "4", "--rounds", "1")
+    assert code == OK
     assert "client/bare" in out
     rows = [line for line in out.splitlines() if line.startswith(("v1 custom attributes", "bulk (256 per call)"))]
     assert len(rows) == 2

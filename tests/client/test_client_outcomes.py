@@ -52,13 +52,17 @@ async def test_success_and_rejection_keep_status_and_raw_text(scripted, status, 
     assert len(scripted.seen) == 1
 
 
-async def test_401_is_fatal_and_says_the_key_was_not_accepted(scripted):
-    scripted.add(Step(401, "unknown key"))
+@pytest.mark.parametrize(("answer", "kind", "words"), [
+    (Step(401, "unknown key"), OutcomeKind.FATAL, "the API key was not accepted"),
+    (Step(200, "<html>captive portal</html>"), OutcomeKind.REJECTED, "captive portal"),  # not the documented body
+], ids=["401-fatal", "success-without-the-documented-body"])
+async def test_a_connection_test_that_finds_no_company_says_why(scripted, answer, kind, words):
+    scripted.add(answer)
     async with client_for(scripted) as client:
         outcome = await client.me()
-    assert outcome.kind is OutcomeKind.FATAL
-    assert "the API key was not accepted" in outcome.text
-    assert len(scripted.seen) == 1
+    assert outcome.kind is kind
+    assert words in outcome.text
+    assert len(scripted.seen) == 1  # neither is retried
 
 
 @pytest.mark.parametrize(
@@ -192,14 +196,6 @@ async def test_the_key_travels_only_in_the_authorization_header_and_never_prints
     assert seen.headers["Authorization"] == f"Bearer {KEY.value}"
     assert KEY.value not in seen.body.decode() and KEY.value not in seen.path + json.dumps(seen.query)
     assert KEY.value not in outcome.text and KEY.masked() in outcome.text
-
-
-async def test_a_success_without_the_documented_body_is_a_rejection_that_shows_it(scripted):
-    scripted.add(Step(200, "<html>captive portal</html>"))
-    async with client_for(scripted) as client:
-        outcome = await client.me()
-    assert outcome.kind is OutcomeKind.REJECTED
-    assert "captive portal" in outcome.text
 
 
 async def test_bad_input_is_rejected_before_anything_is_sent(scripted):

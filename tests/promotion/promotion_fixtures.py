@@ -6,41 +6,25 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+from config_kit import destination_toml, environment_toml, write_config_folder
+
 from tui.sync import history_schema
 
-SANDBOX_TOML = """\
-# Sandbox: try things here first.
-api_url = "embedded"
-
-[access]
-admins = ["alice"]
-restricted_pii = []
-
-[credentials.attentive]
-description = "Sandbox company"
-type = "custom-attributes-api"
-api_key = "demo:sandbox"
-
-[destinations.loyalty]
-description = "Loyalty tier and points"
-credential = "attentive"
-primary_identifier = "email"
-endpoint = "bulk"
+LOYALTY_OPTIONS = """\
 admin_only = false
 allow_restricted_pii = true
 verbose_logging = true
 phone_region = "US"
 rejection_threshold = 0.05
 rate_limit = 20
-
-[destinations.loyalty.identifiers]
-email = "email"
-
-[destinations.loyalty.attributes]
-"Loyalty Tier" = "tier"
-"Points" = "points"
 """
+SANDBOX_TOML = environment_toml(
+    "embedded", key="demo:sandbox", description="Sandbox company",
+    destinations=[destination_toml("loyalty", description="Loyalty tier and points", identifiers={"email": "email"},
+                                   extra=LOYALTY_OPTIONS)])
 
+# Literal, comments and all: a promotion must keep every byte of production.toml it does not change,
+# and the tests compare the file byte for byte.
 PRODUCTION_TOML = """\
 # Production: reviewed in git. Every line here is read by a human.
 api_url = "embedded"   # the embedded simulator's production company
@@ -79,10 +63,7 @@ email = "email"
 
 
 def write_config(config_dir: Path, *, sandbox: str = SANDBOX_TOML, production: str = PRODUCTION_TOML) -> Path:
-    config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "sandbox.toml").write_text(sandbox)
-    (config_dir / "production.toml").write_text(production)
-    return config_dir
+    return write_config_folder(config_dir, sandbox, production)
 
 
 def record_run(data_dir: Path, *, destination: str, config_hash: str, environment: str = "sandbox",

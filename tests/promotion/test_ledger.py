@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_kit import Cli, CliOn
 
 from tui.attentive.secret import ApiKey
-from tui.cli import main
 from tui.settings.history_head import HistoryDamaged, head_path
 from tui.settings.ledger import GENESIS, Action, Ledger, LedgerError, key_fingerprint
 from tui.settings.paths import history_path
@@ -175,8 +175,9 @@ def test_appends_from_two_processes_do_not_fork_the_chain(tmp_path: Path):
 
 # --- CLI -----------------------------------------------------------------------------------------
 
-def cli(tmp_path: Path, *argv: str) -> int:
-    return main(["--data-dir", str(tmp_path), "--config", str(tmp_path / "config"), *argv], operator="alice")
+@pytest.fixture
+def cli(tmp_path: Path, cli_on: CliOn) -> Cli:
+    return cli_on(tmp_path / "config", data=tmp_path)
 
 
 @pytest.fixture
@@ -188,53 +189,52 @@ def cli_ledger(tmp_path: Path) -> Ledger:
     return ledger
 
 
-def test_cli_lists_entries(tmp_path: Path, cli_ledger: Ledger, capsys):
-    assert cli(tmp_path, "ledger") == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 2
+def test_cli_lists_entries(cli: Cli, cli_ledger: Ledger):
+    code, out, _ = cli("ledger")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
     assert "destination.added" in lines[0] and "loyalty" in lines[0] and "alice" in lines[0]
     assert "promotion" in lines[1] and "production" in lines[1]
 
 
-def test_cli_lists_json(tmp_path: Path, cli_ledger: Ledger, capsys):
-    assert cli(tmp_path, "ledger", "--json", "--action", "promotion") == 0
-    entries = json.loads(capsys.readouterr().out)
-    assert [e["action"] for e in entries] == ["promotion"]
+def test_cli_lists_json(cli: Cli, cli_ledger: Ledger):
+    code, out, _ = cli("ledger", "--json", "--action", "promotion")
+    entries = json.loads(out)
+    assert code == 0 and [e["action"] for e in entries] == ["promotion"]
     assert entries[0]["details"] == {"diff_sha256": "ab" * 32}
 
 
-def test_cli_verify_ok_prints_head(tmp_path: Path, cli_ledger: Ledger, capsys):
-    assert cli(tmp_path, "ledger", "verify") == 0
-    out = capsys.readouterr().out
+def test_cli_verify_ok_prints_head(cli: Cli, cli_ledger: Ledger):
+    code, out, _ = cli("ledger", "verify")
     head = cli_ledger.verify()
-    assert "2 entries" in out and f"{head.head_seq}:{head.head_hash}" in out
-    assert cli(tmp_path, "ledger", "verify", "--expect-head", f"2:{head.head_hash}") == 0
+    assert code == 0 and "2 entries" in out and f"{head.head_seq}:{head.head_hash}" in out
+    assert cli("ledger", "verify", "--expect-head", f"2:{head.head_hash}").code == 0
 
 
-def test_cli_verify_names_the_tampered_entry(tmp_path: Path, cli_ledger: Ledger, capsys):
+def test_cli_verify_names_the_tampered_entry(cli: Cli, cli_ledger: Ledger):
     tamper(cli_ledger.db_path, "UPDATE ledger SET subject = 'other' WHERE seq = 1")
-    assert cli(tmp_path, "ledger", "verify") == 1
-    assert "BROKEN at entry 1" in capsys.readouterr().out
-    assert cli(tmp_path, "ledger", "--json", "verify") == 1
-    report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is False and report["broken"]["seq"] == 1
+    code, out, _ = cli("ledger", "verify")
+    assert code == 1 and "BROKEN at entry 1" in out
+    code, out, _ = cli("ledger", "--json", "verify")
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False and report["broken"]["seq"] == 1
 
 
-def test_cli_verify_without_a_database_says_so(tmp_path: Path, capsys):
-    assert cli(tmp_path, "ledger", "verify") == 2
-    assert "no history database" in capsys.readouterr().err
+def test_cli_verify_without_a_database_says_so(cli: Cli):
+    code, _, err = cli("ledger", "verify")
+    assert code == 2 and "no history database" in err
 
 
-def test_cli_rejects_a_malformed_head(tmp_path: Path, cli_ledger: Ledger, capsys):
+def test_cli_rejects_a_malformed_head(cli: Cli, cli_ledger: Ledger, capsys):
     with pytest.raises(SystemExit) as raised:
-        cli(tmp_path, "ledger", "verify", "--expect-head", "nonsense")
+        cli("ledger", "verify", "--expect-head", "nonsense")
     assert raised.value.code == 2
     assert "SEQ:HASH" in capsys.readouterr().err
 
 
-def test_reading_never_creates_the_ledger(tmp_path: Path, capsys):
+def test_reading_never_creates_the_ledger(tmp_path: Path, cli: Cli):
     history_schema.connect(tmp_path).close()  # a history database from before any audited action
-    assert cli(tmp_path, "--read-only", "ledger") == 0
-    assert "the audit ledger is empty" in capsys.readouterr().out
+    code, out, _ = cli("ledger", read_only=True)
+    assert code == 0 and "the audit ledger is empty" in out
     with sqlite3.connect(history_path(tmp_path)) as conn:
         assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'ledger'").fetchone() is None

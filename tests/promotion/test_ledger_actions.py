@@ -1,35 +1,25 @@
 """Every settings change made through the CLI leaves its audit entry, and no entry holds a key."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
+
+from cli_kit import CliOn
+from config_kit import environment_toml, write_config_folder
 
 from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.demo import DEMO_KEYS
-from tui.cli import main
 from tui.settings.ledger import Ledger, key_fingerprint
 from tui.settings.paths import history_path
 
-SANDBOX = """\
-api_url = "embedded"
-
-[access]
-admins = ["alice"]
-restricted_pii = []
-"""
+EMPTY = environment_toml("embedded", credential=None)  # alice an admin; no credential, no destination
 
 
-def test_credential_and_destination_changes_are_each_recorded(tmp_path: Path, monkeypatch, capsys):
-    config = tmp_path / "config"
-    config.mkdir()
-    (config / "sandbox.toml").write_text(SANDBOX)
-    (config / "production.toml").write_text(SANDBOX)
-    base = ["--config", str(config), "--data-dir", str(tmp_path / "data"), "--secrets", str(tmp_path / "secrets.toml")]
+def test_credential_and_destination_changes_are_each_recorded(tmp_path: Path, cli_on: CliOn):
+    on_files = cli_on(write_config_folder(tmp_path / "config", EMPTY, EMPTY), secrets=tmp_path / "secrets.toml")
 
     def cli(*argv: str, stdin: str = "") -> None:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main([*base, *argv], operator="alice")
-        assert code == 0, capsys.readouterr().err
+        code, _, err = on_files(*argv, stdin=stdin)
+        assert code == 0, err
 
     key = DEMO_KEYS["sandbox"]
     cli("credentials", "add", "attentive", stdin=key + "\n")

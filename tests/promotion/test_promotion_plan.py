@@ -15,6 +15,10 @@ from tui.settings.ledger import Action, Ledger
 from tui.settings.loader import load_environment
 from tui.settings.secrets import SecretsFile
 
+# production's credential under another name than sandbox's ("attentive")
+PRODUCTION_ATTENTIVE_PROD = PRODUCTION_TOML.replace("credentials.attentive]", "credentials.attentive-prod]").replace(
+    'credential = "attentive"', 'credential = "attentive-prod"')
+
 
 @pytest.fixture
 def dirs(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -42,6 +46,15 @@ def assert_refused_and_untouched(dirs, promotion: PromotionPlan) -> None:
     with pytest.raises(PromotionError, match="refused"):
         promote(promotion, config_dir=config, data_dir=data)
     assert (config / "production.toml").read_bytes() == before
+
+
+def assert_fails_alone(dirs, gates: list[str], reason: str) -> PromotionPlan:
+    """The plan fails exactly these gates, the first saying `reason`; promote() refuses it, writing nothing."""
+    promotion = plan(dirs)
+    assert failed_ids(promotion) == gates
+    assert reason in promotion.failed[0].reason
+    assert_refused_and_untouched(dirs, promotion)
+    return promotion
 
 
 # --- the passing path ----------------------------------------------------------------------------
@@ -98,8 +111,7 @@ def test_promoting_over_an_existing_definition_changes_only_its_changed_lines(di
 
 def test_a_production_credential_of_another_name_can_be_chosen(dirs):
     config, data, _ = dirs
-    write_config(config, production=PRODUCTION_TOML.replace("credentials.attentive]", "credentials.attentive-prod]")
-                 .replace('credential = "attentive"', 'credential = "attentive-prod"'))
+    write_config(config, production=PRODUCTION_ATTENTIVE_PROD)
     record_run(data, destination="loyalty", config_hash=sandbox_hash(config))
     assert failed_ids(plan(dirs)) == ["production_credential"]
     promotion = plan(dirs, credential="attentive-prod")
@@ -123,20 +135,15 @@ def test_no_test_send_fails_the_test_send_and_verification_gates(dirs):
     record_run(data, destination="loyalty", config_hash=sandbox_hash(config), mode="send", sample_size=None)
     record_run(data, destination="loyalty", config_hash=sandbox_hash(config), environment="production")
     record_run(data, destination="loyalty", config_hash=sandbox_hash(config), status="failed")
-    promotion = plan(dirs)
-    assert failed_ids(promotion) == ["test_send", "verification"]  # with no run there is nothing to verify
-    assert "no finished sandbox test send of loyalty" in promotion.failed[0].reason
-    assert_refused_and_untouched(dirs, promotion)
+    # with no run there is nothing to verify
+    assert_fails_alone(dirs, ["test_send", "verification"], "no finished sandbox test send of loyalty")
 
 
 def test_test_send_with_a_different_configuration_fails_alone(dirs):
     config, data, _ = dirs
     record_run(data, destination="loyalty", config_hash=sandbox_hash(config))
     write_config(config, sandbox=SANDBOX_TOML.replace("rate_limit = 20", "rate_limit = 10"))
-    promotion = plan(dirs)
-    assert failed_ids(promotion) == ["test_send"]
-    assert "changed after its test send" in promotion.failed[0].reason
-    assert_refused_and_untouched(dirs, promotion)
+    assert_fails_alone(dirs, ["test_send"], "changed after its test send")
 
 
 def test_the_latest_finished_test_send_counts(dirs):
@@ -152,30 +159,20 @@ def test_test_send_over_the_threshold_fails_alone(dirs):
     config, data, _ = dirs
     run_id = record_run(data, destination="loyalty", config_hash=sandbox_hash(config),
                         accepted=45, rejected=3, invalid=2)
-    promotion = plan(dirs)
-    assert failed_ids(promotion) == ["test_send"]
-    assert f"run {run_id} rejected 5 of 50 rows (10.0%)" in promotion.failed[0].reason
-    assert_refused_and_untouched(dirs, promotion)
+    assert_fails_alone(dirs, ["test_send"], f"run {run_id} rejected 5 of 50 rows (10.0%)")
 
 
 def test_failed_verification_fails_alone(dirs):
     config, data, _ = dirs
     record_run(data, destination="loyalty", config_hash=sandbox_hash(config), verification=(48, 2, 1))
-    promotion = plan(dirs)
-    assert failed_ids(promotion) == ["verification"]
-    assert "2 differ from what was sent and 1 were not found" in promotion.failed[0].reason
-    assert_refused_and_untouched(dirs, promotion)
+    assert_fails_alone(dirs, ["verification"], "2 differ from what was sent and 1 were not found")
 
 
 def test_missing_production_credential_fails_alone_and_names_the_ones_there_are(dirs):
     config, data, _ = dirs
-    write_config(config, production=PRODUCTION_TOML.replace("credentials.attentive]", "credentials.attentive-prod]")
-                 .replace('credential = "attentive"', 'credential = "attentive-prod"'))
+    write_config(config, production=PRODUCTION_ATTENTIVE_PROD)
     record_run(data, destination="loyalty", config_hash=sandbox_hash(config))
-    promotion = plan(dirs)
-    assert failed_ids(promotion) == ["production_credential"]
-    assert "no credential named 'attentive' (it has: attentive-prod)" in promotion.failed[0].reason
-    assert_refused_and_untouched(dirs, promotion)
+    assert_fails_alone(dirs, ["production_credential"], "no credential named 'attentive' (it has: attentive-prod)")
 
 
 def test_production_credential_failing_its_connection_test_fails_alone(dirs):
@@ -185,12 +182,9 @@ def test_production_credential_failing_its_connection_test_fails_alone(dirs):
     wrong_key = "wrong-key-1234567890abcdefWXYZ"
     SecretsFile(secrets).set("attentive-production", wrong_key)
     record_run(data, destination="loyalty", config_hash=sandbox_hash(config))
-    promotion = plan(dirs)
-    assert failed_ids(promotion) == ["production_credential"]
-    gate = promotion.failed[0]
-    assert "HTTP 401" in gate.reason and "credentials test attentive --env production" in gate.fix
+    promotion = assert_fails_alone(dirs, ["production_credential"], "HTTP 401")
+    assert "credentials test attentive --env production" in promotion.failed[0].fix
     assert wrong_key not in repr(promotion)
-    assert_refused_and_untouched(dirs, promotion)
 
 
 # --- refusals at write time ----------------------------------------------------------------------

@@ -4,20 +4,21 @@ the production company holds the profiles. The audit ledger records every step."
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import uuid
 from pathlib import Path
 
 import pytest
+from cli_kit import Cli, CliOn
+from config_kit import write_config_folder
 
 from tui.attentive.client import AttentiveClient
 from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.demo import DEMO_KEYS
 from tui.attentive.simulator.embedded import embedded_simulator
-from tui.cli import main
 from tui.sync.job_schedule import SCALE_VARIABLE
 
+# Literal, with its comments: the promotion must leave them in production.toml, and the test looks.
 ENVIRONMENT = """\
 # {name}: the seed workflow's {name}.
 api_url = "embedded"
@@ -29,19 +30,10 @@ restricted_pii = []
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> dict[str, Path]:
-    config = tmp_path / "config"
-    config.mkdir()
-    for name in ("sandbox", "production"):
-        (config / f"{name}.toml").write_text(ENVIRONMENT.format(name=name))
-    return {"config": config, "data": tmp_path / "data", "secrets": tmp_path / "secrets.toml", "root": tmp_path}
-
-
-def cli(workspace, *argv: str, stdin: str | None = None, monkeypatch=None) -> int:
-    if stdin is not None:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    return main(["--config", str(workspace["config"]), "--data-dir", str(workspace["data"]),
-                 "--secrets", str(workspace["secrets"]), *argv], operator="alice")
+def cli(tmp_path: Path, cli_on: CliOn) -> Cli:
+    config = write_config_folder(tmp_path / "config", ENVIRONMENT.format(name="sandbox"),
+                                 ENVIRONMENT.format(name="production"))
+    return cli_on(config, secrets=tmp_path / "secrets.toml")
 
 
 def write_audience(path: Path, count: int) -> list[dict[str, str]]:
@@ -62,54 +54,51 @@ async def read_back(url: str, key: str, emails: list[str]) -> dict[str, dict]:
         return found
 
 
-def test_seed_workflow_from_sandbox_to_production(workspace, monkeypatch, capsys):
+def test_seed_workflow_from_sandbox_to_production(tmp_path, cli, monkeypatch):
     monkeypatch.setenv(SCALE_VARIABLE, "0.001")  # `--wait` checks the jobs after 60 ms, not a minute
-    audience = write_audience(workspace["root"] / "audience.csv", 30)
-    source = str(workspace["root"] / "audience.csv")
+    audience = write_audience(tmp_path / "audience.csv", 30)
+    source = str(tmp_path / "audience.csv")
 
     # credentials: the same name in both environments, each with its own company's key
-    assert cli(workspace, "credentials", "add", "attentive", "--env", "sandbox",
-               stdin=DEMO_KEYS["sandbox"] + "\n", monkeypatch=monkeypatch) == 0
-    assert cli(workspace, "credentials", "add", "attentive", "--env", "production",
-               stdin=DEMO_KEYS["production"] + "\n", monkeypatch=monkeypatch) == 0
-    assert cli(workspace, "destinations", "add", "loyalty", "--env", "sandbox", "--primary-identifier", "email",
-               "--identifier", "email=email", "--attribute", "Loyalty Tier=tier", "--attribute", "Points=points") == 0
-    assert cli(workspace, "credentials", "test", "attentive", "--env", "sandbox") == 0
-    capsys.readouterr()
+    assert cli("credentials", "add", "attentive", "--env", "sandbox", stdin=DEMO_KEYS["sandbox"] + "\n").code == 0
+    assert cli("credentials", "add", "attentive", "--env", "production", stdin=DEMO_KEYS["production"] + "\n").code == 0
+    assert cli("destinations", "add", "loyalty", "--env", "sandbox", "--primary-identifier", "email",
+               "--identifier", "email=email", "--attribute", "Loyalty Tier=tier", "--attribute", "Points=points").code == 0
+    assert cli("credentials", "test", "attentive", "--env", "sandbox").code == 0
 
     # promotion is refused before a test send
-    assert cli(workspace, "promote", "loyalty", "--yes") == 1
-    assert "no finished sandbox test send of loyalty" in capsys.readouterr().out
+    code, out, _ = cli("promote", "loyalty", "--yes")
+    assert code == 1 and "no finished sandbox test send of loyalty" in out
 
-    assert cli(workspace, "send", "loyalty", source, "--env", "sandbox", "--sample", "20", "--wait", "--json") == 0
-    sample = json.loads(capsys.readouterr().out)
-    assert sample["status"] == "finished" and sample["accepted"] == 20
+    code, out, _ = cli("send", "loyalty", source, "--env", "sandbox", "--sample", "20", "--wait", "--json")
+    sample = json.loads(out)
+    assert code == 0 and sample["status"] == "finished" and sample["accepted"] == 20
     assert sample["verification"]["state"] == "matched"
-    assert cli(workspace, "verify", str(sample["run_id"])) == 0
-    export = workspace["root"] / "rejections.csv"
-    assert cli(workspace, "rejections", str(sample["run_id"]), "--export", str(export)) == 0
+    assert cli("verify", str(sample["run_id"])).code == 0
+    export = tmp_path / "rejections.csv"
+    assert cli("rejections", str(sample["run_id"]), "--export", str(export)).code == 0
     assert export.is_file()
-    capsys.readouterr()
 
-    assert cli(workspace, "promote", "loyalty", "--yes", "--json") == 0
-    promoted = json.loads(capsys.readouterr().out)
-    assert promoted["promoted"] is True and promoted["test_send_run"] == sample["run_id"]
-    production_toml = (workspace["config"] / "production.toml").read_text()
+    code, out, _ = cli("promote", "loyalty", "--yes", "--json")
+    promoted = json.loads(out)
+    assert code == 0 and promoted["promoted"] is True and promoted["test_send_run"] == sample["run_id"]
+    production_toml = (cli.config / "production.toml").read_text()
     assert production_toml.startswith(ENVIRONMENT.format(name="production").rstrip("\n"))
     assert "[destinations.loyalty]" in production_toml and "# the only admin" in production_toml
 
-    assert cli(workspace, "send", "loyalty", source, "--env", "production", "--yes", "--wait", "--json") == 0
-    sent = json.loads(capsys.readouterr().out)
-    assert sent["environment"] == "production" and sent["accepted"] == len(audience)
+    code, out, _ = cli("send", "loyalty", source, "--env", "production", "--yes", "--wait", "--json")
+    sent = json.loads(out)
+    assert code == 0 and sent["environment"] == "production" and sent["accepted"] == len(audience)
 
-    url = embedded_simulator(workspace["data"]).url
+    url = embedded_simulator(cli.data).url
     held = asyncio.run(read_back(url, DEMO_KEYS["production"], [row["email"] for row in audience]))
     for row in audience:
         assert held[row["email"]] == {"Loyalty Tier": row["tier"], "Points": row["points"]}
 
     # the ledger holds every step, and its chain is intact
-    assert cli(workspace, "ledger", "--json") == 0
-    entries = json.loads(capsys.readouterr().out)
+    code, out, _ = cli("ledger", "--json")
+    assert code == 0
+    entries = json.loads(out)
     steps = [(e["action"], e["environment"], e["subject"]) for e in entries]
     assert steps == [
         ("credential.added", "sandbox", "attentive"),
@@ -130,4 +119,4 @@ def test_seed_workflow_from_sandbox_to_production(workspace, monkeypatch, capsys
     assert finished_production["run_id"] == sent["run_id"] and finished_production["accepted"] == len(audience)
     ledger_text = json.dumps(entries)
     assert DEMO_KEYS["sandbox"] not in ledger_text and DEMO_KEYS["production"] not in ledger_text
-    assert cli(workspace, "ledger", "verify") == 0
+    assert cli("ledger", "verify").code == 0

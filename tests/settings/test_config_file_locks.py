@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from settings_kit import VALID, config_dir
+from config_kit import write_config_folder
+from settings_kit import VALID
 
 from tui.settings.atomic import LockError, locked
 from tui.settings.model import Destination
@@ -29,7 +30,7 @@ def add_vip(config) -> None:
 
 
 def test_a_link_at_the_lock_path_is_refused_and_its_target_never_created(tmp_path):
-    config = config_dir(tmp_path, VALID)
+    config = write_config_folder(tmp_path / "config", VALID)
     victim = tmp_path / "victim"
     (config / ".sandbox.toml.lock").symlink_to(victim)
     with pytest.raises(LockError, match=r"\.sandbox\.toml\.lock is a symbolic link; refusing to follow it") as refused:
@@ -39,7 +40,7 @@ def test_a_link_at_the_lock_path_is_refused_and_its_target_never_created(tmp_pat
 
 
 def test_a_fifo_at_the_lock_path_is_refused_at_once(tmp_path):
-    config = config_dir(tmp_path, VALID)
+    config = write_config_folder(tmp_path / "config", VALID)
     os.mkfifo(config / ".sandbox.toml.lock", 0o600)
     with pytest.raises(LockError, match=r"\.sandbox\.toml\.lock is not a regular file; nothing was changed"):
         add_vip(config)
@@ -47,7 +48,7 @@ def test_a_fifo_at_the_lock_path_is_refused_at_once(tmp_path):
 
 
 def test_a_lock_held_by_another_process_times_out_naming_the_lock(tmp_path):
-    config = config_dir(tmp_path, VALID)
+    config = write_config_folder(tmp_path / "config", VALID)
     path, lock = config / "sandbox.toml", config / ".sandbox.toml.lock"
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)

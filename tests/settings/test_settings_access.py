@@ -4,9 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from settings_kit import VALID, cli_args, config_dir, shipped_config
+from cli_kit import CliOn
+from config_kit import shipped_config, write_config_folder
+from settings_kit import VALID
 
-from tui.cli import main
 from tui.settings.access import Operator, mask_email, mask_identifier, mask_phone
 from tui.settings.errors import AccessDenied
 from tui.settings.loader import load_environment
@@ -64,13 +65,9 @@ def test_masks_keep_no_more_than_the_examples_show():
     assert mask_phone("+1 (914) 844-0001") == "+1******0001"
 
 
-def test_read_only_refuses_every_change(tmp_path: Path, capsys, monkeypatch):
-    import io
-    import sys
-
-    config = shipped_config(tmp_path)
-    before = {p.name: p.read_bytes() for p in config.iterdir()}
-    base = ["--read-only", *cli_args(tmp_path, config)]
+def test_read_only_refuses_every_change(tmp_path: Path, cli_on: CliOn):
+    cli = cli_on(shipped_config(tmp_path))
+    before = {p.name: p.read_bytes() for p in cli.config.iterdir()}
     changes = [
         ["credentials", "add", "x", "--env-var", "X"],
         ["credentials", "set-key", "attentive-sandbox"],
@@ -80,34 +77,33 @@ def test_read_only_refuses_every_change(tmp_path: Path, capsys, monkeypatch):
         ["destinations", "remove", "loyalty-attributes"],
     ]
     for argv in changes:
-        monkeypatch.setattr(sys, "stdin", io.StringIO("k-123456\n"))
-        assert main([*base, *argv], operator="alice") == 2, argv
-        assert "this session is read-only" in capsys.readouterr().err
-    assert {p.name: p.read_bytes() for p in config.iterdir()} == before
+        code, _, err = cli(*argv, read_only=True, stdin="k-123456\n")
+        assert code == 2 and "this session is read-only" in err, argv
+    assert {p.name: p.read_bytes() for p in cli.config.iterdir()} == before
     assert not (tmp_path / "private").exists()
     # Reading still works.
-    assert main([*base, "destinations", "list"], operator="alice") == 0
+    assert cli("destinations", "list", read_only=True).code == 0
 
 
-def test_cli_admin_only_and_production_changes_need_an_admin(tmp_path: Path, capsys):
+def test_cli_admin_only_and_production_changes_need_an_admin(tmp_path: Path, cli_on: CliOn):
     text = VALID.replace('endpoint = "bulk"', 'endpoint = "bulk"\nadmin_only = true')
-    config = config_dir(tmp_path, text, production=text.replace("demo:sandbox", "demo:production"))
-    args = cli_args(tmp_path, config)
-    assert main([*args, "destinations", "edit", "loyalty", "--rate-limit", "10"], operator="carol") == 2
-    assert "'loyalty' is admin-only and 'carol' is not an admin" in capsys.readouterr().err
-    assert main([*args, "destinations", "remove", "loyalty", "--env", "production"], operator="carol") == 2
-    assert "only admins may do this" in capsys.readouterr().err
-    assert main([*args, "destinations", "add", "mine", "--primary-identifier", "email", "--identifier", "email=email",
-                 "--admin-only"], operator="carol") == 2
-    assert "changing who may use a destination" in capsys.readouterr().err
-    assert main([*args, "destinations", "edit", "loyalty", "--rate-limit", "10"], operator="alice") == 0
+    config = write_config_folder(tmp_path / "config", text, production=text.replace("demo:sandbox", "demo:production"))
+    cli = cli_on(config)
+    code, _, err = cli("destinations", "edit", "loyalty", "--rate-limit", "10", operator="carol")
+    assert code == 2 and "'loyalty' is admin-only and 'carol' is not an admin" in err
+    code, _, err = cli("destinations", "remove", "loyalty", "--env", "production", operator="carol")
+    assert code == 2 and "only admins may do this" in err
+    code, _, err = cli("destinations", "add", "mine", "--primary-identifier", "email", "--identifier", "email=email",
+                       "--admin-only", operator="carol")
+    assert code == 2 and "changing who may use a destination" in err
+    assert cli("destinations", "edit", "loyalty", "--rate-limit", "10", operator="alice").code == 0
     assert load_environment(config, "sandbox").destinations["loyalty"].rate_limit == 10
-    assert main([*args, "destinations", "remove", "loyalty", "--env", "production"], operator="alice") == 0
+    assert cli("destinations", "remove", "loyalty", "--env", "production", operator="alice").code == 0
     assert not load_environment(config, "production").destinations
 
 
-def test_cli_restricted_operator_cannot_edit_a_destination_closed_to_them(tmp_path: Path, capsys):
+def test_cli_restricted_operator_cannot_edit_a_destination_closed_to_them(tmp_path: Path, cli_on: CliOn):
     text = VALID.replace('endpoint = "bulk"', 'endpoint = "bulk"\nallow_restricted_pii = false')
-    config = config_dir(tmp_path, text)
-    assert main([*cli_args(tmp_path, config), "destinations", "edit", "loyalty", "--description", "x"], operator="bob") == 2
-    assert "does not allow operators with restricted PII access, and 'bob' is one" in capsys.readouterr().err
+    cli = cli_on(write_config_folder(tmp_path / "config", text))
+    code, _, err = cli("destinations", "edit", "loyalty", "--description", "x", operator="bob")
+    assert code == 2 and "does not allow operators with restricted PII access, and 'bob' is one" in err

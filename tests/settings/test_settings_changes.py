@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from settings_kit import VALID, config_dir, thread_simulator  # noqa: F401  (fixture)
+from config_kit import environment_toml, write_config_folder
+from settings_kit import VALID
 from simulator_fixtures import FULL_KEY
 
 from tui.attentive.secret import ApiKey
@@ -22,8 +23,7 @@ from tui.settings.store import AlreadyExists
 
 def one_credential(url: str, credential: str) -> str:
     """An environment file with one credential whose key is the secret "shared", and no destinations."""
-    return (f'api_url = "{url}"\n[access]\nadmins = ["alice"]\n[credentials.{credential}]\n'
-            'description = "test"\ntype = "custom-attributes-api"\napi_key = "secret:shared"\n')
+    return environment_toml(url, credential=credential, key="secret:shared")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def never_asked() -> ApiKey:
     ({"operator": "bob"}, "production", "only admins"),
 ])
 def test_a_refused_credential_change_never_asks_for_the_key(tmp_path, who, name, refusal):
-    config = config_dir(tmp_path, VALID, VALID)
+    config = write_config_folder(tmp_path / "config", VALID, VALID)
     where = workspace(tmp_path, config, **who)
     before = {path.name: path.read_bytes() for path in config.iterdir()}
     with pytest.raises(AccessDenied, match=refusal):
@@ -65,19 +65,19 @@ def test_a_refused_credential_change_never_asks_for_the_key(tmp_path, who, name,
 
 
 def test_adding_an_existing_credential_never_asks_for_the_key(tmp_path):
-    where = workspace(tmp_path, config_dir(tmp_path, VALID))
+    where = workspace(tmp_path, write_config_folder(tmp_path / "config", VALID))
     with pytest.raises(AlreadyExists, match="credential 'main' already exists"):
         changes.add_credential(where, "sandbox", changes.new_credential("main", "", None), never_asked)
 
 
 def test_read_only_is_refused_before_a_broken_file_is_read(tmp_path):
-    where = workspace(tmp_path, config_dir(tmp_path, "api_url = 42\n"), read_only=True)
+    where = workspace(tmp_path, write_config_folder(tmp_path / "config", "api_url = 42\n"), read_only=True)
     with pytest.raises(AccessDenied, match="read-only"):
         changes.remove_destination(where, "sandbox", "loyalty")
 
 
-def test_a_failed_key_test_stores_nothing_and_records_nothing(tmp_path, thread_simulator):  # noqa: F811
-    config = config_dir(tmp_path, one_credential(thread_simulator.url, "good"))
+def test_a_failed_key_test_stores_nothing_and_records_nothing(tmp_path, thread_simulator):
+    config = write_config_folder(tmp_path / "config", one_credential(thread_simulator.url, "good"))
     where = workspace(tmp_path, config)
     before = (config / "sandbox.toml").read_bytes()
     with pytest.raises(changes.NotSaved, match="HTTP 401") as failed:
@@ -96,7 +96,7 @@ def test_a_failed_key_test_stores_nothing_and_records_nothing(tmp_path, thread_s
 
 def test_a_removed_credentials_key_stays_while_the_other_environment_uses_it(tmp_path):
     unreachable = "http://127.0.0.1:9"
-    config = config_dir(tmp_path, one_credential(unreachable, "good"), one_credential(unreachable, "prod"))
+    config = write_config_folder(tmp_path / "config", one_credential(unreachable, "good"), one_credential(unreachable, "prod"))
     where = workspace(tmp_path, config)
     SecretsFile(where.secrets_file).set("shared", FULL_KEY)
 

@@ -8,7 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from settings_kit import VALID, config_dir
+from config_kit import write_config_folder
+from settings_kit import VALID
 
 from tui.attentive.secret import ApiKey
 from tui.core.workspace import Workspace
@@ -45,7 +46,7 @@ def workspace(tmp_path: Path, config: Path) -> Workspace:
 
 
 def test_what_someone_else_saved_meanwhile_survives_an_edit_of_other_fields(tmp_path):
-    config = config_dir(tmp_path, VALID)
+    config = write_config_folder(tmp_path / "config", VALID)
     base = loyalty(config)
     save_as_someone_else(config, base, rate_limit=10.0, attributes={**base.attributes, "Points": "points"})
     mine = replace(base, description="Loyalty tiers", attributes={**base.attributes, "Member Since": "since"})
@@ -58,7 +59,7 @@ def test_what_someone_else_saved_meanwhile_survives_an_edit_of_other_fields(tmp_
 
 
 def test_the_same_field_changed_on_both_sides_is_refused_showing_both_values(tmp_path):
-    config = config_dir(tmp_path, VALID)
+    config = write_config_folder(tmp_path / "config", VALID)
     base = loyalty(config)
     save_as_someone_else(config, base, rate_limit=10.0, attributes={})
     on_disk = (config / "sandbox.toml").read_bytes()
@@ -74,7 +75,7 @@ def test_the_same_field_changed_on_both_sides_is_refused_showing_both_values(tmp
 
 
 def test_the_same_change_made_on_both_sides_is_no_conflict_and_no_write(tmp_path):
-    config = config_dir(tmp_path, VALID)
+    config = write_config_folder(tmp_path / "config", VALID)
     base = loyalty(config)
     save_as_someone_else(config, base, rate_limit=10.0)
     on_disk = (config / "sandbox.toml").read_bytes()
@@ -83,7 +84,7 @@ def test_the_same_change_made_on_both_sides_is_no_conflict_and_no_write(tmp_path
 
 
 def test_a_destination_removed_meanwhile_is_not_brought_back(tmp_path):
-    config = config_dir(tmp_path, VALID)
+    config = write_config_folder(tmp_path / "config", VALID)
     base = loyalty(config)
     with ConfigStore(config).editing("sandbox") as other:
         other.remove_destination("loyalty")
@@ -93,7 +94,7 @@ def test_a_destination_removed_meanwhile_is_not_brought_back(tmp_path):
 
 
 def test_a_destination_added_meanwhile_under_the_same_name_is_refused_with_its_values(tmp_path):
-    config = config_dir(tmp_path, VALID)
+    config = write_config_folder(tmp_path / "config", VALID)
     theirs = Destination("vip", "theirs", "main", "email", identifiers={"email": "email"})
     edit(config, None, theirs)
     with pytest.raises(AlreadyExists) as refused:
@@ -105,7 +106,7 @@ def test_a_destination_added_meanwhile_under_the_same_name_is_refused_with_its_v
 
 
 def test_the_ledger_records_the_fields_really_changed(tmp_path):
-    config = config_dir(tmp_path, VALID)
+    config = write_config_folder(tmp_path / "config", VALID)
     where = workspace(tmp_path, config)
     base = loyalty(config)
     save_as_someone_else(config, base, rate_limit=10.0)  # not through the ledger: a hand edit, say
@@ -120,7 +121,7 @@ def test_the_ledger_records_the_fields_really_changed(tmp_path):
 
 def test_moving_a_key_to_the_secrets_file_keeps_a_description_changed_meanwhile(tmp_path, monkeypatch):
     monkeypatch.setenv("MAIN_KEY", "unused")
-    config = config_dir(tmp_path, VALID.replace('api_key = "demo:sandbox"', 'api_key = "env:MAIN_KEY"'))
+    config = write_config_folder(tmp_path / "config", VALID.replace('api_key = "demo:sandbox"', 'api_key = "env:MAIN_KEY"'))
     where = workspace(tmp_path, config)
     credential = load_environment(config, "sandbox").credentials["main"]
 

@@ -1,32 +1,25 @@
 """The secrets file (0600, loose permissions refused) and a key that never leaks."""
 from __future__ import annotations
 
-import io
 import logging
-import sys
 from pathlib import Path
 
 import pytest
-from settings_kit import cli_args, config_dir, thread_simulator  # noqa: F401  (fixture)
+from cli_kit import CliOn
+from config_kit import SHIPPED, environment_toml, write_config_folder
+from simulator_fixtures import FULL_KEY
 
-from tui.cli import main
 from tui.settings.errors import SecretsError
 from tui.settings.loader import load_environment
 from tui.settings.secrets import SecretsFile, resolve_api_key
 
-CANARY = "test-full-key-0001"   # the simulator's full-permission test key, used as the canary
+CANARY = FULL_KEY   # the simulator's full-permission test key, used as the canary
 
-REAL_URL_CONFIG = """\
-api_url = "{url}"
 
-[access]
-admins = ["alice"]
-
-[credentials.main]
-description = "real-style credential"
-type = "custom-attributes-api"
-api_key = "secret:main"
-"""
+def real_url_config(tmp_path: Path, url: str, more: str = "") -> Path:
+    """A config folder whose credential "main" reads the secret "main"; `more` is appended."""
+    sandbox = environment_toml(url, credential="main", key="secret:main", description="real-style credential")
+    return write_config_folder(tmp_path / "config", sandbox + more)
 
 
 def test_secrets_file_is_created_0600_in_a_private_folder(tmp_path: Path):
@@ -56,9 +49,9 @@ def test_loose_permissions_are_refused_with_the_chmod_to_run(tmp_path: Path, mod
 
 
 def test_missing_secret_and_env_var_name_the_credential_and_the_fix(tmp_path: Path, monkeypatch):
-    text = REAL_URL_CONFIG.format(url="https://api.attentivemobile.com") + (
-        '\n[credentials.from-env]\napi_key = "env:ATTENTIVE_TEST_KEY"\n')
-    environment = load_environment(config_dir(tmp_path, text), "sandbox")
+    config = real_url_config(tmp_path, "https://api.attentivemobile.com",
+                             '\n[credentials.from-env]\napi_key = "env:ATTENTIVE_TEST_KEY"\n')
+    environment = load_environment(config, "sandbox")
     secrets = tmp_path / "secrets.toml"
     with pytest.raises(SecretsError) as missing:
         resolve_api_key(environment, "main", secrets)
@@ -72,8 +65,6 @@ def test_missing_secret_and_env_var_name_the_credential_and_the_fix(tmp_path: Pa
 
 
 def test_demo_keys_resolve_without_a_secrets_file(tmp_path: Path):
-    from settings_kit import SHIPPED
-
     from tui.attentive.simulator.demo import DEMO_KEYS
 
     environment = load_environment(SHIPPED, "production")
@@ -82,11 +73,9 @@ def test_demo_keys_resolve_without_a_secrets_file(tmp_path: Path):
     assert not (tmp_path / "absent.toml").exists()
 
 
-def test_a_canary_key_set_through_the_cli_never_leaks(tmp_path: Path, thread_simulator, monkeypatch, capsys, caplog):  # noqa: F811
+def test_a_canary_key_set_through_the_cli_never_leaks(tmp_path: Path, thread_simulator, cli_on: CliOn, capsys, caplog):
     caplog.set_level(logging.DEBUG)
-    config = config_dir(tmp_path, REAL_URL_CONFIG.format(url=thread_simulator.url))
-    args = cli_args(tmp_path, config)
-    monkeypatch.setattr(sys, "stdin", io.StringIO(CANARY + "\n"))
+    cli = cli_on(real_url_config(tmp_path, thread_simulator.url))
     outputs = []
     exit_codes = []
     exceptions = []
@@ -99,33 +88,31 @@ def test_a_canary_key_set_through_the_cli_never_leaks(tmp_path: Path, thread_sim
                         (["destinations", "show", "d", "--json"], ""),
                         (["credentials", "add", "main", "--description", "duplicate"], CANARY),
                         (["credentials", "set-key", "nope"], CANARY)):
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin + "\n"))
         try:
-            exit_codes.append(main([*args, *argv], operator="alice"))
-        except BaseException as err:  # a traceback would be a failure of its own; its text must not leak either
-            exceptions.append(repr(err) + str(err))
-        captured = capsys.readouterr()
-        outputs.append(captured.out + captured.err)
+            code, out, err = cli(*argv, stdin=stdin + "\n")
+        except BaseException as error:  # a traceback would be a failure of its own; its text must not leak either
+            exceptions.append(repr(error) + str(error))
+            code, (out, err) = -1, capsys.readouterr()
+        exit_codes.append(code)
+        outputs.append(out + err)
     assert exit_codes == [0, 0, 0, 0, 0, 0, 0, 2, 2] and exceptions == []
     assert "****0001" in outputs[2]
     assert "Test Company" in outputs[4]
-    secrets_file = tmp_path / "private" / "secrets.toml"
-    assert SecretsFile(secrets_file).read() == {"main": CANARY, "second": CANARY}
-    everything = "\n".join(outputs + [caplog.text] + [p.read_text() for p in config.iterdir() if p.is_file()])
+    assert SecretsFile(cli.secrets).read() == {"main": CANARY, "second": CANARY}
+    everything = "\n".join(outputs + [caplog.text] + [p.read_text() for p in cli.config.iterdir() if p.is_file()])
     assert CANARY not in everything
     assert CANARY[-4:] in everything  # the masked form is what shows
 
 
-def test_keys_from_argv_are_impossible(tmp_path: Path, capsys):
-    config = config_dir(tmp_path, REAL_URL_CONFIG.format(url="http://127.0.0.1:9"))
+def test_keys_from_argv_are_impossible(tmp_path: Path, cli_on: CliOn, capsys):
+    cli = cli_on(real_url_config(tmp_path, "http://127.0.0.1:9"))
     with pytest.raises(SystemExit):
-        main([*cli_args(tmp_path, config), "credentials", "set-key", "main", "sk-on-the-command-line"], operator="alice")
+        cli("credentials", "set-key", "main", "sk-on-the-command-line")
     assert "unrecognized arguments" in capsys.readouterr().err
 
 
-def test_an_empty_key_from_stdin_changes_nothing(tmp_path: Path, monkeypatch, capsys):
-    config = config_dir(tmp_path, REAL_URL_CONFIG.format(url="http://127.0.0.1:9"))
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
-    assert main([*cli_args(tmp_path, config), "credentials", "set-key", "main", "--no-test"], operator="alice") == 2
-    assert "no key was given" in capsys.readouterr().err
-    assert not (tmp_path / "private" / "secrets.toml").exists()
+def test_an_empty_key_from_stdin_changes_nothing(tmp_path: Path, cli_on: CliOn):
+    cli = cli_on(real_url_config(tmp_path, "http://127.0.0.1:9"))
+    code, _, err = cli("credentials", "set-key", "main", "--no-test", stdin="\n")
+    assert code == 2 and "no key was given" in err
+    assert not cli.secrets.exists()

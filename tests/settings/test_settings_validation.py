@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from config_kit import SHIPPED
 
 from tui.settings.errors import ConfigError
 from tui.settings.loader import load_environment
@@ -155,12 +156,12 @@ def test_missing_file_and_non_utf8_name_the_file(tmp_path: Path):
 
 
 def test_shipped_config_is_valid():
-    from settings_kit import SHIPPED
-
     sandbox = load_environment(SHIPPED, "sandbox")
     production = load_environment(SHIPPED, "production")
     assert sandbox.embedded and production.embedded
-    assert list(sandbox.destinations) == ["loyalty-attributes"] and not production.destinations
+    assert list(sandbox.destinations) == ["loyalty-attributes", "slow-demo"] and not production.destinations
+    demo = sandbox.destinations["slow-demo"]   # slow on purpose: pause, rate and cancel can be tried
+    assert (demo.endpoint, demo.rate_limit) == ("custom-attributes", 50) and demo.description.startswith("DEMO")
     assert sandbox.destinations["loyalty-attributes"].attributes["Phone Number"] == "phone"
     assert sandbox.credentials["attentive"].api_key_ref == "demo:sandbox"
     assert production.credentials["attentive"].api_key_ref == "demo:production"

@@ -17,10 +17,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from simulator_fixtures import FULL_KEY, TEST_KEYS, JobClock
+from simulator_fixtures import FULL_KEY, JobClock, simulator_thread
 
-from tui.attentive.simulator.config import SimulatorConfig
-from tui.attentive.simulator.embedded import start_in_thread
 from tui.attentive.simulator.faults import parse_fault_spec
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "tui" / "attentive" / "spec"
@@ -54,9 +52,8 @@ BOUNDED = settings(
 def simulator_url() -> Iterator[str]:
     # A thread of its own: schemathesis calls are blocking (requests), so the simulator cannot share
     # the test's event loop. Rate limits off: hypothesis sends as fast as it can.
-    running = start_in_thread(SimulatorConfig(keys=TEST_KEYS, rate_limits=False, bulk_job_delay_s=0))
-    yield running.url
-    running.stop()
+    with simulator_thread(rate_limits=False) as running:
+        yield running.url
 
 
 def _call_and_validate(case: schemathesis.Case, base_url: str) -> None:
@@ -85,10 +82,8 @@ def test_job_status_answers_conform_in_every_phase_and_fault():
     # Generated job ids are all unknown (404), so the 200 answers are checked here on real jobs.
     clock = JobClock()
     faults = parse_fault_spec("jobfail=0.3,nourl=0.3,jobstatus=THROTTLED:0.3")
-    running = start_in_thread(SimulatorConfig(keys=TEST_KEYS, rate_limits=False, clock=clock, seed=3,
-                                              bulk_job_delay_s=10, faults=faults))
     submit, status = V2["/v2/bulk/user/attributes"]["POST"], V2["/v2/bulk/job/{bulkJobId}"]["GET"]
-    try:
+    with simulator_thread(rate_limits=False, clock=clock, seed=3, bulk_job_delay_s=10, faults=faults) as running:
         job_ids = [
             submit.Case(body={"users": [{"identifiers": {"email": f"u{i}@example.com"}}]}, headers=AUTH)
             .call_and_validate(base_url=running.url, checks=CHECKS).json()["batchJobId"]
@@ -100,6 +95,4 @@ def test_job_status_answers_conform_in_every_phase_and_fault():
                 case = status.Case(path_parameters={"bulkJobId": job_id}, headers=AUTH)
                 seen.add(case.call_and_validate(base_url=running.url, checks=CHECKS).json()["status"])
             clock.advance(5)
-    finally:
-        running.stop()
     assert seen == {"PENDING", "IN_PROGRESS", "THROTTLED", "COMPLETED", "FAILED"}

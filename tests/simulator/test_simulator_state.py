@@ -6,8 +6,8 @@ import stat
 import urllib.request
 
 import pytest
+from simulator_fixtures import FULL_KEY, simulator_process
 
-from tui.attentive.simulator.process import start_simulator_process
 from tui.attentive.simulator.rules import AttributeType
 from tui.attentive.simulator.state import ProfileChange, SimulatorState, StateFileError
 
@@ -76,12 +76,11 @@ def _http(url, key, method="GET", body=None):
 
 def test_standalone_process_saves_on_sigterm_and_reloads(tmp_path):
     state_file = tmp_path / "sim" / "state.json"
-    args = ["--key", "proc-key-123456", "--state", str(state_file)]
-    with start_simulator_process(args) as first:
-        status, _ = _http(first.url + "/v1/attributes/custom", "proc-key-123456", "POST",
+    with simulator_process("--state", str(state_file)) as first:
+        status, _ = _http(first.url + "/v1/attributes/custom", FULL_KEY, "POST",
                           {"user": {"email": "ada@example.com"}, "properties": {"color": "green"}})
         assert status == 200
     assert first.process.returncode == 0
-    with start_simulator_process(args) as second:
-        status, body = _http(second.url + "/v1/attributes/custom?email=ada@example.com", "proc-key-123456")
+    with simulator_process("--state", str(state_file)) as second:
+        status, body = _http(second.url + "/v1/attributes/custom?email=ada@example.com", FULL_KEY)
     assert (status, json.loads(body)[0]["value"]) == (200, "green")

@@ -1,20 +1,24 @@
-"""Helpers for the send tests: a destination like the shipped one, audience files, a send call."""
+"""Helpers for the send tests: a destination like the shipped one, audience files, a send call, its
+config files and the CLI on them (`cli_for`, a fixture: see conftest.py)."""
 from __future__ import annotations
 
 import csv
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_kit import Cli, CliOn
+from config_kit import LOYALTY_ATTRIBUTES, destination_toml, environment_toml, write_config_folder
+from simulator_fixtures import FULL_KEY
 from virtual_clock import VirtualClock
 
 from tui.attentive.secret import ApiKey
-from tui.attentive.simulator.process import start_simulator_process
 from tui.settings.model import Destination
 from tui.sync.engine import SendRequest, run_send
 from tui.sync.history import HistoryStore, RunRecord, Verification
@@ -97,73 +101,32 @@ def stored_custom(sim: Any, email: str) -> dict[str, Any] | None:
 
 
 def write_config(config_dir: Path, api_url: str, *, key_var: str = "SYNC_TEST_KEY", endpoint: str = "bulk",
-                 admins: tuple[str, ...] = ("tester",), restricted: tuple[str, ...] = (),
-                 extra: str = "") -> Path:
-    """sandbox.toml and production.toml for the CLI, the key read from an environment variable."""
-    config_dir.mkdir(parents=True, exist_ok=True)
-    access = f"[access]\nadmins = {list(admins)!r}\nrestricted_pii = {list(restricted)!r}\n".replace("'", '"')
-    sandbox = f'''api_url = "{api_url}"
-
-{access}
-[credentials.test]
-description = "test"
-type = "custom-attributes-api"
-api_key = "env:{key_var}"
-
-[destinations.loyalty-attributes]
-description = "test"
-credential = "test"
-primary_identifier = "email"
-endpoint = "{endpoint}"
-{extra}
-[destinations.loyalty-attributes.identifiers]
-email = "email"
-phone = "phone"
-
-[destinations.loyalty-attributes.attributes]
-"Loyalty Tier" = "tier"
-"Points" = "points"
-"Phone Number" = "phone"
-'''
-    (config_dir / "sandbox.toml").write_text(sandbox, encoding="utf-8")
-    (config_dir / "production.toml").write_text(f'api_url = "{api_url}"\n\n{access}', encoding="utf-8")
-    return config_dir
-
-
-CLI_KEY = "sync-cli-test-key-0001"
-
-
-@pytest.fixture(scope="module")
-def sim_process():
-    """The simulator in its own process, for tests that drive the CLI (it runs its own event loop)."""
-    with start_simulator_process(["--key", CLI_KEY, "--text-attribute", "Phone Number", "--job-delay", "0"]) as sim:
-        yield sim
-
-
-@dataclass
-class Cli:
-    config: Path
-    data: Path
-    capsys: Any
-
-    def __call__(self, *argv: str, operator: str = "tester", read_only: bool = False) -> tuple[int, str, str]:
-        from tui.cli import main  # here, so the engine-only tests do not load every command group
-
-        prefix = ["--config", str(self.config), "--data-dir", str(self.data)] + (["--read-only"] if read_only else [])
-        code = main([*prefix, *argv], operator=operator)
-        out, err = self.capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
+                 admins: tuple[str, ...] = ("tester",), restricted: tuple[str, ...] = (), extra: str = "",
+                 names: tuple[str, ...] = ("loyalty-attributes",)) -> Path:
+    """sandbox.toml with a destination like loyalty() of each name, the key read from an environment
+    variable; production.toml with no credential and no destination."""
+    destinations = [destination_toml(name, credential="test", endpoint=endpoint, extra=extra,
+                                     attributes={**LOYALTY_ATTRIBUTES, "Phone Number": "phone"}) for name in names]
+    sandbox = environment_toml(api_url, admins=admins, restricted=restricted, credential="test", key=f"env:{key_var}",
+                               destinations=destinations)
+    return write_config_folder(config_dir, sandbox, environment_toml(api_url, admins=admins, restricted=restricted,
+                                                                     credential=None))
 
 
 # The CLI follows jobs on the real clock: scaled down, a first check comes after 60 ms, not a minute.
 POLL_SCALE = "0.001"
 
 
-def cli_for(tmp_path: Path, sim_url: str, capsys: Any, monkeypatch: Any, **config: Any) -> Cli:
-    monkeypatch.setenv("SYNC_TEST_KEY", CLI_KEY)
-    monkeypatch.setenv(SCALE_VARIABLE, POLL_SCALE)
-    return Cli(write_config(tmp_path / "config", sim_url, **config), tmp_path / "data", capsys)
+@pytest.fixture
+def cli_for(tmp_path: Path, cli_on: CliOn, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Cli]:
+    """cli_for(sim_url, **write_config options) -> a Cli as "tester" on write_config's files, its key
+    FULL_KEY, jobs followed on the scaled-down schedule."""
+    def make(sim_url: str, **config: Any) -> Cli:
+        monkeypatch.setenv("SYNC_TEST_KEY", FULL_KEY)
+        monkeypatch.setenv(SCALE_VARIABLE, POLL_SCALE)
+        return cli_on(write_config(tmp_path / "config", sim_url, **config), operator="tester")
+
+    return make
 
 
 def run_progress(data_dir: Path, run_id: int = 1) -> tuple[int, int] | None:

@@ -8,7 +8,6 @@ import random
 import sqlite3
 
 import pytest
-from sync_kit import cli_for
 
 from tui.settings.paths import history_path
 
@@ -75,12 +74,8 @@ def run_count(data_dir) -> int:
 
 
 @pytest.fixture
-def cli(tmp_path, sim_process, capsys, monkeypatch):
-    return cli_for(tmp_path, sim_process.url, capsys, monkeypatch)
-
-
-def test_the_corpus_is_large_enough():
-    assert len(REFUSED) + len(PER_ROW) + 2 >= 25  # +2: a folder and a missing path, below
+def cli(sim_process, cli_for):
+    return cli_for(sim_process.url)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))

@@ -9,7 +9,7 @@ import sys
 import pytest
 from sync_kit import valid_row, write_config, write_csv
 
-from tui.cli import BROKEN_PIPE, main
+from tui.cli import BROKEN_PIPE
 from tui.sync.history import HistoryStore, NewRun
 
 ENTRY = "from tui.cli import entry; entry()"
@@ -17,15 +17,9 @@ EVIL = ["\x1b[2J\x1b[Hwiped@example.com", "\x1b]0;owned\x07@example.com", "\u202
 
 
 @pytest.fixture
-def cli(tmp_path, capsys):
-    config = write_config(tmp_path / "config", "http://127.0.0.1:9")  # dry runs and the history: no server needed
-
-    def run(*argv: str, operator: str = "tester") -> tuple[int, str, str]:
-        code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), *argv], operator=operator)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+def cli(tmp_path, cli_on):
+    # dry runs and the history: no server needed
+    return cli_on(write_config(tmp_path / "config", "http://127.0.0.1:9"), operator="tester")
 
 
 def no_controls(text: str) -> bool:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from sync_kit import cli_for, valid_row, write_csv
+from sync_kit import valid_row, write_csv
 
 from tui.settings.paths import history_path
 
@@ -19,8 +19,8 @@ COMMANDS = (("runs",), ("rejections", "1"), ("verify", "1"), ("ledger", "verify"
 
 
 @pytest.fixture
-def sent(tmp_path, sim_process, capsys, monkeypatch):
-    cli = cli_for(tmp_path, sim_process.url, capsys, monkeypatch)
+def sent(tmp_path, sim_process, cli_for):
+    cli = cli_for(sim_process.url)
     rows = [valid_row(i) for i in range(300)] + [{**valid_row(900), "email": "broken"}]
     assert cli("send", "loyalty-attributes", str(write_csv(tmp_path / "a.csv", rows)), "--wait")[0] == 0
     assert cli("history", "check")[0] == 0

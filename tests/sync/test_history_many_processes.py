@@ -10,13 +10,13 @@ import subprocess
 import sys
 from contextlib import closing
 
+from cli_kit import cli_process
+from simulator_fixtures import FULL_KEY, simulator_process
 from sync_kit import valid_row, write_config, write_csv
 
-from tui.attentive.simulator.process import start_simulator_process
 from tui.settings.paths import history_path
 from tui.sync.job_schedule import SCALE_VARIABLE
 
-KEY = "many-processes-key-0001"
 ROWS, BAD = 3_000, 30
 DESTINATIONS = ("loyalty-a", "loyalty-b", "loyalty-c")
 DEADLINE_S = 240
@@ -33,50 +33,39 @@ while not stop.exists():
     rounds += 1
 print(rounds)
 """
-CLI = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:], operator='tester'))"
-
-
-def config_with_three_destinations(tmp_path, url):
-    config = write_config(tmp_path / "config", url)
-    sandbox = (config / "sandbox.toml").read_text()
-    table = sandbox[sandbox.index("[destinations.loyalty-attributes]"):]
-    others = "".join("\n" + table.replace("loyalty-attributes", name) for name in DESTINATIONS)
-    (config / "sandbox.toml").write_text(sandbox[:sandbox.index("[destinations.loyalty-attributes]")] + others)
-    return config
 
 
 def test_three_sends_a_follower_and_readers_share_one_history(tmp_path):
     rows = [valid_row(i) for i in range(ROWS)] + [{**valid_row(9000 + i), "email": f"bad{i}"} for i in range(BAD)]
     source = write_csv(tmp_path / "audience.csv", rows)
-    sim = start_simulator_process(["--key", KEY, "--text-attribute", "Phone Number", "--job-delay", "0.1s-1s"])
     stop = tmp_path / "stop"
-    try:
-        config = config_with_three_destinations(tmp_path, sim.url)
-        data = tmp_path / "data"
-        env = {**os.environ, "SYNC_TEST_KEY": KEY, SCALE_VARIABLE: "0.005"}
-        common = ["--config", str(config), "--data-dir", str(data)]
-        readers = [subprocess.Popen([sys.executable, "-c", READER, str(stop), *common], env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        sends = [subprocess.Popen([sys.executable, "-c", CLI, *common, "send", name, str(source), "--json"], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in DESTINATIONS]
-        follower = subprocess.Popen([sys.executable, "-c", CLI, *common, "jobs", "--wait", "--timeout", "3m"],
-                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        summaries = []
-        for process in sends:
-            out, err = process.communicate(timeout=DEADLINE_S)
-            assert process.returncode == 0 and "Traceback" not in err, err
-            summaries.append(json.loads(out))
-        follower.wait(timeout=DEADLINE_S)
-        final = subprocess.run([sys.executable, "-c", CLI, *common, "jobs", "--wait", "--json"], env=env,
-                               capture_output=True, text=True, timeout=DEADLINE_S)
-        assert final.returncode == 0, final.stderr
-        stop.touch()
-        for reader in readers:
-            out, err = reader.communicate(timeout=DEADLINE_S)
-            assert reader.returncode == 0 and "Traceback" not in err and int(out.splitlines()[-1]) >= 1, err
-    finally:
-        stop.touch()
-        sim.stop()
+    with simulator_process(job_delay="0.1s-1s") as sim:
+        try:
+            config = write_config(tmp_path / "config", sim.url, names=DESTINATIONS)
+            data = tmp_path / "data"
+            env = {**os.environ, "SYNC_TEST_KEY": FULL_KEY, SCALE_VARIABLE: "0.005"}
+            common = ["--config", str(config), "--data-dir", str(data)]
+            readers = [subprocess.Popen([sys.executable, "-c", READER, str(stop), *common], env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+            sends = [subprocess.Popen([*cli_process(), *common, "send", name, str(source), "--json"], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in DESTINATIONS]
+            follower = subprocess.Popen([*cli_process(), *common, "jobs", "--wait", "--timeout", "3m"],
+                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            summaries = []
+            for process in sends:
+                out, err = process.communicate(timeout=DEADLINE_S)
+                assert process.returncode == 0 and "Traceback" not in err, err
+                summaries.append(json.loads(out))
+            follower.wait(timeout=DEADLINE_S)
+            final = subprocess.run([*cli_process(), *common, "jobs", "--wait", "--json"], env=env,
+                                   capture_output=True, text=True, timeout=DEADLINE_S)
+            assert final.returncode == 0, final.stderr
+            stop.touch()
+            for reader in readers:
+                out, err = reader.communicate(timeout=DEADLINE_S)
+                assert reader.returncode == 0 and "Traceback" not in err and int(out.splitlines()[-1]) >= 1, err
+        finally:
+            stop.touch()
     assert sorted(s["destination"] for s in summaries) == sorted(DESTINATIONS)
     with closing(sqlite3.connect(history_path(data))) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

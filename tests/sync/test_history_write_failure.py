@@ -8,7 +8,7 @@ import json
 import sqlite3
 
 import pytest
-from sync_kit import cli_for, loyalty, send, valid_row, write_csv
+from sync_kit import loyalty, send, valid_row, write_csv
 
 from tui.sync import history_writer
 from tui.sync.history import HistoryStore
@@ -51,8 +51,8 @@ async def test_a_full_disk_stops_the_send_at_once_and_the_run_resumes(fake_atten
     assert (counts["accepted"], counts["pending"], sum(counts.values())) == (ROWS, 0, ROWS)
 
 
-def test_the_cli_exits_5_with_its_summary_and_the_fix(tmp_path, sim_process, capsys, monkeypatch, full_disk):
-    cli = cli_for(tmp_path, sim_process.url, capsys, monkeypatch)
+def test_the_cli_exits_5_with_its_summary_and_the_fix(tmp_path, sim_process, cli_for, full_disk):
+    cli = cli_for(sim_process.url)
     source = write_csv(tmp_path / "audience.csv", [valid_row(i) for i in range(ROWS)])
     code, out, err = cli("send", "loyalty-attributes", str(source), "--json")
     summary = json.loads(out)

@@ -7,32 +7,29 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from contextlib import closing
 
+from cli_kit import cli_process
 from history_probe import job_states
+from simulator_fixtures import FULL_KEY, simulator_process
 from sync_kit import valid_row, write_config, write_csv
 
-from tui.attentive.simulator.process import start_simulator_process
 from tui.settings.paths import history_path
 from tui.sync.history_schema import ACCEPTED
 from tui.sync.job_schedule import SCALE_VARIABLE
 
 ROWS = 5_000   # 20 bulk jobs
-KEY = "jobs-kill-test-key-0001"
-CLI = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:], operator='tester'))"
 DEADLINE_S = 120
 
 
 def test_a_killed_jobs_wait_leaves_nothing_folded_twice(tmp_path):
     source = write_csv(tmp_path / "audience.csv", [valid_row(i) for i in range(ROWS)])
-    sim = start_simulator_process(["--key", KEY, "--text-attribute", "Phone Number", "--job-delay", "0.1s-4s", "--seed", "3"])
-    try:
+    with simulator_process("--seed", "3", job_delay="0.1s-4s") as sim:
         config = write_config(tmp_path / "config", sim.url)
         data = tmp_path / "data"
-        env = {**os.environ, "SYNC_TEST_KEY": KEY, SCALE_VARIABLE: "0.01"}  # first check after 0.6 s, then 1.2 s
-        common = [sys.executable, "-c", CLI, "--config", str(config), "--data-dir", str(data)]
+        env = {**os.environ, "SYNC_TEST_KEY": FULL_KEY, SCALE_VARIABLE: "0.01"}  # first check after 0.6 s, then 1.2 s
+        common = [*cli_process(), "--config", str(config), "--data-dir", str(data)]
         sent = subprocess.run([*common, "send", "loyalty-attributes", str(source)], env=env, capture_output=True,
                               text=True, timeout=DEADLINE_S)
         assert sent.returncode == 0, sent.stderr
@@ -50,8 +47,6 @@ def test_a_killed_jobs_wait_leaves_nothing_folded_twice(tmp_path):
         again = subprocess.run([*common, "jobs", "--wait", "--json"], env=env, capture_output=True, text=True,
                                timeout=DEADLINE_S)
         assert again.returncode == 0, again.stderr
-    finally:
-        sim.stop()
     with closing(sqlite3.connect(history_path(data))) as db:
         accepted_rows = db.execute("SELECT count(*) FROM row_outcomes WHERE run_id = 1 AND outcome = ?",
                                    (ACCEPTED,)).fetchone()[0]

@@ -7,12 +7,12 @@ import os
 import sys
 
 import pytest
-from sync_kit import cli_for, valid_row, write_csv
+from sync_kit import valid_row, write_csv
 
 
 @pytest.fixture
-def cli(tmp_path, sim_process, capsys, monkeypatch):
-    cli = cli_for(tmp_path, sim_process.url, capsys, monkeypatch)
+def cli(sim_process, cli_for):
+    cli = cli_for(sim_process.url)
     sandbox = (cli.config / "sandbox.toml").read_text()
     (cli.config / "production.toml").write_text(sandbox)  # the same destination, promoted by hand
     return cli

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sync_kit import write_config
 
-from tui.cli import main
 from tui.sync import reasons
 from tui.sync.history import HistoryStore, NewRun
 from tui.sync.history_writer import write_rejections
@@ -109,18 +108,17 @@ def test_a_write_failing_midway_leaves_no_file(tmp_path):
     assert list(out.iterdir()) == []
 
 
-def test_the_cli_refuses_an_existing_file_with_exit_2_and_force_replaces_it(tmp_path, capsys):
+def test_the_cli_refuses_an_existing_file_with_exit_2_and_force_replaces_it(tmp_path, cli_on):
     data = history(tmp_path, [("=1+2", "m")])
-    config = write_config(tmp_path / "config", "http://127.0.0.1:9")
+    cli = cli_on(write_config(tmp_path / "config", "http://127.0.0.1:9"), data=data, operator="tester")
     target = tmp_path / "rejections.csv"
     target.write_text("precious\n")
-    argv = ["--config", str(config), "--data-dir", str(data), "rejections", "1", "--export", str(target)]
-    assert main(argv, operator="tester") == 2
-    err = capsys.readouterr().err
-    assert f"{target} already exists" in err and "--force" in err and target.read_text() == "precious\n"
-    assert main([*argv, "--force"], operator="tester") == 0
+    argv = ["rejections", "1", "--export", str(target)]
+    code, _, err = cli(*argv)
+    assert code == 2 and f"{target} already exists" in err and "--force" in err and target.read_text() == "precious\n"
+    assert cli(*argv, "--force").code == 0
     assert "'=1+2" in target.read_text()
     os.unlink(target)
     target.symlink_to(tmp_path / "elsewhere.csv")
-    assert main([*argv, "--force"], operator="tester") == 2
-    assert "symbolic link" in capsys.readouterr().err and not (tmp_path / "elsewhere.csv").exists()
+    code, _, err = cli(*argv, "--force")
+    assert code == 2 and "symbolic link" in err and not (tmp_path / "elsewhere.csv").exists()

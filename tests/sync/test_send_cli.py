@@ -8,11 +8,12 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 
 import pytest
-from sync_kit import CLI_KEY, cli_for, run_progress, valid_row, write_config, write_csv
+from cli_kit import cli_process
+from simulator_fixtures import FULL_KEY
+from sync_kit import run_progress, valid_row, write_config, write_csv
 
 from tui.settings.paths import history_path
 from tui.sync.history import HistoryStore, NewRun
@@ -28,8 +29,8 @@ def audience(tmp_path, bad: int = 0, good: int = 40):
 
 
 @pytest.fixture
-def cli(tmp_path, sim_process, capsys, monkeypatch):
-    return cli_for(tmp_path, sim_process.url, capsys, monkeypatch, restricted=("rita",))
+def cli(sim_process, cli_for):
+    return cli_for(sim_process.url, restricted=("rita",))
 
 
 def test_send_submits_jobs_follows_them_and_a_later_send_skips_everything(cli, tmp_path):
@@ -115,8 +116,8 @@ def test_a_wrong_key_exits_3_with_the_reason(cli, tmp_path, monkeypatch):
     assert code == 3 and "401" in out
 
 
-def test_admin_only_destinations_refuse_other_operators(tmp_path, sim_process, capsys, monkeypatch):
-    cli = cli_for(tmp_path, sim_process.url, capsys, monkeypatch, extra="admin_only = true\n")
+def test_admin_only_destinations_refuse_other_operators(tmp_path, sim_process, cli_for):
+    cli = cli_for(sim_process.url, extra="admin_only = true\n")
     code, _, err = cli("send", "loyalty-attributes", str(audience(tmp_path)), operator="mallory")
     assert code == 2 and "admin-only" in err
     assert cli("send", "loyalty-attributes", str(audience(tmp_path)), operator="tester")[0] == 0
@@ -147,10 +148,9 @@ def test_sigterm_cancels_drains_records_and_exits_130(tmp_path, sim_process):
     source = write_csv(tmp_path / "audience.csv", [valid_row(i) for i in range(400)])
     config = write_config(tmp_path / "config", sim_process.url, endpoint="custom-attributes")
     data = tmp_path / "data"
-    env = {**os.environ, "SYNC_TEST_KEY": CLI_KEY}
-    code = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:], operator='tester'))"
-    args = ["--config", str(config), "--data-dir", str(data), "send", "loyalty-attributes"]
-    process = subprocess.Popen([sys.executable, "-c", code, *args, str(source), "--rate", "20", "--json"], env=env,
+    env = {**os.environ, "SYNC_TEST_KEY": FULL_KEY}
+    args = [*cli_process(), "--config", str(config), "--data-dir", str(data), "send", "loyalty-attributes"]
+    process = subprocess.Popen([*args, str(source), "--rate", "20", "--json"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while process.poll() is None:
         state = run_progress(data)
@@ -166,7 +166,7 @@ def test_sigterm_cancels_drains_records_and_exits_130(tmp_path, sim_process):
         outcomes = dict(db.execute("SELECT outcome, count(*) FROM row_outcomes WHERE run_id = 1 GROUP BY outcome"))
     # Accepted rows are recorded; rows queued for the workers stay pending (never sent) for the resume.
     assert outcomes[1] == summary["accepted"] and set(outcomes) <= {0, 1}
-    resumed = subprocess.run([sys.executable, "-c", code, *args, "--resume", "1", "--json"], env=env,
+    resumed = subprocess.run([*args, "--resume", "1", "--json"], env=env,
                              capture_output=True, text=True, timeout=120)
     final = json.loads(resumed.stdout)
     assert resumed.returncode == 0 and (final["status"], final["accepted"], final["rows_read"]) == ("finished", 400, 400)
@@ -180,9 +180,8 @@ def test_runs_shows_a_killed_run_as_interrupted(cli, tmp_path):
     assert code == 0 and json.loads(out)[0]["status"] == "interrupted"
 
 
-def test_a_destination_with_subscriptions_on_is_refused_not_silently_ignored(tmp_path, sim_process, capsys,
-                                                                             monkeypatch):
-    cli = cli_for(tmp_path, sim_process.url, capsys, monkeypatch, extra="subscriptions = true\n")
+def test_a_destination_with_subscriptions_on_is_refused_not_silently_ignored(tmp_path, sim_process, cli_for):
+    cli = cli_for(sim_process.url, extra="subscriptions = true\n")
     code, out, err = cli("send", "loyalty-attributes", str(audience(tmp_path)))
     assert code == 2 and "subscriptions = true" in err and out == ""
     assert cli("send", "loyalty-attributes", str(audience(tmp_path)), "--dry-run")[0] == 0

@@ -6,21 +6,19 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from cli_kit import cli_process
+from simulator_fixtures import FULL_KEY, simulator_process
 from sync_kit import POLL_SCALE, run_progress, write_config, write_csv
 
-from tui.attentive.simulator.process import start_simulator_process
 from tui.attentive.simulator.state import SimulatorState
 from tui.settings.paths import history_path
 from tui.sync.history_schema import PENDING
 from tui.sync.job_schedule import SCALE_VARIABLE
 
 ROWS = 100_000
-KEY = "crash-test-key-0001"
-CLI = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:], operator='tester'))"
 
 
 def audience(path: Path) -> tuple[Path, set[str], int]:
@@ -41,7 +39,7 @@ def audience(path: Path) -> tuple[Path, set[str], int]:
 
 def send_until(args: list[str], env: dict, data_dir: Path, *, kill_when) -> int | None:
     """Run the CLI; SIGKILL it once kill_when(progress) holds (None: let it finish)."""
-    process = subprocess.Popen([sys.executable, "-c", CLI, *args], env=env, stdout=subprocess.PIPE,
+    process = subprocess.Popen([*cli_process(), *args], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     if kill_when is not None:
         while process.poll() is None:
@@ -58,11 +56,10 @@ def send_until(args: list[str], env: dict, data_dir: Path, *, kill_when) -> int 
 def test_killed_sends_resume_to_exactly_one_outcome_per_row(tmp_path):
     source, valid, refused = audience(tmp_path / "audience.csv")
     state_file = tmp_path / "simulator-state.json"
-    sim = start_simulator_process(["--key", KEY, "--text-attribute", "Phone Number", "--state", str(state_file), "--job-delay", "0.05"])
-    try:
+    with simulator_process("--state", str(state_file), job_delay="0.05") as sim:
         config = write_config(tmp_path / "config", sim.url)
         data = tmp_path / "data"
-        env = {**os.environ, "SYNC_TEST_KEY": KEY, SCALE_VARIABLE: POLL_SCALE}
+        env = {**os.environ, "SYNC_TEST_KEY": FULL_KEY, SCALE_VARIABLE: POLL_SCALE}
         common = ["--config", str(config), "--data-dir", str(data), "send", "loyalty-attributes"]
         assert send_until([*common, str(source)], env, data, kill_when=lambda p: p[1] >= 1) == -signal.SIGKILL
         assert send_until([*common, "--resume", "1"], env, data, kill_when=lambda p: p[1] >= 40_000) == -signal.SIGKILL
@@ -70,8 +67,6 @@ def test_killed_sends_resume_to_exactly_one_outcome_per_row(tmp_path):
         assert send_until([*common, "--resume", "1", "--json"], env, data, kill_when=None) == 0
         jobs = ["--config", str(config), "--data-dir", str(data), "jobs", "--wait"]
         assert send_until(jobs, env, data, kill_when=None) == 0
-    finally:
-        sim.stop()
     with sqlite3.connect(history_path(data)) as db:
         rows = [r for (r,) in db.execute("SELECT row FROM row_outcomes WHERE run_id = 1 ORDER BY row")]
         pending = db.execute("SELECT count(*) FROM row_outcomes WHERE run_id = 1 AND outcome = ?", (PENDING,)).fetchone()[0]

@@ -8,35 +8,31 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
 
-from sync_kit import valid_row, write_csv
-from test_history_many_processes import CLI, config_with_three_destinations
+from cli_kit import cli_process
+from simulator_fixtures import FULL_KEY, simulator_process
+from sync_kit import valid_row, write_config, write_csv
 
-from tui.attentive.simulator.process import start_simulator_process
 from tui.settings.paths import history_path
 
-KEY = "shared-budget-key-0001"
 # The key's bulk limit, lowered from Attentive's 100 so that the senders and the simulator stay
 # far from the CPU (the suite's other worker shares the two cores): pacing is measured, not speed.
 LIMIT = 20
 BATCHES = 60              # per process: three seconds of the limit each, six together
+SENDERS = ("loyalty-a", "loyalty-b")  # one destination each
 
 
 def test_two_sends_on_one_key_use_its_limit_together_without_429s(tmp_path):
     source = write_csv(tmp_path / "audience.csv", [valid_row(i) for i in range(BATCHES * 256)])
-    sim = start_simulator_process(["--key", KEY, "--text-attribute", "Phone Number", "--limit", f"bulk={LIMIT}"])
-    try:
-        config = config_with_three_destinations(tmp_path, sim.url)
+    with simulator_process("--limit", f"bulk={LIMIT}") as sim:
+        config = write_config(tmp_path / "config", sim.url, names=SENDERS)
         common = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
-        env = {**os.environ, "SYNC_TEST_KEY": KEY}
-        sends = [subprocess.Popen([sys.executable, "-c", CLI, *common, "send", name, str(source), "--json"],
+        env = {**os.environ, "SYNC_TEST_KEY": FULL_KEY}
+        sends = [subprocess.Popen([*cli_process(), *common, "send", name, str(source), "--json"],
                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for name in ("loyalty-a", "loyalty-b")]
+                 for name in SENDERS]
         results = [process.communicate(timeout=120) for process in sends]
-    finally:
-        sim.stop()
     for (out, err), process in zip(results, sends):
         assert process.returncode == 0, err
         assert json.loads(out)["submitted"] == BATCHES * 256

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from sync_kit import CLI_KEY, loyalty, valid_row, write_config, write_csv
+from simulator_fixtures import FULL_KEY
+from sync_kit import loyalty, valid_row, write_config, write_csv
 
 from tui.attentive.secret import ApiKey
-from tui.cli import main
 from tui.sync.control import SendControl
 from tui.sync.engine import SendRefused, SendRequest, run_send
 from tui.sync.history import HistoryStore
@@ -41,7 +41,7 @@ def test_a_fifo_is_refused_at_once_with_the_fix_and_the_send_lock_is_free(tmp_pa
     # A process of its own: should the FIFO block again, the timeout fails the test instead of hanging it.
     done = subprocess.run([sys.executable, "-c", "from tui.cli import entry; entry()", "--config", str(config),
                            "--data-dir", str(data), "send", "loyalty-attributes", str(fifo)],
-                          env={**os.environ, "SYNC_TEST_KEY": CLI_KEY}, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "SYNC_TEST_KEY": FULL_KEY}, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2, done.stderr
     assert f"{fifo}: is a FIFO (named pipe)" in done.stderr and "copy it to a file first" in done.stderr
@@ -57,7 +57,7 @@ def test_a_device_or_a_folder_is_not_an_audience_file(tmp_path):
         inspect_source(tmp_path)
 
 
-def test_a_10_mb_quoted_field_over_10000_lines_is_one_malformed_record(tmp_path, capsys):
+def test_a_10_mb_quoted_field_over_10000_lines_is_one_malformed_record(tmp_path, cli_on):
     good = [f"member{i}@example.com,+1212555{i:04d},Gold,{i}\n" for i in range(10)]
     field = ("x" * 1000 + "\n") * 10_000  # 10 MB, 10,000 lines, inside one pair of quotes
     source = tmp_path / "audience.csv"
@@ -70,10 +70,9 @@ def test_a_10_mb_quoted_field_over_10000_lines_is_one_malformed_record(tmp_path,
     assert rows[5].problem == f"has a field longer than {FIELD_LIMIT:,} characters"
     assert rows[6].values == ["member5@example.com", "+12125550005", "Gold", "5"]
     # and so a send counts it: 11 rows read, the big one malformed
-    config = write_config(tmp_path / "config", "http://127.0.0.1:9")
-    code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), "send", "loyalty-attributes",
-                 str(source), "--dry-run", "--json"], operator="tester")
-    summary = json.loads(capsys.readouterr().out)
+    cli = cli_on(write_config(tmp_path / "config", "http://127.0.0.1:9"), operator="tester")
+    code, out, _ = cli("send", "loyalty-attributes", str(source), "--dry-run", "--json")
+    summary = json.loads(out)
     assert code == 1 and (summary["rows_read"], summary["invalid"]) == (11, 1)
 
 
