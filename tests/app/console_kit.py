@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tui.app.sections.history import FOLLOW_STARTING
 from tui.app.session import Session
 from tui.app.widgets.rejection_log import RejectionLogView
 from tui.core.promotion import EnvironmentSnapshot, build_plan
+from tui.core.rejection_detail import RejectionDetail
 from tui.core.send_preview import build_preview
 from tui.settings.ledger import LedgerEntry, VerifyResult
 from tui.settings.model import AccessPolicy, Credential, Destination, Environment
@@ -23,7 +25,7 @@ from tui.settings.promotion_gates import CredentialCheck
 from tui.sync.history_schema import connect
 from tui.sync.job_store import JobLine, JobRecord
 from tui.sync.jobs import FollowProgress
-from tui.sync.rejections import RejectionFilter
+from tui.sync.rejections import RejectionFilter, retry_rows
 from tui.sync.sample_audience import SAMPLE_PATH
 
 ACCESS = AccessPolicy(admins=("alice",), restricted_pii=("bob",))
@@ -76,8 +78,11 @@ def rejection_values(run_id: int, index: int) -> tuple:
             f"{reason.replace('_', ' ')} at row {index + 2}")
 
 
-def build_history(data_dir: Path, run_id: int, rejections: int) -> None:
-    """A run with `rejections` rejections in a real history database, written in one transaction."""
+def build_history(data_dir: Path, run_id: int, rejections: int | Iterable[tuple]) -> None:
+    """A run with `rejections` rejections in a real history database, written in one transaction:
+    a count (rejection_values) or the rows themselves, (run_id, row, reason, identifier, status, message)."""
+    rows = list((rejection_values(run_id, index) for index in range(rejections))
+                if isinstance(rejections, int) else rejections)
     connection = connect(data_dir)
     with connection:
         connection.execute("BEGIN")
@@ -85,10 +90,10 @@ def build_history(data_dir: Path, run_id: int, rejections: int) -> None:
             "INSERT INTO runs (id, operator, environment, destination, endpoint, config_hash, mode, source_path,"
             " source_hash, source_format, started_at, status, rows_read, rejected)"
             " VALUES (?, 'alice', 'sandbox', 'loyalty-attributes', 'bulk', 'h', 'send', 'audience.csv', 's',"
-            " 'csv', 0, 'finished', ?, ?)", (run_id, rejections, rejections))
+            " 'csv', 0, 'finished', ?, ?)", (run_id, len(rows), len(rows)))
         connection.executemany(
             "INSERT INTO rejections (run_id, row, reason, identifier, status, message) VALUES (?, ?, ?, ?, ?, ?)",
-            (rejection_values(run_id, index) for index in range(rejections)))
+            rows)
     connection.close()
 
 
@@ -186,6 +191,17 @@ class FixedBackend:
         self.exports.append((run_id, where, path, masked, overwrite))
         return len(rows)
 
+    def rejection_detail(self, run_id, rejection_id):
+        """The recorded rejection, and the source values as the shipped sample audience has them."""
+        rejection = StoreRejections(self.data_dir, run_id).log().get(rejection_id)
+        values = (("email", rejection.identifier or ""), ("phone", "+12125550114"), ("tier", "Gold"),
+                  ("points", "140"))
+        return RejectionDetail(run_id, "loyalty-attributes", "sandbox", rejection, False, "audience.csv", values)
+
+    def retry_count(self, run_id, where=None):
+        log = StoreRejections(self.data_dir, run_id).log()
+        return len(retry_rows(log.connection, run_id, where))
+
     def latest_rejections(self, run_id, limit):
         log = StoreRejections(self.data_dir, run_id).log()
         return log.page(RejectionFilter(), limit=limit, offset=max(0, log.count(RejectionFilter()) - limit))
@@ -245,20 +261,30 @@ def following_reported(app: ConsoleApp) -> bool:
     return not status or str(status.first().content) != FOLLOW_STARTING
 
 
-async def settle(pilot) -> None:
+DEADLINE_S = 60.0  # far past any honest wait on a loaded machine: a regression fails instead of hanging
+
+
+async def settle(pilot, *, timeout_s: float = DEADLINE_S) -> None:
     """Wait until every worker has finished and the screen has caught up (no sleeps). The worker that
     follows bulk jobs never finishes while the console is open: its first round is waited for."""
+    deadline = time.monotonic() + timeout_s
     while True:
         await pilot.pause()
         running = [worker for worker in pilot.app.workers
                    if not worker.is_finished and worker.group != FOLLOW_GROUP]
         if not running and following_reported(pilot.app):
             return
+        left = deadline - time.monotonic()
+        assert left > 0, f"the console did not settle in {timeout_s:g} s: {[w.name for w in running]}"
         # a newer filter cancels an older query: cancelled workers count as settled
-        await asyncio.gather(*(worker.wait() for worker in running), return_exceptions=True)
+        waits = asyncio.gather(*(worker.wait() for worker in running), return_exceptions=True)
+        try:
+            await asyncio.wait_for(waits, left)
+        except TimeoutError:
+            raise AssertionError(f"workers still running after {timeout_s:g} s: {[w.name for w in running]}") from None
 
 
-async def wait_until(pilot, condition, *, timeout_s: float = 60.0) -> None:
+async def wait_until(pilot, condition, *, timeout_s: float = DEADLINE_S) -> None:
     """Let the app run until `condition()` holds (each pause processes the pending messages)."""
     deadline = time.monotonic() + timeout_s
     while not condition():

@@ -72,10 +72,10 @@ async def test_cancelled_run_is_recorded_cancelled(tmp_path, start_simulator):
     app = core_app(tmp_path, slow.url, endpoint="custom-attributes", rate_limit=20)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_send(pilot)
-        await pilot.press("s")
+        await pilot.press("S", "y")
         await wait_until(pilot, lambda: app.progress is not None and app.progress.accepted > 0)
         assert "Cancel" in screen_text(app)  # the run's keys are offered while it runs
-        await pilot.press("c")
+        await pilot.press("C", "y")
         await settle(pilot)
         assert app.run_handle is None
         with HistoryStore(app.session.data_dir, readonly=True) as store:
@@ -104,7 +104,7 @@ async def test_production_send_asks_for_the_name(tmp_path, simulator):
         (app.session.config_dir / "sandbox.toml").read_text())
     async with app.run_test(size=(80, 24)) as pilot:
         await open_send(pilot)
-        await pilot.press("s")
+        await pilot.press("S")  # production: the typed name, no yes/no first
         assert isinstance(app.screen, PromptScreen) and "PRODUCTION" in app.screen.title_text
         await pilot.press("escape")
         await settle(pilot)

@@ -18,7 +18,7 @@ from tui.sync.rejections import Rejection
 CLEAR = "\x1b[2J\x1b[H"                  # erase the screen, cursor home: the top lines went blank
 TITLE = "\x1b]0;pwned\x07"              # retitle the terminal window
 EVIL_ID = f"eve{CLEAR}@example.com"
-SHOWN_ID = r"eve\x1b[2J\x1b[H@example."   # escaped, then cut to the identifier column's 25
+SHOWN_ID = r"eve\x1b[2J\x1b[H@example.com"   # escaped, whole: the identifier column holds it
 
 
 def terminal_output(app: ConsoleApp) -> str:
@@ -89,7 +89,7 @@ async def test_the_jobs_view_escapes_attentives_id_status_and_message(tmp_path):
     app = make_app(backend=backend)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_run(pilot)
-        await pilot.press("j")
+        await pilot.press("b")
         await settle(pilot)
         assert isinstance(app.screen, RunJobsScreen)
         text = screen_text(app)

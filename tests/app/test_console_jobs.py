@@ -25,9 +25,9 @@ JOB_S = 60.0   # a job's length on the simulator's JobClock
 
 
 async def send(pilot, key: str) -> None:
-    """The shipped sample audience from Send: `s` the whole file, `m` a sample; waits for the send to end."""
+    """The shipped sample audience from Send: `S` the whole file (and yes), `m` a sample; waits for the send to end."""
     await open_send(pilot)
-    await pilot.press(key)
+    await pilot.press(*(("S", "y") if key == "S" else (key,)))
     await settle(pilot)
     assert pilot.app.run_handle is None
 
@@ -42,7 +42,7 @@ async def test_the_console_follows_a_bulk_send_to_its_results_while_open(tmp_pat
     sim = await start_simulator(clock=clock, bulk_job_delay_s=JOB_S)
     app = core_app(tmp_path, sim.url)
     async with app.run_test(size=(120, 40)) as pilot:  # wide enough for every count of the runs table
-        await send(pilot, "s")
+        await send(pilot, "S")
         await pilot.press("4")
         history = app.query_one(HistorySection)
         # checked at least once and still processing at Attentive
@@ -79,7 +79,7 @@ async def test_the_jobs_view_shows_each_jobs_status_word_and_the_lines_kept_raw(
         await send(pilot, "m")
         clock.advance(JOB_S / 2)  # past PENDING: the job reports THROTTLED
         await open_run(pilot)
-        await pilot.press("j")
+        await pilot.press("b")
         screen = app.screen
         assert isinstance(screen, RunJobsScreen)
         jobs = screen.query_one("#jobs-table", DataTable)

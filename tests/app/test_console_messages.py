@@ -53,7 +53,7 @@ class Refusing(FixedBackend):
     def send_request(self, environment, destination, source, *, sample, dry_run):
         raise AccessDenied(REFUSAL)
 
-    def retry_request(self, run_id):
+    def retry_request(self, run_id, where=None):
         raise AccessDenied(REFUSAL)
 
 
@@ -70,7 +70,7 @@ async def test_s_asks_for_a_send_and_the_run_comes_back_as_messages(tmp_path, si
     messages = Messages()
     async with app.run_test(size=(120, 40), message_hook=messages) as pilot:
         await open_send(pilot)
-        await pilot.press("s")
+        await pilot.press("S", "y")
         await wait_until(pilot, lambda: bool(messages.of(RunRecorded)))
         await settle(pilot)
     [asked] = messages.of(SendRequested)
@@ -89,7 +89,7 @@ async def test_a_refused_send_is_a_message_and_the_send_slot_is_free_again():
     messages = Messages()
     async with app.run_test(size=(80, 24), message_hook=messages) as pilot:
         await preview_sample(pilot)
-        await pilot.press("s")
+        await pilot.press("S", "y")
         await settle(pilot)
         [refused] = messages.of(SendRefused)
         assert (refused.title, refused.detail) == ("Send", REFUSAL)   # describe_error's wording of a core error
@@ -98,7 +98,7 @@ async def test_a_refused_send_is_a_message_and_the_send_slot_is_free_again():
         send = app.query_one(SendSection)
         assert app.run_handle is None and not send.running and str(send.query_one("#send-status").render()) == ""
         assert "send.send" in {row[2] for row in app.visible_bindings()}
-        await pilot.press("s")  # the slot is free: the same request goes out again, and is refused again
+        await pilot.press("S", "y")  # the slot is free: the same request goes out again, and is refused again
         await settle(pilot)
         assert len(messages.of(SendRequested)) == len(messages.of(SendRefused)) == 2
 
@@ -109,6 +109,8 @@ async def test_re_send_from_a_runs_detail_asks_the_app(tmp_path):
     async with app.run_test(size=(80, 24), message_hook=messages) as pilot:
         await open_run(pilot)
         await pilot.press("R")
+        await settle(pilot)
+        await pilot.press("y")  # yes to the confirmation that names the count
         await settle(pilot)
         [asked] = messages.of(ResendRequested)
         assert asked.run.run_id == 3 and app.query_one("#sections").current == "send"
@@ -150,7 +152,7 @@ async def test_t_asks_for_a_connection_test_and_its_result_comes_back():
 def test_sections_widgets_screens_and_forms_use_only_textuals_app():
     """No `self.app.<member>` of ours below the app: what they need comes down at construction or in
     messages, and what they ask for goes up as messages."""
-    textual_api = {"push_screen", "post_message", "get_key_display"}
+    textual_api = {"push_screen", "post_message", "get_key_display", "copy_to_clipboard"}
     package = Path(tui.app.__file__).parent
     reached = set()
     for folder in ("sections", "widgets", "screens", "forms"):

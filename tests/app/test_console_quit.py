@@ -22,9 +22,9 @@ CANCEL_DRAIN_S = 5.0   # a cancel cuts short pacing and back-off: quitting takes
 
 
 async def send_sample(pilot) -> None:
-    """Send (3): the shipped sample audience, previewed, then `s`."""
+    """Send (3): the shipped sample audience, previewed, then `S` and yes."""
     await open_send(pilot)
-    await pilot.press("s")
+    await pilot.press("S", "y")
 
 
 async def test_ctrl_q_without_a_send_quits_at_once():

@@ -1,4 +1,4 @@
-"""The console shell: header, sections, command bar, help, keymap, read-only, failed connections."""
+"""The console shell: header, sections, command bar, help, overlays, keymap, read-only, failed connections."""
 from __future__ import annotations
 
 from console_kit import FixedBackend, make_app, settle
@@ -8,7 +8,9 @@ from tui.app.keymap import load_keymap
 from tui.app.launch import binding_ids
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.message import MessageScreen
+from tui.app.widgets.command_bar import CommandBar
 from tui.app.widgets.header import ConsoleHeader
+from tui.app.widgets.key_hints import KeyHints
 
 
 def header_text(app) -> str:
@@ -95,11 +97,102 @@ def test_keymap_remaps_known_ids_and_reports_the_rest(tmp_path):
     assert "default keys kept" in load_keymap(tmp_path, binding_ids()).problems[0]
 
 
-async def test_remapped_key_opens_the_action(tmp_path):
+async def test_a_remapped_key_shows_in_the_hints_of_the_screen_it_works_on(tmp_path):
+    """console.toml's keys reach the modal's hint line, so the operator reads the key that works."""
+    (tmp_path / "console.toml").write_text('[keys]\n"destination_form.save" = "ctrl+w"\n')
     app = make_app()
-    app.keymap_load = load_keymap(tmp_path, binding_ids())  # empty: defaults
+    app.keymap_load = load_keymap(tmp_path, binding_ids())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.set_keymap({"app.help": "h"})
-        await pilot.press("h")
-        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("e")
+        await settle(pilot)
+        hints = str(app.screen.query_one(KeyHints).render())
+        assert "^w save" in hints and "^s" not in hints
+        assert "^t test" in hints and "esc cancel" in hints  # the keys left alone keep their defaults
+
+
+async def test_q_and_esc_close_every_overlay():
+    from tui.app.screens.choice import ChoiceScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        overlays = [lambda: app.action_help(), lambda: app.push_screen(MessageScreen("Refused", "because")),
+                    lambda: app.push_screen(ChoiceScreen("Replace?", "a file is there", [("yes", "Replace")]))]
+        for open_overlay in overlays:
+            for key in ("q", "escape"):
+                open_overlay()
+                await pilot.pause()
+                assert len(app.screen_stack) == 2
+                await pilot.press(key)
+                await pilot.pause()
+                assert len(app.screen_stack) == 1, (app.screen, key)
+
+
+async def test_q_types_in_a_text_field_instead_of_closing():
+    from tui.app.screens.prompt import PromptScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(PromptScreen("Name", "type it"))
+        await pilot.pause()
+        await pilot.press("q")
+        assert isinstance(app.screen, PromptScreen) and app.screen.query_one("#prompt-input").value == "q"
+        await pilot.press("escape")
+        assert len(app.screen_stack) == 1
+
+
+async def test_the_command_bar_lists_the_matching_commands_as_you_type():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        bar = app.query_one("#command-matches")
+        listed = str(bar.render())
+        assert ":add" in listed and ":history" in listed  # before a key is typed: what there is
+        await pilot.press(*"pro")
+        listed = str(bar.render())
+        assert ":promote" in listed and ":promotion" in listed and ":add" not in listed
+        await pilot.press(*"zz")
+        assert "no command starts with 'prozz'" in str(bar.render())
+        await pilot.press("escape")
+        assert not app.query_one(CommandBar).has_class("-open")
+
+
+async def test_help_groups_the_keys_and_shows_them_as_remapped(tmp_path):
+    (tmp_path / "console.toml").write_text('[keys]\n"destinations.add" = "n"\n"app.command" = "semicolon"\n')
+    app = make_app()
+    app.keymap_load = load_keymap(tmp_path, binding_ids())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        rows = {row.binding_id: row for row in help_screen.rows}
+        assert rows["destinations.add"].key == "n" and rows["destinations.add"].group == "This screen"
+        assert rows["app.command"].key == ";" and rows["app.command"].group == "Global"
+        assert rows["section.history"].group == "Global"
+        lines = help_screen.lines()
+        titles = [line.split("  ")[0] for line in lines]
+        assert titles.index("Global") < titles.index("This screen") < titles.index("Key language")
+        assert "n  Add  destinations.add" in lines
+        await pilot.press("q")
+        assert len(app.screen_stack) == 1
+
+
+def test_every_screens_keys_can_be_remapped():
+    """binding_ids finds the classes itself: a screen added later is remappable without a list to keep."""
+    import importlib
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import tui.app.screens
+
+    ids = binding_ids()
+    for module in pkgutil.iter_modules(tui.app.screens.__path__):
+        loaded = importlib.import_module(f"tui.app.screens.{module.name}")
+        for owner in vars(loaded).values():
+            if isinstance(owner, type) and issubclass(owner, Screen) and owner.__module__ == loaded.__name__:
+                assert {binding.id for binding in owner.BINDINGS if binding.id} <= ids, owner

@@ -1,5 +1,6 @@
 """SVG snapshots of the console (stored under snapshots/ by tests/conftest.py): every section at
-80x24 and 120x40 in sandbox and production, the live run mid-send, the rejection log filtered."""
+80x24 and 120x40 in sandbox and production, in colour and with NO_COLOR; the live run mid-send, the
+rejection log filtered, a rejection's detail, help, and the too-small notice."""
 from __future__ import annotations
 
 import time
@@ -14,26 +15,38 @@ from tui.sync.progress import Progress
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 ENVIRONMENTS = pytest.mark.parametrize("environment", ["sandbox", "production"])
+COLOURS = pytest.mark.parametrize("colour", ["colour", "no_color"])
+
+
+def colour_mode(monkeypatch, colour: str) -> None:
+    """NO_COLOR as an operator sets it; Textual reads (and removes) it when the app is built."""
+    if colour == "no_color":
+        monkeypatch.setenv("NO_COLOR", "1")
 
 # A bulk send half way: its batches are submitted, none of their jobs' results is in yet.
 MID_SEND = Progress(run_id=7, state="running", rows_read=1_200, invalid=31, skipped_unchanged=140,
                     in_flight=256, submitted=744, rejected=29, retrying=3, rows_per_s=812.0,
                     requests_per_s=3.2, rate_limit=100.0, ratelimit_remaining=61,
-                    total_rows_estimate=2_400, eta_s=92.0, elapsed_s=74.0)
+                    total_rows_estimate=2_400, eta_s=92.0, elapsed_s=74.0,
+                    endpoint_limit=100.0)
 TAIL = ("      14 user0000012@example.com   invalid_email           -  invalid email at row 14",
         "      19 +1555010019               invalid_phone           -  not a phone number")
 
 
+@COLOURS
 @ENVIRONMENTS
 @SIZES
-def test_first_screen(snap_compare, environment, size):
+def test_first_screen(snap_compare, monkeypatch, environment, size, colour):
+    colour_mode(monkeypatch, colour)
     assert snap_compare(make_app(environment), terminal_size=size, run_before=settle)
 
 
+@COLOURS
 @ENVIRONMENTS
 @SIZES
 @pytest.mark.parametrize("section", ["2", "3", "4", "5"], ids=["credentials", "send", "history", "promotion"])
-def test_section(snap_compare, tmp_path, environment, size, section):
+def test_section(snap_compare, tmp_path, monkeypatch, environment, size, section, colour):
+    colour_mode(monkeypatch, colour)
     app = make_app(environment, backend=FixedBackend().with_history(tmp_path))
 
     async def open_section(pilot):
@@ -101,7 +114,7 @@ def test_run_jobs(snap_compare, tmp_path, monkeypatch, size):
 
     async def jobs(pilot):
         await open_run(pilot)
-        await pilot.press("j")
+        await pilot.press("b")
         await settle(pilot)
 
     try:
@@ -157,3 +170,36 @@ def test_destination_form(snap_compare, size):
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=edit)
+
+
+@COLOURS
+@SIZES
+def test_rejection_detail(snap_compare, tmp_path, monkeypatch, size, colour):
+    colour_mode(monkeypatch, colour)
+    app = make_app(backend=FixedBackend().with_history(tmp_path))
+
+    async def detail(pilot):
+        await open_run(pilot)
+        await pilot.press("j", "j", "enter")  # the third rejection
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=detail)
+
+
+@COLOURS
+@SIZES
+def test_help(snap_compare, monkeypatch, size, colour):
+    colour_mode(monkeypatch, colour)
+
+    async def help_screen(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=help_screen)
+
+
+@COLOURS
+def test_too_small_notice(snap_compare, monkeypatch, colour):
+    colour_mode(monkeypatch, colour)
+    assert snap_compare(make_app(), terminal_size=(60, 20), run_before=settle)

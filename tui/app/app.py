@@ -8,17 +8,15 @@ connections and follows bulk jobs; it adds no logic of its own beyond presenting
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 
 from tui.app import messages
 from tui.app.backend.job_watch import JobWatch
@@ -27,9 +25,8 @@ from tui.app.backend.send_runner import RunHandle
 from tui.app.console_view import ConsoleView
 from tui.app.error_guard import guard_callback, unexpected_text, write_error_log
 from tui.app.keymap import KeymapLoad
-from tui.app.run_text import QUIT_EXPLANATION, finished_text, resume_hint
+from tui.app.run_text import QUIT_EXPLANATION, finished_text, resume_hint, send_detail, send_what
 from tui.app.screens.choice import ChoiceScreen
-from tui.app.screens.help import HelpScreen, visible_bindings
 from tui.app.screens.message import MessageScreen
 from tui.app.screens.prompt import PromptScreen, must_type
 from tui.app.sections.base import Section
@@ -39,8 +36,10 @@ from tui.app.sections.history import HistorySection
 from tui.app.sections.promotion import PromotionSection
 from tui.app.sections.send import SendSection
 from tui.app.session import Session
-from tui.app.widgets.command_bar import Command, CommandBar, section_commands
+from tui.app.shell import SECTION_IDS, ConsoleShell
+from tui.app.widgets.command_bar import CommandBar
 from tui.app.widgets.header import ConsoleHeader
+from tui.app.widgets.key_footer import KeyFooter
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.widgets.run_panel import RunPanel
 from tui.app.workers import post_result, reported
@@ -48,13 +47,12 @@ from tui.settings.model import Environment
 from tui.sync.history import RESUMABLE
 from tui.sync.progress import Progress
 
-SECTION_IDS = ("destinations", "credentials", "send", "history", "promotion")
 FOLLOW_GROUP = "follow-jobs"   # the worker that follows bulk jobs for as long as the console is open
 CANCEL_AND_QUIT = "cancel-quit"
 QUIT_QUESTION = "quit-question"
 
 
-class ConsoleApp(App[int]):
+class ConsoleApp(ConsoleShell):
     CSS_PATH = "console.tcss"
     TITLE = "attentive-console"
     BINDINGS = [
@@ -64,8 +62,8 @@ class ConsoleApp(App[int]):
             for index, section_id in enumerate(SECTION_IDS)
         ),
         Binding("colon", "command_bar", "Command", id="app.command"),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("escape", "back", "Back", id="app.back", show=False),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("escape,q", "back", "Back", id="app.back", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -88,7 +86,7 @@ class ConsoleApp(App[int]):
             yield HistorySection(backend, view, id="history")
             yield PromotionSection(backend, view, id="promotion")
         yield CommandBar(id="command-bar")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap_load.keys)
@@ -97,6 +95,7 @@ class ConsoleApp(App[int]):
         self.reload_environment()
         self.start_following()
         self.current_section.focus_main()
+        self.fit_notice(self.size)
 
     def on_unmount(self) -> None:
         if self.job_watch is not None:
@@ -126,11 +125,6 @@ class ConsoleApp(App[int]):
     def refresh_sections(self) -> None:
         for section in self.query(Section):
             section.show_view(self.view)
-
-    @property
-    def current_section(self) -> Section:
-        switcher = self.query_one(ContentSwitcher)
-        return self.query_one(f"#{switcher.current}", Section)
 
     @on(messages.ConfigSaved)
     def config_saved(self, message: messages.ConfigSaved) -> None:
@@ -184,9 +178,10 @@ class ConsoleApp(App[int]):
 
     @on(messages.RunsLoaded)
     def runs_loaded(self, message: messages.RunsLoaded) -> None:
-        """History reloaded (a job folded, a send ended): the Destinations' last run, the ended run's
-        panel and an open jobs view follow it."""
+        """History reloaded (a job folded, a send running or ended): the Destinations' last run, the
+        ended run's panel and an open jobs view follow it."""
         self.view = replace(self.view, runs=message.runs)
+        self.query_one(DestinationsSection).show_view(self.view)
         self.query_one(SendSection).follow_history(message.runs)
         if isinstance(self.screen, RunJobsScreen):
             self.screen.action_reload()
@@ -227,16 +222,16 @@ class ConsoleApp(App[int]):
         environment = self.view.environment
         if environment is None or not self.send_slot_free():
             return
-        what = f"a sample of {message.sample} rows" if message.sample else "the whole file"
-        self.confirm_run(message, environment, f"send {what} to {message.destination}", f"Source: {message.source}",
+        self.confirm_run(message, environment, send_what(message.destination, message.sample),  # the details S names
+                         send_detail(message.destination, environment.name, message.source, message.rows_estimate),
                          message.destination)
 
     @on(messages.ResendRequested)
     def resend_requested(self, message: messages.ResendRequested) -> None:
-        """`attentive-console retry RUN_ID`: a new run of only the rejected and failed rows."""
-        run = message.run
+        """`attentive-console retry RUN_ID`: a new run of only the rejected and failed rows (the filter's)."""
+        run, rows = message.run, "the rejected rows" if message.count is None else f"{message.count:,} rejected rows"
         if self.send_slot_free():
-            self.confirm_run(message, None, f"re-send the rejected rows of run #{run.run_id} to {run.destination}",
+            self.confirm_run(message, None, f"re-send {rows} of run #{run.run_id} to {run.destination}",
                              "The rejected and failed rows are read again from the run's file (fix it in place first)\n"
                              "and sent as a new run.", run.destination)
 
@@ -266,6 +261,7 @@ class ConsoleApp(App[int]):
     @on(messages.RunProgressed)
     def run_progressed(self, message: messages.RunProgressed) -> None:
         self.query_one(ConsoleHeader).progress = message.progress
+        self.query_one(HistorySection).run_going()  # the runs again, at most once a second
 
     @on(messages.RunFinished)
     def run_finished(self) -> None:
@@ -346,16 +342,7 @@ class ConsoleApp(App[int]):
         guarded = None if callback is None else guard_callback(self.show_unexpected, callback)
         return super().push_screen(screen, guarded, wait_for_dismiss=wait_for_dismiss)
 
-    # -- navigation ----------------------------------------------------------------------------
-
-    def action_section(self, index: int) -> None:
-        self.query_one(ContentSwitcher).current = SECTION_IDS[index]
-        self.query_one(ConsoleHeader).section = index
-        self.current_section.focus_main()
-
-    def show_section(self, section_id: str) -> Section:
-        self.action_section(SECTION_IDS.index(section_id))
-        return self.current_section
+    # -- navigation (the rest is the shell's: tui/app/shell.py) -----------------------------------
 
     @on(messages.DestinationPicked)
     def destination_picked(self, message: messages.DestinationPicked) -> None:
@@ -364,36 +351,3 @@ class ConsoleApp(App[int]):
             self.query_one(SendSection).select_destination(message.destination)
         else:
             self.query_one(PromotionSection).select_destination(message.destination)
-
-    def action_command_bar(self) -> None:
-        self.query_one(CommandBar).open(self.available_commands(), self.current_section)
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.visible_bindings()))
-
-    async def action_back(self) -> None:
-        self.current_section.go_back()
-
-    def visible_bindings(self) -> list[tuple[str, str, str]]:
-        return visible_bindings(self.screen, self.session.read_only, self.get_key_display)
-
-    def available_commands(self) -> dict[str, Command]:
-        """Command bar words -> (command, help): the current section's actions and the sections."""
-        commands = section_commands(self.current_section, self.session.read_only)
-        commands.update({  # section names win over a same-named action (`:send` opens Send)
-            section_id: (partial(self.action_section, index), f"go to {section_id.title()}")
-            for index, section_id in enumerate(SECTION_IDS)
-        })
-        commands["help"] = (self.action_help, "list the keys of this screen")
-        commands["quit"] = (self.action_quit, "leave the console")
-        return commands
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        for index, section_id in enumerate(SECTION_IDS):
-            yield SystemCommand(f"Go to {section_id.title()}", f"Section {index + 1}", partial(self.action_section, index))
-        section = self.current_section
-        for word, (command, help_text) in section_commands(section, self.session.read_only).items():
-            yield SystemCommand(f"{section.TITLE}: {help_text}", f":{word}", command)
-        yield SystemCommand("Keys", "List the keys of this screen", self.action_help)
-        yield SystemCommand("Quit", "Leave the console", self.action_quit)
-

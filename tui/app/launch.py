@@ -1,36 +1,41 @@
 """Open the console for a CLI context: the only entry the CLI imports (lazily, inside its handler)."""
 from __future__ import annotations
 
-from textual.binding import Binding
+import importlib
+import pkgutil
 
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+from tui.app import forms, screens, sections, widgets
 from tui.app.app import ConsoleApp
 from tui.app.backend.core import CoreBackend
-from tui.app.forms.credential_form import CredentialForm
-from tui.app.forms.destination_form import DestinationForm
-from tui.app.forms.facet_picker import FacetPicker
 from tui.app.keymap import load_keymap
-from tui.app.screens.choice import ChoiceScreen
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.message import MessageScreen
-from tui.app.screens.prompt import PromptScreen
-from tui.app.sections.credentials import CredentialsSection
-from tui.app.sections.destinations import DestinationsSection
-from tui.app.sections.history import HistorySection
-from tui.app.sections.promotion import PromotionSection
-from tui.app.sections.send import SendSection
 from tui.app.session import Session
-from tui.app.widgets.command_bar import CommandBar
-from tui.app.widgets.run_detail import RunDetail
-from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.settings.model import EnvironmentName
+
+PARTS = (sections, screens, forms, widgets)  # where the console's bound widgets and screens live
+
+
+def console_classes() -> list[type[DOMNode]]:
+    """The app and every widget or screen class of ours (each module of PARTS imported first)."""
+    for package in PARTS:
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    found: list[type[DOMNode]] = []
+    stack: list[type[DOMNode]] = [DOMNode]
+    while stack:
+        for subclass in stack.pop().__subclasses__():
+            if subclass not in found:
+                found.append(subclass)
+                stack.append(subclass)
+    return [ConsoleApp, *(cls for cls in found if cls.__module__.startswith("tui.app."))]
 
 
 def binding_ids() -> set[str]:
-    """Every binding id a console.toml [keys] table may remap."""
-    owners = (ConsoleApp, DestinationsSection, CredentialsSection, SendSection, HistorySection,
-              PromotionSection, CommandBar, HelpScreen, MessageScreen, RunDetail, RunJobsScreen, PromptScreen,
-              ChoiceScreen, FacetPicker, DestinationForm, CredentialForm)
-    return {binding.id for owner in owners for binding in owner.BINDINGS
+    """Every binding id a console.toml [keys] table may remap: found on the classes, so a screen
+    added later is remappable without a list to keep."""
+    return {binding.id for owner in console_classes() for binding in owner.__dict__.get("BINDINGS", [])
             if isinstance(binding, Binding) and binding.id}
 
 

@@ -26,22 +26,26 @@ if TYPE_CHECKING:  # types only: the backend's module chain imports the workers,
     from tui.sync.job_store import JobLine, JobRecord
     from tui.sync.jobs import FollowProgress
     from tui.sync.progress import Progress
-    from tui.sync.rejections import Rejection
+    from tui.sync.rejections import Rejection, RejectionFilter
 
 # -- what the operator asked for (sections -> app) -----------------------------------------------
 
 @dataclass
 class SendRequested(Message):
-    """s (the whole file) or m (a sample) in Send."""
+    """S (the whole file) or m (a sample) in Send; `rows_estimate` from its preview, for the confirmation."""
     destination: str
     source: Path
     sample: int | None
+    rows_estimate: int | None = None
 
 
 @dataclass
 class ResendRequested(Message):
-    """R in a run's detail: a new run of only its rejected and failed rows."""
+    """R in a run's detail, confirmed: a new run of only its rejected and failed rows (those `where`
+    shows; None: all of them), `count` of them."""
     run: RunRow
+    where: RejectionFilter | None = None
+    count: int | None = None
 
 
 RunOrder = SendRequested | ResendRequested   # what the app starts in Send, once it has checked and confirmed
@@ -206,6 +210,16 @@ class JobLinesLoaded(Message):
     lines: Sequence[JobLine]
 
 
+@dataclass
+class ReasonsCounted(Message):
+    """A run's rejections by reason (History's chart); `counted_at` is the run's (rejected, invalid,
+    failed) when counted; `problem` says why they could not be counted."""
+    run_id: int
+    counted_at: tuple[int, int, int]
+    reasons: Mapping[str, int]
+    problem: str | None = None
+
+
 # -- failures: the app shows each in a modal; a subclass says what its owner restores ---------------
 
 @dataclass
@@ -237,3 +251,7 @@ class SaveFailed(WorkFailed):
 
 class ConnectionTestFailed(WorkFailed):
     """A form's connection test could not run: its status line is cleared."""
+
+
+class PlanFailed(WorkFailed):
+    """The promotion's gates could not be checked: its status line says so."""

@@ -1,14 +1,18 @@
-"""What the console says about a send: how it ended, why it stopped, how to resume it, and the
-rate the +/- keys ask for. No Textual here."""
+"""What the console says about a send: the questions before it starts and before a cancel, how it
+ended, why it stopped, how to resume it, and the per-second series the live run draws. No Textual here.
+(The rate the +/- keys ask for is the core's: tui.core.sends.stepped_rate.)"""
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 from tui.sync.engine import SendResult
 from tui.sync.history import RunRecord
 from tui.sync.tally import Stop
 from tui.sync.terminal_text import escape_controls
 
-TAIL_LINES = 5     # latest rejections under the live run
-RATE_STEP = 1.25   # +/- multiply or divide the rate by this
+TAIL_LINES = 4      # latest rejections under the live run (the panel keeps to 80x24)
+SERIES_S = 60       # the sparklines show the last minute, one value a second
 
 
 def resume_hint(run: RunRecord) -> str:
@@ -39,8 +43,44 @@ def finished_text(result: SendResult) -> str:
     return text
 
 
-def stepped_rate(rate_limit: float, faster: bool) -> float:
-    return round(rate_limit * (RATE_STEP if faster else 1 / RATE_STEP), 2)
+def send_what(destination: str, sample: int | None) -> str:
+    what = f"a sample of {sample} rows" if sample else "the whole file"
+    return f"send {what} to {destination}"
+
+
+def send_detail(destination: str, environment: str, source: Path, rows_estimate: int | None) -> str:
+    """What a send's confirmation names: the destination, the environment and how many rows."""
+    rows = f"~{rows_estimate:,} (from the preview)" if rows_estimate is not None else "not counted yet (enter previews)"
+    return f"Destination: {destination}\nEnvironment: {environment}\nSource: {source}\nRows: {rows}"
+
+
+def cancel_detail(run_id: int, destination: str) -> str:
+    return (f"Cancel run #{run_id} to {destination}? The requests in flight finish and are recorded; the run is "
+            f"saved as cancelled and can be resumed (send --resume {run_id}).")
+
+
+class Series:
+    """One value a second over the last SERIES_S seconds, from progress that arrives several times a
+    second: the samples of one second are combined (`combine`: the latest, or the lowest)."""
+
+    def __init__(self, combine: Callable[[float, float], float] = lambda old, new: new) -> None:
+        self.combine = combine
+        self.values: list[float] = []
+        self.second: int | None = None
+
+    def add(self, elapsed_s: float, value: float) -> None:
+        second = int(elapsed_s)
+        if self.second is not None and second == self.second and self.values:
+            self.values[-1] = self.combine(self.values[-1], value)
+        elif self.second is None or second > self.second:
+            gap = 0 if self.second is None else min(second - self.second - 1, SERIES_S)
+            self.values.extend([value] * (gap + 1))  # seconds without progress took the next value
+            del self.values[:-SERIES_S]
+            self.second = second
+
+    @property
+    def latest(self) -> float | None:
+        return self.values[-1] if self.values else None
 
 
 QUIT_EXPLANATION = (

@@ -36,9 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     rejections = sub.add_parser("rejections", help="the rejection log of a run, filtered and paged")
     rejections.add_argument("run_id", type=int, metavar="RUN_ID")
-    rejections.add_argument("--reason", metavar="CODE", help=f"one of: {', '.join(reasons.ALL)}")
-    rejections.add_argument("--status", type=int, metavar="N", help="HTTP status Attentive answered")
-    rejections.add_argument("--search", metavar="TEXT", help="text in the identifier or the message")
+    add_filter_options(rejections, "rejections")
     rejections.add_argument("--limit", type=int, default=100, metavar="N", help="rows to print (default 100)")
     rejections.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N matches")
     rejections.add_argument("--export", metavar="FILE.csv", help="write every matching rejection to a CSV file")
@@ -49,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     retry = sub.add_parser("retry", help="send again only the rejected, failed and unconfirmed rows of a run, as a new run")
     retry.add_argument("run_id", type=int, metavar="RUN_ID")
+    add_filter_options(retry, "only the rejections")
     add_wait_options(retry, "after submitting, follow the bulk jobs to their results")
     retry.add_argument("--yes", action="store_true",
                        help="retry a production run without typing the destination's name (for scripts)")
@@ -60,6 +59,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("--limit", type=int, default=100, metavar="N", help="profiles to read back (default 100)")
     verify.add_argument("--json", action="store_true", help="print JSON")
     verify.set_defaults(handler=run_verify)
+
+
+def add_filter_options(parser: argparse.ArgumentParser, which: str) -> None:
+    """The rejection filter of `rejections` and `retry` (the console's facets and `/`)."""
+    parser.add_argument("--reason", metavar="CODE", help=f"{which} with this reason, one of: {', '.join(reasons.ALL)}")
+    parser.add_argument("--status", type=int, metavar="N", help=f"{which} with this HTTP status from Attentive")
+    parser.add_argument("--search", metavar="TEXT", help=f"{which} with this text in the identifier or the message")
+
+
+def rejection_filter(args: argparse.Namespace) -> RejectionFilter | None:
+    """The filter the flags ask for; None for an unknown reason (said on stderr)."""
+    if args.reason and args.reason not in reasons.ALL:
+        print(f"error: unknown reason {args.reason!r}; use one of: {', '.join(reasons.ALL)}", file=sys.stderr)
+        return None
+    return RejectionFilter(args.reason, args.status, args.search)
+
+
+def status_key(status: int | None) -> str:
+    """A facet's HTTP status as a JSON key: "none" when no answer came (the console's facet line says so too)."""
+    return str(status) if status else "none"
 
 
 @guarded
@@ -87,10 +106,9 @@ def run_runs(args: argparse.Namespace) -> int:
 def run_rejections(args: argparse.Namespace) -> int:
     run = args.ctx.run(args.run_id)
     masked = runs.identifiers_masked(args.ctx, run)
-    if args.reason and args.reason not in reasons.ALL:
-        print(f"error: unknown reason {args.reason!r}; use one of: {', '.join(reasons.ALL)}", file=sys.stderr)
+    flt = rejection_filter(args)
+    if flt is None:
         return USAGE
-    flt = RejectionFilter(args.reason, args.status, args.search)
     if args.export:
         exported = runs.export_rejections(args.ctx, run.id, flt, Path(args.export), masked=args.masked,
                                           overwrite=args.force)
@@ -104,7 +122,7 @@ def run_rejections(args: argparse.Namespace) -> int:
         items = [{"row": r.row, "reason": r.reason, "status": r.status, "identifier": r.identifier,
                   "message": r.message} for r in page]
         print_json({"run_id": run.id, "total": facets.total, "reasons": facets.reasons,
-                    "statuses": {str(k): v for k, v in facets.statuses.items()}, "rejections": items})
+                    "statuses": {status_key(k): v for k, v in facets.statuses.items()}, "rejections": items})
         return OK
     by_reason = ", ".join(f"{k} {v:,}" for k, v in sorted(facets.reasons.items(), key=lambda kv: -kv[1]))
     print(f"run {run.id}: {facets.total:,} rejections match" + (f" ({escape_controls(by_reason)})" if by_reason else ""))
@@ -120,7 +138,10 @@ def run_rejections(args: argparse.Namespace) -> int:
 
 @guarded
 def run_retry(args: argparse.Namespace) -> int:
-    target, request = sends.retry_request(args.ctx, args.run_id)
+    where = rejection_filter(args)
+    if where is None:
+        return USAGE
+    target, request = sends.retry_request(args.ctx, args.run_id, where)
     return execute(args, target, request, "send it to production again")  # a production retry confirms like a send
 
 

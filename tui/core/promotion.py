@@ -5,6 +5,10 @@ the history store, the production credential's connection test) and `build_plan`
 `PromotionPlan` the console and the CLI render alike. `promote` writes the plan: only when every
 gate passed and neither environment file changed since the plan was made.
 
+The plan's diff is of the text the write will produce: `build_plan` applies the same
+`upsert_destination` that `promote` applies to production.toml, to the text it read, and diffs the
+two (`written_text`); `promote` refuses a write whose text is not the one the plan showed.
+
 The write and its audit entries cannot be split by a kill: `promotion.pending` is appended under
 production.toml's lock before the file is written, `promotion` after. A promotion interrupted between
 the two is reported by `ledger verify` and closed by the next `promote` of that destination: recorded
@@ -25,7 +29,7 @@ from tui.settings.ledger_promotions import PromisedFile, UnfinishedPromotion
 from tui.settings.loader import environment_path, parse_environment, read_config_text
 from tui.settings.model import Destination, Environment, EnvironmentName
 from tui.settings.paths import history_path
-from tui.settings.promotion_diff import DestinationDiff, diff_destination
+from tui.settings.promotion_diff import DestinationDiff, diff_destination, diff_written
 from tui.settings.promotion_gates import (
     CredentialCheck,
     Gate,
@@ -35,7 +39,7 @@ from tui.settings.promotion_gates import (
     gate_test_send,
     gate_verification,
 )
-from tui.settings.store import ConfigStore
+from tui.settings.store import ConfigStore, EnvironmentFile
 
 
 class PromotionError(SettingsError):
@@ -44,9 +48,12 @@ class PromotionError(SettingsError):
 
 @dataclass(frozen=True)
 class EnvironmentSnapshot:
-    """An environment file as read for a plan; its digest lets `promote` refuse a file changed since."""
+    """An environment file as read for a plan; its digest lets `promote` refuse a file changed since.
+    `text` is None for an environment built without its file (a test double): its plan's diff is then
+    field by field (`diff_destination`), not of a written text."""
     environment: Environment
     sha256: str
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class PromotionPlan:
     sandbox_sha256: str
     production_sha256: str
     interrupted: tuple[UnfinishedPromotion, ...] = ()   # earlier promotions of it never recorded as done
+    written_sha256: str | None = None   # of production.toml as the diff shows it written (None: no text)
 
     @property
     def ok(self) -> bool:
@@ -81,7 +89,20 @@ def read_snapshot(config_dir: Path, name: EnvironmentName) -> EnvironmentSnapsho
     path = environment_path(config_dir, name)
     text = read_config_text(path)
     environment = parse_environment(text, path=path, name=name)
-    return EnvironmentSnapshot(environment, _digest(text))
+    return EnvironmentSnapshot(environment, _digest(text), text)
+
+
+def written_text(production: EnvironmentSnapshot, destination: Destination) -> str | None:
+    """production.toml as `promote` would write it with `destination` in it; None when there is no
+    text to write into, or when the file would not take it (a gate fails then: the credential)."""
+    if production.text is None:
+        return None
+    handle = EnvironmentFile(production.environment.path, production.environment.name, production.text)
+    try:
+        handle.upsert_destination(destination)
+    except SettingsError:
+        return None
+    return handle.text
 
 
 def build_plan(name: str, *, sandbox: EnvironmentSnapshot, production: EnvironmentSnapshot, operator: str,
@@ -96,6 +117,11 @@ def build_plan(name: str, *, sandbox: EnvironmentSnapshot, production: Environme
         raise PromotionError(f"sandbox has no destination named {name!r} (it has: {available})")
     target = replace(source, credential=credential or source.credential)
     prod_env = production.environment
+    written = written_text(production, target)
+    if written is not None and production.text is not None:
+        diff = diff_written(name, production.text, written, file_name=prod_env.path.name)
+    else:
+        diff = diff_destination(target, prod_env.destinations.get(name))
     gates = (
         gate_admin(operator, prod_env),
         gate_test_send(target, test_send),
@@ -105,12 +131,13 @@ def build_plan(name: str, *, sandbox: EnvironmentSnapshot, production: Environme
     return PromotionPlan(
         destination=target,
         operator=operator,
-        diff=diff_destination(target, prod_env.destinations.get(name)),
+        diff=diff,
         gates=gates,
         test_send_run=test_send.run_id if test_send else None,
         sandbox_sha256=sandbox.sha256,
         production_sha256=production.sha256,
         interrupted=tuple(interrupted),
+        written_sha256=None if written is None else _digest(written),
     )
 
 
@@ -160,6 +187,9 @@ def promote(plan: PromotionPlan, *, config_dir: Path, data_dir: Path) -> Promoti
             raise PromotionError(f"{production.path} changed since the promotion plan was made; "
                                  "nothing was written: review the new plan and promote again")
         production.upsert_destination(plan.destination)
+        if plan.written_sha256 is not None and _digest(production.text) != plan.written_sha256:
+            raise PromotionError(f"the write of {name} would not be the diff the plan showed; nothing was written: "
+                                 "review the new plan and promote again")
         details = {
             "diff_sha256": plan.diff.sha256,
             "config_hash": plan.destination.config_hash(),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from tui.sync.rejections import Facets, Rejection, RejectionFilter
+from tui.sync.rejections import ROW_ORDER, Facets, Rejection, RejectionFilter
 from tui.sync.terminal_text import escape_controls
 
 PAGE_SIZE = 200
@@ -47,6 +47,7 @@ class FirstPage:
     rows: Sequence[Rejection]
     total: int            # rows the view may scroll over: exact, or COUNT_CAP + 1 when capped
     capped: bool
+    widest_row: int = 0   # the largest row number the filter holds (the row column's width)
 
     @property
     def count_text(self) -> str:
@@ -66,10 +67,18 @@ class QueryResult:
 
 def first_page(source: RejectionSource, where: RejectionFilter) -> FirstPage:
     rows = source.page(where, limit=PAGE_SIZE, offset=0)
+    widest = widest_row(source)
     if len(rows) < PAGE_SIZE:
-        return FirstPage(where, rows, len(rows), capped=False)
+        return FirstPage(where, rows, len(rows), capped=False, widest_row=widest)
     total = source.count(where, limit=COUNT_CAP + 1)
-    return FirstPage(where, rows, total, capped=total > COUNT_CAP)
+    return FirstPage(where, rows, total, capped=total > COUNT_CAP, widest_row=widest)
+
+
+def widest_row(source: RejectionSource) -> int:
+    """The largest row number of the run's rejections (whatever the filter, so the columns stay put):
+    one row, read backwards on the row-order index."""
+    last = source.page(RejectionFilter(order=ROW_ORDER, descending=True), limit=1, offset=0)
+    return last[0].row if last else 0
 
 
 def counts(source: RejectionSource, where: RejectionFilter) -> QueryResult:

@@ -24,6 +24,7 @@ from tui.sync.audit_details import send_finished_details, send_started_details
 from tui.sync.engine import SendRequest, SendResult
 from tui.sync.history import Verification
 from tui.sync.job_schedule import READ_BACK_WINDOW_S
+from tui.sync.rejections import RejectionFilter, is_everything, retry_rows
 
 
 class RateRefused(SettingsError):
@@ -41,6 +42,24 @@ class Waited:
 def rate_limit(destination: Destination) -> float:
     """Attentive's published requests per second for the destination's endpoint."""
     return float(BY_NAME[destination.endpoint].limit_per_second)
+
+
+RATE_STEPS = (1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0)   # requests/s the console's +/- step through
+
+
+def rate_steps(limit: float) -> tuple[float, ...]:
+    """The rates an operator would pick, up to and including the endpoint's published limit (never above)."""
+    return tuple(sorted({step for step in RATE_STEPS if step < limit} | {float(limit)}))
+
+
+def stepped_rate(current: float, faster: bool, limit: float) -> float:
+    """The next rate up (`+`) or down (`-`) from `current`: 1, 2, 5, 10, 25, 50, 100 and the limit.
+    A rate between two steps moves to the nearer one in the direction pressed; `+` stays at the
+    limit, `-` at the lowest step."""
+    steps = rate_steps(limit)
+    if faster:
+        return next((step for step in steps if step > current + 1e-9), steps[-1])
+    return next((step for step in reversed(steps) if step < current - 1e-9), steps[0])
 
 
 def check_rate(destination: Destination, rate: float | None) -> None:
@@ -67,13 +86,24 @@ def send_request(workspace: Workspace, target: Target, source: Path | None, *, s
                        dry_run=dry_run, rate=rate, resume_run_id=resume_run_id, verify_window_s=verify_window_s)
 
 
-def retry_request(workspace: Workspace, run_id: int) -> tuple[Target, SendRequest]:
-    """Only the rejected, failed and unconfirmed rows of a run, as a new run."""
+def retry_request(workspace: Workspace, run_id: int,
+                  where: RejectionFilter | None = None) -> tuple[Target, SendRequest]:
+    """Only the rejected, failed and unconfirmed rows of a run, as a new run; with `where`, only
+    those of its rejections the filter shows (the console's facet and `/`, `retry --reason`)."""
     run = workspace.run(run_id)
     target = workspace.target(run.environment, run.destination, "retry")
     target.operator.require_writable("retry")
+    where = None if is_everything(where) else where.matching if where is not None else None
     return target, SendRequest(environment=run.environment, destination=target.destination, source=None,
-                               operator=workspace.operator, data_dir=workspace.data_dir, retry_of=run.id)
+                               operator=workspace.operator, data_dir=workspace.data_dir, retry_of=run.id,
+                               retry_filter=where)
+
+
+def retry_count(workspace: Workspace, run_id: int, where: RejectionFilter | None = None) -> int:
+    """How many rows `retry_request(run_id, where)` would send (what a confirmation names)."""
+    run = workspace.run(run_id)
+    with hist.HistoryStore(workspace.data_dir, readonly=True) as store:
+        return len(retry_rows(store.connection, run.id, where))
 
 
 def connected(workspace: Workspace, target: Target, request: SendRequest) -> SendRequest:

@@ -8,9 +8,14 @@ from tui.sync.engine import SendRequest, SendResult
 
 
 def send_started_details(request: SendRequest) -> dict[str, Any]:
-    return {"source": str(request.source) if request.source else None, "sample": request.sample,
-            "full": request.full, "rate": request.rate, "resume_run_id": request.resume_run_id,
-            "retry_of": request.retry_of, "config_hash": request.destination.config_hash()}
+    details: dict[str, Any] = {
+        "source": str(request.source) if request.source else None, "sample": request.sample, "full": request.full,
+        "rate": request.rate, "resume_run_id": request.resume_run_id, "retry_of": request.retry_of,
+        "config_hash": request.destination.config_hash()}
+    where = request.retry_filter
+    if where is not None:  # a retry of the rows a filter shows: which filter (as an export records it)
+        details["retry_filter"] = {"reason": where.reason, "status": where.status, "text": where.text}
+    return details
 
 
 def send_finished_details(result: SendResult, exit_code: int) -> dict[str, Any]:

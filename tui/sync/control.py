@@ -24,6 +24,11 @@ class SendControl:
     def cancelled(self) -> bool:
         return self._cancelled
 
+    @property
+    def limit(self) -> float | None:
+        """The endpoint's published limit, once the engine attached the control (the `+` ceiling)."""
+        return self._limit
+
     def pause(self) -> None:
         if not self._cancelled:
             self._running.clear()

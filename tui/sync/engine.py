@@ -42,6 +42,7 @@ from tui.sync.meter import ProgressMeter
 from tui.sync.planner import Planner, sample_ordinals
 from tui.sync.profiles import ProfileBuilder
 from tui.sync.progress import Progress
+from tui.sync.rejections import RejectionFilter, is_everything, retry_filter_of, retry_rows, save_retry_filter
 from tui.sync.senders import BulkSender, Sender, V1Sender
 from tui.sync.sources import SourceInfo, SourceReader, inspect_source
 from tui.sync.tally import Stop, Tally
@@ -78,6 +79,7 @@ class SendRequest:
     rate: float | None = None      # requests/second for the destination's endpoint
     resume_run_id: int | None = None
     retry_of: int | None = None
+    retry_filter: RejectionFilter | None = None   # with retry_of: only the rejections this filter shows
     verify_window_s: float = job_schedule.READ_BACK_WINDOW_S  # a test send's read-back is retried this long
     # Extra AttentiveClient keyword arguments (back-off timing, connection limit) for tests and benches.
     client_options: Mapping[str, Any] = field(default_factory=dict)
@@ -156,7 +158,8 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
             raise SendRefused(f"destination {destination.name!r} changed since run {run.id}; its rows would be "
                               "built differently, so start a new send instead of resuming")
         info = _source_info(request.source or Path(run.source_path), run, "resume")
-        only_rows = store.rows_to_retry(run.parent_run_id) if run.parent_run_id else None
+        only_rows = (retry_rows(store.connection, run.parent_run_id, retry_filter_of(store.connection, run.id))
+                     if run.parent_run_id else None)
         only_ordinals = sample_ordinals(info.rows_estimate, run.sample_size) if run.sample_size else None
         store.set_status(run.id, hist.RUNNING)
         store.recount(run.id)  # a follower may have folded its jobs since: the rows are the truth
@@ -165,9 +168,10 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
     source = request.source
     if request.retry_of is not None:
         parent = _existing_run(store, request, request.retry_of, "retry")
-        only_rows = store.rows_to_retry(parent.id)
+        only_rows = retry_rows(store.connection, parent.id, request.retry_filter)
         if not only_rows:
-            raise SendRefused(f"run {parent.id} has no rejected or failed rows to send again")
+            shown = "" if is_everything(request.retry_filter) else " that match the filter"
+            raise SendRefused(f"run {parent.id} has no rejected or failed rows{shown} to send again")
         # The file may have been fixed in place since (that is often the point of a retry): rows
         # are matched by their row number, so an edit that moves rows would mismatch them.
         info = inspect_source(Path(parent.source_path))
@@ -187,6 +191,9 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
         rows_estimate=total, verbose_logging=destination.verbose_logging,
         full_send=request.full or bool(request.sample), sample_size=request.sample, parent_run_id=request.retry_of,
     ))
+    if request.retry_of is not None and not is_everything(request.retry_filter):
+        assert request.retry_filter is not None
+        save_retry_filter(store.connection, run_id, request.retry_filter)
     return _Plan(run_id, info, False, request.full or bool(request.sample), request.dry_run, only_rows,
                  only_ordinals, total)
 

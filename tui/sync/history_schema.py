@@ -13,7 +13,7 @@ from tui.settings.atomic import create_private_file
 from tui.settings.history_head import refuse_lost_history, refuse_rolled_back_history
 from tui.settings.paths import history_path
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
 PENDING = 0        # handed to the sender; no answer recorded yet (resume sends it again)
@@ -93,6 +93,15 @@ CREATE TABLE IF NOT EXISTS rejections (
 CREATE INDEX IF NOT EXISTS rejections_by_reason ON rejections (run_id, reason, id);
 CREATE INDEX IF NOT EXISTS rejections_by_status ON rejections (run_id, status, id);
 CREATE INDEX IF NOT EXISTS rejections_by_run ON rejections (run_id);  -- entries of a run in id order: pages need no sort
+CREATE INDEX IF NOT EXISTS rejections_in_row_order ON rejections (run_id, row);  -- the log's default order (version 4)
+-- A retry of only some of its parent's rejections (the console's filter, `retry --reason`): a resume
+-- sends the same rows again (version 4).
+CREATE TABLE IF NOT EXISTS retry_filters (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    reason TEXT,
+    status INTEGER,
+    text TEXT
+);
 
 CREATE TABLE IF NOT EXISTS diff_scopes (
     id INTEGER PRIMARY KEY,

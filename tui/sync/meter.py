@@ -1,4 +1,10 @@
-"""Turns the engine's counters into Progress snapshots: rates over a sliding window, and the ETA."""
+"""Turns the engine's counters into Progress snapshots: rates over a sliding window, and the ETA.
+
+The window (WINDOW_S, the samples of the last seconds) measures what left: rows settled and requests
+to the send's endpoint (its limit is the one shown beside them; `me` and other endpoints are not
+counted against it). It starts again when the rate in force changes, so it never mixes two paces;
+the figure is honest, and Progress.shown_requests_per_s caps only its fence-post at the rate.
+A stopped run (or a paused or cancelling one) has no ETA."""
 from __future__ import annotations
 
 import time
@@ -25,13 +31,20 @@ class ProgressMeter:
         self.client: AttentiveClient | None = None
         self._started = time.monotonic()
         self._samples: deque[tuple[float, int, int]] = deque()  # (time, rows done, requests)
+        self._rate: float | None = None   # the rate in force when the window started
 
     def snapshot(self, state: str | None = None) -> Progress:
         now = time.monotonic()
         c = self.counts
         done = c.settled
         client = self.client
-        requests = client.stats.requests if client else 0
+        stats = client.stats.of(self.endpoint) if client is not None else None
+        requests = stats.requests if stats is not None else 0
+        limit = client.rate(self.endpoint) if client is not None else None
+        if limit != self._rate:  # a new pace: measure it afresh, from the last sample on
+            self._rate = limit
+            while len(self._samples) > 1:
+                self._samples.popleft()
         self._samples.append((now, done, requests))
         while len(self._samples) > 2 and now - self._samples[0][0] > WINDOW_S:
             self._samples.popleft()
@@ -39,16 +52,11 @@ class ProgressMeter:
         span = now - then
         rows_per_s = (done - done_then) / span if span > 0 else 0.0
         requests_per_s = (requests - requests_then) / span if span > 0 else 0.0
-        eta = None
-        if self.total and rows_per_s > 0:
-            eta = max(0.0, (self.total - done) / rows_per_s)
-        remaining = limit = None
-        if client is not None:
-            stats = client.stats.of(self.endpoint)
-            remaining = stats.ratelimit_remaining
-            limit = client.rate(self.endpoint)
         if state is None:
             state = "cancelling" if self.control.cancelled else "paused" if self.control.paused else "running"
+        eta = None
+        if state == "running" and self.total and rows_per_s > 0:
+            eta = max(0.0, (self.total - done) / rows_per_s)
         return Progress(
             run_id=self.run_id,
             state=state,
@@ -62,7 +70,7 @@ class ProgressMeter:
             rows_per_s=rows_per_s,
             requests_per_s=requests_per_s,
             rate_limit=limit,
-            ratelimit_remaining=remaining,
+            ratelimit_remaining=stats.ratelimit_remaining if stats is not None else None,
             total_rows_estimate=self.total,
             eta_s=eta,
             elapsed_s=now - self._started,
@@ -72,4 +80,6 @@ class ProgressMeter:
             unconfirmed=c.unconfirmed,
             skipped_pending=c.skipped_pending,
             requests=requests,
+            endpoint_limit=self.control.limit,
+            ratelimit_limit=stats.ratelimit_limit if stats is not None else None,
         )

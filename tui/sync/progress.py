@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+STOPPED = frozenset({"awaiting_results", "finished", "failed", "cancelled"})  # the send is over: no ETA
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -27,7 +29,25 @@ class Progress:
     submitted: int = 0              # in bulk jobs Attentive accepted; their results come later
     unconfirmed: int = 0            # Attentive took them without a job to follow
     skipped_pending: int = 0        # unchanged since a submission still processing
-    requests: int = 0               # HTTP requests that left so far, retries included
+    requests: int = 0               # HTTP requests to the send's endpoint that left so far, retries included
+    endpoint_limit: float | None = None      # the endpoint's published limit: `+` stops there
+    ratelimit_limit: int | None = None       # last x-ratelimit-limit seen (the server's own figure)
+
+    @property
+    def stopped(self) -> bool:
+        """The send itself is over (bulk results may still arrive): nothing is left to estimate."""
+        return self.state in STOPPED
+
+    @property
+    def shown_requests_per_s(self) -> float:
+        """requests/s as shown: the measurement (meter.py) capped at the rate in force. The meter counts
+        departures over its window, and a window can hold one slot more than rate x span (the first
+        slot is free, and a late wake-up of the event loop lets due slots leave together): over a
+        short window that read 125.8/s against 100/s. The cap hides only that fence-post; a real
+        overshoot would show as 429s (Attentive counts them, the client's `throttled`)."""
+        if self.rate_limit is None:
+            return self.requests_per_s
+        return min(self.requests_per_s, self.rate_limit)
 
     @property
     def done_rows(self) -> int:

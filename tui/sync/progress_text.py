@@ -32,11 +32,12 @@ def progress_line(p: Progress) -> str:
     parts.append(f"in flight {p.in_flight:,}")
     if p.retrying:
         parts.append(f"retrying {p.retrying:,}")
-    parts.append(f"{p.rows_per_s:,.0f} rows/s {p.requests_per_s:,.0f} req/s")
+    parts.append(f"{p.rows_per_s:,.0f} rows/s {p.shown_requests_per_s:,.0f} req/s")
     if p.rate_limit is not None:
         left = f", {p.ratelimit_remaining} left" if p.ratelimit_remaining is not None else ""
         parts.append(f"limit {p.rate_limit:g}/s{left}")
-    parts.append(f"ETA {format_clock(p.eta_s)}")
+    if not p.stopped:  # a stopped run has nothing left to estimate
+        parts.append(f"ETA {format_clock(p.eta_s)}")
     return " | ".join(parts)
 
 

@@ -7,18 +7,38 @@ shorter text, or an index that lacks rows or the trigram tokenizer, takes a LIKE
 """
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from tui.sync import reasons
 from tui.sync.history_schema import TEXT_INDEX, text_index_current
+
+# What the log may be sorted by (the console's columns) -> the column it orders on. Row order, the
+# default, reads the (run_id, row) index; reason and status their own covering indexes; identifier
+# and message have no index: SQLite scans the run's rejections and keeps the page's top rows (a
+# bounded sort, about a second on a million rejections, deeper pages cost more).
+ORDER_COLUMNS = {"row": "r.row", "identifier": "r.identifier", "reason": "r.reason", "status": "r.status",
+                 "message": "r.message"}
+ROW_ORDER = "row"
+RECORDED_ORDER = "id"   # the order they were recorded in (keyset paging, export)
 
 
 @dataclass(frozen=True)
 class RejectionFilter:
+    """Which rejections (reason, status, text) and in what order (order, descending): the order
+    changes only how pages come, never what is counted, faceted, exported or re-sent."""
     reason: str | None = None
     status: int | None = None
     text: str | None = None
+    order: str = ROW_ORDER
+    descending: bool = False
+
+    @property
+    def matching(self) -> RejectionFilter:
+        """The same rejections in row order (what counts, facets and retries compare)."""
+        return RejectionFilter(self.reason, self.status, self.text)
 
 
 @dataclass(frozen=True)
@@ -84,12 +104,38 @@ class RejectionLog:
 
     def page(self, flt: RejectionFilter = RejectionFilter(), *, limit: int = 50, offset: int = 0,
              after_id: int | None = None) -> list[Rejection]:
-        """One page in the order the rejections were recorded. Keyset paging (after_id = the last id
-        seen) stays fast at any depth; offset is there for jumping."""
+        """One page in the filter's order (row order unless it says otherwise). Keyset paging (after_id
+        = the last id seen) walks the recording order and stays fast at any depth; offset is there
+        for jumping."""
+        if after_id is not None:
+            flt = dataclasses.replace(flt, order=RECORDED_ORDER, descending=False)
         sql, params, id_column = self._query("r.id, r.row, r.reason, r.identifier, r.status, r.message", flt,
                                              after_id=after_id)
-        rows = self.connection.execute(f"{sql} ORDER BY {id_column} LIMIT ? OFFSET ?", (*params, limit, offset))
+        rows = self.connection.execute(f"{sql} ORDER BY {self._order(flt, id_column)} LIMIT ? OFFSET ?",
+                                       (*params, limit, offset))
         return [Rejection(*row) for row in rows]
+
+    @staticmethod
+    def _order(flt: RejectionFilter, id_column: str) -> str:
+        """ORDER BY: the sort column, then the id (recording order) for equal values. Keyset paging
+        (after_id) is by id alone."""
+        direction = " DESC" if flt.descending else ""
+        if flt.order == RECORDED_ORDER:
+            return f"{id_column}{direction}"
+        column = ORDER_COLUMNS.get(flt.order, ORDER_COLUMNS[ROW_ORDER])
+        return f"{column}{direction}, {id_column}{direction}"
+
+    def rows(self, flt: RejectionFilter = RejectionFilter(), *, exclude_reason: str | None = None) -> set[int]:
+        """The source row numbers of the matching rejections (a filtered retry sends these)."""
+        sql, params, _ = self._query("r.row", flt)
+        if exclude_reason is not None:
+            sql, params = f"{sql} AND r.reason != ?", [*params, exclude_reason]
+        return {row for (row,) in self.connection.execute(sql, params)}
+
+    def get(self, rejection_id: int) -> Rejection | None:
+        row = self.connection.execute("SELECT id, row, reason, identifier, status, message FROM rejections "
+                                      "WHERE id = ? AND run_id = ?", (rejection_id, self.run_id)).fetchone()
+        return Rejection(*row) if row else None
 
     def count(self, flt: RejectionFilter = RejectionFilter(), *, limit: int | None = None) -> int:
         """How many match; with a limit, counting stops there (a broad filter over a million rows
@@ -132,9 +178,34 @@ class RejectionLog:
     def iter_all(self, flt: RejectionFilter = RejectionFilter(), *, batch: int = 5000) -> Iterator[Rejection]:
         """Every matching rejection, page by page (for export)."""
         after: int | None = None
+        flt = dataclasses.replace(flt, order=RECORDED_ORDER, descending=False)  # keyset paging walks the ids
         while True:
             page = self.page(flt, limit=batch, after_id=after)
             yield from page
             if len(page) < batch:
                 return
             after = page[-1].id
+
+
+# -- a retry of the rows a filter shows ------------------------------------------------------------
+
+def retry_rows(connection: sqlite3.Connection, run_id: int, flt: RejectionFilter | None = None) -> set[int]:
+    """The rows of a run a retry sends again: its rejected and failed rows (those the filter shows),
+    except later duplicates (their first row is what counts; re-sending one would be refused again)."""
+    return RejectionLog(connection, run_id).rows((flt or RejectionFilter()).matching,
+                                                 exclude_reason=reasons.DUPLICATE_IDENTIFIER)
+
+
+def save_retry_filter(connection: sqlite3.Connection, run_id: int, flt: RejectionFilter) -> None:
+    """What a filtered retry run re-sends, so that resuming it sends the same rows."""
+    connection.execute("INSERT OR REPLACE INTO retry_filters (run_id, reason, status, text) VALUES (?, ?, ?, ?)",
+                       (run_id, flt.reason, flt.status, flt.text))
+
+
+def retry_filter_of(connection: sqlite3.Connection, run_id: int) -> RejectionFilter | None:
+    row = connection.execute("SELECT reason, status, text FROM retry_filters WHERE run_id = ?", (run_id,)).fetchone()
+    return RejectionFilter(*row) if row else None
+
+
+def is_everything(flt: RejectionFilter | None) -> bool:
+    return flt is None or flt.matching == RejectionFilter()

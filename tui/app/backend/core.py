@@ -13,6 +13,7 @@ from tui.app.backend.rejection_source import StoreRejections
 from tui.app.session import Session
 from tui.core import runs, sends
 from tui.core.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
+from tui.core.rejection_detail import RejectionDetail, rejection_detail
 from tui.core.send_preview import SendPreview, build_preview
 from tui.settings.connection import check_connection
 from tui.settings.ledger import Ledger, LedgerEntry, LedgerError, VerifyResult
@@ -25,7 +26,7 @@ from tui.sync.history_schema import JOB_PENDING
 from tui.sync.job_store import JobLine, JobRecord, JobStore
 from tui.sync.jobs import JobFollower
 from tui.sync.lock import shown_status
-from tui.sync.rejections import Rejection, RejectionFilter
+from tui.sync.rejections import RECORDED_ORDER, Rejection, RejectionFilter
 from tui.sync.sample_audience import SAMPLE_PATH
 
 
@@ -90,7 +91,7 @@ class CoreBackend(ConfigEdits):
 
     def latest_rejections(self, run_id: int, limit: int) -> Sequence[Rejection]:
         log = StoreRejections(self.session.data_dir, run_id, masked=self._masked(run_id))
-        everything = RejectionFilter()
+        everything = RejectionFilter(order=RECORDED_ORDER)   # the latest recorded, not the highest rows
         return log.page(everything, limit=limit, offset=max(0, log.count(everything) - limit))
 
     def _masked(self, run_id: int) -> bool:
@@ -109,10 +110,17 @@ class CoreBackend(ConfigEdits):
         return sends.connected(self.session, target, sends.send_request(self.session, target, source, sample=sample,
                                                                          dry_run=dry_run))
 
-    def retry_request(self, run_id: int) -> SendRequest:
-        """`attentive-console retry RUN_ID`: only the rejected and failed rows of a run, as a new run."""
-        target, request = sends.retry_request(self.session, run_id)
+    def retry_request(self, run_id: int, where: RejectionFilter | None = None) -> SendRequest:
+        """`attentive-console retry RUN_ID [--reason ...]`: only the rejected and failed rows of a run
+        (those the filter shows), as a new run."""
+        target, request = sends.retry_request(self.session, run_id, where)
         return sends.connected(self.session, target, request)
+
+    def retry_count(self, run_id: int, where: RejectionFilter | None = None) -> int:
+        return sends.retry_count(self.session, run_id, where)
+
+    def rejection_detail(self, run_id: int, rejection_id: int) -> RejectionDetail:
+        return rejection_detail(self.session, run_id, rejection_id)
 
     def send_finished(self, result: SendResult, destination: Destination) -> None:
         """The send.finished audit entry the CLI writes, with the exit code the CLI would return."""

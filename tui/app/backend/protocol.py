@@ -15,6 +15,7 @@ from tui.app.backend.edits import KeyView
 from tui.app.backend.job_watch import Follower
 from tui.attentive.secret import ApiKey
 from tui.core.promotion import PromotionPlan, PromotionResult
+from tui.core.rejection_detail import RejectionDetail
 from tui.core.rejection_pages import RejectionSource
 from tui.core.send_preview import SendPreview
 from tui.settings.ledger import LedgerEntry, VerifyResult
@@ -56,8 +57,15 @@ class ConsoleBackend(Protocol):
     def send_request(self, environment: Environment, destination: str, source: Path, *,
                      sample: int | None, dry_run: bool) -> SendRequest: ...
 
-    def retry_request(self, run_id: int) -> SendRequest:
-        """A new run of only the rejected and failed rows of `run_id` (`attentive-console retry`)."""
+    def retry_request(self, run_id: int, where: RejectionFilter | None = None) -> SendRequest:
+        """A new run of only the rejected and failed rows of `run_id` (`attentive-console retry`);
+        with `where`, only those the filter shows (`retry --reason/--status/--search`)."""
+
+    def retry_count(self, run_id: int, where: RejectionFilter | None = None) -> int:
+        """How many rows `retry_request(run_id, where)` would send (the confirmation names it)."""
+
+    def rejection_detail(self, run_id: int, rejection_id: int) -> RejectionDetail:
+        """One rejection with the source row's values, as the operator may see them."""
 
     def send_finished(self, result: SendResult, destination: Destination) -> None:
         """Record the end of a send in the audit ledger, as the CLI does."""

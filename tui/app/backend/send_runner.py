@@ -23,6 +23,8 @@ class RunHandle:
         # no loop to go to yet: they wait here, so a cancel-and-quit then is not lost.
         self._early: list[Callable[[], object]] = []
         self._lock = threading.Lock()
+        self.paused = False              # as asked from the UI thread (space toggles it)
+        self.rate: float | None = None   # the rate asked last (+/- step from it)
 
     def run(self, request: SendRequest, on_progress: Callable[[Progress], None]) -> SendResult:
         """Blocking: call from a worker thread."""
@@ -45,13 +47,16 @@ class RunHandle:
             self.loop.call_soon_threadsafe(action)
 
     def pause(self) -> None:
+        self.paused = True
         self._call(self.control.pause)
 
     def resume(self) -> None:
+        self.paused = False
         self._call(self.control.resume)
 
     def cancel(self) -> None:
         self._call(self.control.cancel)
 
     def set_rate(self, per_second: float) -> None:
+        self.rate = per_second
         self._call(partial(self.control.set_rate, per_second))

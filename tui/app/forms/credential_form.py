@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from tui.app.backend.protocol import ConsoleBackend
-from tui.app.forms.base import SettingsForm
+from tui.app.forms.base import FormInput, SettingsForm
 from tui.app.messages import ConfigSaved, SaveFailed
 from tui.app.widgets.key_hints import KeyHints
 from tui.app.workers import post_result, reported
@@ -36,7 +36,10 @@ def key_problem(text: str) -> str | None:
 class CredentialForm(SettingsForm):
     STATUS = "#credential-status"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="credential_form.save", priority=True),
+        Binding("ctrl+s", "save", "Save", id="credential_form.save"),
+        # priority: read when typed, so the keys behind it go to the next field (see forms/base.py)
+        Binding("enter", "next_or_save", "Next field or save", id="credential_form.next_or_save", show=False,
+                priority=True),
         Binding("escape", "cancel", "Cancel", id="credential_form.cancel"),
     ]
 
@@ -49,16 +52,16 @@ class CredentialForm(SettingsForm):
         with Vertical(classes="modal-box", id="credential-form"):
             yield Static(f"Add credential to {self.environment.path.name}", classes="modal-title", markup=False)
             for key, label, widget in (
-                ("name", "Name", Input(compact=True, placeholder="letters, digits, . _ -")),
-                ("description", "Description", Input(compact=True, placeholder="what the key is for")),
-                ("key", "API key", Input(compact=True, password=True, placeholder="typed, never shown")),
-                ("env-var", "or env var", Input(compact=True, placeholder="VAR holding the key at run time")),
+                ("name", "Name", FormInput(compact=True, placeholder="letters, digits, . _ -")),
+                ("description", "Description", FormInput(compact=True, placeholder="what the key is for")),
+                ("key", "API key", FormInput(compact=True, password=True, placeholder="typed, never shown")),
+                ("env-var", "or env var", FormInput(compact=True, placeholder="VAR holding the key at run time")),
             ):
                 widget.id = f"credential-{key}"
                 with Horizontal(classes="form-row"):
                     yield Label(label, classes="form-label")
                     yield widget
-            yield Static("", id="credential-problems", classes="problem", markup=False)
+            yield Static("", id="credential-problems", markup=False)  # class `problem` only with problems
             yield Static("", id="credential-status", markup=False)
             yield KeyHints(("credential_form.save", "save (tests the key first)"), ("credential_form.cancel", "cancel"))
 
@@ -92,14 +95,21 @@ class CredentialForm(SettingsForm):
 
     @on(Input.Changed)
     def show_problems(self) -> None:
-        self.query_one("#credential-problems", Static).update("\n".join(self.problems()) or "no problems")
+        problems = self.problems()
+        shown = self.query_one("#credential-problems", Static)
+        shown.update("\n".join(problems) or "no problems")
+        shown.set_class(bool(problems), "problem")  # "no problems" is not drawn as an error
 
-    @on(Input.Submitted)
-    def submitted(self) -> None:
-        """enter moves on while something is missing, and saves once the form is complete."""
-        if self.problems():
-            self.focus_next()
-        else:
+    def action_next_or_save(self) -> None:
+        """enter moves to the next field at once, and saves once the keys typed before it are in
+        their field (the field's own queue runs the check after them) and the form is complete."""
+        field = self.focused
+        self.focus_next()
+        if field is not None:
+            field.call_later(self.save_if_complete)
+
+    def save_if_complete(self) -> None:
+        if not self.problems():
             self.action_save()
 
     def action_save(self) -> None:

@@ -6,6 +6,10 @@ in it (the same check `attentive-console destinations add|edit` runs). Saving te
 first and writes nothing when the test fails; it saves only the fields changed in the form, over the
 destination as the file has it by then (a change to the same field made meanwhile is refused, with
 both values shown). ctrl+t tests the connection without saving.
+
+What is saved is the draft the settings check passed, never another: each check carries the draft it
+checked, a check of a draft typed over since is dropped, and ctrl+s (behind every key typed before
+it, see forms/base.py) saves the form as it is then once that draft's check is back.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from tui.app.backend.protocol import ConsoleBackend
-from tui.app.forms.base import SettingsForm
+from tui.app.forms.base import FormCheckbox, FormInput, FormSelect, FormTextArea, SettingsForm
 from tui.app.messages import ConfigSaved, ConnectionChecked, ConnectionTestFailed, DraftChecked, EnvironmentChanged, SaveFailed
 from tui.app.widgets.key_hints import KeyHints
 from tui.app.workers import post_result, reported
@@ -83,8 +87,8 @@ def parse_number(field: str, label: str, text: str) -> float | None:
 class DestinationForm(SettingsForm):
     STATUS = "#destination-status"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="destination_form.save", priority=True),
-        Binding("ctrl+t", "test", "Test connection", id="destination_form.test", priority=True),
+        Binding("ctrl+s", "save", "Save", id="destination_form.save"),
+        Binding("ctrl+t", "test", "Test connection", id="destination_form.test"),
         Binding("escape", "cancel", "Cancel", id="destination_form.cancel"),
     ]
 
@@ -98,6 +102,7 @@ class DestinationForm(SettingsForm):
         self.problems: list[str] = ["checking…"]
         self.checking: Destination | None = None  # the draft whose settings check is on its way
         self.checked: Destination | None = None   # the draft `problems` are of
+        self.save_when_checked: Destination | None = None  # ctrl+s came while this draft was being checked
 
     def compose(self) -> ComposeResult:
         d = self.start
@@ -107,34 +112,34 @@ class DestinationForm(SettingsForm):
             yield Static(f"{verb} destination in {self.environment.path.name}", classes="modal-title",
                          markup=False)
             with VerticalScroll(id="destination-fields"):
-                yield from self.row("name", "Name", Input(d.name, compact=True, disabled=self.before is not None,
-                                                          placeholder="letters, digits, . _ -"))
-                yield from self.row("description", "Description", Input(d.description, compact=True))
-                yield from self.row("credential", "Credential", Select(
+                yield from self.row("name", "Name", FormInput(d.name, compact=True, disabled=self.before is not None,
+                                                              placeholder="letters, digits, . _ -"))
+                yield from self.row("description", "Description", FormInput(d.description, compact=True))
+                yield from self.row("credential", "Credential", FormSelect(
                     credentials, value=d.credential if d.credential in self.environment.credentials else Select.NULL,
                     allow_blank=not credentials, compact=True))
-                yield from self.row("primary", "Primary id", Select(
+                yield from self.row("primary", "Primary id", FormSelect(
                     [(kind, kind) for kind in IDENTIFIERS], value=d.primary_identifier, allow_blank=False,
                     compact=True))
-                yield from self.row("endpoint", "Endpoint", Select(
+                yield from self.row("endpoint", "Endpoint", FormSelect(
                     [("bulk (v2, 256 a call)", "bulk"), ("custom-attributes (v1)", "custom-attributes")],
                     value=d.endpoint, allow_blank=False, compact=True))
-                yield from self.row("email-column", "Email column", Input(
+                yield from self.row("email-column", "Email column", FormInput(
                     d.identifiers.get("email", ""), compact=True, placeholder="source column holding emails"))
-                yield from self.row("phone-column", "Phone column", Input(
+                yield from self.row("phone-column", "Phone column", FormInput(
                     d.identifiers.get("phone", ""), compact=True, placeholder="source column holding phones"))
                 yield Label("Attributes, one `Attribute name = column` a line:", classes="form-note")
-                yield TextArea(attributes_text(d.attributes), id="dest-attributes", compact=True,
-                               show_cursor=True, highlight_cursor_line=False)
-                yield from self.row("region", "Phone region", Input(d.phone_region, compact=True))
-                yield from self.row("rate", "Rate limit", Input(
+                yield FormTextArea(attributes_text(d.attributes), id="dest-attributes", compact=True,
+                                   show_cursor=True, highlight_cursor_line=False)
+                yield from self.row("region", "Phone region", FormInput(d.phone_region, compact=True))
+                yield from self.row("rate", "Rate limit", FormInput(
                     "" if d.rate_limit is None else number_text(d.rate_limit), compact=True,
                     placeholder="requests/s; blank: the endpoint's published limit"))
-                yield from self.row("threshold", "Reject limit", Input(
+                yield from self.row("threshold", "Reject limit", FormInput(
                     number_text(d.rejection_threshold), compact=True, placeholder="share 0..1 that fails a run"))
                 for key, label in FLAGS:
-                    yield Checkbox(label, getattr(d, key), id=f"dest-{key.replace('_', '-')}", compact=True)
-            yield Static("", id="destination-problems", classes="problem", markup=False)
+                    yield FormCheckbox(label, getattr(d, key), id=f"dest-{key.replace('_', '-')}", compact=True)
+            yield Static("", id="destination-problems", markup=False)  # class `problem` only with problems
             yield Static("", id="destination-status", markup=False)
             yield KeyHints(("destination_form.save", "save (tests the credential first)"),
                            ("destination_form.test", "test"), ("destination_form.cancel", "cancel"))
@@ -191,16 +196,23 @@ class DestinationForm(SettingsForm):
     def changed(self) -> None:
         self.revalidate()
 
-    def revalidate(self) -> None:
+    def form_draft(self) -> tuple[Destination | None, list[str], set[str]]:
+        """The draft to check in the settings layer, or None with the form's own problems and fields."""
         try:
             draft = self.draft()
         except FormProblem as problem:
-            self.checking = None  # a check still on its way is of another draft
-            self.show_problems([str(problem)], {problem.field})
-            return
+            return None, [str(problem)], {problem.field}
         if self.before is None and draft.name in self.environment.destinations:
-            self.checking = None
-            self.show_problems([f"name: {draft.name!r} already exists; choose another name"], {"name"})
+            return None, [f"name: {draft.name!r} already exists; choose another name"], {"name"}
+        return draft, [], set()
+
+    def revalidate(self) -> None:
+        draft, problems, fields = self.form_draft()
+        if draft != self.save_when_checked:
+            self.cancel_pending_save()  # typed on after ctrl+s: that save was of another form
+        if draft is None:
+            self.checking = None  # a check still on its way is of another draft
+            self.show_problems(problems, fields)
             return
         self.checking = draft
         self.problems = ["checking…"]  # no save until this draft's check is back
@@ -221,13 +233,18 @@ class DestinationForm(SettingsForm):
         problems = message.problems
         fields = {field for key, field in FIELD_KEYS.items() for problem in problems if key in problem}
         self.show_problems(problems, fields)
+        if message.draft == self.save_when_checked:
+            self.save_when_checked = None
+            self.start_save(message.draft)
 
     def show_problems(self, problems: list[str], fields: set[str]) -> None:
         self.problems = problems
         for widget in self.query("#destination-fields > .form-row > *, #dest-attributes"):
             if widget.id:
                 widget.set_class(widget.id.removeprefix("dest-") in fields, "-problem")
-        self.query_one("#destination-problems", Static).update("\n".join(problems) or "no problems")
+        shown = self.query_one("#destination-problems", Static)
+        shown.update("\n".join(problems) or "no problems")
+        shown.set_class(bool(problems), "problem")  # "no problems" is not drawn as an error
 
     # -- actions -----------------------------------------------------------------------------------
     def action_test(self) -> None:
@@ -254,15 +271,37 @@ class DestinationForm(SettingsForm):
         self.show_status("")
 
     def action_save(self) -> None:
-        # The form as it is at the key press: a change may not have reached `changed` yet.
+        if self.saving:
+            return
+        # The form as it is now, read again rather than trusted to `changed`.
         try:
             draft = self.draft()
         except FormProblem as problem:
             self.begin_save([str(problem)], "")
             return
-        problems = self.problems if draft == self.checked else ["the form is being checked; save again in a moment"]
-        if self.begin_save(problems, f"testing {draft.credential}, then saving…"):
+        if draft == self.save_when_checked:
+            self.revalidate()  # asked again while its check is out: check again (a failed check never answers)
+            return
+        if draft == self.checked and self.checking is None:
+            self.start_save(draft)
+            return
+        if draft != self.checking:
+            self.revalidate()  # the field's Changed is still queued behind the ctrl+s that brought us here
+        if draft == self.checking:
+            self.save_when_checked = draft  # saved by settings_checked, if the check passes it
+            self.show_status("checking the form, then saving…")
+        else:
+            self.begin_save(self.problems, "")
+
+    def start_save(self, draft: Destination) -> None:
+        """Only ever with the draft `problems` are of: what is saved is what was checked."""
+        if self.begin_save(self.problems, f"testing {draft.credential}, then saving…"):
             self.save(draft)
+
+    def cancel_pending_save(self) -> None:
+        if self.save_when_checked is not None:
+            self.save_when_checked = None
+            self.show_status("not saved: the form changed while it was checked; ctrl+s again")
 
     @work(thread=True, name="Save destination", group="destination-save", exit_on_error=False)
     def save(self, draft: Destination) -> None:

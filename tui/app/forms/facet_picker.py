@@ -1,4 +1,5 @@
-"""Pick a reason or HTTP status facet (with its count) for the rejection log, or clear them."""
+"""Pick a reason or HTTP status facet (with its count) for the rejection log, or clear them.
+An overlay in the key language: `esc`/`q` close it, `j`/`k` and `g`/`G` move besides the arrows."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
@@ -14,7 +15,13 @@ from tui.sync.rejections import Facets, RejectionFilter
 
 
 class FacetPicker(ErrorGuard, ModalScreen[RejectionFilter | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="facet.cancel")]
+    BINDINGS = [
+        Binding("escape,q", "cancel", "Cancel", id="facet.cancel"),
+        Binding("j", "move('down')", "Down", id="facet.down", show=False),
+        Binding("k", "move('up')", "Up", id="facet.up", show=False),
+        Binding("g", "move('top')", "Top", id="facet.top", show=False),
+        Binding("G", "move('bottom')", "Bottom", id="facet.bottom", show=False),
+    ]
 
     def __init__(self, facets: Facets, current: RejectionFilter) -> None:
         super().__init__()
@@ -38,6 +45,11 @@ class FacetPicker(ErrorGuard, ModalScreen[RejectionFilter | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.choices[event.option_index])
+
+    def action_move(self, where: str) -> None:
+        options = self.query_one("#facet-options", OptionList)
+        {"down": options.action_cursor_down, "up": options.action_cursor_up,
+         "top": options.action_first, "bottom": options.action_last}[where]()
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,7 +1,7 @@
 """A question with its answers as buttons (quit during a send, replace an existing file).
 
 Back is always one of the answers and has the focus, so an enter pressed out of habit changes
-nothing; esc is Back too.
+nothing; esc and q are Back too.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class ChoiceScreen(ErrorGuard, ModalScreen[str | None]):
     ChoiceScreen Button { margin: 0 2 0 0; }
     """
     AUTO_FOCUS = f"#choice-{BACK}"
-    BINDINGS = [Binding("escape", "dismiss", "Back", id="choice.back")]
+    BINDINGS = [Binding("escape,q", "dismiss", "Back", id="choice.back")]
 
     def __init__(self, title: str, explanation: str, answers: Sequence[tuple[str, str]], *,
                  id: str | None = None) -> None:

@@ -13,7 +13,7 @@ from tui.sync.terminal_text import escape_controls, escape_lines
 
 class MessageScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape", "dismiss", "Close", id="message.close"),
+        Binding("escape,q", "dismiss", "Close", id="message.close"),
         Binding("enter", "dismiss", "Close", id="message.ok", show=False),
     ]
 

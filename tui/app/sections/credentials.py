@@ -1,6 +1,7 @@
 """Credentials of the current environment: masked key, last connection test and its result. a opens
-the credential form, k sets a key, d removes one; each change goes through the backend (the settings
-layer, as the CLI) in a worker and posts ConfigSaved, or its refusal as a modal message."""
+the credential form, e sets (edits) a key, D removes one (a capital: it deletes); each change goes
+through the backend (the settings layer, as the CLI) in a worker and posts ConfigSaved, or its refusal
+as a modal message. `k` is the list's cursor up, as on every list."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -27,9 +28,9 @@ class CredentialsSection(EnvironmentTableSection[Credential]):
     COLUMNS = ("Name", "Key (masked)", "Last test", "Description")
     BINDINGS = [
         Binding("a", "add", "Add", id="credentials.add"),
-        Binding("k", "set_key", "Set key", id="credentials.set_key"),
+        Binding("e", "set_key", "Set key", id="credentials.set_key"),
         Binding("t", "test", "Test", id="credentials.test"),
-        Binding("d", "remove", "Remove", id="credentials.remove"),
+        Binding("D", "remove", "Remove", id="credentials.remove"),
     ]
 
     def items(self, environment: Environment) -> Mapping[str, Credential]:
@@ -42,7 +43,7 @@ class CredentialsSection(EnvironmentTableSection[Credential]):
 
     def summary(self, environment: Environment) -> str:
         return (f"Credentials in {environment.path.name}. Keys show masked with where they live; "
-                "k sets one (typed, never echoed).")
+                "e sets one (typed, never echoed).")
 
     @mutating
     def action_add(self) -> None:
@@ -53,7 +54,7 @@ class CredentialsSection(EnvironmentTableSection[Credential]):
         if (credential := self.selected()) is not None:
             self.post_message(ConnectionTestRequested(credential.name))
 
-    # -- k: set (or rotate) a key ------------------------------------------------------------------
+    # -- e: set (or rotate) a key ------------------------------------------------------------------
 
     @mutating
     def action_set_key(self) -> None:
@@ -78,7 +79,7 @@ class CredentialsSection(EnvironmentTableSection[Credential]):
         with reported(self, f"Set key of {name}"):
             post_result(self, ConfigSaved(self.backend.set_credential_key(environment, name, key)))
 
-    # -- d: remove, after the settings layer's own refusal and a typed confirmation ---------------------
+    # -- D: remove, after the settings layer's own refusal and a typed confirmation ---------------------
 
     @mutating
     def action_remove(self) -> None:

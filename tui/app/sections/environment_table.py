@@ -1,14 +1,16 @@
 """A section that lists one kind of the current environment's items (credentials, destinations) in a
-table keyed by name, with a summary line above it and actions on the selected row."""
+list keyed by name (sorted, filtered, copied as every list is: widgets/data_list.py), with a summary
+line above it and actions on the selected row."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.app.sections.base import Section
+from tui.app.widgets.data_list import DataList, ListRow, ListTable
 from tui.settings.model import Environment
 
 Item = TypeVar("Item")
@@ -29,26 +31,31 @@ class EnvironmentTableSection(Section, Generic[Item]):
 
     def compose(self) -> ComposeResult:
         yield Static(id=f"{self.KIND}s-summary", classes="section-summary")
-        table: DataTable[str] = DataTable(id=f"{self.KIND}s-table", cursor_type="row")
-        table.add_columns(*self.COLUMNS)
-        yield table
+        table = ListTable(self.COLUMNS, id=f"{self.KIND}s-table", key_name=f"{self.KIND} name")
+        yield DataList(table, noun=f"{self.KIND}s")
+
+    @property
+    def table(self) -> ListTable:
+        return self.query_one(f"#{self.KIND}s-table", ListTable)
 
     def refresh_view(self) -> None:
+        """Refilled whenever the app's view changes (a connection test, a run): the cursor and the
+        filter stay."""
         environment = self.view.environment
-        table = self.query_one(DataTable)
-        table.clear()
         if environment is None:
+            self.table.set_rows(())
             return
-        for name, item in self.items(environment).items():
-            table.add_row(*self.row(item), key=name)
+        self.table.set_rows([ListRow(name, tuple(self.row(item))) for name, item in self.items(environment).items()])
         self.query_one(f"#{self.KIND}s-summary", Static).update(self.summary(environment))
+
+    def focus_main(self) -> None:
+        self.table.focus()
 
     def selected(self) -> Item | None:
         """The item under the cursor; None (and the operator told) when there is none."""
         environment = self.view.environment
-        table = self.query_one(DataTable)
-        if environment is None or table.row_count == 0:
+        key = self.table.cursor_key
+        if environment is None or key is None:
             self.notify(f"No {self.KIND} selected.", severity="warning")
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.items(environment).get(str(key))
+        return self.items(environment).get(key)

@@ -1,15 +1,20 @@
 """Send: destination and source file, a preview of the first rows as they will be sent, dry-run
 counts, then send or send a sample; the live run.
 
-enter in the file field previews and moves to the preview, where the keys work. s and m post
-SendRequested: the app checks that no send runs and confirms production, then starts the run here
-(as it does a re-send from History). The run's worker keeps going while the operator looks at other
-sections; its progress, end and record go on up to the app (the header, the history, quitting).
+enter in the file field previews and moves to the preview, where the keys work (the path field gets
+the focus only while it is empty, so a key meant for the section never types into it). S (capital:
+it changes Attentive) asks first, naming the destination, the environment and the rows; m sends a
+sample. Both post SendRequested: the app checks that no send runs and confirms production (a typed
+name, with the same details), then starts the run here (as it does a re-send from History). While it
+runs: space pauses and resumes, +/- step the rate (the core's steps, up to the endpoint's limit),
+C cancels after a yes. The run's worker keeps going while the operator looks at other sections; its
+progress, end and record go on up to the app (the header, the history, quitting).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,21 +44,23 @@ from tui.app.messages import (
     TailLoaded,
 )
 from tui.app.read_only import mutating
-from tui.app.run_text import TAIL_LINES, finished_text, stepped_rate
-from tui.app.sections.base import Section
+from tui.app.run_text import TAIL_LINES, finished_text, send_detail, send_what
+from tui.app.screens.yes_no import YesNoScreen
+from tui.app.sections.send_steering import RunSteering
 from tui.app.widgets.path_suggester import PathSuggester
 from tui.app.widgets.rejection_log import format_row
 from tui.app.widgets.run_panel import RunPanel
 from tui.app.workers import post_result, reported
+from tui.core.send_preview import SendPreview
 from tui.settings.model import Environment
 from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRequest, SendResult
 from tui.sync.progress import Progress
 from tui.sync.rejections import Rejection
 
 SAMPLE_SIZE = 50
-RUN_KEYS = {"pause", "resume", "rate", "cancel"}      # shown only while a send runs
+RUN_KEYS = {"pause", "rate", "cancel"}               # shown only while a send runs
 START_KEYS = {"dry_run", "send", "sample"}           # shown only while none runs
-HINT = "enter previews the first rows; then d dry run, m sample of 50, s send"
+HINT = "enter previews the first rows; then d dry run, m sample of 50, S send all"   # one line at 80
 
 
 def dry_run_text(result: SendResult) -> str:
@@ -66,25 +73,19 @@ def no_progress(progress: Progress) -> None:
     """A dry run shows its counts once, at its end."""
 
 
-class SendSection(Section):
+class SendSection(RunSteering):
     TITLE = "Send"
     BINDINGS = [
         Binding("d", "dry_run", "Dry run", id="send.dry_run"),
         Binding("m", "sample", "Sample", id="send.sample"),
-        Binding("s", "send", "Send", id="send.send"),
-        Binding("p", "pause", "Pause", id="send.pause"),
-        Binding("r", "resume", "Resume", id="send.resume"),
-        Binding("plus", "rate(1)", "Rate+", id="send.rate_up"),
-        Binding("minus", "rate(-1)", "Rate-", id="send.rate_down"),
-        Binding("c", "cancel", "Cancel", id="send.cancel"),
+        Binding("S", "send", "Send all", id="send.send"),
     ]
 
     running: var[bool] = var(False, bindings=True)   # a send runs: its keys show, d/m/s hide
 
     def __init__(self, backend: ConsoleBackend, view: ConsoleView, **kwargs: Any) -> None:
         super().__init__(backend, view, **kwargs)
-        self.run_handle: RunHandle | None = None    # the send running, if one is: one at a time
-        self.progress: Progress | None = None
+        self.preview: SendPreview | None = None      # the latest preview: its row estimate goes into S's question
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="section-fields"):
@@ -99,7 +100,7 @@ class SendSection(Section):
         yield Static(HINT, id="send-status", markup=False)
         with ContentSwitcher(initial="send-preview", id="send-view"):
             with Vertical(id="send-preview"):
-                yield Static("No preview yet: choose the destination and the file, then enter.",
+                yield Static("No preview yet: choose the destination and the file (tab moves there), then enter.",
                              id="preview-summary", markup=False)
                 yield DataTable(id="preview-table", cursor_type="row", zebra_stripes=False)
             yield RunPanel(id="run-panel")
@@ -112,7 +113,7 @@ class SendSection(Section):
         select.set_options((name, name) for name in names)
         if current in names:
             select.value = current
-        elif len(names) == 1:
+        elif names:  # the first in the file, shown in the field and named again by S's question
             select.value = names[0]
         source = self.query_one("#send-source", Input)
         if environment is not None and not source.value:
@@ -128,20 +129,28 @@ class SendSection(Section):
         source = self.query_one("#send-source", Input)
         if message.path is not None and not source.value:
             source.value = str(message.path)
-            # Preview at once: it moves focus off the path input, so d/m/s act instead of typing.
-            self.action_preview()
+            # Preview at once (when a destination is chosen: no warning before the operator did anything);
+            # it moves focus off the path input, so d/m/S act instead of typing.
+            if isinstance(self.query_one("#send-destination", Select).value, str):
+                self.action_preview()
+            elif source.has_focus:
+                self.query_one(DataTable).focus()
 
     def focus_main(self) -> None:
+        """The path field only while it is empty, and never in a read-only console: otherwise the keys act
+        on the preview, so a key meant for the section (or one a read-only console refuses) never types
+        into the path. tab reaches the field when the operator means to type there."""
+        source = self.query_one("#send-source", Input)
         if self.query_one(ContentSwitcher).current == "run-panel":
             self.query_one(RunPanel).focus()
-        elif self.query_one(DataTable).row_count:
+        elif self.query_one(DataTable).row_count or source.value or self.read_only:
             self.query_one(DataTable).focus()
         else:
-            self.query_one("#send-source", Input).focus()
+            source.focus()
 
     def select_destination(self, name: str) -> None:
         self.query_one("#send-destination", Select).value = name
-        self.query_one("#send-source", Input).focus()
+        self.focus_main()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if (action in RUN_KEYS and not self.running) or (action in START_KEYS and self.running):
@@ -152,15 +161,13 @@ class SendSection(Section):
         destination = self.query_one("#send-destination", Select).value
         source = self.query_one("#send-source", Input).value.strip()
         if not isinstance(destination, str):
+            self.query_one("#send-destination", Select).focus()
             self.notify("Choose a destination first.", severity="warning")
             return None
         if not source:
             self.notify("Type the source file's path.", severity="warning")
             return None
         return destination, Path(source).expanduser()
-
-    def show_status(self, text: str) -> None:
-        self.query_one("#send-status", Static).update(text)
 
     def show_run(self) -> None:
         self.query_one(ContentSwitcher).current = "run-panel"
@@ -198,6 +205,7 @@ class SendSection(Section):
     @on(PreviewLoaded)
     def show_preview(self, message: PreviewLoaded) -> None:
         preview, mask = message.preview, self.view.mask
+        self.preview = preview
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_columns("Row", preview.identifier_kind, *preview.attribute_names, "Problem")
@@ -210,7 +218,7 @@ class SendSection(Section):
             f"First {len(preview.rows)} of ~{preview.rows_estimate:,} rows ({preview.format}) as they will be "
             f"sent to {preview.destination}: {preview.invalid} invalid")
         self.query_one(ContentSwitcher).current = "send-preview"
-        self.show_status("Keys: d dry run (counts, sends nothing), m sample of 50, s send the whole file.")
+        self.show_status("Keys: d dry run (sends nothing), m sample of 50, S send the whole file.")
         if self.display:  # the section shown (ContentSwitcher): a preview made in the background must not steal focus
             table.focus()
 
@@ -237,17 +245,39 @@ class SendSection(Section):
     def dry_run_failed(self) -> None:
         self.show_status("")
 
-    # -- s, m: asked of the app, which starts the run here -------------------------------------------
+    # -- S, m: asked of the app, which starts the run here -------------------------------------------
+
+    def rows_estimate(self, destination: str, source: Path) -> int | None:
+        preview = self.preview
+        if preview is None or preview.destination != destination or preview.source != source:
+            return None
+        return preview.rows_estimate
 
     @mutating
     def action_send(self) -> None:
-        if chosen := self.choice():
-            self.post_message(SendRequested(*chosen, sample=None))
+        """The whole file, after a yes (production: the app asks for the destination's name instead)."""
+        chosen, environment = self.choice(), self.view.environment
+        if not chosen or environment is None:
+            return
+        destination, source = chosen
+        request = SendRequested(destination, source, sample=None, rows_estimate=self.rows_estimate(destination, source))
+        if self.view.session.production:
+            self.post_message(request)
+            return
+        self.app.push_screen(
+            YesNoScreen(send_what(destination, None).capitalize() + "?",
+                        send_detail(destination, environment.name, source, request.rows_estimate), yes="Send"),
+            partial(self.send_confirmed, request))
+
+    def send_confirmed(self, request: SendRequested, yes: bool | None) -> None:
+        if yes:
+            self.post_message(request)
 
     @mutating
     def action_sample(self) -> None:
         if chosen := self.choice():
-            self.post_message(SendRequested(*chosen, sample=max(SAMPLE_MIN, min(SAMPLE_MAX, SAMPLE_SIZE))))
+            sample = max(SAMPLE_MIN, min(SAMPLE_MAX, SAMPLE_SIZE))
+            self.post_message(SendRequested(*chosen, sample=sample, rows_estimate=sample))
 
     def start_run(self, order: RunOrder, environment: Environment | None) -> None:
         """Claim the send slot, show the run live and start its worker (the app has checked the slot is
@@ -279,7 +309,7 @@ class SendSection(Section):
                 raise ValueError("no environment is loaded")  # the app asks only with one: unreachable
             return self.backend.send_request(environment, order.destination, order.source, sample=order.sample,
                                              dry_run=False)
-        return self.backend.retry_request(order.run.run_id)
+        return self.backend.retry_request(order.run.run_id, order.where)
 
     def post_progress(self, progress: Progress) -> None:
         """Called on the send's thread, several times a second."""
@@ -343,36 +373,3 @@ class SendSection(Section):
             panel.progress = replace(progress, state=run.status, in_flight=0, accepted=run.accepted,
                                      rejected=run.rejected, failed=run.failed, submitted=run.submitted,
                                      unconfirmed=run.unconfirmed)
-
-    # -- steering the running send -------------------------------------------------------------------
-
-    def running_handle(self) -> RunHandle | None:
-        if self.run_handle is None:
-            self.notify("No send is running.", severity="warning")
-        return self.run_handle
-
-    @mutating
-    def action_pause(self) -> None:
-        if handle := self.running_handle():
-            handle.pause()
-
-    @mutating
-    def action_resume(self) -> None:
-        if handle := self.running_handle():
-            handle.resume()
-
-    @mutating
-    def action_rate(self, direction: int) -> None:
-        handle, progress = self.running_handle(), self.progress
-        if handle is None or progress is None or progress.rate_limit is None:
-            return
-        try:
-            handle.set_rate(stepped_rate(progress.rate_limit, direction > 0))
-        except ValueError as error:
-            self.notify(str(error), severity="error")
-
-    @mutating
-    def action_cancel(self) -> None:
-        if handle := self.running_handle():
-            handle.cancel()
-            self.show_status("Cancelling: in-flight requests drain, then the run is recorded.")

@@ -1,5 +1,6 @@
 """A modal's line of keys, built from the screen's bindings as console.toml left them, so a remapped
-key shows where the operator reads it (and in the footer's spelling: `^s`, `esc`)."""
+key shows where the operator reads it (and in the footer's spelling: `^s`, `esc`); a binding with
+several keys shows them all (`esc/q closes`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,11 +21,17 @@ class KeyHints(Static):
         self.update(self.text())
 
     def text(self) -> str:
-        bindings = {active.binding.id: active.binding for active in self.screen.active_bindings.values()}
+        keys: dict[str, list[str]] = {}
+        for active in self.screen.active_bindings.values():
+            if active.binding.id:
+                shown = keys.setdefault(active.binding.id, [])
+                display = self.app.get_key_display(active.binding)
+                if display not in shown:
+                    shown.append(display)
         parts = []
         for hint in self.hints:
             if isinstance(hint, str):
                 parts.append(hint)
-            elif (binding := bindings.get(hint[0])) is not None:  # a key not usable here is not offered
-                parts.append(f"{self.app.get_key_display(binding)} {hint[1]}")
+            elif hint[0] in keys:  # a key not usable here is not offered
+                parts.append(f"{'/'.join(keys[hint[0]])} {hint[1]}")
         return "   ".join(parts)

@@ -1,10 +1,13 @@
 """One run: its summary, the rejection facets, the `/` filter and the rejection log; from here the
-operator exports the rejections (x), re-sends them (R, a request to the app), reads the run back (v)
-and opens its bulk jobs (j)."""
+operator opens a rejection (enter), copies its identifier (y) or the run's id (i), exports the
+rejections (x), re-sends the rows the filter shows (R: confirmed here with their count, then a request
+to the app), reads the run back (v) and opens its bulk jobs (b)."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -24,7 +28,9 @@ from tui.app.read_only import action_allowed, mutating
 from tui.app.screens.choice import ChoiceScreen
 from tui.app.screens.message import MessageScreen
 from tui.app.screens.prompt import PromptScreen, not_empty
-from tui.app.widgets.rejection_log import HEADER, Mask, RejectionLogView
+from tui.app.screens.rejection_detail import RejectionDetailScreen
+from tui.app.screens.yes_no import YesNoScreen
+from tui.app.widgets.rejection_log import Mask, RejectionLogView
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.workers import post_result, reported
 from tui.core.rejection_pages import RejectionSource, describe
@@ -33,6 +39,13 @@ from tui.sync.rejections import Facets, RejectionFilter
 from tui.sync.terminal_text import escape_controls
 
 FILTER_DEBOUNCE_S = 0.15
+
+
+@dataclass
+class RetryCounted(Message):
+    """How many rows a re-send of the filter would send (the core's count), for the confirmation."""
+    where: RejectionFilter
+    count: int
 
 
 def run_summary_text(run: RunRow) -> str:
@@ -57,10 +70,15 @@ def facets_text(facets: Facets | None, where: RejectionFilter, shown: str) -> st
     else:
         reasons = "  ".join(f"{escape_controls(name)} {count:,}" for name, count in
                             sorted(facets.reasons.items(), key=lambda item: -item[1]))
-        statuses = "  ".join(f"{status or 'none'} {count:,}" for status, count in
+        statuses = "  ".join(f"{status_name(status)} {count:,}" for status, count in
                              sorted(facets.statuses.items(), key=lambda item: -item[1]))
     return (f"{shown} shown ({describe(where)})   reasons: {reasons or '-'}\n"
-            f"http: {statuses or '-'}   f facet  / filter  x export  R re-send  v verify  j jobs")
+            f"http: {statuses or '-'}   f facet  / filter  x export  R re-send  v verify  b jobs")
+
+
+def status_name(status: int | None) -> str:
+    """A facet's HTTP status as the console and `rejections --json` name it: "none" when no answer came."""
+    return str(status) if status else "none"
 
 
 def is_regular_file(path: Path) -> bool:
@@ -72,13 +90,16 @@ def is_regular_file(path: Path) -> bool:
 
 
 class RunDetail(ErrorGuard, Vertical):
+    # Each facet line on one line, cut with an ellipsis (wrapped, the first pushed the http line out at 80 columns).
+    DEFAULT_CSS = "RunDetail #run-facets { text-wrap: nowrap; text-overflow: ellipsis; }"
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="rejections.filter"),
         Binding("f", "facet", "Facet", id="rejections.facet"),
         Binding("x", "export", "Export CSV", id="rejections.export"),
         Binding("R", "resend", "Re-send", id="rejections.resend"),
         Binding("v", "verify", "Verify", id="rejections.verify"),
-        Binding("j", "jobs", "Jobs", id="run.jobs"),
+        Binding("b", "jobs", "Jobs", id="run.jobs"),
+        Binding("i", "copy_run_id", "Copy run id", id="run.copy_id", show=False),
     ]
 
     def __init__(self, run: RunRow, source: RejectionSource, backend: ConsoleBackend, *, mask: Mask | None,
@@ -100,7 +121,6 @@ class RunDetail(ErrorGuard, Vertical):
         yield Static("", id="run-facets", markup=False)
         yield Input(placeholder="/ filter on identifier or message (enter applies, esc leaves)",
                     id="rejection-filter")
-        yield Static(HEADER, id="rejection-header", markup=False)
         yield RejectionLogView(self.source, mask=self.mask, id="rejection-log")
 
     @property
@@ -139,18 +159,60 @@ class RunDetail(ErrorGuard, Vertical):
     def apply_text(self, text: str) -> None:
         current = self.rejection_log.where
         if text != (current.text or ""):
-            self.apply(RejectionFilter(text=text, reason=current.reason, status=current.status))
+            self.apply(dataclasses.replace(current, text=text))
 
     def action_facet(self) -> None:
         self.app.push_screen(FacetPicker(self.facets, self.rejection_log.where), self.facet_picked)
 
     def facet_picked(self, where: RejectionFilter | None) -> None:
-        if where is not None:
-            self.apply(where)
+        if where is not None:  # in the order shown
+            current = self.rejection_log.where
+            self.apply(dataclasses.replace(where, order=current.order, descending=current.descending))
+
+    # -- enter, y, i: a rejection, its identifier, the run id -------------------------------------
+
+    @on(RejectionLogView.Opened)
+    def open_rejection(self, message: RejectionLogView.Opened) -> None:
+        self.app.push_screen(RejectionDetailScreen(self.run, message.rejection, self.backend, mask=self.mask))
+
+    @on(RejectionLogView.CopyEmpty)
+    def copy_empty(self) -> None:
+        """y on an empty log (or a row without an identifier recorded): the run id."""
+        self.action_copy_run_id()
+
+    def action_copy_run_id(self) -> None:
+        self.app.copy_to_clipboard(str(self.run.run_id))
+        self.notify(f"copied run id {self.run.run_id}")
+
+    # -- R: re-send the rows the filter shows, once the operator has read their count ------------
 
     @mutating
     def action_resend(self) -> None:
-        self.post_message(ResendRequested(self.run))
+        self.count_retry(self.rejection_log.where.matching)
+
+    @work(thread=True, name="Count re-send", group="retry-count", exclusive=True, exit_on_error=False)
+    def count_retry(self, where: RejectionFilter) -> None:
+        with reported(self, "Re-send"):
+            post_result(self, RetryCounted(where, self.backend.retry_count(self.run.run_id, where)))
+
+    @on(RetryCounted)
+    def retry_counted(self, message: RetryCounted) -> None:
+        message.stop()
+        where, count, run = message.where, message.count, self.run
+        if count == 0:
+            self.notify(f"Nothing to re-send: no rejected or failed rows match {describe(where)} "
+                        "(duplicates are never re-sent).", severity="warning")
+            return
+        rows = f"{count:,} row" + ("" if count == 1 else "s")
+        question = f"Re-send {rows} ({describe(where)}) to {run.destination} in {run.environment}?"
+        self.app.push_screen(YesNoScreen(f"Re-send rejected rows of run #{run.run_id}",
+                                         f"{question}\nThey are read again from the run's file (fix it in place "
+                                         "first) and sent as a new run.", yes=f"Re-send {rows}"),
+                             partial(self.resend_answered, where, count))
+
+    def resend_answered(self, where: RejectionFilter, count: int, yes: bool | None) -> None:
+        if yes:
+            self.post_message(ResendRequested(self.run, where, count))
 
     def action_jobs(self) -> None:
         self.app.push_screen(RunJobsScreen(self.run, self.backend))

@@ -1,6 +1,7 @@
-"""`j` in a run's detail: the run's bulk jobs as the history holds them, and the result lines kept
-raw for the job under the cursor (lines that could not be read, or named no profile of the job),
-shown as Attentive wrote them."""
+"""`b` on a run (History's list or the run's detail): the run's bulk jobs as the history holds them,
+and the result lines kept raw for the job under the cursor (lines that could not be read, or named no
+profile of the job), shown as Attentive wrote them. Both are lists as every list (widgets/data_list.py):
+sorted, filtered with `/`, `y` copies Attentive's job id. esc or q goes back."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from textual.widgets import DataTable, Static
 from tui.app.backend.protocol import ConsoleBackend, RunRow
 from tui.app.error_guard import ErrorGuard
 from tui.app.messages import JobLinesLoaded, JobsLoaded
+from tui.app.widgets.data_list import DataList, ListRow, ListTable
 from tui.app.widgets.key_hints import KeyHints
 from tui.app.workers import post_result, reported
 from tui.sync.history_schema import JOB_PENDING
@@ -63,7 +65,7 @@ def lines_title(lines: Sequence[JobLine]) -> str:
 
 class RunJobsScreen(ErrorGuard, ModalScreen[None]):
     BINDINGS = [
-        Binding("escape", "dismiss", "Back", id="jobs.close"),
+        Binding("escape,q", "dismiss", "Back", id="jobs.close"),
         Binding("r", "reload", "Reload", id="jobs.reload"),
     ]
 
@@ -78,18 +80,16 @@ class RunJobsScreen(ErrorGuard, ModalScreen[None]):
         with Vertical(id="jobs-box", classes="modal-box"):
             yield Static(f"Bulk jobs of run #{self.run.run_id} {self.run.destination}: loading…",
                          id="jobs-title", classes="modal-title", markup=False)
-            yield DataTable(id="jobs-table", cursor_type="row")
+            yield DataList(ListTable(("Job", "Attentive id", "Rows", "State", "Checks", "Next check", "Status"),
+                                     id="jobs-table", key_name="Attentive job id"), noun="jobs", classes="-auto")
             yield Static("", id="job-detail", markup=False)
             yield Static("", id="job-lines-title", markup=False)
-            yield DataTable(id="job-lines", cursor_type="row")
+            yield DataList(ListTable(("Line", "Problem", "Text"), id="job-lines", key_name="line"), noun="lines")
             yield KeyHints("up/down picks a job", "tab moves to its lines", ("jobs.reload", "reloads"),
                            ("jobs.close", "back"))
 
     def on_mount(self) -> None:
-        self.query_one("#jobs-table", DataTable).add_columns(
-            "Job", "Attentive id", "Rows", "State", "Checks", "Next check", "Status")  # a long word last
-        self.query_one("#job-lines", DataTable).add_columns("Line", "Problem", "Text")
-        self.query_one("#jobs-table", DataTable).focus()
+        self.query_one("#jobs-table", ListTable).focus()
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -103,24 +103,23 @@ class RunJobsScreen(ErrorGuard, ModalScreen[None]):
     @on(JobsLoaded)
     def show_jobs(self, message: JobsLoaded) -> None:
         jobs = message.jobs
-        table = self.query_one("#jobs-table", DataTable)
-        chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        table = self.query_one("#jobs-table", ListTable)
         self.jobs = {str(job.id): job for job in jobs}
         pending = sum(1 for job in jobs if job.state == JOB_PENDING)
         self.query_one("#jobs-title", Static).update(
             f"Bulk jobs of run #{self.run.run_id} {self.run.destination}: {len(jobs):,} ({pending:,} pending)")
-        table.clear()
-        for job in jobs:
-            table.add_row(str(job.id), Text(short_id(escape_controls(job.job_id))), f"{job.rows:,}", job.state,
-                          str(job.checks), when(job.next_check_at) if job.state == JOB_PENDING else "-",
-                          Text(escape_controls(job.status or "-")), key=str(job.id))
+        table.set_rows([ListRow(str(job.id), (str(job.id), Text(short_id(escape_controls(job.job_id))),
+                                              f"{job.rows:,}", job.state, str(job.checks),
+                                              when(job.next_check_at) if job.state == JOB_PENDING else "-",
+                                              Text(escape_controls(job.status or "-"))), copy=job.job_id)
+                        for job in jobs])   # the cursor stays on its job
         if not jobs:
             self.query_one("#job-detail", Static).update(
                 "No bulk jobs: the run sent nothing through the bulk endpoint (v2), or was a dry run.")
             return
-        if chosen in self.jobs:
-            table.move_cursor(row=table.get_row_index(chosen), animate=False)
-        self.show_job(self.jobs[table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""])
+        job = self.jobs.get(table.cursor_key or "")
+        if job is not None:
+            self.show_job(job)
 
     @on(DataTable.RowHighlighted, "#jobs-table")
     def job_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -146,7 +145,6 @@ class RunJobsScreen(ErrorGuard, ModalScreen[None]):
     def show_lines(self, message: JobLinesLoaded) -> None:
         lines = message.lines
         self.query_one("#job-lines-title", Static).update(lines_title(lines))
-        table = self.query_one("#job-lines", DataTable)
-        table.clear()
-        for line in lines:
-            table.add_row(str(line.line_no), line.problem, Text(shown_line(line.text)), key=str(line.line_no))
+        self.query_one("#job-lines", ListTable).set_rows(
+            [ListRow(str(line.line_no), (str(line.line_no), line.problem, Text(shown_line(line.text))))
+             for line in lines])
