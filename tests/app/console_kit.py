@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from textual import events
+
 from tui.app.app import FOLLOW_GROUP, ConsoleApp
 from tui.app.backend.edits import KeyView
 from tui.app.backend.protocol import ConnectionReport, RunRow
@@ -290,6 +292,16 @@ async def wait_until(pilot, condition, *, timeout_s: float = DEADLINE_S) -> None
     while not condition():
         assert time.monotonic() < deadline, "the console did not get there in time"
         await pilot.pause()
+
+
+def burst(pilot, *keys: str) -> None:
+    """Keys as one terminal read delivers them: all queued before the app handles the first (pilot.press
+    waits for the app to go idle after each key, which hides races between keys and messages)."""
+    app = pilot.app
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)
 
 
 async def open_send(pilot) -> None:

@@ -8,10 +8,9 @@ from __future__ import annotations
 import threading
 import tomllib
 
-from console_kit import DEADLINE_S, FixedBackend, make_app, settle, wait_until
+from console_kit import DEADLINE_S, FixedBackend, burst, make_app, settle, wait_until
 from core_kit import core_app, screen_text
 from simulator_fixtures import FULL_KEY
-from textual import events
 from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 
 from tui.app.forms.credential_form import CredentialForm
@@ -172,14 +171,6 @@ async def test_read_only_hides_every_change_in_credentials_and_send():
 # A terminal delivers a fast burst of keys in one read: the driver hands them to the app one after the
 # other without the app getting a turn in between. `pilot.press` waits for the app to go idle after
 # each key, so it cannot show a race; `burst` sends keys as the driver does with a burst.
-
-def burst(pilot, *keys: str) -> None:
-    app = pilot.app
-    for key in keys:
-        event = events.Key(key, key if len(key) == 1 else None)
-        event.set_sender(app)
-        app._driver.send_message(event)
-
 
 class Recording(FixedBackend):
     """Records each draft the settings check saw and each draft saved; a check waits for `release`."""

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 
-from console_kit import make_app, open_send, settle, wait_until
+from console_kit import burst, make_app, open_send, settle, wait_until
 from core_kit import core_app
-from textual.widgets import Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from tui.app.messages import RunProgressed, SendRequested
 from tui.app.screens.prompt import PromptScreen
 from tui.app.screens.yes_no import YesNoScreen
+from tui.app.sections.history import HistorySection
 from tui.app.widgets.run_panel import LimitSparkline, RunProgressBar
 from tui.sync.history import HistoryStore
 
@@ -198,3 +199,17 @@ async def test_no_warning_at_start_up_with_two_destinations():
         await settle(pilot)
         assert len(app.view.environment.destinations) == 2
         assert not [note for note in app._notifications if "destination" in str(note.message).lower()]
+
+
+async def test_a_section_key_pressed_right_after_a_send_key_is_not_undone_by_the_run_starting(tmp_path, simulator):
+    """`m` then `4` in one read: the run starts after History is shown and must not pull the operator
+    back to Send (the README walk in tmux lost its `4` this way)."""
+    app = core_app(tmp_path, simulator.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_send(pilot)
+        burst(pilot, "m", "4")
+        await wait_until(pilot, lambda: app.run_handle is not None or bool(app.query_one(HistorySection).runs))
+        await wait_until(pilot, lambda: app.run_handle is None)
+        await settle(pilot)
+        assert app.query_one(ContentSwitcher).current == "history"
+        assert app.focused is app.query_one("#runs-table")  # the keys go where the operator looks

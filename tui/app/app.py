@@ -255,7 +255,9 @@ class ConsoleApp(ConsoleShell):
             self.start_run(order, environment)
 
     def start_run(self, order: messages.RunOrder, environment: Environment | None) -> None:
-        self.show_section("send")
+        if isinstance(order, messages.ResendRequested):
+            self.show_section("send")  # asked for from a run's rejections: the run is watched in Send
+        # A send asked for on Send starts where it was asked; a section key pressed since is not undone.
         self.query_one(SendSection).start_run(order, environment)
 
     @on(messages.RunProgressed)

@@ -171,7 +171,8 @@ class SendSection(RunSteering):
 
     def show_run(self) -> None:
         self.query_one(ContentSwitcher).current = "run-panel"
-        self.query_one(RunPanel).focus()
+        if self.display:  # a run started from Send while the operator already went on keeps their focus
+            self.query_one(RunPanel).focus()
 
     # -- preview ---------------------------------------------------------------------------------
 
