@@ -80,6 +80,27 @@ async def test_j_k_g_and_G_move_on_a_list(tmp_path):
         assert table.cursor_row == 0
 
 
+async def test_right_and_left_scroll_a_column_at_a_time_at_80_columns(tmp_path):
+    app = make_app(backend=FixedBackend().with_history(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await history(pilot)
+        starts = [0]
+        for column in table.ordered_columns:
+            starts.append(starts[-1] + column.get_render_width(table))
+        assert table.max_scroll_x > 0  # the runs are wider than 80 columns
+        await pilot.press("right")
+        assert table.scroll_x == starts[1]
+        await pilot.press("l", "l")
+        assert table.scroll_x == min(starts[3], table.max_scroll_x)
+        await pilot.press("left")
+        assert table.scroll_x == starts[2]
+        await pilot.press("h", "h", "h")
+        assert table.scroll_x == 0
+        for _ in table.ordered_columns:  # the last column (Read-back) in a few presses, not thirty
+            await pilot.press("right")
+        assert table.scroll_x == table.max_scroll_x
+
+
 async def test_the_cursor_keeps_its_run_across_sort_filter_and_reload(tmp_path):
     backend = FixedBackend().with_history(tmp_path)
     app = make_app(backend=backend)

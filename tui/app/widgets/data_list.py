@@ -63,6 +63,9 @@ class ListTable(DataTable[Cell]):
         Binding("less_than_sign", "sort_column(-1)", "Sort column left", id="list.sort_left", show=False),
         Binding("greater_than_sign", "sort_column(1)", "Sort column right", id="list.sort_right", show=False),
         Binding("o", "flip_order", "Flip sort order", id="list.order", show=False),
+        # A row list scrolls sideways a column at a time, not a character (30 presses to a column at 80x24).
+        Binding("right,l", "scroll_columns(1)", "Next column", id="list.right", show=False),
+        Binding("left,h", "scroll_columns(-1)", "Previous column", id="list.left", show=False),
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("y", "copy", "Copy", id="list.copy"),
     ]
@@ -88,6 +91,18 @@ class ListTable(DataTable[Cell]):
         if not self.columns:
             for position, label in enumerate(self.labels):
                 self.add_column(Text(label + self.mark(position)), key=str(position))
+
+    def action_scroll_columns(self, step: int) -> None:
+        starts, x = [], 0
+        for column in self.ordered_columns:
+            starts.append(x)
+            x += column.get_render_width(self)
+        now = round(self.scroll_x)
+        if step > 0:
+            target = next((start for start in starts if start > now), now)
+        else:
+            target = max((start for start in starts if start < now), default=0)
+        self.scroll_to(x=target, animate=False)
 
     def mark(self, position: int) -> str:
         if position != self.sort_column:
