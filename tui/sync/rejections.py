@@ -23,6 +23,8 @@ ORDER_COLUMNS = {"row": "r.row", "identifier": "r.identifier", "reason": "r.reas
                  "message": "r.message"}
 ROW_ORDER = "row"
 RECORDED_ORDER = "id"   # the order they were recorded in (keyset paging, export)
+PAGE_COLUMNS = "r.id, r.row, r.reason, r.identifier, r.status, r.message"
+PROBE_ROWS = 20_000     # rows walked in row order for a text filter's first page before the index sorts
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,15 @@ class RejectionLog:
         self.connection = connection
         self.run_id = run_id
 
-    def _query(self, select: str, flt: RejectionFilter, *, after_id: int | None = None) -> tuple[str, list, str]:
-        """The SELECT, its parameters, and the column that orders matches by id without a sort."""
+    def _query(self, select: str, flt: RejectionFilter, *, after_id: int | None = None,
+               text_index: bool = True) -> tuple[str, list, str]:
+        """The SELECT, its parameters, and the column that orders matches by id without a sort. The
+        text index only narrows: the LIKE below decides, so text_index=False matches the same rows."""
         where = ["r.run_id = ?"]
         params: list = [self.run_id]
         source, id_column = "rejections r", "r.id"
         text = (flt.text or "").strip()
-        if len(text) >= 3 and text_index_current(self.connection):
+        if text_index and len(text) >= 3 and text_index_current(self.connection):
             # CROSS JOIN keeps the full-text match as the outer loop (SQLite never reorders it):
             # otherwise the planner may walk the run's rejections and probe the index once per row.
             # Its matches come in rowid order, so ordering by f.rowid needs no sort.
@@ -109,11 +113,29 @@ class RejectionLog:
         for jumping."""
         if after_id is not None:
             flt = dataclasses.replace(flt, order=RECORDED_ORDER, descending=False)
-        sql, params, id_column = self._query("r.id, r.row, r.reason, r.identifier, r.status, r.message", flt,
-                                             after_id=after_id)
+        elif (flt.text or "").strip() and flt.order == ROW_ORDER:
+            found = self._first_rows_in_row_order(flt, limit + offset)
+            if found is not None:
+                return found[offset:]
+        sql, params, id_column = self._query(PAGE_COLUMNS, flt, after_id=after_id)
         rows = self.connection.execute(f"{sql} ORDER BY {self._order(flt, id_column)} LIMIT ? OFFSET ?",
                                        (*params, limit, offset))
         return [Rejection(*row) for row in rows]
+
+    def _first_rows_in_row_order(self, flt: RejectionFilter, wanted: int) -> list[Rejection] | None:
+        """A text filter's first matches in row order, looked for among the first PROBE_ROWS rows (the
+        (run_id, row) index, no sort), or None when fewer match there. A broad filter then costs a
+        short walk instead of sorting every match; a selective one falls back to the text index."""
+        if wanted * 10 > PROBE_ROWS:
+            return None
+        direction = " DESC" if flt.descending else ""
+        order = f"r.row{direction}, r.id{direction}"
+        sql, params, _ = self._query(PAGE_COLUMNS, flt, text_index=False)
+        first = (f"(SELECT * FROM rejections WHERE run_id = ? ORDER BY row{direction}, id{direction} "
+                 f"LIMIT {PROBE_ROWS}) r")
+        sql = sql.replace("FROM rejections r", f"FROM {first}", 1)
+        rows = self.connection.execute(f"{sql} ORDER BY {order} LIMIT ?", (self.run_id, *params, wanted)).fetchall()
+        return [Rejection(*row) for row in rows] if len(rows) == wanted else None
 
     @staticmethod
     def _order(flt: RejectionFilter, id_column: str) -> str:
