@@ -168,7 +168,7 @@ class FixedBackend:
 
     def test_connection(self, environment, credential):
         if credential in self.failing_credentials:
-            return ConnectionReport(credential, False, "unknown key (401): set the key again with k")
+            return ConnectionReport(credential, False, "unknown key (401): set the key again with e")
         company = "Acme Sandbox" if environment.name == "sandbox" else "Acme Live"
         return ConnectionReport(credential, True, f"{company} (app: Attentive Console)")
 

@@ -78,7 +78,7 @@ class CredentialForm(SettingsForm):
         if not name:
             problems.append("name: give the credential a name")
         elif name in self.environment.credentials:
-            problems.append(f"name: {name!r} already exists; select it and set its key with k")
+            problems.append(f"name: {name!r} already exists; select it and set its key with e")
         if key and env_var:
             problems.append("give the key or an environment variable, not both")
         elif not key and not env_var:
