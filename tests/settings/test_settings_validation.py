@@ -99,6 +99,17 @@ CASES = [
      'unknown credential type "oauth"'),
     ("destinations-array", edited(replace=("[destinations.d]", "[[destinations]]")), 6, "destinations must be a table, not an array"),
     ("empty-attribute-column", edited(append='attributes = { Points = "" }\n'), 10, "attributes.Points must name a source column"),
+    ("unknown-type-name", edited(append='attributes = { Zip = "zip" }\ntypes = { Zip = "integer" }\n'), 11,
+     "types.Zip: unknown type 'integer' for attribute 'Zip' (use one of \"string\", \"number\", \"boolean\", \"date\")"),
+    ("type-for-nothing", edited(append='types = { Zip = "string" }\n'), 10, "neither a mapped attribute nor a constant"),
+    ("empty-constant", edited(append='constants = { Campaign = " " }\n'), 10, "constants.Campaign: constant 'Campaign' is empty"),
+    ("constant-not-its-type", edited(append='constants = { Wave = "three" }\ntypes = { Wave = "number" }\n'), 11,
+     "constant 'Wave' = 'three' is not a number"),
+    ("constant-not-text", edited(append='constants = { Wave = 3 }\n'), 10, "constant 'Wave' must be text, not int"),
+    ("constant-clashes-with-mapped", edited(append='attributes = { Tier = "tier" }\n\n[destinations.d.constants]\nTier = "Gold"\n'),
+     13, "constant 'Tier' has the same name as the mapped attribute 'Tier' (column 'tier')"),
+    ("sensitive-constant", edited(append='constants = { "Diagnosis" = "flu" }\n'), 10,
+     'constants.Diagnosis: attribute name \'Diagnosis\' falls into the sensitive-data category "health"'),
 ]
 
 

@@ -30,6 +30,7 @@ from tui.cli.config_cmd import add_env_option, confirm_by_name, guarded, print_j
 from tui.cli.jobs_cmd import add_wait_options, follow, follow_failure
 from tui.core import sends
 from tui.core.exit_codes import USAGE
+from tui.core.send_constants import with_constants
 from tui.core.workspace import Target
 from tui.settings.errors import SettingsError
 from tui.settings.model import Destination
@@ -40,6 +41,8 @@ from tui.sync.history import HistoryStore, RunRecord
 from tui.sync.job_schedule import READ_BACK_WINDOW_S
 from tui.sync.job_store import JobStore
 from tui.sync.lock import SendLocked
+from tui.sync.number_traps import scan_source
+from tui.sync.profiles import ProfileBuilder
 from tui.sync.progress import Progress
 from tui.sync.progress_text import progress_line, run_summary, verification_summary
 from tui.sync.senders import BULK_POSTS_IN_FLIGHT, V1_WORKERS
@@ -69,6 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="validate, diff and count what would be sent; send nothing")
     parser.add_argument("--sample", type=int, metavar="N",
                         help=f"test send: {SAMPLE_MIN}-{SAMPLE_MAX} rows spread over the file, then read them back")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="constants",
+                        help="a constant attribute sent on every profile of this send (repeatable)")
     parser.add_argument("--full", action="store_true", help="send every profile, also those unchanged since the last send")
     parser.add_argument("--rate", type=float, metavar="R", help="requests per second, at most the endpoint's limit")
     parser.add_argument("--resume", type=int, metavar="RUN_ID", help=RESUME_HELP)
@@ -99,13 +104,34 @@ def run(args: argparse.Namespace) -> int:
         return USAGE
     target = args.ctx.target(args.env, args.destination, "send")
     try:
+        target = with_constants(target, args.constants)
+    except SettingsError as err:
+        print(f"error: {escape_controls(str(err))}", file=sys.stderr)
+        return USAGE
+    try:
         request = sends.send_request(args.ctx, target, Path(args.file) if args.file else None, sample=args.sample,
                                      full=args.full, dry_run=args.dry_run, rate=args.rate,
                                      resume_run_id=args.resume, verify_window_s=args.verify_window)
     except sends.RateRefused as err:
         print(f"error: --rate: {err}", file=sys.stderr)
         return USAGE
-    return execute(args, target, request, "send it to production")
+    code = execute(args, target, request, "send it to production")
+    if args.dry_run and request.source is not None:
+        _dry_run_notes(args, target.destination, request.source)
+    return code
+
+
+def _dry_run_notes(args: argparse.Namespace, destination: Destination, source: Path) -> None:
+    """The constants every profile gets and the untyped columns Attentive would make Numbers."""
+    if destination.constants and not args.json:
+        shown = ", ".join(f"{name} = {value!r}" for name, value in destination.constants.items())
+        print(escape_lines(f"  constants on every profile: {shown}"))
+    try:
+        warnings = scan_source(destination, ProfileBuilder(destination).columns, source)
+    except (SourceError, ValueError):
+        return  # the run above already said why the file cannot be read
+    for warning in warnings:
+        print(f"warning: {escape_controls(warning)}", file=sys.stderr)
 
 
 def execute(args: argparse.Namespace, target: Target, request: SendRequest, action: str) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tui.settings.access import mask_identifier
 from tui.settings.model import Destination
+from tui.sync.number_traps import TrapScanner
 from tui.sync.profiles import Invalid, ProfileBuilder
 from tui.sync.sources import SourceReader, inspect_source
 
@@ -40,6 +41,8 @@ class SendPreview:
     identifier_kind: str
     attribute_names: tuple[str, ...]
     rows: tuple[PreviewRow, ...]
+    constants: tuple[tuple[str, str], ...] = ()   # (name, value as written) sent on every profile
+    warnings: tuple[str, ...] = ()                # untyped columns Attentive would make Numbers
 
     @property
     def invalid(self) -> int:
@@ -56,8 +59,11 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
     identifier_columns = set(destination.identifiers.values())
     hidden = {name for name, column in destination.attributes.items() if column in identifier_columns} if masked else set()
     rows: list[PreviewRow] = []
+    traps = TrapScanner(destination, builder.columns)
     with closing(SourceReader(info, builder.columns).chunks(limit)) as chunks:
-        for item in next(chunks, []):
+        first = next(chunks, [])
+        traps.feed(first)
+        for item in first:
             built = builder.build(item)
             if isinstance(built, Invalid):
                 identifier, message = built.identifier or "", built.message
@@ -70,4 +76,5 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
                 rows.append(PreviewRow(built.row, mask_identifier(built.identifier) if masked else built.identifier,
                                        attributes))
     return SendPreview(destination.name, source, info.format, info.rows_estimate,
-                       destination.primary_identifier, tuple(destination.attributes), tuple(rows))
+                       destination.primary_identifier, (*destination.attributes, *destination.constants), tuple(rows),
+                       tuple(destination.constants.items()), tuple(traps.warnings()))

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from tui.attentive import endpoints
+from tui.settings.attribute_tables import constant_problems, name_problem, type_problems
 from tui.settings.errors import ConfigError, Problem
 from tui.settings.keyref import NAME_PATTERN, KeyRefError, parse_key_ref
 from tui.settings.locate import KeyLocator, KeyPath, Position
 from tui.settings.model import EMBEDDED, AccessPolicy, Credential, Destination, DestinationEndpoint, Environment, EnvironmentName
-from tui.settings.sensitive import sensitive_category
 
 CREDENTIAL_TYPE = "custom-attributes-api"
 IDENTIFIERS = ("email", "phone")
@@ -46,7 +46,8 @@ _DESTINATION = {
     "verbose_logging": ("boolean", "true"), "phone_region": ("string", '"US"'),
     "rejection_threshold": ("number", "0.05"), "rate_limit": ("number", "50"),
     "subscriptions": ("boolean", "false"), "identifiers": ("table", '{ email = "email" }'),
-    "attributes": ("table", '{ "Loyalty Tier" = "tier" }'),
+    "attributes": ("table", '{ "Loyalty Tier" = "tier" }'), "constants": ("table", '{ Campaign = "Winter" }'),
+    "types": ("table", '{ Zip = "string" }'),
 }
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -322,6 +323,7 @@ class _Validator:
                         'use a two-letter ISO country code in capitals, such as "US" or "GB"')
         identifiers = self._identifiers(path, values["identifiers"], primary)
         attributes = self._attributes(path, values["attributes"] or {})
+        constants, types = self._tables(path, values["constants"] or {}, values["types"] or {}, attributes)
         if len(self.problems) > before:
             return None
         optional = {key: values[key] for key in ("admin_only", "allow_restricted_pii", "verbose_logging",
@@ -333,7 +335,7 @@ class _Validator:
         return Destination(
             name=name, description=values["description"] or "", credential=credential, primary_identifier=primary,
             endpoint=known_endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),
-            identifiers=identifiers, attributes=attributes, **optional,
+            identifiers=identifiers, attributes=attributes, constants=constants, types=types, **optional,
         )
 
     def _numbers(self, path: KeyPath, values: dict[str, Any], endpoint: str) -> None:
@@ -371,18 +373,19 @@ class _Validator:
     def _attributes(self, path: KeyPath, table: dict[str, Any]) -> dict[str, str]:
         path = path + ("attributes",)
         for name in table:
-            at = self.locator.key(path + (name,))
-            if not name.strip():
-                self.report(at, f"{dotted(path)}: an attribute name is empty", "give the custom attribute a name")
-            elif len(name) > endpoints.ATTRIBUTE_NAME_MAX:
-                self.report(at, f"{dotted(path)}: attribute name is {len(name)} characters, Attentive allows "
-                                f"{endpoints.ATTRIBUTE_NAME_MAX}",
-                            f"shorten it to {endpoints.ATTRIBUTE_NAME_MAX} characters or fewer")
-            elif (category := sensitive_category(name)) is not None:
-                self.report(at, f"{dotted(path + (name,))}: attribute name falls into the sensitive-data category "
-                                f"\"{category}\", which Attentive forbids in custom attributes",
-                            "remove this attribute; sensitive personal data must not be sent to Attentive")
+            if (problem := name_problem(name)) is not None:
+                self.report(self.locator.key(path + (name,)), f"{dotted(path + (name,))}: {problem[0]}", problem[1])
         return self._columns(path, table)
+
+    def _tables(self, path: KeyPath, constants: dict[str, Any], types: dict[str, Any],
+                mapped: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        checks = ((path + ("constants",), constant_problems(constants, mapped)),
+                  (path + ("types",), type_problems(types, set(mapped) | set(constants), constants)))
+        for at, problems in checks:
+            for p in problems:
+                where = (self.locator.value if p.on_value else self.locator.key)(at + (p.key,))
+                self.report(where, f"{dotted(at + (p.key,))}: {p.message}", p.fix)
+        return dict(constants), dict(types)
 
     def _columns(self, path: KeyPath, table: dict[str, Any]) -> dict[str, str]:
         columns = {}

@@ -59,6 +59,8 @@ class Destination:
     subscriptions: bool = False
     identifiers: dict[str, str] = field(default_factory=dict)   # "email"/"phone" -> source column
     attributes: dict[str, str] = field(default_factory=dict)    # custom attribute name -> source column
+    constants: dict[str, str] = field(default_factory=dict)     # custom attribute name -> value sent on every profile
+    types: dict[str, str] = field(default_factory=dict)         # attribute name -> string | number | boolean | date
 
     def config_hash(self) -> str:
         """Canonical hash of what decides the payloads; the credential name is excluded so a
@@ -66,6 +68,9 @@ class Destination:
         body = asdict(self)
         body.pop("credential")
         body.pop("description")
+        for table in ("constants", "types"):   # absent when empty: older definitions keep their hash
+            if not body[table]:
+                body.pop(table)
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

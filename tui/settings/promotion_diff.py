@@ -21,7 +21,7 @@ import tomlkit
 
 from tui.settings.model import Destination
 
-_TABLES = ("identifiers", "attributes")
+_TABLES = ("identifiers", "attributes", "constants", "types")
 CONTEXT_LINES = 2   # of the file around each change: enough to place it, few enough for 80x24
 
 

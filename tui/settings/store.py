@@ -29,7 +29,7 @@ from tui.settings.errors import ConfigError, ConflictError, InvalidChange, Setti
 from tui.settings.loader import environment_path, parse_environment, read_config_text
 from tui.settings.model import Credential, Destination, Environment, EnvironmentName
 
-_MAPPINGS = ("identifiers", "attributes")
+_MAPPINGS = ("identifiers", "attributes", "constants", "types")
 # Written even when they hold the default, so a new destination reads completely in the file.
 _ALWAYS_WRITTEN = ("description", "credential", "primary_identifier", "endpoint", "admin_only",
                    "allow_restricted_pii", "verbose_logging", "phone_region", "rejection_threshold")

@@ -22,6 +22,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from tui.attentive.endpoints import IDENTIFIER_MAX
 from tui.attentive.identifiers import is_e164
+from tui.settings.access import mask_identifier
+from tui.settings.attribute_types import NotConvertible, convert
 from tui.settings.model import Destination
 from tui.sync import reasons
 from tui.sync.sources import SourceRow
@@ -106,6 +108,13 @@ class ProfileBuilder:
             self._attributes.append((name, columns.index(column), identifier_columns.get(column)))
         self.columns = tuple(columns)
         self.primary_column = primary_column
+        self.types = dict(destination.types)
+        self.constants: dict[str, Any] = {}
+        for name, text in destination.constants.items():
+            try:
+                self.constants[name] = convert(text, self.types.get(name, "string"))
+            except NotConvertible as err:
+                raise ValueError(f"constant {name!r} = {text!r} is not a {self.types[name]}: {err}") from None
 
     def build(self, source: SourceRow) -> Profile | Invalid:
         row = source.row
@@ -142,7 +151,16 @@ class ProfileBuilder:
                 if invalid is not None:
                     return invalid
                 value = normalised
+            if name in self.types:
+                try:
+                    value = convert(value, self.types[name])
+                except NotConvertible as err:
+                    shown = mask_identifier(str(value)) if kind is not None else str(value)[:120]
+                    return Invalid(row, reasons.ATTRIBUTE_TYPE_INVALID,
+                                   f"{self.columns[index]!r} (attribute {name!r}) holds {shown!r}, which is not a "
+                                   f"{self.types[name]}: {err}", identifier)
             attributes[name] = value
+        attributes.update(self.constants)
         if not attributes:
             return Invalid(row, reasons.NO_ATTRIBUTES, "every mapped attribute is empty; nothing to send", identifier)
         return Profile(row, identifier, attributes, payload_digest(identifier, attributes), identifier_key(identifier))

@@ -10,6 +10,7 @@ IDENTIFIER_TOO_LONG = "identifier_too_long"  # over Attentive's 100 characters
 NON_SCALAR_VALUE = "non_scalar_value"        # a list or object (JSON Lines) as an attribute value
 NO_ATTRIBUTES = "no_attributes"              # nothing to send besides the identifier
 DUPLICATE_IDENTIFIER = "duplicate_identifier"  # a later row with an identifier already in this run
+ATTRIBUTE_TYPE_INVALID = "attribute_type_invalid"  # a value that does not convert to its attribute's declared type
 
 # Decided by Attentive.
 ATTENTIVE_REJECTED = "attentive_rejected"    # 400/404 with Attentive's text (v1 call or bulk record)
@@ -22,7 +23,7 @@ JOB_EXPIRED = "job_expired"                  # unconfirmed: no final status with
 
 LOCAL = (
     MALFORMED_ROW, MISSING_IDENTIFIER, INVALID_EMAIL, INVALID_PHONE, IDENTIFIER_TOO_LONG,
-    NON_SCALAR_VALUE, NO_ATTRIBUTES, DUPLICATE_IDENTIFIER,
+    NON_SCALAR_VALUE, NO_ATTRIBUTES, DUPLICATE_IDENTIFIER, ATTRIBUTE_TYPE_INVALID,
 )
 UNCONFIRMED = (NO_RESULT, NO_JOB_ID, JOB_WITHOUT_RESULTS, JOB_EXPIRED)
 ALL = LOCAL + (ATTENTIVE_REJECTED, SEND_FAILED, JOB_FAILED) + UNCONFIRMED

@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -215,9 +216,11 @@ class SendSection(RunSteering):
             values = [row.attributes.get(name, "") for name in preview.attribute_names]
             problem = f"{row.reason}: {row.message}" if row.reason else ""
             table.add_row(str(row.row), identifier or "-", *values, problem)
-        self.query_one("#preview-summary", Static).update(
+        self.query_one("#preview-summary", Static).update(Text(
             f"First {len(preview.rows)} of ~{preview.rows_estimate:,} rows ({preview.format}) as they will be "
-            f"sent to {preview.destination}: {preview.invalid} invalid")
+            f"sent to {preview.destination}: {preview.invalid} invalid"
+            + "".join(f"\nconstant on every profile: {name} = {value!r}" for name, value in preview.constants)
+            + "".join(f"\nwarning: {warning}" for warning in preview.warnings)))
         self.query_one(ContentSwitcher).current = "send-preview"
         self.show_status("Keys: d dry run (sends nothing), m sample of 50, S send the whole file.")
         if self.display:  # the section shown (ContentSwitcher): a preview made in the background must not steal focus

@@ -1,0 +1,46 @@
+"""Untyped mapped columns whose text Attentive would turn into a Number (leading zero or `+`)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import closing
+from pathlib import Path
+
+from tui.settings.attribute_types import number_trap, number_trap_warning
+from tui.settings.model import Destination
+from tui.sync.sources import SourceReader, SourceRow, inspect_source
+
+
+class TrapScanner:
+    """Feed it the rows read for `destination` (its ProfileBuilder's column order); `warnings()`
+    names each untyped attribute that holds such a value, with the first example seen."""
+
+    def __init__(self, destination: Destination, columns: tuple[str, ...]):
+        self.destination = destination
+        identifier_columns = set(destination.identifiers.values())
+        self._watch = [(name, columns.index(column)) for name, column in destination.attributes.items()
+                       if name not in destination.types and column not in identifier_columns and column in columns]
+        self.examples: dict[str, str] = {}
+
+    def feed(self, rows: Iterable[SourceRow]) -> None:
+        if len(self.examples) == len(self._watch):
+            return
+        for source in rows:
+            if source.problem is not None:
+                continue
+            for name, index in self._watch:
+                value = source.values[index]
+                if name not in self.examples and number_trap(value):
+                    self.examples[name] = str(value).strip()
+
+    def warnings(self) -> list[str]:
+        return [number_trap_warning(self.destination.name, name, example)
+                for name, example in sorted(self.examples.items())]
+
+
+def scan_source(destination: Destination, columns: tuple[str, ...], source: Path) -> list[str]:
+    """The warnings for the whole file (a dry run reads it all)."""
+    scanner = TrapScanner(destination, columns)
+    with closing(SourceReader(inspect_source(source), columns).chunks()) as chunks:
+        for chunk in chunks:
+            scanner.feed(chunk)
+    return scanner.warnings()
