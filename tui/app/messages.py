@@ -185,6 +185,12 @@ class Promoted(Message):
 
 
 @dataclass
+class VerifyRequested(Message):
+    """`v` on a run: read it back and compare (`attentive-console verify RUN_ID`)."""
+    run: RunRow
+
+
+@dataclass
 class RunVerified(Message):
     """A run was read back and compared (`attentive-console verify RUN_ID`)."""
     run: RunRow

@@ -21,8 +21,13 @@ class TrapScanner:
                        if name not in destination.types and column not in identifier_columns and column in columns]
         self.examples: dict[str, str] = {}
 
+    @property
+    def done(self) -> bool:
+        """Every watched attribute has its example: reading on would find nothing new."""
+        return len(self.examples) == len(self._watch)
+
     def feed(self, rows: Iterable[SourceRow]) -> None:
-        if len(self.examples) == len(self._watch):
+        if self.done:
             return
         for source in rows:
             if source.problem is not None:
@@ -38,9 +43,14 @@ class TrapScanner:
 
 
 def scan_source(destination: Destination, columns: tuple[str, ...], source: Path) -> list[str]:
-    """The warnings for the whole file (a dry run reads it all)."""
+    """The warnings for the file, read only until every untyped attribute has shown one (a dry run
+    of a million rows should not read the file again to the end for a warning already found)."""
     scanner = TrapScanner(destination, columns)
+    if scanner.done:
+        return []  # nothing untyped to watch: no second pass over the file at all
     with closing(SourceReader(inspect_source(source), columns).chunks()) as chunks:
         for chunk in chunks:
             scanner.feed(chunk)
+            if scanner.done:
+                break
     return scanner.warnings()

@@ -19,7 +19,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from tui.app.backend.protocol import ConsoleBackend, RunRow
 from tui.app.console_view import ConsoleView
-from tui.app.messages import JobsFollowed, ReasonsCounted, RunsLoaded, RunVerified
+from tui.app.messages import JobsFollowed, ReasonsCounted, RunsLoaded, RunVerified, VerifyRequested
 from tui.app.screens.message import MessageScreen
 from tui.app.sections.base import Section
 from tui.app.widgets.data_list import DataList, ListRow, ListTable
@@ -92,7 +92,6 @@ class HistorySection(Section):
         self.reloaded_at = float("-inf")            # time.monotonic() of the last reload asked for
         self.detail_open = False
         self.reasons: dict[int, tuple[tuple[int, int, int], Mapping[str, int]]] = {}   # run -> (counted at, counts)
-        self.verifying: set[int] = set()            # runs read back from the list (v), not from their detail
         self.counting: tuple[int, tuple[int, int, int]] | None = None   # the count under way
 
     def compose(self) -> ComposeResult:
@@ -268,12 +267,19 @@ class HistorySection(Section):
             self.app.push_screen(RunJobsScreen(run, self.backend))
 
     def action_verify(self) -> None:
-        """Read the run back (`attentive-console verify RUN_ID`): the same backend call and RunVerified
-        as the run's detail; the Read-back column follows."""
+        """Read the run back (`attentive-console verify RUN_ID`); the Read-back column follows."""
         if (run := self.cursor_run()) is not None:
-            self.notify(f"Reading back run #{run.run_id}…")
-            self.verifying.add(run.run_id)
-            self.verify_run(run)
+            self.start_verify(run)
+
+    @on(VerifyRequested)
+    def verify_requested(self, message: VerifyRequested) -> None:
+        """`v` in a run's detail: the same read-back as the list's."""
+        message.stop()
+        self.start_verify(message.run)
+
+    def start_verify(self, run: RunRow) -> None:
+        self.notify(f"Reading back run #{run.run_id}…")
+        self.verify_run(run)
 
     @work(thread=True, name="Verify run", group="history-verify", exclusive=True, exit_on_error=False)
     def verify_run(self, run: RunRow) -> None:
@@ -282,16 +288,12 @@ class HistorySection(Section):
 
     @on(RunVerified)
     def run_verified(self, message: RunVerified) -> None:
-        """From the list (v here) it is told here; from a run's detail the detail tells it. Either way
-        the runs again: the run's read-back column."""
-        run = message.run
-        if run.run_id in self.verifying:
-            self.verifying.discard(run.run_id)
-            lines = verification_summary(message.verification)
-            if message.verification.verdict != "mismatched":
-                self.notify(lines[0].strip(), title=f"Run #{run.run_id}")
-            else:
-                self.app.push_screen(MessageScreen(f"Run #{run.run_id}: read-back FAILED", "\n".join(lines)))
+        """Told here, whichever v asked; then the runs again: the run's read-back column."""
+        run, lines = message.run, verification_summary(message.verification)
+        if message.verification.verdict != "mismatched":
+            self.notify(lines[0].strip(), title=f"Run #{run.run_id}")
+        else:
+            self.app.push_screen(MessageScreen(f"Run #{run.run_id}: read-back FAILED", "\n".join(lines)))
         self.action_reload()
 
     def go_back(self) -> None:

@@ -23,10 +23,9 @@ from textual.widgets import Input, Static
 from tui.app.backend.protocol import ConsoleBackend, RunRow
 from tui.app.error_guard import ErrorGuard
 from tui.app.forms.facet_picker import FacetPicker
-from tui.app.messages import RejectionsExported, ResendRequested, RunVerified
+from tui.app.messages import RejectionsExported, ResendRequested, VerifyRequested
 from tui.app.read_only import action_allowed, mutating
 from tui.app.screens.choice import ChoiceScreen
-from tui.app.screens.message import MessageScreen
 from tui.app.screens.prompt import PromptScreen, not_empty
 from tui.app.screens.rejection_detail import RejectionDetailScreen
 from tui.app.screens.yes_no import YesNoScreen
@@ -34,7 +33,6 @@ from tui.app.widgets.rejection_log import Mask, RejectionLogView
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.workers import post_result, reported
 from tui.core.rejection_pages import RejectionSource, describe
-from tui.sync.progress_text import verification_summary
 from tui.sync.rejections import Facets, RejectionFilter
 from tui.sync.terminal_text import escape_controls
 
@@ -220,22 +218,8 @@ class RunDetail(ErrorGuard, Vertical):
     # -- v: read back what the run sent and compare (`attentive-console verify RUN_ID`) -------------
 
     def action_verify(self) -> None:
-        self.notify(f"Reading back run #{self.run.run_id}…")
-        self.verify(self.run)
-
-    @work(thread=True, name="Verify run", group="verify", exclusive=True, exit_on_error=False)
-    def verify(self, run: RunRow) -> None:
-        with reported(self, f"Verify run {run.run_id}"):
-            post_result(self, RunVerified(run, self.backend.verify_run(run.run_id)))
-
-    @on(RunVerified)
-    def run_verified(self, message: RunVerified) -> None:
-        """Then History reloads (the message goes on up): the run's read-back column changes."""
-        run, lines = message.run, verification_summary(message.verification)
-        if message.verification.verdict != "mismatched":
-            self.notify(lines[0].strip(), title=f"Run #{run.run_id}")
-        else:
-            self.app.push_screen(MessageScreen(f"Run #{run.run_id}: read-back FAILED", "\n".join(lines)))
+        """History, around this detail, reads the run back: one flow for the list's v and this one."""
+        self.post_message(VerifyRequested(self.run))
 
     # -- x: export the filtered rejections to CSV --------------------------------------------------
 
