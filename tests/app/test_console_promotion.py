@@ -144,3 +144,22 @@ async def test_a_plan_that_cannot_be_made_says_so_in_the_status_line():
         await choose(pilot, "sms-optins")
         assert status(app) == ("Promotion plan of sms-optins failed: production.toml: cannot be read "
                                "(c checks again).")
+
+
+def test_a_pending_gate_reads_pending_whole_at_80_columns():
+    """Jobs taking minutes at Attentive leave gates PENDING: the word is never cut to `PEN…`."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from tui.app.sections.promotion import plan_view
+    from tui.settings.promotion_gates import Gate
+
+    gates = [Gate("admin", "operator is an admin", True, "alice is an admin"),
+             Gate("verification", "read-back verification matched", False, "1 job processing", pending=True),
+             Gate("production_credential", "production credential connects", False, "401", fix="set the key")]
+    console = Console(width=80, record=True, no_color=True)
+    console.print(plan_view(SimpleNamespace(gates=gates)))
+    text = console.export_text()
+    assert "PENDING read-back verification matched" in text and "PEN…" not in text
+    assert "PASS    operator is an admin" in text and "FAIL    production credential" in text

@@ -72,9 +72,9 @@ def diff_view(plan: PromotionPlan) -> Text:
 
 def plan_view(plan: PromotionPlan) -> Group:
     """Gates as a two-column grid (the verdict, then title, reason and fix with a hanging indent).
-    PASS and FAIL are words, so they read without colour."""
+    PASS, PENDING and FAIL are words, so they read without colour; the column fits the longest."""
     gates = Table.grid(padding=(0, 1), expand=True)
-    gates.add_column(width=4, no_wrap=True)
+    gates.add_column(width=max(len(gate.verdict) for gate in plan.gates) if plan.gates else 4, no_wrap=True)
     gates.add_column(ratio=1)
     for gate in plan.gates:
         style = "bold green" if gate.passed else "bold yellow" if gate.pending else "bold red reverse"
