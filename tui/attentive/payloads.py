@@ -36,15 +36,24 @@ def custom_attributes_body(user: Mapping[str, Any], properties: Mapping[str, Any
 def bulk_user_item(user: Mapping[str, Any], custom: Mapping[str, Any]) -> dict[str, Any]:
     """One item of POST /v2/bulk/user/attributes: {"identifiers": {...}, "attributes": {"custom": {...}}}.
 
-    `user` uses the same keys as the v1 user ({"email"}, {"phone"}): callers build one kind of
-    profile and choose the endpoint later."""
-    unknown = sorted(set(user) - set(IDENTIFIER_KINDS))
-    if unknown:
-        raise PayloadError(f"unsupported identifier {unknown[0]!r} for a bulk item; use email or phone")
-    return {
-        "identifiers": identifiers(email=user.get("email"), phone=user.get("phone")),
-        "attributes": {"custom": _properties(custom)},
-    }
+    `user` uses the same keys as the v1 user ({"email"}, {"phone"}, and beside either
+    "externalIdentifiers": {clientUserId?, customIdentifiers?: [{name, value}]}): callers build one
+    kind of profile and choose the endpoint later. v2 puts clientUserId and customIdentifiers
+    ([{key, value}]) in `identifiers` itself, beside email or phone."""
+    if not user.keys() <= V1_USER_KEYS:
+        unknown = sorted(set(user) - V1_USER_KEYS)
+        raise PayloadError(f"unsupported identifier {unknown[0]!r} for a bulk item; use email or phone, "
+                           "and externalIdentifiers beside them")
+    found: dict[str, Any] = identifiers(email=user.get("email"), phone=user.get("phone"))
+    external = user.get("externalIdentifiers")
+    if external:
+        cleaned = _external_identifiers(external)
+        if "clientUserId" in cleaned:
+            found["clientUserId"] = cleaned["clientUserId"]
+        if "customIdentifiers" in cleaned:
+            found["customIdentifiers"] = [{"key": item["name"], "value": item["value"]}
+                                          for item in cleaned["customIdentifiers"]]
+    return {"identifiers": found, "attributes": {"custom": _properties(custom)}}
 
 
 def bulk_body(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -6,31 +6,24 @@ an operator may have pasted a real key there by mistake.
 """
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import tomllib
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
-import phonenumbers
-
-from tui.attentive import endpoints
-from tui.settings.attribute_tables import constant_problems, name_problem, type_problems
+from tui.settings.destination_rules import DESTINATION_ENDPOINTS as DESTINATION_ENDPOINTS
+from tui.settings.destination_rules import IDENTIFIERS as IDENTIFIERS
+from tui.settings.destination_rules import MIN_RATE_LIMIT as MIN_RATE_LIMIT
+from tui.settings.destination_rules import DestinationRules, did_you_mean, dotted
 from tui.settings.errors import ConfigError, Problem
 from tui.settings.keyref import NAME_PATTERN, KeyRefError, parse_key_ref
 from tui.settings.locate import KeyLocator, KeyPath, Position
-from tui.settings.model import EMBEDDED, AccessPolicy, Credential, Destination, DestinationEndpoint, Environment, EnvironmentName
+from tui.settings.model import EMBEDDED, AccessPolicy, Credential, Environment, EnvironmentName
 
 CREDENTIAL_TYPE = "custom-attributes-api"
-IDENTIFIERS = ("email", "phone")
-DESTINATION_ENDPOINTS: tuple[DestinationEndpoint, ...] = ("bulk", "custom-attributes")
 WILDCARD = "*"
-# Slower than this is a typo (0.000001 is a request every 11 days), not a pace: a send would
-# hold its destination's lock for ever while looking alive.
-MIN_RATE_LIMIT = 0.1
 
 # name -> (TOML kind, example shown in the fix)
 _TOP = {"api_url": ("string", '"embedded"'), "access": ("table", "[access]"),
@@ -39,17 +32,6 @@ _ACCESS = {"admins": ("array", '["alice"]'), "restricted_pii": ("array", '["bob"
 _CREDENTIAL = {"description": ("string", '"Attentive test company"'),
                "type": ("string", f'"{CREDENTIAL_TYPE}"'),
                "api_key": ("string", '"secret:attentive"')}
-_DESTINATION = {
-    "description": ("string", '"Loyalty tier and points"'), "credential": ("string", '"attentive"'),
-    "primary_identifier": ("string", '"email"'), "endpoint": ("string", '"bulk"'),
-    "admin_only": ("boolean", "false"), "allow_restricted_pii": ("boolean", "true"),
-    "verbose_logging": ("boolean", "true"), "phone_region": ("string", '"US"'),
-    "rejection_threshold": ("number", "0.05"), "rate_limit": ("number", "50"),
-    "subscriptions": ("boolean", "false"), "identifiers": ("table", '{ email = "email" }'),
-    "attributes": ("table", '{ "Loyalty Tier" = "tier" }'), "constants": ("table", '{ Campaign = "Winter" }'),
-    "types": ("table", '{ Zip = "string" }'),
-}
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _SYNTAX_FIXES = (
     ("Cannot overwrite", "each key and table may be defined once; remove or merge the duplicate"),
@@ -111,16 +93,6 @@ def syntax_problem(path: Path, text: str, err: tomllib.TOMLDecodeError) -> Probl
     return Problem(path, line, column, f"TOML syntax error: {message}", f"{fix}; nothing was loaded or changed")
 
 
-def dotted(path: KeyPath) -> str:
-    parts: list[str] = []
-    for part in path:
-        if isinstance(part, int):
-            parts[-1] += f"[{part}]"
-        else:
-            parts.append(part if _BARE_KEY.match(part) else json.dumps(part))
-    return ".".join(parts)
-
-
 def _kind_of(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -132,11 +104,6 @@ def _kind_of(value: Any) -> str:
 
 def _a(kind: str) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
 
 
 def api_url_problem(url: str) -> tuple[str, str] | None:
@@ -174,7 +141,7 @@ def api_url_problem(url: str) -> tuple[str, str] | None:
     return None
 
 
-class _Validator:
+class _Validator(DestinationRules):
     def __init__(self, path: Path, name: EnvironmentName, locator: KeyLocator):
         self.path, self.name, self.locator = path, name, locator
         self.problems: list[Problem] = []
@@ -286,114 +253,3 @@ class _Validator:
             if named and ref is not None:
                 found[name] = Credential(name, description, kind, ref)
         return found
-
-    def _destination(self, name: str, body: Any, credentials: list[str]) -> Destination | None:
-        path: KeyPath = ("destinations", name)
-        if not isinstance(body, dict):
-            self.report(self.locator.value(path), f"destinations.{dotted((name,))} must be a table",
-                        f"write [destinations.{dotted((name,))}] with its fields")
-            return None
-        before = len(self.problems)
-        self._name(path, "destination")
-        self._known_keys(body, path, _DESTINATION)
-        values = {key: self._field(body, path, key, _DESTINATION,
-                                   required=key in ("credential", "primary_identifier", "identifiers"))
-                  for key in _DESTINATION}
-        here = dotted(path)
-        credential, primary, endpoint = values["credential"], values["primary_identifier"], values["endpoint"] or "bulk"
-        if credential is not None and credential not in credentials:
-            guess = did_you_mean(credential, credentials)
-            self.report(self.locator.value(path + ("credential",)),
-                        f"{here}: credential {json.dumps(credential)} is not defined in this file",
-                        f'did you mean "{guess}"?' if guess else
-                        f"define [credentials.{dotted((credential,))}] or use one of: "
-                        f"{', '.join(credentials) or '(none defined)'}")
-        if primary is not None and primary not in IDENTIFIERS:
-            self.report(self.locator.value(path + ("primary_identifier",)),
-                        f"{here}: primary_identifier must be \"email\" or \"phone\", not {json.dumps(primary)}",
-                        'write primary_identifier = "email" or "phone"')
-        if endpoint not in DESTINATION_ENDPOINTS:
-            guess = did_you_mean(endpoint, DESTINATION_ENDPOINTS)
-            self.report(self.locator.value(path + ("endpoint",)), f"{here}: unknown endpoint {json.dumps(endpoint)}",
-                        f'did you mean "{guess}"?' if guess else 'write endpoint = "bulk" or "custom-attributes"')
-        self._numbers(path, values, endpoint)
-        region = values["phone_region"]
-        if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
-            self.report(self.locator.value(path + ("phone_region",)), f"{here}: unknown phone region {json.dumps(region)}",
-                        'use a two-letter ISO country code in capitals, such as "US" or "GB"')
-        identifiers = self._identifiers(path, values["identifiers"], primary)
-        attributes = self._attributes(path, values["attributes"] or {})
-        constants, types = self._tables(path, values["constants"] or {}, values["types"] or {}, attributes)
-        if len(self.problems) > before:
-            return None
-        optional = {key: values[key] for key in ("admin_only", "allow_restricted_pii", "verbose_logging",
-                                                  "phone_region", "subscriptions") if values[key] is not None}
-        if values["rejection_threshold"] is not None:
-            optional["rejection_threshold"] = float(values["rejection_threshold"])
-        # An endpoint outside DESTINATION_ENDPOINTS was reported above, so we returned None: this is one of them.
-        known_endpoint = cast(DestinationEndpoint, endpoint)
-        return Destination(
-            name=name, description=values["description"] or "", credential=credential, primary_identifier=primary,
-            endpoint=known_endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),
-            identifiers=identifiers, attributes=attributes, constants=constants, types=types, **optional,
-        )
-
-    def _numbers(self, path: KeyPath, values: dict[str, Any], endpoint: str) -> None:
-        threshold, rate = values["rejection_threshold"], values["rate_limit"]
-        if threshold is not None and not 0 <= threshold <= 1:
-            self.report(self.locator.value(path + ("rejection_threshold",)),
-                        f"{dotted(path)}: rejection_threshold {threshold} is outside 0..1",
-                        "write a share between 0 and 1, e.g. 0.05 for 5%")
-        if rate is None:
-            return
-        spec = endpoints.BY_NAME.get(endpoint) if endpoint in DESTINATION_ENDPOINTS else None
-        if not rate >= MIN_RATE_LIMIT:  # `not >=` so that nan is refused too
-            self.report(self.locator.value(path + ("rate_limit",)),
-                        f"{dotted(path)}: rate_limit {rate} is below the lowest allowed, {MIN_RATE_LIMIT} "
-                        "requests/second (one request every 10 seconds)",
-                        f"write at least {MIN_RATE_LIMIT}, or remove rate_limit to use the published limit")
-        elif spec is not None and rate > spec.limit_per_second:
-            self.report(self.locator.value(path + ("rate_limit",)),
-                        f"{dotted(path)}: rate_limit {rate} is above the {endpoint} endpoint's published limit of "
-                        f"{spec.limit_per_second} requests/second",
-                        f"write at most {spec.limit_per_second}, or remove rate_limit to use the published limit")
-
-    def _identifiers(self, path: KeyPath, table: dict[str, Any] | None, primary: Any) -> dict[str, str]:
-        if table is None:
-            return {}
-        path = path + ("identifiers",)
-        self._known_keys(table, path, {key: ("string", '"column"') for key in IDENTIFIERS})
-        mapped = self._columns(path, {k: v for k, v in table.items() if k in IDENTIFIERS})
-        if primary in IDENTIFIERS and primary not in table:
-            self.report(self.locator.key(path),
-                        f"{dotted(path)} lacks the primary identifier {primary}: every row needs it",
-                        f'add {primary} = "<source column>" under [{dotted(path)}]')
-        return mapped
-
-    def _attributes(self, path: KeyPath, table: dict[str, Any]) -> dict[str, str]:
-        path = path + ("attributes",)
-        for name in table:
-            if (problem := name_problem(name)) is not None:
-                self.report(self.locator.key(path + (name,)), f"{dotted(path + (name,))}: {problem[0]}", problem[1])
-        return self._columns(path, table)
-
-    def _tables(self, path: KeyPath, constants: dict[str, Any], types: dict[str, Any],
-                mapped: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-        checks = ((path + ("constants",), constant_problems(constants, mapped)),
-                  (path + ("types",), type_problems(types, set(mapped) | set(constants), constants)))
-        for at, problems in checks:
-            for p in problems:
-                where = (self.locator.value if p.on_value else self.locator.key)(at + (p.key,))
-                self.report(where, f"{dotted(at + (p.key,))}: {p.message}", p.fix)
-        return dict(constants), dict(types)
-
-    def _columns(self, path: KeyPath, table: dict[str, Any]) -> dict[str, str]:
-        columns = {}
-        for key, column in table.items():
-            if isinstance(column, str) and column.strip():
-                columns[key] = column
-            else:
-                self.report(self.locator.value(path + (key,)),
-                            f"{dotted(path + (key,))} must name a source column (non-empty text)",
-                            f'write {dotted((key,))} = "<column>"')
-        return columns

@@ -43,6 +43,11 @@ class Credential:
     api_key_ref: str          # "secret:NAME", "env:VAR" or, for the embedded simulator only, "demo:ENV"
 
 
+# Destination fields added after the first histories were written, with their unset values.
+OPTIONAL_HASHED: dict[str, object] = {"constants": {}, "types": {}, "client_user_id": None, "custom_identifiers": {},
+                                      "audience": None}
+
+
 @dataclass(frozen=True)
 class Destination:
     name: str
@@ -61,6 +66,14 @@ class Destination:
     attributes: dict[str, str] = field(default_factory=dict)    # custom attribute name -> source column
     constants: dict[str, str] = field(default_factory=dict)     # custom attribute name -> value sent on every profile
     types: dict[str, str] = field(default_factory=dict)         # attribute name -> string | number | boolean | date
+    # Bulk only: identifiers sent beside the primary one (never instead of it).
+    client_user_id: str | None = None                           # source column -> clientUserId
+    custom_identifiers: dict[str, str] = field(default_factory=dict)  # identifier key -> source column
+    # Audience membership: every profile of the file gets `audience` = true; confirmed members of the
+    # last finished membership send that are absent now get false, unless more than
+    # `audience_shrink_limit` of the members would leave (a truncated export) and --allow-shrink is not given.
+    audience: str | None = None
+    audience_shrink_limit: float = 0.5
 
     def config_hash(self) -> str:
         """Canonical hash of what decides the payloads; the credential name is excluded so a
@@ -68,9 +81,10 @@ class Destination:
         body = asdict(self)
         body.pop("credential")
         body.pop("description")
-        for table in ("constants", "types"):   # absent when empty: older definitions keep their hash
-            if not body[table]:
-                body.pop(table)
+        body.pop("audience_shrink_limit")  # a guard, not part of any payload
+        for key, unset in OPTIONAL_HASHED.items():   # absent when unset: older definitions keep their hash
+            if body[key] == unset:
+                body.pop(key)
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -29,7 +29,9 @@ from tui.settings.errors import ConfigError, ConflictError, InvalidChange, Setti
 from tui.settings.loader import environment_path, parse_environment, read_config_text
 from tui.settings.model import Credential, Destination, Environment, EnvironmentName
 
-_MAPPINGS = ("identifiers", "attributes", "constants", "types")
+_MAPPINGS = ("identifiers", "attributes", "constants", "types", "custom_identifiers")
+# Fields kept inside a mapping table in the file: client_user_id is a key of [identifiers].
+_NESTED = {"client_user_id": "identifiers"}
 # Written even when they hold the default, so a new destination reads completely in the file.
 _ALWAYS_WRITTEN = ("description", "credential", "primary_identifier", "endpoint", "admin_only",
                    "allow_restricted_pii", "verbose_logging", "phone_region", "rejection_threshold")
@@ -186,7 +188,7 @@ class ConfigStore:
 
 # -- merging an operator's edit with the file as it is now --------------------------------------------
 _ABSENT: Any = object()                 # a field (or a mapping's key) the definition does not set
-_FILE_KEYS = {"api_key_ref": "api_key"}  # Credential fields named otherwise in the file
+_FILE_KEYS = {"api_key_ref": "api_key", "client_user_id": "identifiers.client_user_id"}  # named otherwise in the file
 FieldPath: TypeAlias = tuple[str, str | None]   # (field, key inside a mapping field or None)
 
 
@@ -292,7 +294,7 @@ def _section(doc: tomlkit.TOMLDocument, name: str) -> Any:
 def _destination_fields(destination: Destination) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for key in (f.name for f in dataclasses.fields(Destination)):
-        if key in ("name", *_MAPPINGS):
+        if key in ("name", *_MAPPINGS, *_NESTED):
             continue
         value = getattr(destination, key)
         if isinstance(value, float) and value.is_integer() and key == "rate_limit":
@@ -305,7 +307,9 @@ def _merge_destination(section: Any, destination: Destination) -> None:
     _merge_table(section, destination.name, _destination_fields(destination))
     table = section[destination.name]
     for mapping in _MAPPINGS:
-        wanted: dict[str, str] = getattr(destination, mapping)
+        wanted: dict[str, str] = dict(getattr(destination, mapping))
+        wanted.update({key: getattr(destination, key) for key, inside in _NESTED.items()
+                       if inside == mapping and getattr(destination, key) is not None})
         if mapping not in table:
             if not wanted:
                 continue

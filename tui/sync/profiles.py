@@ -9,11 +9,14 @@
   addresses it would accept (and normalises them the same way: domain lower-cased); anything else
   goes to the library.
 - Empty values are omitted, never sent as empty strings; values must be scalars.
+- A destination's clientUserId and custom identifier columns travel beside the primary identifier,
+  trimmed; one over 100 characters rejects the row, it never stands in for the primary.
 """
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +29,7 @@ from tui.settings.access import mask_identifier
 from tui.settings.attribute_types import NotConvertible, convert
 from tui.settings.model import Destination
 from tui.sync import reasons
-from tui.sync.sources import SourceRow
+from tui.sync.source_files import SourceRow
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -70,6 +73,14 @@ class Profile:
     attributes: dict[str, Any]      # custom attribute name -> scalar
     digest: bytes                   # hash of what is sent: the diff compares it with the last accepted one
     key: int                        # 64-bit key of the identifier (case-folded) for in-run duplicates
+    # v1-shaped externalIdentifiers {clientUserId?, customIdentifiers?: [{name, value}]}, None without any
+    external: dict[str, Any] | None = None
+
+    def user(self, kind: str) -> dict[str, Any]:
+        """The payloads' `user` ({kind: identifier}, external identifiers beside it) for either endpoint."""
+        if self.external is None:
+            return {kind: self.identifier}
+        return {kind: self.identifier, "externalIdentifiers": self.external}
 
 
 @dataclass(slots=True)
@@ -84,8 +95,13 @@ def identifier_key(identifier: str) -> int:
     return int.from_bytes(hashlib.blake2b(identifier.lower().encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def payload_digest(identifier: str, attributes: dict[str, Any]) -> bytes:
-    canonical = repr((identifier, sorted(attributes.items())))
+def payload_digest(identifier: str, attributes: dict[str, Any], external: dict[str, Any] | None = None) -> bytes:
+    # Without external identifiers the canonical form is the one older histories recorded.
+    if external is None:
+        canonical = repr((identifier, sorted(attributes.items())))
+    else:
+        customs = sorted((item["name"], item["value"]) for item in external.get("customIdentifiers", ()))
+        canonical = repr((identifier, sorted(attributes.items()), external.get("clientUserId"), customs))
     return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
 
 
@@ -106,8 +122,17 @@ class ProfileBuilder:
             if column not in columns:
                 columns.append(column)
             self._attributes.append((name, columns.index(column), identifier_columns.get(column)))
+        # (clientUserId or None for a custom identifier, custom identifier key, value index)
+        self._external: list[tuple[str | None, str, int]] = []
+        wanted = ([("clientUserId", "", destination.client_user_id)] if destination.client_user_id else [])
+        for field, key, column in wanted + [(None, k, c) for k, c in destination.custom_identifiers.items()]:
+            if column not in columns:
+                columns.append(column)
+            self._external.append((field, key, columns.index(column)))
         self.columns = tuple(columns)
         self.primary_column = primary_column
+        # Chosen once: a destination without external identifiers pays nothing for them per row.
+        self.build: Callable[[SourceRow], Profile | Invalid] = self._with_external if self._external else self._build
         self.types = dict(destination.types)
         self.constants: dict[str, Any] = {}
         for name, text in destination.constants.items():
@@ -115,8 +140,10 @@ class ProfileBuilder:
                 self.constants[name] = convert(text, self.types.get(name, "string"))
             except NotConvertible as err:
                 raise ValueError(f"constant {name!r} = {text!r} is not a {self.types[name]}: {err}") from None
+        if destination.audience:  # membership: every valid profile of the file is in it (a JSON boolean, digested)
+            self.constants[destination.audience] = True
 
-    def build(self, source: SourceRow) -> Profile | Invalid:
+    def _build(self, source: SourceRow) -> Profile | Invalid:
         row = source.row
         if source.problem is not None:
             return Invalid(row, reasons.MALFORMED_ROW, f"row {row} {source.problem}")
@@ -164,6 +191,43 @@ class ProfileBuilder:
         if not attributes:
             return Invalid(row, reasons.NO_ATTRIBUTES, "every mapped attribute is empty; nothing to send", identifier)
         return Profile(row, identifier, attributes, payload_digest(identifier, attributes), identifier_key(identifier))
+
+    def _with_external(self, source: SourceRow) -> Profile | Invalid:
+        built = self._build(source)
+        if isinstance(built, Invalid):
+            return built
+        client: str | None = None
+        customs: list[dict[str, str]] = []
+        for field, key, index in self._external:
+            value = source.values[index]
+            if value is None:
+                continue
+            if isinstance(value, (list, dict)):
+                return Invalid(built.row, reasons.NON_SCALAR_VALUE,
+                               f"{self._what(field, key, index)} holds a {_kind_of(value)}, not an identifier",
+                               built.identifier)
+            text = (value if isinstance(value, str) else str(value)).strip()
+            if not text:
+                continue  # Attentive asks for absent identifiers to be omitted, never sent empty
+            if len(text) > IDENTIFIER_MAX:
+                return Invalid(built.row, reasons.IDENTIFIER_TOO_LONG,
+                               f"{self._what(field, key, index)} is {len(text)} characters; Attentive allows "
+                               f"{IDENTIFIER_MAX}", built.identifier)
+            if field is None:
+                customs.append({"name": key, "value": text})
+            else:
+                client = text
+        if client is None and not customs:
+            return built
+        external: dict[str, Any] = {"clientUserId": client} if client is not None else {}
+        if customs:
+            external["customIdentifiers"] = customs
+        built.external = external
+        built.digest = payload_digest(built.identifier, built.attributes, external)
+        return built
+
+    def _what(self, field: str | None, key: str, index: int) -> str:
+        return f"{self.columns[index]!r} ({field or f'custom identifier {key!r}'})"
 
     def key_of(self, source: SourceRow) -> int | None:
         """The identifier key `build` would give the row, or None when the row has no valid

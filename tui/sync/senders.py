@@ -120,7 +120,7 @@ class BulkSender:
 
     async def _post(self, part: list[Profile]) -> Outcome:
         # The request items live only for the call, not while the job is tracked.
-        items = [payloads.bulk_user_item({self.kind: p.identifier}, p.attributes) for p in part]
+        items = [payloads.bulk_user_item(p.user(self.kind), p.attributes) for p in part]
         return await self.client.post_bulk_attributes(items)
 
     def _again(self, parts: list, part: list[Profile], rounds: int, outcome: Outcome) -> None:
@@ -170,7 +170,7 @@ class V1Sender:
             await self.control.wait_running()
             if self.control.cancelled or self.tally.stopping:
                 return  # left pending: a resume sends it
-            outcome = await self.client.post_custom_attributes({self.kind: profile.identifier}, profile.attributes)
+            outcome = await self.client.post_custom_attributes(profile.user(self.kind), profile.attributes)
             if self.control.cancelled and outcome.status is None:
                 return  # never left, or no answer: left pending, a resume sends it
             if outcome.ok:

@@ -13,7 +13,7 @@ from tui.attentive import endpoints
 from tui.attentive.simulator.config import KeySpec, SimulatorConfig
 from tui.attentive.simulator.jobs import COMPLETED, FAILED, FAILED_MESSAGE, JobStore
 from tui.attentive.simulator.rules import RuleViolation, as_text, check_attributes, check_identifiers, check_phone
-from tui.attentive.simulator.state import ProfileChange, SimulatorState
+from tui.attentive.simulator.state import CUSTOM_IDENTIFIER, ProfileChange, SimulatorState
 from tui.attentive.simulator.validation import BodyError, BodyValidator, compile_validator
 
 KEY_SPEC = web.RequestKey("key_spec", KeySpec)
@@ -28,11 +28,16 @@ def error(status: int, message: str, headers: Mapping[str, str] | None = None) -
 
 
 def _flat_identifiers(user: Mapping[str, Any]) -> dict[str, str]:
-    """v1 `user` / v2 `identifiers` -> the identifiers that find a profile."""
+    """v1 `user` / v2 `identifiers` -> the identifiers that find a profile, and the custom ones
+    (kept as CUSTOM_IDENTIFIER + key, v1's `name` or v2's `key`) so tests can read them back."""
     ids = {name: user[name] for name in ("email", "phone", "clientUserId", "shopifyId", "klaviyoId") if user.get(name)}
     external = user.get("externalIdentifiers") or {}
     if external.get("clientUserId"):
         ids["clientUserId"] = external["clientUserId"]
+    for custom in user.get("customIdentifiers", external.get("customIdentifiers")) or ():
+        key, value = custom.get("key", custom.get("name")), custom.get("value")
+        if isinstance(key, str) and isinstance(value, str) and value:
+            ids[CUSTOM_IDENTIFIER + key] = value
     return ids
 
 

@@ -20,6 +20,9 @@ STATE_VERSION = 1
 # Identifiers that find a profile. Sending two that point at different profiles bridges them into
 # one, as Attentive does.
 LINKING_IDENTIFIERS = ("email", "phone", "clientUserId", "shopifyId", "klaviyoId")
+# Custom identifiers are stored under this prefix + their key, but find no profile: whether Attentive
+# links profiles by them is undocumented, and a simulator that did could bridge what it should not.
+CUSTOM_IDENTIFIER = "custom:"
 
 
 class StateFileError(Exception):

@@ -1,0 +1,229 @@
+"""The checks of one [destinations.NAME] table, mixed into the loader's validator.
+
+Split from loader.py, which keeps the generic checks (`report`, `_field`, `_known_keys`, `_name`)
+these rely on; the words of every message are the loader's, unchanged.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, cast
+
+import phonenumbers
+
+from tui.attentive import endpoints
+from tui.settings.attribute_tables import constant_problems, name_problem, type_problems
+from tui.settings.errors import Problem
+from tui.settings.locate import KeyLocator, KeyPath, Position
+from tui.settings.model import Destination, DestinationEndpoint
+
+IDENTIFIERS = ("email", "phone")
+CLIENT_USER_ID = "client_user_id"   # under [identifiers], but not an email/phone identifier
+DESTINATION_ENDPOINTS: tuple[DestinationEndpoint, ...] = ("bulk", "custom-attributes")
+# Slower than this is a typo (0.000001 is a request every 11 days), not a pace: a send would
+# hold its destination's lock for ever while looking alive.
+MIN_RATE_LIMIT = 0.1
+# The specs limit identifier values to 100 characters and say nothing of a custom identifier's key;
+# the same limit keeps a key from being a pasted value.
+CUSTOM_IDENTIFIER_KEY_MAX = endpoints.IDENTIFIER_MAX
+
+# name -> (TOML kind, example shown in the fix)
+DESTINATION = {
+    "description": ("string", '"Loyalty tier and points"'), "credential": ("string", '"attentive"'),
+    "primary_identifier": ("string", '"email"'), "endpoint": ("string", '"bulk"'),
+    "admin_only": ("boolean", "false"), "allow_restricted_pii": ("boolean", "true"),
+    "verbose_logging": ("boolean", "true"), "phone_region": ("string", '"US"'),
+    "rejection_threshold": ("number", "0.05"), "rate_limit": ("number", "50"),
+    "subscriptions": ("boolean", "false"), "identifiers": ("table", '{ email = "email" }'),
+    "attributes": ("table", '{ "Loyalty Tier" = "tier" }'), "constants": ("table", '{ Campaign = "Winter" }'),
+    "types": ("table", '{ Zip = "string" }'), "custom_identifiers": ("table", '{ loyalty_id = "loyalty_id" }'),
+    "audience": ("string", '"Winter VIP 2026"'), "audience_shrink_limit": ("number", "0.5"),
+}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+def dotted(path: KeyPath) -> str:
+    parts: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            parts[-1] += f"[{part}]"
+        else:
+            parts.append(part if _BARE_KEY.match(part) else json.dumps(part))
+    return ".".join(parts)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+class DestinationRules:
+    """Needs the loader's generic checks; the stubs below only tell the type checker so."""
+
+    path: Path
+    locator: KeyLocator
+    problems: list[Problem]
+
+    def report(self, at: Position, message: str, fix: str) -> None:
+        raise NotImplementedError
+
+    def _known_keys(self, table: dict[str, Any], path: KeyPath, fields: dict[str, tuple[str, str]]) -> None:
+        raise NotImplementedError
+
+    def _field(self, table: dict[str, Any], path: KeyPath, key: str, fields: dict[str, tuple[str, str]],
+               *, required: bool = False) -> Any:
+        raise NotImplementedError
+
+    def _name(self, path: KeyPath, what: str) -> bool:
+        raise NotImplementedError
+
+    def _destination(self, name: str, body: Any, credentials: list[str]) -> Destination | None:
+        path: KeyPath = ("destinations", name)
+        if not isinstance(body, dict):
+            self.report(self.locator.value(path), f"destinations.{dotted((name,))} must be a table",
+                        f"write [destinations.{dotted((name,))}] with its fields")
+            return None
+        before = len(self.problems)
+        self._name(path, "destination")
+        self._known_keys(body, path, DESTINATION)
+        values = {key: self._field(body, path, key, DESTINATION,
+                                   required=key in ("credential", "primary_identifier", "identifiers"))
+                  for key in DESTINATION}
+        here = dotted(path)
+        credential, primary, endpoint = values["credential"], values["primary_identifier"], values["endpoint"] or "bulk"
+        if credential is not None and credential not in credentials:
+            guess = did_you_mean(credential, credentials)
+            self.report(self.locator.value(path + ("credential",)),
+                        f"{here}: credential {json.dumps(credential)} is not defined in this file",
+                        f'did you mean "{guess}"?' if guess else
+                        f"define [credentials.{dotted((credential,))}] or use one of: "
+                        f"{', '.join(credentials) or '(none defined)'}")
+        if primary is not None and primary not in IDENTIFIERS:
+            self.report(self.locator.value(path + ("primary_identifier",)),
+                        f"{here}: primary_identifier must be \"email\" or \"phone\", not {json.dumps(primary)}",
+                        'write primary_identifier = "email" or "phone"')
+        if endpoint not in DESTINATION_ENDPOINTS:
+            guess = did_you_mean(endpoint, DESTINATION_ENDPOINTS)
+            self.report(self.locator.value(path + ("endpoint",)), f"{here}: unknown endpoint {json.dumps(endpoint)}",
+                        f'did you mean "{guess}"?' if guess else 'write endpoint = "bulk" or "custom-attributes"')
+        self._numbers(path, values, endpoint)
+        region = values["phone_region"]
+        if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
+            self.report(self.locator.value(path + ("phone_region",)), f"{here}: unknown phone region {json.dumps(region)}",
+                        'use a two-letter ISO country code in capitals, such as "US" or "GB"')
+        identifiers, client_user_id = self._identifiers(path, values["identifiers"], primary)
+        custom_identifiers = self._custom_identifiers(path, values["custom_identifiers"] or {})
+        attributes = self._attributes(path, values["attributes"] or {})
+        constants, types = self._tables(path, values["constants"] or {}, values["types"] or {}, attributes)
+        self._audience(path, values, attributes, constants)
+        if len(self.problems) > before:
+            return None
+        optional = {key: values[key] for key in ("admin_only", "allow_restricted_pii", "verbose_logging",
+                                                  "phone_region", "subscriptions", "audience") if values[key] is not None}
+        for key in ("rejection_threshold", "audience_shrink_limit"):
+            if values[key] is not None:
+                optional[key] = float(values[key])
+        # An endpoint outside DESTINATION_ENDPOINTS was reported above, so we returned None: this is one of them.
+        known_endpoint = cast(DestinationEndpoint, endpoint)
+        return Destination(
+            name=name, description=values["description"] or "", credential=credential, primary_identifier=primary,
+            endpoint=known_endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),
+            identifiers=identifiers, attributes=attributes, constants=constants, types=types,
+            client_user_id=client_user_id, custom_identifiers=custom_identifiers, **optional,
+        )
+
+    def _numbers(self, path: KeyPath, values: dict[str, Any], endpoint: str) -> None:
+        threshold, rate = values["rejection_threshold"], values["rate_limit"]
+        if threshold is not None and not 0 <= threshold <= 1:
+            self.report(self.locator.value(path + ("rejection_threshold",)),
+                        f"{dotted(path)}: rejection_threshold {threshold} is outside 0..1",
+                        "write a share between 0 and 1, e.g. 0.05 for 5%")
+        if rate is None:
+            return
+        spec = endpoints.BY_NAME.get(endpoint) if endpoint in DESTINATION_ENDPOINTS else None
+        if not rate >= MIN_RATE_LIMIT:  # `not >=` so that nan is refused too
+            self.report(self.locator.value(path + ("rate_limit",)),
+                        f"{dotted(path)}: rate_limit {rate} is below the lowest allowed, {MIN_RATE_LIMIT} "
+                        "requests/second (one request every 10 seconds)",
+                        f"write at least {MIN_RATE_LIMIT}, or remove rate_limit to use the published limit")
+        elif spec is not None and rate > spec.limit_per_second:
+            self.report(self.locator.value(path + ("rate_limit",)),
+                        f"{dotted(path)}: rate_limit {rate} is above the {endpoint} endpoint's published limit of "
+                        f"{spec.limit_per_second} requests/second",
+                        f"write at most {spec.limit_per_second}, or remove rate_limit to use the published limit")
+
+    def _identifiers(self, path: KeyPath, table: dict[str, Any] | None, primary: Any) -> tuple[dict[str, str], str | None]:
+        if table is None:
+            return {}, None
+        path = path + ("identifiers",)
+        self._known_keys(table, path, {key: ("string", '"column"') for key in (*IDENTIFIERS, CLIENT_USER_ID)})
+        mapped = self._columns(path, {k: v for k, v in table.items() if k in IDENTIFIERS})
+        if primary in IDENTIFIERS and primary not in table:
+            self.report(self.locator.key(path),
+                        f"{dotted(path)} lacks the primary identifier {primary}: every row needs it",
+                        f'add {primary} = "<source column>" under [{dotted(path)}]')
+        if CLIENT_USER_ID not in table:
+            return mapped, None
+        return mapped, self._columns(path, {CLIENT_USER_ID: table[CLIENT_USER_ID]}).get(CLIENT_USER_ID)
+
+    def _custom_identifiers(self, path: KeyPath, table: dict[str, Any]) -> dict[str, str]:
+        path = path + ("custom_identifiers",)
+        for key in table:
+            if not key.strip():
+                self.report(self.locator.key(path + (key,)), f"{dotted(path + (key,))}: a custom identifier key is empty",
+                            'name the identifier as Attentive knows it, e.g. loyalty_id = "<column>"')
+            elif len(key) > CUSTOM_IDENTIFIER_KEY_MAX:
+                self.report(self.locator.key(path + (key,)),
+                            f"{dotted(path)}: custom identifier key {json.dumps(key[:40])}... is {len(key)} characters",
+                            f"shorten it to {CUSTOM_IDENTIFIER_KEY_MAX} characters or fewer")
+        return self._columns(path, table)
+
+    def _audience(self, path: KeyPath, values: dict[str, Any], mapped: dict[str, str], constants: dict[str, Any]) -> None:
+        audience, limit = values["audience"], values["audience_shrink_limit"]
+        at = path + ("audience",)
+        if audience is not None:
+            if (problem := name_problem(audience)) is not None:
+                self.report(self.locator.value(at), f"{dotted(at)}: {problem[0]}", problem[1])
+            elif audience in mapped or audience in constants:
+                what = f"the mapped attribute (column {mapped[audience]!r})" if audience in mapped else "a constant"
+                self.report(self.locator.value(at),
+                            f"{dotted(at)} {json.dumps(audience)} has the same name as {what}",
+                            "give the audience an attribute name of its own; every profile of the file gets it = true")
+        if limit is None:
+            return
+        at = path + ("audience_shrink_limit",)
+        # Allowed without an audience: removing the audience (an edit) may leave it in the file.
+        if not 0 < limit <= 1:  # `not` so that nan is refused too
+            self.report(self.locator.value(at), f"{dotted(at)} {limit} is outside 0 (exclusive)..1",
+                        "write the share of members that may leave in one send, more than 0 and at most 1, e.g. 0.5")
+
+    def _attributes(self, path: KeyPath, table: dict[str, Any]) -> dict[str, str]:
+        path = path + ("attributes",)
+        for name in table:
+            if (problem := name_problem(name)) is not None:
+                self.report(self.locator.key(path + (name,)), f"{dotted(path + (name,))}: {problem[0]}", problem[1])
+        return self._columns(path, table)
+
+    def _tables(self, path: KeyPath, constants: dict[str, Any], types: dict[str, Any],
+                mapped: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        checks = ((path + ("constants",), constant_problems(constants, mapped)),
+                  (path + ("types",), type_problems(types, set(mapped) | set(constants), constants)))
+        for at, problems in checks:
+            for p in problems:
+                where = (self.locator.value if p.on_value else self.locator.key)(at + (p.key,))
+                self.report(where, f"{dotted(at + (p.key,))}: {p.message}", p.fix)
+        return dict(constants), dict(types)
+
+    def _columns(self, path: KeyPath, table: dict[str, Any]) -> dict[str, str]:
+        columns = {}
+        for key, column in table.items():
+            if isinstance(column, str) and column.strip():
+                columns[key] = column
+            else:
+                self.report(self.locator.value(path + (key,)),
+                            f"{dotted(path + (key,))} must name a source column (non-empty text)",
+                            f'write {dotted((key,))} = "<column>"')
+        return columns
