@@ -198,7 +198,8 @@ class FixedBackend:
         rejection = StoreRejections(self.data_dir, run_id).log().get(rejection_id)
         values = (("email", rejection.identifier or ""), ("phone", "+12125550114"), ("tier", "Gold"),
                   ("points", "140"))
-        return RejectionDetail(run_id, "loyalty-attributes", "sandbox", rejection, False, "audience.csv", values)
+        return RejectionDetail(run_id, "loyalty-attributes", "sandbox", rejection, False,
+                               f"row {rejection.row:,} of audience.csv", values)
 
     def retry_count(self, run_id, where=None):
         log = StoreRejections(self.data_dir, run_id).log()

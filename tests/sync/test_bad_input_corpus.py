@@ -90,12 +90,12 @@ def test_files_refused_whole_name_the_problem_and_record_nothing(cli, tmp_path, 
 
 
 @pytest.mark.parametrize("target", ["folder", "missing.csv"])
-def test_a_folder_or_a_missing_path_is_refused(cli, tmp_path, target):
+def test_an_empty_folder_or_a_missing_path_is_refused(cli, tmp_path, target):
     path = tmp_path / target
     if target == "folder":
         path.mkdir()
     code, _, err = cli("send", "loyalty-attributes", str(path))
-    assert code == 2 and str(path) in err and ("directory" in err or "no such file" in err)
+    assert code == 2 and str(path) in err and ("holds no audience files" in err or "no such file" in err)
 
 
 @pytest.mark.parametrize("name", sorted(PER_ROW))

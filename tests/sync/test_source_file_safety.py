@@ -18,13 +18,8 @@ from tui.sync.control import SendControl
 from tui.sync.engine import SendRefused, SendRequest, run_send
 from tui.sync.history import HistoryStore
 from tui.sync.lock import SendLock
-from tui.sync.sources import (
-    FIELD_LIMIT,
-    PARSER_FIELD_CAP,
-    SourceError,
-    SourceReader,
-    inspect_source,
-)
+from tui.sync.sources import SourceError, SourceReader, inspect_source
+from tui.sync.text_source import FIELD_LIMIT, PARSER_FIELD_CAP
 
 COLUMNS = ("email", "phone", "tier", "points")
 
@@ -50,10 +45,11 @@ def test_a_fifo_is_refused_at_once_with_the_fix_and_the_send_lock_is_free(tmp_pa
     lock.release()
 
 
-def test_a_device_or_a_folder_is_not_an_audience_file(tmp_path):
+def test_a_device_or_an_empty_folder_is_not_an_audience(tmp_path):
     with pytest.raises(SourceError, match="not a regular file"):
         inspect_source(Path("/dev/null"))
-    with pytest.raises(SourceError, match="is a directory"):
+    (tmp_path / "_SUCCESS").write_text("")  # a folder of parts, but none an audience file
+    with pytest.raises(SourceError, match="the folder holds no audience files"):
         inspect_source(tmp_path)
 
 

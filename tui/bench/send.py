@@ -4,6 +4,8 @@ The simulator runs in a separate process (it takes one core; the send takes the 
 - profiles/s end to end (read, validate, diff, submit, record) for bulk with rate limits off, against
   Attentive's bulk ceiling of 25,600 profiles/s (100 calls/s x 256); then the time to follow its jobs
   and fold every result (the simulator's jobs take 50 ms, the follower's schedule is scaled down);
+- the same audience as Parquet (a few row groups), sent the same way, beside the CSV figure as a
+  ratio (the target: Parquet at least as fast as CSV);
 - a rate-limited bulk run: its share of the bulk endpoint's limit while sending (between 10% and 90%
   of the profiles submitted) and end to end, and its 429 count;
 - the peak RSS of the send process for the big file (the send runs in a child process);
@@ -31,6 +33,7 @@ from tui.attentive import endpoints
 from tui.attentive.endpoints import BULK_MAX_USERS
 from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.process import SimulatorProcessError, start_simulator_process
+from tui.bench.audience_files import write_parquet_audience
 from tui.settings.model import Destination
 from tui.sync import job_schedule, reasons
 from tui.sync.engine import SendRequest, run_send
@@ -195,11 +198,15 @@ def run(args: argparse.Namespace) -> int:
         big = work / "audience.csv"
         print(f"Writing a {options.rows:,}-row audience ...", flush=True)
         write_audience(big, options.rows)
+        big_parquet = work / "audience.parquet"
+        row_groups = write_parquet_audience(big_parquet, options.rows)
         try:
             print("Starting the simulator in a separate process (rate limits off) ...", flush=True)
             with start_simulator_process(["--no-rate-limits", "--job-delay", "0.05", "--key", BENCH_KEY]) as sim:
                 first, rss_mb = run_child(sim.url, work / "big-data", big)
                 again, rss_again_mb = run_child(sim.url, work / "big-data", big)
+                # Data of its own: a first send as the CSV one was, not a diff-skipped re-send.
+                parquet, _ = run_child(sim.url, work / "parquet-data", big_parquet)
             print("Starting the simulator with Attentive's rate limits ...", flush=True)
             with start_simulator_process(["--job-delay", "0.05", "--key", BENCH_KEY]) as sim:
                 limited = rate_limited(sim.url, work, options.limited_rows)
@@ -213,6 +220,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"bulk, rate limits off     {throughput:>10,.0f} profiles/s end to end ({first['rows']:,} rows in "
           f"{first['seconds']:.1f}s; {first['submitted']:,} submitted)  = {throughput / BULK_CEILING:.2f} x the "
           f"bulk ceiling of {BULK_CEILING:,}/s")
+    parquet_rate = parquet["rows"] / parquet["seconds"]
+    print(f"bulk, Parquet, limits off {parquet_rate:>10,.0f} profiles/s end to end ({parquet['rows']:,} rows in "
+          f"{parquet['seconds']:.1f}s, {row_groups} row groups)  = {parquet_rate / throughput:.2f} x CSV "
+          "(target: at least 1.00)")
     print(f"following its jobs        {first['rows'] / first['follow_seconds']:>10,.0f} profiles/s folded "
           f"({first['accepted']:,} accepted in {first['follow_seconds']:.1f}s, status calls unpaced)")
     posts_s = limited.posts / limited.seconds

@@ -32,6 +32,7 @@ from tui.core import sends
 from tui.core.exit_codes import USAGE
 from tui.core.send_constants import with_constants
 from tui.core.workspace import Target
+from tui.settings.attribute_tables import parse_set
 from tui.settings.errors import SettingsError
 from tui.settings.model import Destination
 from tui.sync import history as hist
@@ -44,9 +45,11 @@ from tui.sync.lock import SendLocked
 from tui.sync.number_traps import scan_source
 from tui.sync.profiles import ProfileBuilder
 from tui.sync.progress import Progress
-from tui.sync.progress_text import progress_line, run_summary, verification_summary
+from tui.sync.progress_text import audience_summary, progress_line, run_summary, verification_summary
 from tui.sync.senders import BULK_POSTS_IN_FLIGHT, V1_WORKERS
-from tui.sync.sources import SourceError
+from tui.sync.source_query import spool_query
+from tui.sync.source_spool import spool
+from tui.sync.sources import SourceError, SourceSpec
 from tui.sync.terminal_text import escape_controls, escape_lines
 
 RESUME_HELP = (
@@ -67,13 +70,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "--wait timeout, 130 cancelled.",
     )
     parser.add_argument("destination")
-    parser.add_argument("file", nargs="?", help="the audience file (optional with --resume)")
+    parser.add_argument("files", nargs="*", metavar="SOURCE",
+                        help="the audience: a file (.csv .tsv .jsonl .ndjson .parquet, text also .gz or one-file .zip), "
+                             "a folder or a quoted glob of one export's parts, several files as parts, or - for "
+                             "standard input (optional with --resume)")
     add_env_option(parser)
+    parser.add_argument("--query", metavar="SQL",
+                        help="send the result of a DuckDB query over files instead of a SOURCE, e.g. "
+                             "\"SELECT * FROM 'exports/*.parquet' WHERE tier = 'Gold'\" (needs the query extra)")
     parser.add_argument("--dry-run", action="store_true", help="validate, diff and count what would be sent; send nothing")
     parser.add_argument("--sample", type=int, metavar="N",
                         help=f"test send: {SAMPLE_MIN}-{SAMPLE_MAX} rows spread over the file, then read them back")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="constants",
                         help="a constant attribute sent on every profile of this send (repeatable)")
+    parser.add_argument("--allow-shrink", action="store_true",
+                        help="an audience destination: send even when more of its members would leave (be sent false) "
+                             "than its audience_shrink_limit allows, because the export really is smaller")
     parser.add_argument("--full", action="store_true", help="send every profile, also those unchanged since the last send")
     parser.add_argument("--rate", type=float, metavar="R", help="requests per second, at most the endpoint's limit")
     parser.add_argument("--resume", type=int, metavar="RUN_ID", help=RESUME_HELP)
@@ -99,8 +111,12 @@ def _window(text: str) -> float:
 
 @guarded
 def run(args: argparse.Namespace) -> int:
-    if args.resume is None and not args.file:
-        print("error: give the audience FILE (or --resume RUN_ID to continue a run)", file=sys.stderr)
+    if args.resume is None and not args.files and args.query is None:
+        print("error: give the audience SOURCE, or --query SQL (or --resume RUN_ID to continue a run)", file=sys.stderr)
+        return USAGE
+    if args.query is not None and (args.files or args.resume is not None):
+        print("error: --query is the audience: give no SOURCE and no --resume beside it (a resume reads the run's "
+              "spooled result)", file=sys.stderr)
         return USAGE
     target = args.ctx.target(args.env, args.destination, "send")
     try:
@@ -109,9 +125,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {escape_controls(str(err))}", file=sys.stderr)
         return USAGE
     try:
-        request = sends.send_request(args.ctx, target, Path(args.file) if args.file else None, sample=args.sample,
+        source = _source(args)
+    except SourceError as err:
+        print(f"error: {escape_controls(str(err))}", file=sys.stderr)
+        return USAGE
+    try:
+        request = sends.send_request(args.ctx, target, source, sample=args.sample,
                                      full=args.full, dry_run=args.dry_run, rate=args.rate,
-                                     resume_run_id=args.resume, verify_window_s=args.verify_window)
+                                     resume_run_id=args.resume, verify_window_s=args.verify_window,
+                                     send_constants=parse_set(args.constants)[0], allow_shrink=args.allow_shrink,
+                                     source_query=args.query)
     except sends.RateRefused as err:
         print(f"error: --rate: {err}", file=sys.stderr)
         return USAGE
@@ -121,7 +144,21 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _dry_run_notes(args: argparse.Namespace, destination: Destination, source: Path) -> None:
+def _source(args: argparse.Namespace) -> SourceSpec | None:
+    """One path, the parts named, or standard input or a query's result spooled to the data directory."""
+    if args.query is not None:
+        return spool_query(args.query, args.ctx.data_dir)
+    if not args.files:
+        return None
+    if "-" in args.files:
+        if len(args.files) > 1:
+            raise SourceError("-: standard input is the whole audience; name no other file beside it")
+        return spool(sys.stdin.buffer, args.ctx.data_dir, is_terminal=sys.stdin.isatty())
+    paths = [Path(name) for name in args.files]
+    return paths[0] if len(paths) == 1 else paths
+
+
+def _dry_run_notes(args: argparse.Namespace, destination: Destination, source: SourceSpec) -> None:
     """The constants every profile gets and the untyped columns Attentive would make Numbers."""
     if destination.constants and not args.json:
         shown = ", ".join(f"{name} = {value!r}" for name, value in destination.constants.items())
@@ -210,8 +247,10 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
             "failed": run.failed, "not_sent": run.not_sent, "submitted": run.submitted,
             "unconfirmed": run.unconfirmed, "skipped_pending": run.skipped_pending,
             "jobs_pending": waited.jobs_pending if waited is not None else _jobs_pending(args, run),
-            "mode": run.mode, "message": run.message, "exit_code": code,
+            "mode": run.mode, "message": run.message, "exit_code": code, "left": run.audience_left,
         }
+        if result.audience is not None:
+            summary["audience"] = dataclasses.asdict(result.audience)
         if verification is not None:
             summary["verification"] = {"state": verification.verdict, "passed": verification.passed,
                                        "checked": verification.checked, "matched": verification.matched,
@@ -220,6 +259,9 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
     else:
         for line in run_summary(run, destination.rejection_threshold):
             print(escape_lines(line))
+        if result.audience is not None:
+            for line in audience_summary(result.audience, dry_run=run.mode == hist.RunMode.DRY_RUN):
+                print(escape_lines(line))
         if verification is not None:
             for line in verification_summary(verification):
                 print(escape_lines(line))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from tui.settings.access import mask_identifier
 from tui.settings.model import Destination
+from tui.sync.history import HistoryStore
+from tui.sync.membership import AudienceCounts, count, scope_of
 from tui.sync.number_traps import TrapScanner
 from tui.sync.profiles import Invalid, ProfileBuilder
 from tui.sync.sources import SourceReader, inspect_source
@@ -43,6 +45,9 @@ class SendPreview:
     rows: tuple[PreviewRow, ...]
     constants: tuple[tuple[str, str], ...] = ()   # (name, value as written) sent on every profile
     warnings: tuple[str, ...] = ()                # untyped columns Attentive would make Numbers
+    # An audience destination: members, joins, stays, leaves and the refusal a send would meet
+    # (None without an audience, or when the preview was not given the history to compare with).
+    audience: AudienceCounts | None = None
 
     @property
     def invalid(self) -> int:
@@ -50,10 +55,12 @@ class SendPreview:
 
 
 def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_ROWS, *,
-                  masked: bool = False) -> SendPreview:
+                  masked: bool = False, data_dir: Path | None = None, environment: str | None = None) -> SendPreview:
     """Raises SourceError (the file cannot be used) or ValueError (the mapping lacks the primary
     identifier's column), with the send's own wording. `masked`: identifiers, the messages that
-    quote them and attributes mapped from identifier columns, as a restricted-PII operator sees them."""
+    quote them and attributes mapped from identifier columns, as a restricted-PII operator sees them.
+    With `data_dir` and `environment`, an audience destination's preview also counts who would join,
+    stay and leave (reading the whole file once more, as the send's start does)."""
     info = inspect_source(source)
     builder = ProfileBuilder(destination)
     identifier_columns = set(destination.identifiers.values())
@@ -75,6 +82,12 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
                               for name, value in built.attributes.items()}
                 rows.append(PreviewRow(built.row, mask_identifier(built.identifier) if masked else built.identifier,
                                        attributes))
+    audience = None
+    if destination.audience and data_dir is not None and environment is not None:
+        with HistoryStore(data_dir, readonly=True) as store:
+            audience = count(store.connection, scope_of(store.connection, destination.name, environment),
+                             destination, info, builder)
+    names = (*destination.attributes, *destination.constants, *((destination.audience,) if destination.audience else ()))
     return SendPreview(destination.name, source, info.format, info.rows_estimate,
-                       destination.primary_identifier, (*destination.attributes, *destination.constants), tuple(rows),
-                       tuple(destination.constants.items()), tuple(traps.warnings()))
+                       destination.primary_identifier, names, tuple(rows),
+                       tuple(destination.constants.items()), tuple(traps.warnings()), audience)

@@ -8,8 +8,8 @@ key and the opening entry, runs it, and closes it with `send_finished` (or `send
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from tui.attentive.endpoints import BY_NAME
 from tui.core.exit_codes import CANCELLED, CONNECTION, HISTORY, OK, OVER_THRESHOLD, PENDING, USAGE
@@ -25,6 +25,8 @@ from tui.sync.engine import SendRequest, SendResult
 from tui.sync.history import Verification
 from tui.sync.job_schedule import READ_BACK_WINDOW_S
 from tui.sync.rejections import RejectionFilter, is_everything, retry_rows
+from tui.sync.run_inputs import run_constants, run_destination
+from tui.sync.sources import SourceSpec
 
 
 class RateRefused(SettingsError):
@@ -74,16 +76,31 @@ def needs_confirmation(request: SendRequest) -> bool:
     return request.environment == "production" and not request.dry_run
 
 
-def send_request(workspace: Workspace, target: Target, source: Path | None, *, sample: int | None = None,
+def send_request(workspace: Workspace, target: Target, source: SourceSpec | None, *, sample: int | None = None,
                  full: bool = False, dry_run: bool = False, rate: float | None = None,
-                 resume_run_id: int | None = None, verify_window_s: float = READ_BACK_WINDOW_S) -> SendRequest:
-    """A send of `source` (or a resume of a run), refused here when this session may not make it."""
+                 resume_run_id: int | None = None, verify_window_s: float = READ_BACK_WINDOW_S,
+                 send_constants: Mapping[str, str] | None = None, allow_shrink: bool = False,
+                 source_query: str | None = None) -> SendRequest:
+    """A send of `source` (or a resume of a run), refused here when this session may not make it.
+    `send_constants` are the --set values already merged into the target's destination; a resume
+    given none takes the run's own, so `--resume N` needs no --set repeated. `allow_shrink`: an audience
+    destination's send may lose more members than its audience_shrink_limit (the export really is smaller)."""
     if not dry_run:
         target.operator.require_writable("send")
     check_rate(target.destination, rate)
-    return SendRequest(environment=target.environment.name, destination=target.destination, source=source,
+    destination = target.destination
+    if resume_run_id is not None and not send_constants and (run := _run_or_none(workspace, resume_run_id)):
+        destination, send_constants = run_destination(destination, run), run_constants(run)
+    return SendRequest(environment=target.environment.name, destination=destination, source=source,
                        operator=workspace.operator, data_dir=workspace.data_dir, sample=sample, full=full,
-                       dry_run=dry_run, rate=rate, resume_run_id=resume_run_id, verify_window_s=verify_window_s)
+                       dry_run=dry_run, rate=rate, resume_run_id=resume_run_id, verify_window_s=verify_window_s,
+                       send_constants=dict(send_constants or {}), allow_shrink=allow_shrink,
+                       source_query=source_query)
+
+
+def _run_or_none(workspace: Workspace, run_id: int) -> hist.RunRecord | None:
+    with hist.HistoryStore(workspace.data_dir, readonly=True) as store:
+        return store.get_run(run_id)  # a missing run is the engine's to refuse, with its message
 
 
 def retry_request(workspace: Workspace, run_id: int,
@@ -94,9 +111,9 @@ def retry_request(workspace: Workspace, run_id: int,
     target = workspace.target(run.environment, run.destination, "retry")
     target.operator.require_writable("retry")
     where = None if is_everything(where) else where.matching if where is not None else None
-    return target, SendRequest(environment=run.environment, destination=target.destination, source=None,
-                               operator=workspace.operator, data_dir=workspace.data_dir, retry_of=run.id,
-                               retry_filter=where)
+    return target, SendRequest(environment=run.environment, destination=run_destination(target.destination, run),
+                               source=None, operator=workspace.operator, data_dir=workspace.data_dir, retry_of=run.id,
+                               retry_filter=where, send_constants=run_constants(run))
 
 
 def retry_count(workspace: Workspace, run_id: int, where: RejectionFilter | None = None) -> int:

@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
+import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,20 +33,22 @@ from tui.attentive.outcomes import FatalAttentiveError, OutcomeKind
 from tui.attentive.secret import ApiKey
 from tui.settings.model import Destination
 from tui.sync import history as hist
-from tui.sync import job_schedule
+from tui.sync import job_schedule, membership
 from tui.sync.control import SendControl
 from tui.sync.history import HistoryStore, NewRun, RunMode, RunRecord
 from tui.sync.history_schema import pacing_dir
 from tui.sync.history_writer import HistoryWriteError, RunCounts, RunRecorder
 from tui.sync.job_store import JobStore
 from tui.sync.lock import SendLock
+from tui.sync.membership import AudienceCounts, MembershipRefused, MembershipStart
 from tui.sync.meter import ProgressMeter
 from tui.sync.planner import Planner, sample_ordinals
-from tui.sync.profiles import ProfileBuilder
+from tui.sync.profiles import Profile, ProfileBuilder
 from tui.sync.progress import Progress
 from tui.sync.rejections import RejectionFilter, is_everything, retry_filter_of, retry_rows, save_retry_filter
+from tui.sync.run_inputs import run_source
 from tui.sync.senders import BulkSender, Sender, V1Sender
-from tui.sync.sources import SourceInfo, SourceReader, inspect_source
+from tui.sync.sources import SourceInfo, SourceReader, SourceSpec, inspect_source
 from tui.sync.tally import Stop, Tally
 from tui.sync.verify import SAMPLE_MAX
 
@@ -68,7 +72,7 @@ class SendRefused(Exception):
 class SendRequest:
     environment: str
     destination: Destination
-    source: Path | None            # None for a retry or a resume: the run's own source is used
+    source: SourceSpec | None      # None for a retry or a resume: the run's own source is used
     operator: str
     data_dir: Path
     base_url: str | None = None    # None only for a dry run
@@ -80,6 +84,10 @@ class SendRequest:
     resume_run_id: int | None = None
     retry_of: int | None = None
     retry_filter: RejectionFilter | None = None   # with retry_of: only the rejections this filter shows
+    allow_shrink: bool = False     # an audience send may lose more than the destination's audience_shrink_limit
+    # --set values, already in destination.constants; recorded with the run so a resume can apply them again
+    send_constants: Mapping[str, str] = field(default_factory=dict)
+    source_query: str | None = None  # send --query: the SQL whose spooled result `source` is
     verify_window_s: float = job_schedule.READ_BACK_WINDOW_S  # a test send's read-back is retried this long
     # Extra AttentiveClient keyword arguments (back-off timing, connection limit) for tests and benches.
     client_options: Mapping[str, Any] = field(default_factory=dict)
@@ -89,6 +97,7 @@ class SendRequest:
 class SendResult:
     run: RunRecord
     stop: Stop | None = None
+    audience: AudienceCounts | None = None   # joins, stays and leaves of an audience destination's send
 
 
 @dataclass
@@ -101,6 +110,7 @@ class _Plan:
     only_rows: set[int] | None
     only_ordinals: frozenset[int] | None
     total: int | None
+    membership: MembershipStart | None = None
 
 
 async def run_send(request: SendRequest, *, control: SendControl | None = None,
@@ -121,7 +131,10 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
         lock.acquire()
     try:
         with HistoryStore(request.data_dir) as store, _rarer_collections():
-            plan = _prepare(request, store, builder)
+            try:
+                plan = _prepare(request, store, builder)
+            except MembershipRefused as refused:
+                raise SendRefused(str(refused)) from None
             if lock is not None:
                 lock.record_run(plan.run_id)
             return await _execute(request, store, builder, plan, control, on_progress)
@@ -157,13 +170,15 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
         if run.config_hash != destination.config_hash():
             raise SendRefused(f"destination {destination.name!r} changed since run {run.id}; its rows would be "
                               "built differently, so start a new send instead of resuming")
-        info = _source_info(request.source or Path(run.source_path), run, "resume")
+        info = _source_info(request.source or run_source(run), run, "resume")
         only_rows = (retry_rows(store.connection, run.parent_run_id, retry_filter_of(store.connection, run.id))
                      if run.parent_run_id else None)
         only_ordinals = sample_ordinals(info.rows_estimate, run.sample_size) if run.sample_size else None
+        joined = membership.resumed(store.connection, run.id, destination)
         store.set_status(run.id, hist.RUNNING)
         store.recount(run.id)  # a follower may have folded its jobs since: the rows are the truth
-        return _Plan(run.id, info, True, run.full_send, run.mode == RunMode.DRY_RUN, only_rows, only_ordinals, run.rows_estimate)
+        return _Plan(run.id, info, True, run.full_send, run.mode == RunMode.DRY_RUN, only_rows, only_ordinals, run.rows_estimate,
+                     joined)
     only_rows = None
     source = request.source
     if request.retry_of is not None:
@@ -174,7 +189,7 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
             raise SendRefused(f"run {parent.id} has no rejected or failed rows{shown} to send again")
         # The file may have been fixed in place since (that is often the point of a retry): rows
         # are matched by their row number, so an edit that moves rows would mismatch them.
-        info = inspect_source(Path(parent.source_path))
+        info = inspect_source(run_source(parent))
     else:
         if source is None:
             raise SendRefused("no source file given")
@@ -184,18 +199,30 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
     total = len(only_rows) if only_rows is not None else (len(only_ordinals) if only_ordinals else info.rows_estimate)
     mode = (RunMode.DRY_RUN if request.dry_run else RunMode.SAMPLE if request.sample
             else RunMode.RETRY if only_rows else RunMode.SEND)
+    # Only a send computes leaves: a sample or a retry sends true to its rows and nothing else.
+    joined = membership.begin(store.connection, store.diff_scope(destination.name, request.environment), destination,
+                              info, builder, compute=request.sample is None and request.retry_of is None,
+                              allow_shrink=request.allow_shrink, dry_run=request.dry_run)
+    if joined is not None and joined.counts is not None and not request.dry_run:
+        total = (total or 0) + joined.counts.leaves  # the leaves are rows of the run, after the file's
     run_id = store.create_run(NewRun(
         operator=request.operator, environment=request.environment, destination=destination.name,
         endpoint=destination.endpoint, config_hash=destination.config_hash(), mode=mode,
-        source_path=str(Path(info.path).resolve()), source_hash=info.sha256, source_format=info.format,
+        source_path=os.path.abspath(info.name) if info.several else str(info.path.resolve()),
+        source_parts=json.dumps(info.part_paths) if info.several else None,
+        send_constants=json.dumps(dict(request.send_constants), sort_keys=True) if request.send_constants else None,
+        source_query=request.source_query,
+        source_hash=info.sha256, source_format=info.format,
         rows_estimate=total, verbose_logging=destination.verbose_logging,
         full_send=request.full or bool(request.sample), sample_size=request.sample, parent_run_id=request.retry_of,
     ))
     if request.retry_of is not None and not is_everything(request.retry_filter):
         assert request.retry_filter is not None
         save_retry_filter(store.connection, run_id, request.retry_filter)
+    if joined is not None:
+        membership.record(store.connection, run_id, joined, dry_run=request.dry_run)
     return _Plan(run_id, info, False, request.full or bool(request.sample), request.dry_run, only_rows,
-                 only_ordinals, total)
+                 only_ordinals, total, joined)
 
 
 def _existing_run(store: HistoryStore, request: SendRequest, run_id: int, action: str) -> RunRecord:
@@ -208,10 +235,10 @@ def _existing_run(store: HistoryStore, request: SendRequest, run_id: int, action
     return run
 
 
-def _source_info(path: Path, run: RunRecord, action: str) -> SourceInfo:
-    info = inspect_source(path)
+def _source_info(source: SourceSpec, run: RunRecord, action: str) -> SourceInfo:
+    info = inspect_source(source)
     if info.sha256 != run.source_hash:
-        raise SendRefused(f"{path} changed since run {run.id} read it, so its row numbers no longer match; "
+        raise SendRefused(f"{info.name} changed since run {run.id} read it, so its row numbers no longer match; "
                           f"{action} needs the same file (start a new send for the new file)")
     return info
 
@@ -224,7 +251,8 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
         done = store.outcome_counts(plan.run_id)
         counts = RunCounts(rows_read=sum(done.values()), **{k: v for k, v in done.items() if k != "pending"})
     recorder = RunRecorder(store.connection, plan.run_id, scope=store.diff_scope(destination.name, request.environment),
-                           verbose=destination.verbose_logging, counts=counts, data_dir=request.data_dir)
+                           verbose=destination.verbose_logging, counts=counts, data_dir=request.data_dir,
+                           membership=plan.membership is not None)
     tally = Tally(recorder)
     meter = ProgressMeter(plan.run_id, counts, tally, control, plan.total, destination.endpoint)
     planner = Planner(builder, recorder, store, full=plan.full, dry_run=plan.dry_run, resuming=plan.resuming,
@@ -271,7 +299,10 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
                 else:
                     kind = destination.primary_identifier
                     sender = (BulkSender if destination.endpoint == "bulk" else V1Sender)(client, kind, tally, control)
-                    await _pump(reader, planner, sender, control, tally)
+                    joined = plan.membership
+                    leaves = (membership.leave_chunks(store.connection, plan.run_id, joined.audience, recorder, CHUNK_ROWS)
+                              if joined is not None and joined.computed else ())
+                    await _pump(reader, planner, sender, control, tally, leaves)
                 tick()
         if tally.stop is not None:
             status, message = hist.FAILED, tally.stop.message
@@ -311,7 +342,7 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
         assert run is not None
         if on_progress is not None:
             on_progress(meter.snapshot(run.status))
-    return SendResult(run, tally.stop)
+    return SendResult(run, tally.stop, plan.membership.counts if plan.membership is not None else None)
 
 
 def _schedule_read_back(store: HistoryStore, request: SendRequest, run_id: int) -> None:
@@ -322,7 +353,8 @@ def _schedule_read_back(store: HistoryStore, request: SendRequest, run_id: int) 
         run_id, window_ends_at=now + request.verify_window_s, next_at=now + settle)
 
 
-async def _pump(reader: SourceReader, planner: Planner, sender: Sender | None, control: SendControl, tally: Tally) -> None:
+async def _pump(reader: SourceReader, planner: Planner, sender: Sender | None, control: SendControl, tally: Tally,
+                leaves: Iterable[list[Profile]] = ()) -> None:
     for chunk in reader.chunks(CHUNK_ROWS):
         if control.paused:
             await control.wait_running()
@@ -332,6 +364,15 @@ async def _pump(reader: SourceReader, planner: Planner, sender: Sender | None, c
         if sender is not None:
             for profile in profiles:
                 await sender.put(profile)
+        await asyncio.sleep(0)
+    for profiles in leaves:  # an audience's leavers, after the file's rows, through the same sender
+        if control.paused:
+            await control.wait_running()
+        if control.cancelled or tally.stopping:
+            break
+        assert sender is not None
+        for profile in profiles:
+            await sender.put(profile)
         await asyncio.sleep(0)
     if sender is not None:
         await sender.drain()

@@ -49,6 +49,9 @@ class NewRun:
     full_send: bool = False
     sample_size: int | None = None
     parent_run_id: int | None = None
+    source_parts: str | None = None      # JSON list of paths, for a source of several parts
+    send_constants: str | None = None    # JSON object of --set values
+    source_query: str | None = None      # send --query: its SQL (the source is its spooled result)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ class RunRecord:
     submitted: int = 0           # in bulk jobs still processing
     unconfirmed: int = 0         # their job ended without a readable result for them
     skipped_pending: int = 0     # unchanged since a submission still processing
+    source_parts: str | None = None
+    send_constants: str | None = None
+    audience_left: int = 0       # members absent from the file, sent false on the audience attribute
+    source_query: str | None = None
 
     @property
     def duration_s(self) -> float:

@@ -13,7 +13,7 @@ from tui.settings.atomic import create_private_file
 from tui.settings.history_head import refuse_lost_history, refuse_rolled_back_history
 from tui.settings.paths import history_path
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
 PENDING = 0        # handed to the sender; no answer recorded yet (resume sends it again)
@@ -68,7 +68,11 @@ CREATE TABLE IF NOT EXISTS runs (
     throttled INTEGER NOT NULL DEFAULT 0,
     submitted INTEGER NOT NULL DEFAULT 0,
     unconfirmed INTEGER NOT NULL DEFAULT 0,
-    skipped_pending INTEGER NOT NULL DEFAULT 0
+    skipped_pending INTEGER NOT NULL DEFAULT 0,
+    source_parts TEXT,                  -- JSON list of the parts' paths when the source has several (version 5)
+    send_constants TEXT,                -- JSON object of the send's --set values (version 5)
+    audience_left INTEGER NOT NULL DEFAULT 0, -- leavers sent false on the audience attribute (version 5)
+    source_query TEXT                   -- send --query: the SQL whose result (spooled to Parquet) is the source (version 5)
 );
 CREATE INDEX IF NOT EXISTS runs_by_destination ON runs (destination, environment, id);
 
@@ -169,6 +173,34 @@ CREATE TABLE IF NOT EXISTS job_lines (
     text TEXT NOT NULL,
     PRIMARY KEY (job, line_no)
 ) WITHOUT ROWID;
+-- Audience membership (version 5; sync/membership.py). Runs that carry a destination's audience
+-- attribute, with the counts their start computed; a send's leaves are rows from LEAVE_ROW_BASE on.
+CREATE TABLE IF NOT EXISTS audience_runs (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    scope INTEGER NOT NULL,             -- diff scope (destination, environment)
+    audience TEXT NOT NULL,             -- the attribute's name
+    computed INTEGER NOT NULL,          -- 1 when leaves were computed (a send or dry run, not a sample or retry)
+    members INTEGER NOT NULL DEFAULT 0, -- confirmed members at the start
+    joins INTEGER NOT NULL DEFAULT 0,   -- valid profiles of the file that were not members
+    stays INTEGER NOT NULL DEFAULT 0,   -- valid profiles of the file that were members
+    leaves INTEGER NOT NULL DEFAULT 0   -- members absent from the file: sent false
+);
+CREATE INDEX IF NOT EXISTS audience_runs_by_scope ON audience_runs (scope, audience, run_id);
+-- The leaves a send computed at its start, fixed so that a resume sends exactly these.
+CREATE TABLE IF NOT EXISTS audience_leaves (
+    run_id INTEGER NOT NULL,
+    row INTEGER NOT NULL,               -- LEAVE_ROW_BASE + n: its row in row_outcomes, job_rows, rejections
+    identifier TEXT NOT NULL,
+    PRIMARY KEY (run_id, row)
+) WITHOUT ROWID;
+-- Who Attentive confirmed true (and no false since), per scope and audience.
+CREATE TABLE IF NOT EXISTS audience_members (
+    scope INTEGER NOT NULL,
+    audience TEXT NOT NULL,
+    key INTEGER NOT NULL,               -- profiles.identifier_key: matched as in-run duplicates are
+    identifier TEXT NOT NULL,
+    PRIMARY KEY (scope, audience, key)
+) WITHOUT ROWID;
 -- A test send's read-back, retried until it matches or its window ends (rows deleted when settled).
 CREATE TABLE IF NOT EXISTS read_backs (
     run_id INTEGER PRIMARY KEY REFERENCES runs(id),
@@ -205,6 +237,10 @@ _ADDED_COLUMNS = (
     ("runs", "unconfirmed", "INTEGER NOT NULL DEFAULT 0"),
     ("runs", "skipped_pending", "INTEGER NOT NULL DEFAULT 0"),
     ("verifications", "state", "TEXT NOT NULL DEFAULT 'matched'"),
+    ("runs", "source_parts", "TEXT"),
+    ("runs", "send_constants", "TEXT"),
+    ("runs", "audience_left", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "source_query", "TEXT"),
 )
 # Version 1 kept a positional trigram index fed by a per-row trigger; it is rebuilt lazily as above.
 _DROP_VERSION_1 = """

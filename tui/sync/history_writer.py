@@ -34,6 +34,7 @@ from tui.sync.history_schema import (
     connect,
     index_new_rejections,
 )
+from tui.sync.membership_state import confirm
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 50_000
@@ -112,7 +113,7 @@ class RunRecorder:
     """Collects planned rows, outcomes, rejections and diff-state changes of one run."""
 
     def __init__(self, connection: sqlite3.Connection, run_id: int, *, scope: int, verbose: bool, counts: RunCounts,
-                 data_dir: Path):
+                 data_dir: Path, membership: bool = False):
         self.connection = connection  # for reads, on the caller's thread
         self.data_dir = data_dir
         self.run_id = run_id
@@ -125,6 +126,8 @@ class RunRecorder:
         self._rejections: list[tuple] = []
         self._digests: list[tuple[int, str, bytes]] = []
         self._submissions: list[Submission] = []
+        self.membership = membership              # the run carries an audience: accepted rows change who is a member
+        self._confirmed: list[tuple[int, str]] = []
         self._written = (*counts.values(), 0, 0)  # what the runs row holds of this process's counting
         self._last_flush = time.monotonic()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-writer")
@@ -170,6 +173,8 @@ class RunRecorder:
     def accept(self, row: int, identifier: str, digest: bytes) -> None:
         self.settle(row, ACCEPTED)
         self._digests.append((self.scope, identifier, digest))
+        if self.membership:
+            self._confirmed.append((row, identifier))
 
     def submit(self, submission: Submission) -> None:
         """Rows in a bulk job Attentive accepted: submitted until a follower folds its results."""
@@ -209,11 +214,11 @@ class RunRecorder:
         self._written = now
         work = (
             [(self.run_id, row, key, outcome) for row, (key, outcome) in self._planned.items()],
-            self._updates, self._rejections, self._digests, self._submissions, deltas,
+            self._updates, self._rejections, self._digests, self._submissions, self._confirmed, deltas,
         )
         self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
         self._planned, self._planned_keys = {}, {}
-        self._updates, self._rejections, self._digests, self._submissions = [], [], [], []
+        self._updates, self._rejections, self._digests, self._submissions, self._confirmed = [], [], [], [], []
         self._last_flush = time.monotonic()
 
     def sync(self) -> None:
@@ -252,7 +257,7 @@ class RunRecorder:
             raise self._broken from exc
 
     def _commit(self, planned: list, updates: list, rejections: list, digests: list, submissions: list[Submission],
-                deltas: tuple) -> None:
+                confirmed: list[tuple[int, str]], deltas: tuple) -> None:
         if self._writer_connection is None:
             self._writer_connection = connect(self.data_dir)
         connection = self._writer_connection
@@ -271,6 +276,7 @@ class RunRecorder:
                     "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest",
                     digests,
                 )
+            confirm(connection, self.run_id, confirmed)  # with the diff state of the same rows
             for submission in submissions:
                 self._write_submission(connection, submission)
             connection.execute(_ADD_COUNTS, deltas)

@@ -19,6 +19,7 @@ from typing import Any
 from tui.sync.history import settle_run
 from tui.sync.history_schema import ACCEPTED, JOB_PENDING, SUBMITTED
 from tui.sync.history_writer import COUNTED, write_rejections
+from tui.sync.membership_state import confirm
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,7 @@ class JobStore:
             "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest",
             [(job.scope, identifiers[v.row].identifier, identifiers[v.row].digest)
              for v in verdicts if v.outcome == ACCEPTED])
+        confirm(c, job.run_id, [(v.row, identifiers[v.row].identifier) for v in verdicts if v.outcome == ACCEPTED])
         write_rejections(c, [
             (job.run_id, v.row, v.reason, identifiers[v.row].identifier if verbose else None,
              v.status if verbose else None, v.message if verbose else None)

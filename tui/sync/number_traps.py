@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import closing
-from pathlib import Path
 
 from tui.settings.attribute_types import number_trap, number_trap_warning
 from tui.settings.model import Destination
-from tui.sync.sources import SourceReader, SourceRow, inspect_source
+from tui.sync.sources import SourceReader, SourceRow, SourceSpec, inspect_source
 
 
 class TrapScanner:
@@ -42,7 +41,7 @@ class TrapScanner:
                 for name, example in sorted(self.examples.items())]
 
 
-def scan_source(destination: Destination, columns: tuple[str, ...], source: Path) -> list[str]:
+def scan_source(destination: Destination, columns: tuple[str, ...], source: SourceSpec) -> list[str]:
     """The warnings for the file, read only until every untyped attribute has shown one (a dry run
     of a million rows should not read the file again to the end for a warning already found)."""
     scanner = TrapScanner(destination, columns)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tui.attentive.durations import format_clock
 from tui.sync.history import RunMode, RunRecord, Verification
+from tui.sync.membership import AudienceCounts
 from tui.sync.progress import Progress
 
 
@@ -47,7 +48,9 @@ def run_summary(run: RunRecord, threshold: float | None = None) -> list[str]:
         f"({run.endpoint}, {run.mode})",
         f"  rows read {run.rows_read:,}; accepted {run.accepted:,}; rejected by Attentive {run.rejected:,}; "
         f"invalid {run.invalid:,}; unchanged (skipped) {run.skipped_unchanged:,}; failed {run.failed:,}"
-        + (f"; would send {run.not_sent:,}" if run.mode == RunMode.DRY_RUN else ""),
+        + (f"; would send {run.not_sent:,}" if run.mode == RunMode.DRY_RUN else "")
+        + (f"; {'would leave' if run.mode == RunMode.DRY_RUN else 'left'} (false) {run.audience_left:,}"
+           if run.audience_left else ""),
     ]
     waiting = [f"submitted, results pending {run.submitted:,}" if run.submitted else "",
                f"unconfirmed {run.unconfirmed:,}" if run.unconfirmed else "",
@@ -62,6 +65,17 @@ def run_summary(run: RunRecord, threshold: float | None = None) -> list[str]:
         lines.append(f"  rejections {run.rejection_share:.1%}{limit}: attentive-console rejections {run.id}")
     if run.message:
         lines.append(f"  {run.message}")
+    return lines
+
+
+def audience_summary(counts: AudienceCounts, *, dry_run: bool) -> list[str]:
+    """Joins, stays and leaves of an audience destination's send (a dry run: what a send would do)."""
+    verb = ("would join", "would stay", "would leave") if dry_run else ("join", "stay", "leave")
+    lines = [f"  audience {counts.audience!r}: {counts.members:,} members before; {counts.joins:,} {verb[0]}, "
+             f"{counts.stays:,} {verb[1]}, {counts.leaves:,} {verb[2]} "
+             f"({counts.leave_share:.0%} of the members; the limit is {counts.limit:.0%})"]
+    if counts.refusal is not None:
+        lines.append(f"  a send would be refused: {counts.refusal}")
     return lines
 
 

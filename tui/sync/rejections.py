@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from tui.sync import reasons
 from tui.sync.history_schema import TEXT_INDEX, text_index_current
+from tui.sync.membership_state import is_leave_row
 
 # What the log may be sorted by (the console's columns) -> the column it orders on. Row order, the
 # default, reads the (run_id, row) index; reason and status their own covering indexes; identifier
@@ -213,9 +214,12 @@ class RejectionLog:
 
 def retry_rows(connection: sqlite3.Connection, run_id: int, flt: RejectionFilter | None = None) -> set[int]:
     """The rows of a run a retry sends again: its rejected and failed rows (those the filter shows),
-    except later duplicates (their first row is what counts; re-sending one would be refused again)."""
-    return RejectionLog(connection, run_id).rows((flt or RejectionFilter()).matching,
+    except later duplicates (their first row is what counts; re-sending one would be refused again)
+    and audience leaves: a failed leave leaves its member a member, so the next membership send,
+    which knows who is absent then, sends the false again."""
+    rows = RejectionLog(connection, run_id).rows((flt or RejectionFilter()).matching,
                                                  exclude_reason=reasons.DUPLICATE_IDENTIFIER)
+    return {row for row in rows if not is_leave_row(row)}
 
 
 def save_retry_filter(connection: sqlite3.Connection, run_id: int, flt: RejectionFilter) -> None:

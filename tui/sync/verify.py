@@ -11,7 +11,6 @@ import asyncio
 import time
 from collections.abc import Collection
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from tui.attentive.client import AttentiveClient
@@ -22,7 +21,10 @@ from tui.sync import job_schedule
 from tui.sync.compare import compare_value
 from tui.sync.history import HistoryStore, RunRecord, Verification
 from tui.sync.job_store import JobStore
+from tui.sync.membership import leave_profiles
+from tui.sync.membership_state import is_leave_row
 from tui.sync.profiles import Profile, ProfileBuilder
+from tui.sync.run_inputs import run_destination, run_source
 from tui.sync.sources import SourceError, SourceInfo, SourceReader, inspect_source
 
 MAX_DETAILS = 100
@@ -93,17 +95,22 @@ async def read_back(client: AttentiveClient, run_id: int, kind: str, profiles: l
 def sample_profiles(store: HistoryStore, run: RunRecord, destination: Destination, *,
                     limit: int = SAMPLE_MAX) -> list[Profile]:
     """The profiles of a run that Attentive may hold, rebuilt from its source as they were sent."""
+    destination = run_destination(destination, run)
     if run.config_hash != destination.config_hash():
         raise CannotVerify(f"destination {destination.name!r} changed since run {run.id}; a read-back would "
                            "compare against a different mapping")
     try:
-        info = inspect_source(Path(run.source_path))
+        info = inspect_source(run_source(run))
     except SourceError as exc:
         raise CannotVerify(f"cannot read run {run.id}'s source again: {exc}") from None
     if info.sha256 != run.source_hash:
-        raise CannotVerify(f"{run.source_path} changed since run {run.id} read it, so its rows cannot be rebuilt "
+        raise CannotVerify(f"{info.name} changed since run {run.id} read it, so its rows cannot be rebuilt "
                            "as they were sent")
-    return profiles_for_rows(info, ProfileBuilder(destination), store.rows_to_read_back(run.id, limit))
+    rows = [row for row in store.rows_to_read_back(run.id, limit) if not is_leave_row(row)]
+    # An audience send's leaves (false) are read back too, up to half the sample when the file fills it.
+    leaves = (leave_profiles(store.connection, run.id, destination.audience, limit - min(len(rows), limit - limit // 2))
+              if destination.audience else [])
+    return profiles_for_rows(info, ProfileBuilder(destination), rows[:limit - len(leaves)]) + leaves
 
 
 async def read_back_run(client: AttentiveClient, store: HistoryStore, run: RunRecord,

@@ -49,7 +49,7 @@ def values_text(detail: RejectionDetail | None) -> str:
     if detail.values is None:
         return f"source row: not available: {escape_lines(detail.unavailable or 'unknown')}"
     width = max((len(column) for column, _ in detail.values), default=0)
-    lines = [f"source row {detail.rejection.row:,} of {escape_controls(detail.source_path)}"
+    lines = [f"source {escape_controls(detail.source_place)}"
              + ("  (identifiers masked)" if detail.masked else "")]
     lines += [f"  {escape_controls(column):<{width}}  {escape_controls(value)}" for column, value in detail.values]
     return "\n".join(lines)
