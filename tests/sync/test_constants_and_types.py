@@ -111,3 +111,15 @@ def test_bad_set_options_exit_2_and_send_nothing(sim_process, cli_for, tmp_path,
     code, out, err = cli("send", "loyalty-attributes", str(source), "--set", option)
     assert code == 2 and words in err and "--set" in err
     assert json.loads(cli("runs", "--json").out) == []
+
+
+def test_an_untyped_constant_with_a_leading_zero_draws_the_warning_in_config_validate_and_the_dry_run(cli_for, tmp_path):
+    cli = cli_for("http://127.0.0.1:9", extra='constants = { Store = "0042" }\n')
+    code, out, _ = cli("config", "validate")
+    assert code == 0 and "warning: attribute 'Store' is untyped and holds values such as '0042'" in out
+    source = write_csv(tmp_path / "a.csv", [valid_row(i) for i in range(3)])
+    code, _, err = cli("send", "loyalty-attributes", str(source), "--dry-run", "--set", "Region=+44")
+    assert code == 0 and "'Store' is untyped" in err and "'Region' is untyped" in err
+    typed = cli_for("http://127.0.0.1:9", extra='constants = { Store = "0042" }\ntypes = { Store = "string" }\n')
+    code, out, _ = typed("config", "validate")
+    assert code == 0 and "warning" not in out

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.exit_codes import OK, USAGE
+from tui.settings.attribute_types import constant_traps
 from tui.settings.errors import ConfigError, InvalidChange, SettingsError
 from tui.settings.loader import environment_path, load_environment
 from tui.settings.model import ENVIRONMENTS
@@ -120,6 +121,9 @@ def run_validate(args: argparse.Namespace) -> int:
             continue
         print(f"{name}: OK ({environment_path(args.ctx.config_dir, name)}: {len(environment.credentials)} "
               f"credential(s), {len(environment.destinations)} destination(s))")
+        for destination in environment.destinations.values():  # the columns' values: the dry run reads them
+            for warning in constant_traps(destination.name, destination.constants, destination.types):
+                print(f"  warning: {escape_controls(warning)}")
         if any(c.api_key_ref.startswith("secret:") for c in environment.credentials.values()):
             try:
                 SecretsFile(args.ctx.secrets_file).check_permissions()

@@ -83,5 +83,11 @@ def number_trap_warning(destination: str, name: str, example: str) -> str:
             f'declare it text: [destinations.{destination}.types] "{name}" = "string"')
 
 
+def constant_traps(destination: str, constants: dict[str, str], types: dict[str, str]) -> list[str]:
+    """The number-trap warnings of untyped constants (`config validate` reads no data, but these it can see)."""
+    return [number_trap_warning(destination, name, value.strip()) for name, value in constants.items()
+            if name not in types and number_trap(value)]
+
+
 def untyped(names: Iterable[str], types: dict[str, str]) -> list[str]:
     return [name for name in names if name not in types]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import closing
 
-from tui.settings.attribute_types import number_trap, number_trap_warning
+from tui.settings.attribute_types import constant_traps, number_trap, number_trap_warning
 from tui.settings.model import Destination
 from tui.sync.sources import SourceReader, SourceRow, SourceSpec, inspect_source
 
@@ -37,8 +37,9 @@ class TrapScanner:
                     self.examples[name] = str(value).strip()
 
     def warnings(self) -> list[str]:
-        return [number_trap_warning(self.destination.name, name, example)
-                for name, example in sorted(self.examples.items())]
+        destination = self.destination
+        return constant_traps(destination.name, destination.constants, destination.types) + [
+            number_trap_warning(destination.name, name, example) for name, example in sorted(self.examples.items())]
 
 
 def scan_source(destination: Destination, columns: tuple[str, ...], source: SourceSpec) -> list[str]:
@@ -46,7 +47,7 @@ def scan_source(destination: Destination, columns: tuple[str, ...], source: Sour
     of a million rows should not read the file again to the end for a warning already found)."""
     scanner = TrapScanner(destination, columns)
     if scanner.done:
-        return []  # nothing untyped to watch: no second pass over the file at all
+        return scanner.warnings()  # no untyped column to watch: no second pass over the file at all
     with closing(SourceReader(inspect_source(source), columns).chunks()) as chunks:
         for chunk in chunks:
             scanner.feed(chunk)
