@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -13,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_kit import Cli, CliOn
+from cli_kit import Cli, CliOn, cli_process
 from config_kit import LOYALTY_ATTRIBUTES, destination_toml, environment_toml, write_config_folder
 from simulator_fixtures import FULL_KEY
 from virtual_clock import VirtualClock
@@ -140,3 +143,41 @@ def run_progress(data_dir: Path, run_id: int = 1) -> tuple[int, int] | None:
             return db.execute("SELECT rows_read, accepted + submitted FROM runs WHERE id = ?", (run_id,)).fetchone()
     except sqlite3.OperationalError:
         return None  # created, tables not yet
+
+
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+def cli_until(args: list[str], env: dict[str, str], *, kill_when: Callable[[], bool] | None = None,
+              deadline_s: float = 300) -> Ran:
+    """Run the CLI as a process; SIGKILL it once kill_when() holds (None: let it finish). A process
+    still running at the deadline is killed and fails the test instead of hanging it."""
+    process = subprocess.Popen([*cli_process(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + deadline_s
+    if kill_when is not None:
+        while process.poll() is None and time.monotonic() < deadline:
+            if kill_when():
+                os.kill(process.pid, signal.SIGKILL)
+                break
+            time.sleep(0.005)  # polling the history database: the event we wait on
+    try:
+        out, err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError(f"{' '.join(args)}: still running after {deadline_s:.0f}s") from None
+    assert "Traceback" not in err, err
+    return Ran(process.returncode, out, err)
+
+
+def handed_over(data_dir: Path, at_least: int, run_id: int = 1) -> Callable[[], bool]:
+    """A kill_when for cli_until: the run has handed at least this many rows to Attentive."""
+    def check() -> bool:
+        progress = run_progress(data_dir, run_id)
+        return progress is not None and progress[1] >= at_least
+    return check

@@ -8,15 +8,12 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from cli_kit import cli_process
 from simulator_fixtures import FULL_KEY, simulator_process
-from sync_kit import POLL_SCALE, follow_jobs, loyalty, send, stored_custom, valid_row, write_config, write_csv
+from sync_kit import POLL_SCALE, cli_until, follow_jobs, loyalty, send, stored_custom, valid_row, write_config, write_csv
 
 from tui.attentive.client import AttentiveClient
 from tui.attentive.secret import ApiKey
@@ -239,20 +236,6 @@ def leaves_submitted(data: Path, run_id: int = 2) -> int:
         return 0
 
 
-def _run(args: list[str], env: dict, data: Path, kill_when=None) -> int:
-    process = subprocess.Popen([*cli_process(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
-    if kill_when is not None:
-        while process.poll() is None:
-            if kill_when():
-                os.kill(process.pid, signal.SIGKILL)
-                break
-            time.sleep(0.005)  # polling the history database: the event we wait on
-    _, stderr = process.communicate(timeout=600)
-    assert "Traceback" not in stderr, stderr
-    return process.returncode
-
-
 def test_a_killed_membership_send_resumes_with_the_same_leaves_sent_once(tmp_path):
     members, stays = 6000, 4000
     state_file = tmp_path / "simulator-state.json"
@@ -261,19 +244,19 @@ def test_a_killed_membership_send_resumes_with_the_same_leaves_sent_once(tmp_pat
         data = tmp_path / "data"
         env = {**os.environ, "SYNC_TEST_KEY": FULL_KEY, SCALE_VARIABLE: POLL_SCALE}
         common = ["--config", str(config), "--data-dir", str(data), "send", "loyalty-attributes"]
-        assert _run([*common, str(members_file(tmp_path, "a.csv", range(members))), "--wait"], env, data) == 0
+        assert cli_until([*common, str(members_file(tmp_path, "a.csv", range(members))), "--wait"], env).code == 0
         smaller = [valid_row(i) for i in range(stays)]
         for row in smaller:
             row["points"] = "7"  # every stay is sent again too: the leaves follow 16 batches of them
         source = write_csv(tmp_path / "b.csv", smaller)
         # At 5 batches a second the kill lands among the leaves: some submitted, the rest not yet.
-        assert _run([*common, str(source), "--rate", "5"], env, data,
-                    kill_when=lambda: leaves_submitted(data) > 0) == -signal.SIGKILL
+        assert cli_until([*common, str(source), "--rate", "5"], env,
+                         kill_when=lambda: leaves_submitted(data) > 0).code == -signal.SIGKILL
         with sqlite3.connect(history_path(data)) as db:
             stored = db.execute("SELECT row, identifier FROM audience_leaves WHERE run_id = 2 ORDER BY row").fetchall()
         assert len(stored) == members - stays and stored[0][0] == LEAVE_ROW_BASE
         assert 0 < leaves_submitted(data) < members - stays
-        assert _run([*common, "--resume", "2", "--wait"], env, data) == 0
+        assert cli_until([*common, "--resume", "2", "--wait"], env).code == 0
     with sqlite3.connect(history_path(data)) as db:
         after = db.execute("SELECT row, identifier FROM audience_leaves WHERE run_id = 2 ORDER BY row").fetchall()
         posted = dict(db.execute(

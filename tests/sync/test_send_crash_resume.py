@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
-from cli_kit import cli_process
 from simulator_fixtures import FULL_KEY, simulator_process
-from sync_kit import POLL_SCALE, run_progress, write_config, write_csv
+from sync_kit import POLL_SCALE, cli_until, handed_over, run_progress, write_config, write_csv
 
 from tui.attentive.simulator.state import SimulatorState
 from tui.settings.paths import history_path
@@ -37,20 +34,11 @@ def audience(path: Path) -> tuple[Path, set[str], int]:
     return write_csv(path, rows), valid, refused
 
 
-def send_until(args: list[str], env: dict, data_dir: Path, *, kill_when) -> int | None:
-    """Run the CLI; SIGKILL it once kill_when(progress) holds (None: let it finish)."""
-    process = subprocess.Popen([*cli_process(), *args], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    if kill_when is not None:
-        while process.poll() is None:
-            state = run_progress(data_dir)
-            if state is not None and kill_when(state):
-                os.kill(process.pid, signal.SIGKILL)
-                break
-            time.sleep(0.01)  # polling the history database: the event we wait on
-    _, stderr = process.communicate(timeout=600)
-    assert "Traceback" not in stderr, stderr
-    return process.returncode
+def read_at_least(data_dir: Path, rows: int):
+    def check() -> bool:
+        progress = run_progress(data_dir)
+        return progress is not None and progress[0] >= rows
+    return check
 
 
 def test_killed_sends_resume_to_exactly_one_outcome_per_row(tmp_path):
@@ -61,12 +49,12 @@ def test_killed_sends_resume_to_exactly_one_outcome_per_row(tmp_path):
         data = tmp_path / "data"
         env = {**os.environ, "SYNC_TEST_KEY": FULL_KEY, SCALE_VARIABLE: POLL_SCALE}
         common = ["--config", str(config), "--data-dir", str(data), "send", "loyalty-attributes"]
-        assert send_until([*common, str(source)], env, data, kill_when=lambda p: p[1] >= 1) == -signal.SIGKILL
-        assert send_until([*common, "--resume", "1"], env, data, kill_when=lambda p: p[1] >= 40_000) == -signal.SIGKILL
-        assert send_until([*common, "--resume", "1"], env, data, kill_when=lambda p: p[0] >= 80_000) == -signal.SIGKILL
-        assert send_until([*common, "--resume", "1", "--json"], env, data, kill_when=None) == 0
+        assert cli_until([*common, str(source)], env, kill_when=handed_over(data, 1)).code == -signal.SIGKILL
+        assert cli_until([*common, "--resume", "1"], env, kill_when=handed_over(data, 40_000)).code == -signal.SIGKILL
+        assert cli_until([*common, "--resume", "1"], env, kill_when=read_at_least(data, 80_000)).code == -signal.SIGKILL
+        assert cli_until([*common, "--resume", "1", "--json"], env).code == 0
         jobs = ["--config", str(config), "--data-dir", str(data), "jobs", "--wait"]
-        assert send_until(jobs, env, data, kill_when=None) == 0
+        assert cli_until(jobs, env).code == 0
     with sqlite3.connect(history_path(data)) as db:
         rows = [r for (r,) in db.execute("SELECT row FROM row_outcomes WHERE run_id = 1 ORDER BY row")]
         pending = db.execute("SELECT count(*) FROM row_outcomes WHERE run_id = 1 AND outcome = ?", (PENDING,)).fetchone()[0]

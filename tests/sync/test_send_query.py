@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from cli_kit import cli_process
 from simulator_fixtures import FULL_KEY, simulator_process
-from sync_kit import HEADER, POLL_SCALE, run_progress, valid_row, write_config
+from sync_kit import HEADER, POLL_SCALE, cli_until, handed_over, valid_row, write_config
 
 from tui.attentive.simulator.state import SimulatorState
 from tui.sync.history import HistoryStore
@@ -71,27 +68,17 @@ def test_a_query_send_killed_with_sigkill_resumes_with_the_same_rows_after_the_f
         config = write_config(tmp_path / "config", sim.url)
         data = tmp_path / "data"
         env = {**os.environ, "SYNC_TEST_KEY": FULL_KEY, SCALE_VARIABLE: POLL_SCALE}
-        base = [*cli_process(), "--config", str(config), "--data-dir", str(data)]
+        base = ["--config", str(config), "--data-dir", str(data)]
         query = f"SELECT * FROM '{parts}/*.parquet' WHERE tier = 'Gold'"
-        process = subprocess.Popen([*base, "send", "loyalty-attributes", "--query", query], env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        while process.poll() is None and time.monotonic() < deadline:
-            progress = run_progress(data)
-            if progress is not None and progress[1] >= 2_000:
-                os.kill(process.pid, signal.SIGKILL)
-                break
-            time.sleep(0.01)  # polling the history database: the event we wait on
-        process.communicate(timeout=60)
-        assert process.returncode == -signal.SIGKILL
+        # --rate 5: 1,280 rows a second, so the kill lands mid-send, not after the last batch
+        killed = cli_until([*base, "send", "loyalty-attributes", "--query", query, "--rate", "5"], env,
+                           kill_when=handed_over(data, 2_000))
+        assert killed.code == -signal.SIGKILL
         write_parts(parts, 30_000, tiers=("Gold",))  # the query would now select every row
-        done = subprocess.run([*base, "send", "loyalty-attributes", "--resume", "1", "--json"], env=env,
-                              capture_output=True, text=True, timeout=600, check=False)
-        assert done.returncode == 0, done.stderr
-        waited = subprocess.run([*base, "jobs", "--wait"], env=env, capture_output=True, text=True, timeout=600,
-                                check=False)
-        assert waited.returncode == 0, waited.stderr
-    summary = json.loads(done.stdout)
+        done = cli_until([*base, "send", "loyalty-attributes", "--resume", "1", "--json"], env)
+        assert done.code == 0
+        assert cli_until([*base, "jobs", "--wait"], env).code == 0
+    summary = json.loads(done.out)
     assert (summary["rows_read"], summary["invalid"]) == (len(gold), 0)
     [company] = SimulatorState.load(state_file).companies.values()
     stored = {email for email in (valid_row(i)["email"] for i in range(30_000)) if company.find("email", email)}

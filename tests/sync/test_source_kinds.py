@@ -10,17 +10,25 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import time
 import zipfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from cli_kit import cli_process
 from simulator_fixtures import FULL_KEY, simulator_process
-from sync_kit import HEADER, POLL_SCALE, loyalty, run_progress, send, stored_custom, valid_row, write_config, write_csv
+from sync_kit import (
+    HEADER,
+    POLL_SCALE,
+    cli_until,
+    handed_over,
+    loyalty,
+    send,
+    stored_custom,
+    valid_row,
+    write_config,
+    write_csv,
+)
 
 from tui.attentive.secret import ApiKey
 from tui.settings.paths import history_path
@@ -233,22 +241,14 @@ def test_a_multi_part_send_killed_with_sigkill_resumes_across_its_parts(tmp_path
         config = write_config(tmp_path / "config", sim.url)
         data = tmp_path / "data"
         env = {**os.environ, "SYNC_TEST_KEY": FULL_KEY, SCALE_VARIABLE: POLL_SCALE}
-        common = [*cli_process(), "--config", str(config), "--data-dir", str(data), "send", "loyalty-attributes"]
-        process = subprocess.Popen([*common, str(folder)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        while process.poll() is None and time.monotonic() < deadline:
-            progress = run_progress(data)
-            if progress is not None and progress[1] >= 12_000:  # into the second part
-                os.kill(process.pid, signal.SIGKILL)
-                break
-            time.sleep(0.01)  # polling the history database: the event we wait on
-        process.communicate(timeout=60)
-        assert process.returncode == -signal.SIGKILL
+        common = ["--config", str(config), "--data-dir", str(data), "send", "loyalty-attributes"]
+        # into the second part; --rate 20 (5,120 rows a second) so that the kill lands before the end
+        killed = cli_until([*common, str(folder), "--rate", "20"], env, kill_when=handed_over(data, 12_000))
+        assert killed.code == -signal.SIGKILL
         # The resume names no source: it reads the parts the run recorded.
-        done = subprocess.run([*common, "--resume", "1", "--json"], env=env, capture_output=True, text=True,
-                              timeout=600, check=False)
-        assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
+        done = cli_until([*common, "--resume", "1", "--json"], env)
+        assert done.code == 0
+    summary = json.loads(done.out)
     assert (summary["rows_read"], summary["invalid"]) == (30_000, 0)
     with sqlite3.connect(history_path(data)) as db:
         numbered = [r for (r,) in db.execute("SELECT row FROM row_outcomes WHERE run_id = 1 ORDER BY row")]
