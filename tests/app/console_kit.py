@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 from textual import events
 
@@ -20,7 +21,9 @@ from tui.app.session import Session
 from tui.app.widgets.rejection_log import RejectionLogView
 from tui.core.promotion import EnvironmentSnapshot, build_plan
 from tui.core.rejection_detail import RejectionDetail
+from tui.core.send_choice import resolved, with_send_constants
 from tui.core.send_preview import build_preview
+from tui.core.workspace import Target
 from tui.settings.ledger import LedgerEntry, VerifyResult
 from tui.settings.model import AccessPolicy, Credential, Destination, Environment
 from tui.settings.promotion_gates import CredentialCheck
@@ -224,8 +227,12 @@ class FixedBackend:
     def sample_audience(self, environment):
         return None
 
-    def preview(self, environment, destination, source):
-        return build_preview(environment.destinations[destination], source)
+    def preview(self, environment, destination, source, constants=()):
+        """The real preview with this send's constants (a query spooled for it alone), with no history."""
+        target = with_send_constants(Target(environment, environment.destinations[destination], None), constants)
+        with TemporaryDirectory() as spool_dir:
+            path, _ = resolved(source, Path(spool_dir))
+            return build_preview(target.destination, path)
 
     def destination_problems(self, environment, destination):
         return []

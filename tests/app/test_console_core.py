@@ -33,7 +33,7 @@ async def test_sample_send_preview_verify_and_promote(tmp_path, simulator, monke
         table = app.query_one("#preview-table", DataTable)
         assert table.row_count == 20 and app.focused is table
         summary = str(app.query_one("#preview-summary", Static).render())
-        assert "as they will be sent to loyalty-attributes" in summary
+        assert "as sent to loyalty-attributes" in summary
         columns = [str(column.label) for column in table.columns.values()]
         assert columns == ["Row", "email", "Loyalty Tier", "Points", "Problem"]
 

@@ -50,7 +50,7 @@ class Messages:
 class Refusing(FixedBackend):
     """The core refuses every send and re-send before anything is sent, as it does an operator without access."""
 
-    def send_request(self, environment, destination, source, *, sample, dry_run):
+    def send_request(self, environment, destination, source, *, sample, dry_run, constants=(), allow_shrink=False):
         raise AccessDenied(REFUSAL)
 
     def retry_request(self, run_id, where=None):

@@ -43,7 +43,7 @@ def test_the_readme_first_session_at_80x24_without_colour(tmp_path):
         pane.wait_for("OK Northwind Outfitters")
         # 3. The sample audience previewed, then a sample of 50 sent and (its jobs done) read back.
         pane.keys("3")
-        pane.wait_for("as they will be sent to loyalty-attributes", "m Sample", "S Send all")
+        pane.wait_for("as sent to loyalty-attributes", "m Sample", "S Send all")
         pane.keys("m")
         # 4. History: the run finishes once its job is folded; enter opens it.
         pane.keys("4")
@@ -79,7 +79,7 @@ def test_the_readme_first_session_at_80x24_without_colour(tmp_path):
     try:
         pane.wait_for("!! PRODUCTION !!", "connected: Northwind Outfitters")
         pane.keys("3")
-        pane.wait_for("as they will be sent to loyalty-attributes")
+        pane.wait_for("as sent to loyalty-attributes")
         pane.keys("S")
         pane.wait_for("Type the destination's name")
         pane.type("loyalty-attributes")

@@ -222,9 +222,10 @@ class ConsoleApp(ConsoleShell):
         environment = self.view.environment
         if environment is None or not self.send_slot_free():
             return
-        self.confirm_run(message, environment, send_what(message.destination, message.sample),  # the details S names
-                         send_detail(message.destination, environment.name, message.source, message.rows_estimate),
-                         message.destination)
+        what = send_what(message.destination, message.sample, anyway=message.allow_shrink)  # the details S names
+        detail = send_detail(message.destination, environment.name, message.source, message.rows_estimate,
+                             message.constants, message.audience if message.allow_shrink else None)
+        self.confirm_run(message, environment, what, detail, message.destination)
 
     @on(messages.ResendRequested)
     def resend_requested(self, message: messages.ResendRequested) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # types only: the backend's module chain imports the workers,
     from tui.app.backend.edits import KeyView
     from tui.app.backend.protocol import ConnectionReport, RunRow
     from tui.core.promotion import PromotionPlan, PromotionResult
+    from tui.core.send_choice import SendChoice, SendSource
     from tui.core.send_preview import SendPreview
     from tui.settings.ledger import LedgerEntry, VerifyResult
     from tui.settings.model import Destination, Environment
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # types only: the backend's module chain imports the workers,
     from tui.sync.history import Verification
     from tui.sync.job_store import JobLine, JobRecord
     from tui.sync.jobs import FollowProgress
+    from tui.sync.membership import AudienceCounts
     from tui.sync.progress import Progress
     from tui.sync.rejections import Rejection, RejectionFilter
 
@@ -32,11 +34,17 @@ if TYPE_CHECKING:  # types only: the backend's module chain imports the workers,
 
 @dataclass
 class SendRequested(Message):
-    """S (the whole file) or m (a sample) in Send; `rows_estimate` from its preview, for the confirmation."""
+    """S (the whole file) or m (a sample) in Send; `rows_estimate` from its preview, for the confirmation.
+    `source` a file, folder or glob (a Path) or a query; `constants` this send's NAME=VALUE items (`--set`).
+    `allow_shrink` (`--allow-shrink`): the preview showed the shrink guard would refuse and the operator
+    chose "Send anyway"; `audience` is that preview's counts, which the confirmation names."""
     destination: str
-    source: Path
+    source: SendSource
     sample: int | None
     rows_estimate: int | None = None
+    constants: tuple[str, ...] = ()
+    allow_shrink: bool = False
+    audience: AudienceCounts | None = None
 
 
 @dataclass
@@ -145,7 +153,10 @@ class SampleFound(Message):
 
 @dataclass
 class PreviewLoaded(Message):
+    """The preview, and what the operator had chosen when it was asked for (S's question uses its counts
+    only while the fields still say the same)."""
     preview: SendPreview
+    choice: SendChoice | None = None
 
 
 @dataclass

@@ -3,11 +3,11 @@ ended, why it stopped, how to resume it, and the per-second series the live run 
 (The rate the +/- keys ask for is the core's: tui.core.sends.stepped_rate.)"""
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 from tui.sync.engine import SendResult
 from tui.sync.history import RunRecord
+from tui.sync.membership import AudienceCounts
 from tui.sync.tally import Stop
 from tui.sync.terminal_text import escape_controls
 
@@ -43,15 +43,30 @@ def finished_text(result: SendResult) -> str:
     return text
 
 
-def send_what(destination: str, sample: int | None) -> str:
+def send_what(destination: str, sample: int | None, *, anyway: bool = False) -> str:
     what = f"a sample of {sample} rows" if sample else "the whole file"
-    return f"send {what} to {destination}"
+    return f"send {what} to {destination}" + (" anyway" if anyway else "")
 
 
-def send_detail(destination: str, environment: str, source: Path, rows_estimate: int | None) -> str:
-    """What a send's confirmation names: the destination, the environment and how many rows."""
+def send_detail(destination: str, environment: str, source: object, rows_estimate: int | None,
+                constants: Sequence[str] = (), shrink: AudienceCounts | None = None) -> str:
+    """What a send's confirmation names: the destination, the environment, the source (a path, a glob or
+    a query), how many rows, this send's constants, and the leaves the shrink guard would refuse."""
     rows = f"~{rows_estimate:,} (from the preview)" if rows_estimate is not None else "not counted yet (enter previews)"
-    return f"Destination: {destination}\nEnvironment: {environment}\nSource: {source}\nRows: {rows}"
+    text = f"Destination: {destination}\nEnvironment: {environment}\nSource: {source}\nRows: {rows}"
+    if constants:
+        text += "\nConstants: " + " ".join(constants)
+    if shrink is not None:
+        text += "\n" + shrink_detail(shrink)
+    return text
+
+
+def shrink_detail(counts: AudienceCounts) -> str:
+    """Why S asks "Send anyway": the guard would refuse, with the numbers."""
+    return (f"The shrink guard would refuse this send: {counts.leaves:,} of the {counts.members:,} members of "
+            f"audience {counts.audience!r} would leave ({counts.leave_share:.0%}, above the {counts.limit:.0%} "
+            f"limit) and be sent false; {counts.joins:,} join, {counts.stays:,} stay. A truncated export would "
+            "tell Attentive they left: send anyway only if the export really is smaller.")
 
 
 def cancel_detail(run_id: int, destination: str) -> str:

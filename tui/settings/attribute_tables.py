@@ -82,16 +82,26 @@ def type_problems(types: Mapping[str, Any], names: set[str],
     return problems
 
 
-def parse_set(items: list[str]) -> tuple[dict[str, str], list[str]]:
-    """`--set "NAME=VALUE"` options -> (constants, problems)."""
+@dataclass(frozen=True)
+class ConstantsInput:
+    """Where an operator typed a send's constants, for the problems to name it."""
+    label: str = "--set"
+    form: str = '--set "NAME=VALUE"'
+
+
+SET_OPTION = ConstantsInput()
+
+
+def parse_set(items: list[str], given: ConstantsInput = SET_OPTION) -> tuple[dict[str, str], list[str]]:
+    """`--set "NAME=VALUE"` options (or the console's Constants field) -> (constants, problems)."""
     constants: dict[str, str] = {}
     problems = []
     for item in items:
         name, equals, value = item.partition("=")
         if not equals:
-            problems.append(f'--set {item!r} has no "=": write --set "NAME=VALUE"')
+            problems.append(f'{given.label} {item!r} has no "=": write {given.form}')
         elif name.strip() in constants:
-            problems.append(f"--set names {name.strip()!r} twice: give each constant once")
+            problems.append(f"{given.label} names {name.strip()!r} twice: give each constant once")
         else:
             constants[name.strip()] = value
     return constants, problems

@@ -16,6 +16,7 @@ A dry run and the preview compute the same counts and report the refusal a send 
 """
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -54,6 +55,7 @@ class AudienceCounts:
     leaves: int                  # members absent from the file (sent false)
     limit: float                 # the destination's audience_shrink_limit
     refusal: str | None = None   # why a send would be refused (pending jobs, or too many leaves)
+    shrinking: bool = False      # the refusal is the shrink guard's, which allow_shrink overrides
 
     @property
     def leave_share(self) -> float:
@@ -114,19 +116,14 @@ def count(connection: sqlite3.Connection, scope: int | None, destination: Destin
         refusal = (f"run {run_id} (it sets audience {audience!r}) is still awaiting Attentive's results for {jobs} "
                    f"bulk job{'s' if jobs != 1 else ''}, so who is a member is not known yet; wait for them with "
                    f"`attentive-console jobs --run {run_id} --wait` (or keep the console open), then send again")
-        return _with_refusal(counts, refusal)
+        return dataclasses.replace(counts, refusal=refusal)
     if members and counts.leave_share > counts.limit and not allow_shrink:
         refusal = (f"{leaves:,} of the {members:,} members of audience {audience!r} would leave "
                    f"({counts.leave_share:.0%}, above the {counts.limit:.0%} limit of destination "
                    f"{destination.name!r}): a truncated export would tell Attentive they left. Nothing was sent; "
                    "if the export really is smaller, send again with --allow-shrink")
-        return _with_refusal(counts, refusal)
+        return dataclasses.replace(counts, refusal=refusal, shrinking=True)
     return counts
-
-
-def _with_refusal(counts: AudienceCounts, refusal: str) -> AudienceCounts:
-    return AudienceCounts(counts.audience, counts.members, counts.joins, counts.stays, counts.leaves, counts.limit,
-                          refusal)
 
 
 def _scan(connection: sqlite3.Connection, info: SourceInfo, builder: ProfileBuilder) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 from tui.app.backend.edits import ConfigEdits
 from tui.app.backend.protocol import ConnectionReport, RunRow
@@ -14,7 +15,10 @@ from tui.app.session import Session
 from tui.core import runs, sends
 from tui.core.promotion import PromotionPlan, PromotionResult, plan_promotion, promote
 from tui.core.rejection_detail import RejectionDetail, rejection_detail
+from tui.core.send_choice import SendSource, resolved, with_send_constants
 from tui.core.send_preview import SendPreview, build_preview
+from tui.core.workspace import Target
+from tui.settings.attribute_tables import parse_set
 from tui.settings.connection import check_connection
 from tui.settings.ledger import Ledger, LedgerEntry, LedgerError, VerifyResult
 from tui.settings.model import Destination, Environment, EnvironmentName
@@ -103,12 +107,16 @@ class CoreBackend(ConfigEdits):
                           overwrite: bool) -> int:
         return runs.export_rejections(self.session, run_id, where, path, masked=masked, overwrite=overwrite).rows
 
-    def send_request(self, environment: Environment, destination: str, source: Path, *,
-                     sample: int | None, dry_run: bool) -> SendRequest:
+    def send_request(self, environment: Environment, destination: str, source: SendSource, *,
+                     sample: int | None, dry_run: bool, constants: Sequence[str] = (),
+                     allow_shrink: bool = False) -> SendRequest:
         """Checks and resolves a send as `attentive-console send` does; raises with the reason."""
-        target = self.session.target(environment, destination, "send")
-        return sends.connected(self.session, target, sends.send_request(self.session, target, source, sample=sample,
-                                                                         dry_run=dry_run))
+        target = with_send_constants(self.session.target(environment, destination, "send"), constants)
+        path, query = resolved(source, self.session.data_dir)
+        request = sends.send_request(self.session, target, path, sample=sample, dry_run=dry_run,
+                                     send_constants=parse_set(list(constants))[0], allow_shrink=allow_shrink,
+                                     source_query=query)
+        return sends.connected(self.session, target, request)
 
     def retry_request(self, run_id: int, where: RejectionFilter | None = None) -> SendRequest:
         """`attentive-console retry RUN_ID [--reason ...]`: only the rejected and failed rows of a run
@@ -132,9 +140,14 @@ class CoreBackend(ConfigEdits):
         """`attentive-console verify RUN_ID`: read back what a run sent and compare."""
         return runs.verify(self.session, run_id)[1]
 
-    def preview(self, environment: Environment, destination: str, source: Path) -> SendPreview:
-        masked = self.session.operator_in(environment).restricted_pii
-        return build_preview(environment.destinations[destination], source, masked=masked)
+    def preview(self, environment: Environment, destination: str, source: SendSource,
+                constants: Sequence[str] = ()) -> SendPreview:
+        operator = self.session.operator_in(environment)
+        target = with_send_constants(Target(environment, environment.destinations[destination], operator), constants)
+        with TemporaryDirectory(prefix="attentive-preview-") as spool_dir:  # a query's result, read and gone
+            path, _ = resolved(source, Path(spool_dir))
+            return build_preview(target.destination, path, masked=operator.restricted_pii,
+                                 data_dir=self.session.data_dir, environment=environment.name)
 
     def sample_audience(self, environment: Environment) -> Path | None:
         """The shipped sample audience, offered as the source on the embedded default."""

@@ -17,6 +17,7 @@ from tui.attentive.secret import ApiKey
 from tui.core.promotion import PromotionPlan, PromotionResult
 from tui.core.rejection_detail import RejectionDetail
 from tui.core.rejection_pages import RejectionSource
+from tui.core.send_choice import SendSource
 from tui.core.send_preview import SendPreview
 from tui.settings.ledger import LedgerEntry, VerifyResult
 from tui.settings.model import Credential, Destination, Environment, EnvironmentName
@@ -54,8 +55,11 @@ class ConsoleBackend(Protocol):
     def job_lines(self, job: int) -> Sequence[JobLine]:
         """The result lines of a job (ours, JobRecord.id) kept raw: unreadable or naming no profile."""
 
-    def send_request(self, environment: Environment, destination: str, source: Path, *,
-                     sample: int | None, dry_run: bool) -> SendRequest: ...
+    def send_request(self, environment: Environment, destination: str, source: SendSource, *,
+                     sample: int | None, dry_run: bool, constants: Sequence[str] = (),
+                     allow_shrink: bool = False) -> SendRequest:
+        """`attentive-console send`: a query is spooled here (the request records it), `constants` are
+        its `--set` values (checked: SettingsError names the problem), `allow_shrink` its --allow-shrink."""
 
     def retry_request(self, run_id: int, where: RejectionFilter | None = None) -> SendRequest:
         """A new run of only the rejected and failed rows of `run_id` (`attentive-console retry`);
@@ -72,7 +76,10 @@ class ConsoleBackend(Protocol):
 
     def verify_run(self, run_id: int) -> Verification: ...
 
-    def preview(self, environment: Environment, destination: str, source: Path) -> SendPreview: ...
+    def preview(self, environment: Environment, destination: str, source: SendSource,
+                constants: Sequence[str] = ()) -> SendPreview:
+        """The first rows as they will be sent (with this send's constants), and an audience
+        destination's joins, stays and leaves; a query's result is spooled for it alone."""
 
     def sample_audience(self, environment: Environment) -> Path | None: ...
 

@@ -1,9 +1,12 @@
-"""Send: destination and source file, a preview of the first rows as they will be sent, dry-run
-counts, then send or send a sample; the live run.
+"""Send: destination, source (a file, a folder or a glob of an export's parts, or a SELECT/WITH
+DuckDB query the backend spools) and this send's constants (`Campaign="Winter 2026" Wave=3`, as
+`send --set`), a preview of the first rows as they will be sent (an audience destination's joins,
+stays and leaves), dry-run counts, then send or send a sample; the live run.
 
 enter in the file field previews and moves to the preview, where the keys work (the path field gets
 the focus only while it is empty, so a key meant for the section never types into it). S (capital:
-it changes Attentive) asks first, naming the destination, the environment and the rows; m sends a
+it changes Attentive) asks first, naming the destination, the environment and the rows (when the
+preview showed the shrink guard would refuse, it says so and "Send anyway" allows the shrink); m sends a
 sample. Both post SendRequested: the app checks that no send runs and confirms production (a typed
 name, with the same details), then starts the run here (as it does a re-send from History). While it
 runs: space pauses and resumes, +/- step the rate (the core's steps, up to the endpoint's limit),
@@ -15,16 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.reactive import var
-from textual.widgets import ContentSwitcher, DataTable, Input, Label, Select, Static
+from textual.widgets import ContentSwitcher, DataTable, Input, Select, Static
 
 from tui.app.backend.protocol import ConsoleBackend, RunRow
 from tui.app.backend.send_runner import RunHandle
@@ -47,27 +48,31 @@ from tui.app.messages import (
 from tui.app.read_only import mutating
 from tui.app.run_text import TAIL_LINES, finished_text, send_detail, send_what
 from tui.app.screens.yes_no import YesNoScreen
+from tui.app.sections.send_choice import (
+    HINT,
+    choice_fields,
+    console_refusal,
+    dry_run_text,
+    fill_table,
+    preview_keys,
+    preview_summary,
+)
 from tui.app.sections.send_steering import RunSteering
-from tui.app.widgets.path_suggester import PathSuggester
 from tui.app.widgets.rejection_log import format_row
 from tui.app.widgets.run_panel import RunPanel
 from tui.app.workers import post_result, reported
+from tui.core.send_choice import SendChoice, read_source, shrink_refused, split_constants
 from tui.core.send_preview import SendPreview
+from tui.settings.errors import SettingsError
 from tui.settings.model import Environment
-from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRequest, SendResult
+from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRequest
+from tui.sync.engine import SendRefused as EngineRefused
 from tui.sync.progress import Progress
 from tui.sync.rejections import Rejection
 
 SAMPLE_SIZE = 50
 RUN_KEYS = {"pause", "rate", "cancel"}               # shown only while a send runs
 START_KEYS = {"dry_run", "send", "sample"}           # shown only while none runs
-HINT = "enter previews the first rows; then d dry run, m sample of 50, S send all"   # one line at 80
-
-
-def dry_run_text(result: SendResult) -> str:
-    run = result.run
-    return (f"Dry run: read {run.rows_read:,}: would send {run.not_sent:,}, invalid {run.invalid:,}, "
-            f"unchanged {run.skipped_unchanged:,}. Nothing was sent.")
 
 
 def no_progress(progress: Progress) -> None:
@@ -87,17 +92,10 @@ class SendSection(RunSteering):
     def __init__(self, backend: ConsoleBackend, view: ConsoleView, **kwargs: Any) -> None:
         super().__init__(backend, view, **kwargs)
         self.preview: SendPreview | None = None      # the latest preview: its row estimate goes into S's question
+        self.preview_choice: SendChoice | None = None  # what it was asked for
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="section-fields"):
-            with Horizontal(classes="form-row"):
-                yield Label("Destination", classes="form-label")
-                yield Select[str]([], prompt="choose", id="send-destination", allow_blank=True, compact=True,
-                                      type_to_search=False)
-            with Horizontal(classes="form-row"):
-                yield Label("Source file", classes="form-label")
-                yield Input(placeholder="path to a CSV, TSV or JSONL file (tab completes)",
-                            suggester=PathSuggester(), id="send-source", compact=True)
+        yield from choice_fields()
         yield Static(HINT, id="send-status", markup=False)
         with ContentSwitcher(initial="send-preview", id="send-view"):
             with Vertical(id="send-preview"):
@@ -158,17 +156,22 @@ class SendSection(RunSteering):
             return False
         return super().check_action(action, parameters)
 
-    def choice(self) -> tuple[str, Path] | None:
+    def choice(self) -> SendChoice | None:
         destination = self.query_one("#send-destination", Select).value
-        source = self.query_one("#send-source", Input).value.strip()
+        source = read_source(self.query_one("#send-source", Input).value)
         if not isinstance(destination, str):
             self.query_one("#send-destination", Select).focus()
             self.notify("Choose a destination first.", severity="warning")
             return None
-        if not source:
-            self.notify("Type the source file's path.", severity="warning")
+        if source is None:
+            self.notify("Type the source: a file, a folder, a glob or a SELECT query.", severity="warning")
             return None
-        return destination, Path(source).expanduser()
+        try:
+            constants = split_constants(self.query_one("#send-constants", Input).value)
+        except SettingsError as err:
+            self.notify(str(err), title="Constants", severity="warning", timeout=10, markup=False)
+            return None
+        return SendChoice(destination, source, constants)
 
     def show_run(self) -> None:
         self.query_one(ContentSwitcher).current = "run-panel"
@@ -177,7 +180,7 @@ class SendSection(RunSteering):
 
     # -- preview ---------------------------------------------------------------------------------
 
-    @on(Input.Submitted, "#send-source")
+    @on(Input.Submitted, "#send-source, #send-constants")
     def source_submitted(self) -> None:
         self.action_preview()
 
@@ -191,14 +194,14 @@ class SendSection(RunSteering):
         environment = self.view.environment
         if not chosen or environment is None:
             return
-        destination, source = chosen
-        self.show_status(f"Reading the first rows of {source}…")
-        self.load_preview(environment, destination, source)
+        self.show_status(f"Reading the first rows of {chosen.source}…")
+        self.load_preview(environment, chosen)
 
     @work(thread=True, name="Preview", group="send-preview", exclusive=True, exit_on_error=False)
-    def load_preview(self, environment: Environment, destination: str, source: Path) -> None:
+    def load_preview(self, environment: Environment, chosen: SendChoice) -> None:
         with reported(self, "Preview", PreviewFailed):
-            post_result(self, PreviewLoaded(self.backend.preview(environment, destination, source)))
+            preview = self.backend.preview(environment, chosen.destination, chosen.source, chosen.constants)
+            post_result(self, PreviewLoaded(preview, chosen))
 
     @on(PreviewFailed)
     def preview_failed(self) -> None:
@@ -206,23 +209,13 @@ class SendSection(RunSteering):
 
     @on(PreviewLoaded)
     def show_preview(self, message: PreviewLoaded) -> None:
-        preview, mask = message.preview, self.view.mask
-        self.preview = preview
+        preview = self.preview = message.preview
+        self.preview_choice = message.choice
         table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns("Row", preview.identifier_kind, *preview.attribute_names, "Problem")
-        for row in preview.rows:
-            identifier = mask(row.identifier) if mask and row.identifier else row.identifier
-            values = [row.attributes.get(name, "") for name in preview.attribute_names]
-            problem = f"{row.reason}: {row.message}" if row.reason else ""
-            table.add_row(str(row.row), identifier or "-", *values, problem)
-        self.query_one("#preview-summary", Static).update(Text(
-            f"First {len(preview.rows)} of ~{preview.rows_estimate:,} rows ({preview.format}) as they will be "
-            f"sent to {preview.destination}: {preview.invalid} invalid"
-            + "".join(f"\nconstant on every profile: {name} = {value!r}" for name, value in preview.constants)
-            + "".join(f"\nwarning: {warning}" for warning in preview.warnings)))
+        fill_table(table, preview, self.view.mask)
+        self.query_one("#preview-summary", Static).update(preview_summary(preview))
         self.query_one(ContentSwitcher).current = "send-preview"
-        self.show_status("Keys: d dry run (sends nothing), m sample of 50, S send the whole file.")
+        self.show_status(preview_keys(preview))
         if self.display:  # the section shown (ContentSwitcher): a preview made in the background must not steal focus
             table.focus()
 
@@ -231,14 +224,14 @@ class SendSection(RunSteering):
     def action_dry_run(self) -> None:
         chosen, environment = self.choice(), self.view.environment
         if chosen and environment is not None:
-            destination, source = chosen
-            self.show_status(f"Dry run of {source} to {destination}…")
-            self.dry_run(environment, destination, source)
+            self.show_status(f"Dry run of {chosen.source} to {chosen.destination}…")
+            self.dry_run(environment, chosen)
 
     @work(thread=True, name="Dry run", group="send-dry", exit_on_error=False)
-    def dry_run(self, environment: Environment, destination: str, source: Path) -> None:
+    def dry_run(self, environment: Environment, chosen: SendChoice) -> None:
         with reported(self, "Dry run", DryRunFailed):
-            request = self.backend.send_request(environment, destination, source, sample=None, dry_run=True)
+            request = self.backend.send_request(environment, chosen.destination, chosen.source, sample=None,
+                                                dry_run=True, constants=chosen.constants, allow_shrink=False)
             post_result(self, DryRunFinished(RunHandle().run(request, no_progress)))
 
     @on(DryRunFinished)
@@ -251,26 +244,31 @@ class SendSection(RunSteering):
 
     # -- S, m: asked of the app, which starts the run here -------------------------------------------
 
-    def rows_estimate(self, destination: str, source: Path) -> int | None:
-        preview = self.preview
-        if preview is None or preview.destination != destination or preview.source != source:
-            return None
-        return preview.rows_estimate
+    def previewed(self, chosen: SendChoice) -> SendPreview | None:
+        """The latest preview, while the fields still say what it was asked for."""
+        return self.preview if self.preview is not None and self.preview_choice == chosen else None
 
     @mutating
     def action_send(self) -> None:
-        """The whole file, after a yes (production: the app asks for the destination's name instead)."""
+        """The whole file, after a yes (production: the app asks for the destination's name instead).
+        When the preview showed the shrink guard would refuse, the question says so and "Send anyway"
+        sends with allow_shrink; without such a preview the engine's refusal is shown as any other."""
         chosen, environment = self.choice(), self.view.environment
         if not chosen or environment is None:
             return
-        destination, source = chosen
-        request = SendRequested(destination, source, sample=None, rows_estimate=self.rows_estimate(destination, source))
+        preview = self.previewed(chosen)
+        shrink = preview.audience if preview is not None and shrink_refused(preview.audience) else None
+        request = SendRequested(chosen.destination, chosen.source, sample=None,
+                                rows_estimate=preview.rows_estimate if preview else None, constants=chosen.constants,
+                                allow_shrink=shrink is not None, audience=shrink)
         if self.view.session.production:
             self.post_message(request)
             return
         self.app.push_screen(
-            YesNoScreen(send_what(destination, None).capitalize() + "?",
-                        send_detail(destination, environment.name, source, request.rows_estimate), yes="Send"),
+            YesNoScreen(send_what(chosen.destination, None, anyway=request.allow_shrink).capitalize() + "?",
+                        send_detail(chosen.destination, environment.name, chosen.source, request.rows_estimate,
+                                    chosen.constants, shrink),
+                        yes="Send anyway" if request.allow_shrink else "Send"),
             partial(self.send_confirmed, request))
 
     def send_confirmed(self, request: SendRequested, yes: bool | None) -> None:
@@ -281,7 +279,8 @@ class SendSection(RunSteering):
     def action_sample(self) -> None:
         if chosen := self.choice():
             sample = max(SAMPLE_MIN, min(SAMPLE_MAX, SAMPLE_SIZE))
-            self.post_message(SendRequested(*chosen, sample=sample, rows_estimate=sample))
+            self.post_message(SendRequested(chosen.destination, chosen.source, sample=sample, rows_estimate=sample,
+                                            constants=chosen.constants))
 
     def start_run(self, order: RunOrder, environment: Environment | None) -> None:
         """Claim the send slot, show the run live and start its worker (the app has checked the slot is
@@ -304,7 +303,10 @@ class SendSection(RunSteering):
         simulator), then the engine; its progress comes back as RunProgressed."""
         with reported(self, "Send", SendRefused):
             request = self.send_request(order, environment)
-            result = handle.run(request, self.post_progress)
+            try:
+                result = handle.run(request, self.post_progress)
+            except EngineRefused as err:  # the shrink guard names the console's way past it, not --allow-shrink
+                raise console_refusal(err) from None
             post_result(self, RunFinished(result, request.destination))
 
     def send_request(self, order: RunOrder, environment: Environment | None) -> SendRequest:
@@ -312,7 +314,8 @@ class SendSection(RunSteering):
             if environment is None:
                 raise ValueError("no environment is loaded")  # the app asks only with one: unreachable
             return self.backend.send_request(environment, order.destination, order.source, sample=order.sample,
-                                             dry_run=False)
+                                             dry_run=False, constants=order.constants,
+                                             allow_shrink=order.allow_shrink)
         return self.backend.retry_request(order.run.run_id, order.where)
 
     def post_progress(self, progress: Progress) -> None:
