@@ -7,7 +7,8 @@ permanently throttled key still ends; 5xx, 408, timeouts and connection errors g
 total. Every API request is paced by the shared bucket of its (key, endpoint) (pacing.py); a bulk
 job's results file is not an API endpoint and is fetched unpaced. The key travels only in the
 Authorization header of requests to base_url's origin; a results URL on another host is fetched
-without it.
+without it. Events are sent once: an answer that leaves their fate open is UNKNOWN, never repeated
+(outcomes.OutcomeKind).
 """
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from tui.attentive import endpoints, payloads, responses
 from tui.attentive.backoff import Backoff
 from tui.attentive.bulk_results import BulkResults, parse_text
 from tui.attentive.endpoints import EndpointSpec
+from tui.attentive.exchange import NO_HEADERS, Exchange, request_once
 from tui.attentive.outcomes import Outcome, OutcomeKind
 from tui.attentive.pacing import DEFAULT_REGISTRY, PacingRegistry, SendStamp, TokenBucket, key_fingerprint
 from tui.attentive.responses import BulkJob, ClientStats, Me
@@ -50,14 +51,8 @@ RESULTS_FILE = EndpointSpec("bulk-results", "GET", "(bulk job results file)", 0,
 # Sending a subscription twice can text the person "already subscribed" (ATTENTIVE.md), so it is
 # repeated only when the server cannot have acted on it: a 429, or a connection that never opened.
 NOT_REPLAYABLE = frozenset({endpoints.SUBSCRIPTIONS.name})
-
-
-@dataclass(slots=True)
-class _Exchange:
-    outcome: Outcome
-    body: str                               # the full response text (outcome.text is truncated)
-    headers: Mapping[str, str]
-    reached_server: bool
+# An event sent twice is counted twice: one that may have arrived comes back UNKNOWN, not repeated.
+SEND_ONCE = frozenset(spec.name for spec in endpoints.EVENTS)
 
 
 @dataclass(slots=True)
@@ -65,9 +60,6 @@ class _Reply:
     outcome: Outcome
     body: str
     headers: Mapping[str, str]
-
-
-_NO_HEADERS: Mapping[str, str] = CIMultiDictProxy(CIMultiDict())
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: it is per request otherwise
 
 
@@ -260,6 +252,22 @@ class AttentiveClient:
         reply = await self._call(endpoints.SUBSCRIPTIONS, endpoints.SUBSCRIPTIONS.path, body=dict(body))
         return responses.with_parsed_body(reply.outcome, reply.body, lambda parsed: parsed, "JSON", allow_empty=True)
 
+    async def post_custom_event(self, body: Mapping[str, Any]) -> Outcome:
+        """POST /v1/events/custom with a body from payloads.custom_event_body. Sent once: an answer
+        that leaves open whether it arrived is OutcomeKind.UNKNOWN and is not repeated."""
+        reply = await self._call(endpoints.CUSTOM_EVENTS, endpoints.CUSTOM_EVENTS.path, body=dict(body))
+        return reply.outcome
+
+    async def post_ecommerce_event(self, kind: str, body: Mapping[str, Any]) -> Outcome:
+        """POST /v1/events/ecommerce/{kind} (purchase, add-to-cart, product-view) with a body from
+        payloads.ecommerce_event_body; sent once, like post_custom_event."""
+        spec = endpoints.ECOMMERCE_EVENTS.get(kind)
+        if spec is None:
+            return responses.not_sent(payloads.PayloadError(
+                f"unknown eCommerce event {kind!r}; use {', '.join(endpoints.ECOMMERCE_EVENTS)}"))
+        reply = await self._call(spec, spec.path, body=dict(body))
+        return reply.outcome
+
     # -- transport ------------------------------------------------------------------------------------
 
     async def _call(
@@ -277,13 +285,14 @@ class AttentiveClient:
         data = None if body is None else _JSON.encode(body).encode()
         bucket = self._bucket(endpoint) if paced else None
         replayable = endpoint.name not in NOT_REPLAYABLE
+        send_once = endpoint.name in SEND_ONCE
         stats = self.stats.of(endpoint.name)
         attempts = throttled = 0
         while True:
             try:
                 sent = await take_slot(bucket, self._steering)
             except Cancelled:
-                return _Reply(responses.cancelled(attempts), "", _NO_HEADERS)
+                return _Reply(responses.cancelled(attempts), "", NO_HEADERS)
             stats.requests += 1
             exchange = await self._exchange(endpoint, url, data, params, authorized)
             self._observe(exchange, stats, bucket, sent)
@@ -303,6 +312,8 @@ class AttentiveClient:
                     delay = self._backoff.delay(throttled, self._rng)
             elif outcome.kind is OutcomeKind.RETRYABLE:
                 attempts += 1
+                if send_once and exchange.reached_server:
+                    return _Reply(responses.unknown(replace(outcome, attempts=attempts)), exchange.body, exchange.headers)
                 if not replayable and exchange.reached_server:
                     note = " (not repeated: the server may have acted on it)"
                     return _Reply(replace(outcome, attempts=attempts, text=outcome.text + note), exchange.body, exchange.headers)
@@ -326,32 +337,15 @@ class AttentiveClient:
 
     async def _exchange(
         self, endpoint: EndpointSpec, url: URL, data: bytes | None, params: Mapping[str, str] | None, authorized: bool
-    ) -> _Exchange:
+    ) -> Exchange:
         if self._session is None:
             raise RuntimeError("AttentiveClient is not open; use `async with AttentiveClient(...) as client`")
         headers = _HEADERS[data is not None] if not authorized else self._auth_headers[data is not None]
-        method = endpoint.method
-        try:
-            # Never followed here: following one with our key could hand it to another host.
-            async with self._session.request(
-                method, url, data=data, params=params, headers=headers, allow_redirects=False
-            ) as response:
-                # JSON is UTF-8 (RFC 8259); anything else is only ever shown, so replace what will not decode.
-                text = self._scrub((await response.read()).decode("utf-8", errors="replace"))
-                outcome = responses.classify(endpoint, response.status, text, response.headers)
-                return _Exchange(outcome, text, response.headers, True)
-        except TimeoutError:
-            failure = f"no complete answer within {self._timeout_s:g}s"
-            return _Exchange(responses.transport_failure(failure), "", _NO_HEADERS, True)
-        except aiohttp.ClientConnectorError as exc:
-            failure = f"cannot connect to {url.host}:{url.port}: {exc.os_error.strerror or exc.os_error}"
-            return _Exchange(responses.transport_failure(failure), "", _NO_HEADERS, False)
-        except aiohttp.ClientError as exc:
-            failure = self._scrub(f"connection error: {type(exc).__name__}: {exc}")
-            return _Exchange(responses.transport_failure(failure), "", _NO_HEADERS, True)
+        return await request_once(self._session, endpoint, url, data, params, headers, timeout_s=self._timeout_s,
+                                scrub=self._scrub)
 
     def _observe(
-        self, exchange: _Exchange, stats: responses.EndpointStats, bucket: TokenBucket | None, sent: SendStamp | None
+        self, exchange: Exchange, stats: responses.EndpointStats, bucket: TokenBucket | None, sent: SendStamp | None
     ) -> None:
         remaining = exchange.outcome.ratelimit_remaining
         limit = responses.header_int(exchange.headers, "x-ratelimit-limit")

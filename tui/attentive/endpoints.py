@@ -10,10 +10,16 @@ class Permission(str, Enum):
 
     ATTRIBUTES = "attributes"        # "Custom Attributes"
     SUBSCRIPTIONS = "subscriptions"  # "Subscribers"
+    EVENTS = "events"                # "Custom Events" (OAuth scope events:write)
+    ECOMMERCE = "ecommerce"          # "eCommerce" (OAuth scope ecommerce:write)
 
     @property
     def label(self) -> str:
-        return {"attributes": "Custom Attributes", "subscriptions": "Subscribers"}[self.value]
+        return _LABELS[self.value]
+
+
+_LABELS = {"attributes": "Custom Attributes", "subscriptions": "Subscribers", "events": "Custom Events",
+           "ecommerce": "eCommerce"}
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,22 @@ BULK_ATTRIBUTES = EndpointSpec(
 )
 BULK_JOB = EndpointSpec("bulk-job", "GET", "/v2/bulk/job/{id}", 100, ())
 SUBSCRIPTIONS = EndpointSpec("subscriptions", "POST", "/v1/subscriptions", 10, (Permission.SUBSCRIPTIONS,))
+# Events: neither ATTENTIVE.md nor the v1 spec names a limit for them, so they take the general
+# per-key, per-endpoint one ATTENTIVE.md documents: "150 requests/s for most endpoints".
+CUSTOM_EVENTS = EndpointSpec("custom-events", "POST", "/v1/events/custom", 150, (Permission.EVENTS,))
+PURCHASE_EVENTS = EndpointSpec("purchase-events", "POST", "/v1/events/ecommerce/purchase", 150, (Permission.ECOMMERCE,))
+ADD_TO_CART_EVENTS = EndpointSpec(
+    "add-to-cart-events", "POST", "/v1/events/ecommerce/add-to-cart", 150, (Permission.ECOMMERCE,)
+)
+PRODUCT_VIEW_EVENTS = EndpointSpec(
+    "product-view-events", "POST", "/v1/events/ecommerce/product-view", 150, (Permission.ECOMMERCE,)
+)
+# The kinds of eCommerce event, as post_ecommerce_event and payloads.ecommerce_event_body name them.
+ECOMMERCE_EVENTS = {"purchase": PURCHASE_EVENTS, "add-to-cart": ADD_TO_CART_EVENTS, "product-view": PRODUCT_VIEW_EVENTS}
+# Sending an event twice counts it twice (no documented de-duplication): the client sends these once.
+EVENTS = (CUSTOM_EVENTS, PURCHASE_EVENTS, ADD_TO_CART_EVENTS, PRODUCT_VIEW_EVENTS)
 
-ALL = (ME, CUSTOM_ATTRIBUTES, CUSTOM_ATTRIBUTES_READ, BULK_ATTRIBUTES, BULK_JOB, SUBSCRIPTIONS)
+ALL = (ME, CUSTOM_ATTRIBUTES, CUSTOM_ATTRIBUTES_READ, BULK_ATTRIBUTES, BULK_JOB, SUBSCRIPTIONS, *EVENTS)
 BY_NAME = {e.name: e for e in ALL}
 
 BULK_MAX_USERS = 256

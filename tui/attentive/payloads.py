@@ -6,10 +6,14 @@ every shape built here against the shipped spec files.
 """
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, TypeGuard
 
-from tui.attentive.endpoints import BULK_MAX_USERS
+from tui.attentive import events
+from tui.attentive.endpoints import BULK_MAX_USERS, ECOMMERCE_EVENTS
 
 IDENTIFIER_KINDS = ("email", "phone")
 V1_USER_KEYS = frozenset({"email", "phone", "externalIdentifiers"})
@@ -95,6 +99,137 @@ def subscription_body(
     if single_opt_in:
         body["singleOptIn"] = True
     return body
+
+
+def custom_event_body(
+    user: Mapping[str, Any],
+    event_type: str,
+    properties: Mapping[str, Any] | None = None,
+    *,
+    external_event_id: str | None = None,
+    occurred_at: str | dt.datetime | None = None,
+) -> dict[str, Any]:
+    """POST /v1/events/custom: {type, properties?, externalEventId?, occurredAt?, user}.
+
+    `type` is sent exactly as given (Attentive's types are case-sensitive). Property values may be any
+    JSON; lists and objects reach email messages only, which is the caller's rule to apply. Empty
+    properties, id and time are left out (no occurredAt: Attentive takes the time of the call)."""
+    if not isinstance(event_type, str) or not event_type.strip():
+        raise PayloadError("a custom event needs a type, such as 'Order Shipped'")
+    bad = events.forbidden_characters(event_type, events.TYPE_FORBIDDEN)
+    if bad:
+        raise PayloadError(f"event type {event_type[:60]!r} contains {bad}; a type cannot contain "
+                           + _shown(events.TYPE_FORBIDDEN))
+    body: dict[str, Any] = {"type": event_type}
+    cleaned = _event_properties(properties or {})
+    if cleaned:
+        body["properties"] = cleaned
+    if external_event_id is not None:
+        if not _present(external_event_id):
+            raise PayloadError("externalEventId is blank; give the event's id or leave it out")
+        body["externalEventId"] = external_event_id
+    _add_occurred_at(body, occurred_at, basic_offset=False)
+    body["user"] = _v1_user(user)
+    return body
+
+
+def product_item(
+    product_id: str,
+    product_variant_id: str,
+    price: float | int | Decimal,
+    currency: str | None = None,
+    *,
+    name: str | None = None,
+    quantity: int | None = None,
+    product_url: str | None = None,
+    product_image: str | None = None,
+) -> dict[str, Any]:
+    """One item of an eCommerce event: {productId, productVariantId, price: [{value, currency?}], name?,
+    quantity?, productUrl?, productImage?}. No currency: Attentive's default (USD) applies."""
+    for label, value in (("productId", product_id), ("productVariantId", product_variant_id)):
+        if not _present(value):
+            raise PayloadError(f"an item needs a {label}; it is empty")
+    if isinstance(price, bool) or not isinstance(price, (int, float, Decimal)) or not math.isfinite(price):
+        raise PayloadError(f"price {price!r} is not a number")
+    amount: dict[str, Any] = {"value": float(price) if isinstance(price, Decimal) else price}
+    if currency is not None:
+        if not events.is_currency(currency):
+            raise PayloadError(f"currency {currency!r} is not an ISO 4217 code such as USD or EUR")
+        amount["currency"] = currency
+    item: dict[str, Any] = {"productId": product_id, "productVariantId": product_variant_id, "price": [amount]}
+    if quantity is not None:
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise PayloadError(f"quantity {quantity!r} is not a whole number of at least 1")
+        item["quantity"] = quantity
+    for key, text in (("name", name), ("productUrl", product_url), ("productImage", product_image)):
+        if _present(text):
+            item[key] = text
+    return item
+
+
+def ecommerce_event_body(
+    kind: str,
+    user: Mapping[str, Any],
+    items: Sequence[Mapping[str, Any]],
+    *,
+    order_id: str | None = None,
+    occurred_at: str | dt.datetime | None = None,
+    sales_channel: str | None = None,
+) -> dict[str, Any]:
+    """POST /v1/events/ecommerce/{purchase,add-to-cart,product-view}: {items, orderId?, occurredAt?,
+    user, salesChannel?}, items from product_item. Only a purchase has orderId and salesChannel in the
+    spec; given for another kind they are refused, not silently dropped."""
+    if kind not in ECOMMERCE_EVENTS:
+        raise PayloadError(f"unknown eCommerce event {kind!r}; use {', '.join(ECOMMERCE_EVENTS)}")
+    if not items:
+        raise PayloadError(f"a {kind} event needs at least one item")
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping) or not all(item.get(key) for key in ("productId", "productVariantId", "price")):
+            raise PayloadError(f"items[{index}] needs productId, productVariantId and price; build it with product_item")
+    body: dict[str, Any] = {"items": [dict(item) for item in items]}
+    if kind != "purchase" and (order_id is not None or sales_channel is not None):
+        raise PayloadError(f"a {kind} event has no orderId or salesChannel in Attentive's spec; only a purchase does")
+    if order_id is not None:
+        if not _present(order_id):
+            raise PayloadError("orderId is blank; give the order's id or leave it out")
+        body["orderId"] = order_id
+    _add_occurred_at(body, occurred_at, basic_offset=True)
+    body["user"] = _v1_user(user)
+    if sales_channel is not None and sales_channel != "":
+        if sales_channel not in events.SALES_CHANNELS:
+            raise PayloadError(f"sales channel {sales_channel!r} is not one of {', '.join(events.SALES_CHANNELS)}")
+        body["salesChannel"] = {"channelType": sales_channel}
+    return body
+
+
+def _add_occurred_at(body: dict[str, Any], occurred_at: str | dt.datetime | None, *, basic_offset: bool) -> None:
+    if occurred_at is None or occurred_at == "":
+        return
+    try:
+        if isinstance(occurred_at, dt.datetime):
+            body["occurredAt"] = events.format_occurred_at(occurred_at)
+        else:
+            events.parse_occurred_at(occurred_at, basic_offset=basic_offset)
+            body["occurredAt"] = occurred_at
+    except events.TimestampError as exc:
+        raise PayloadError(f"occurredAt {exc}") from None
+
+
+def _event_properties(properties: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(properties, Mapping):
+        raise PayloadError("event properties must be a mapping of name to value")
+    for name in properties:
+        if not isinstance(name, str) or not name:
+            raise PayloadError(f"event property names must be non-empty strings, got {name!r}")
+        bad = events.forbidden_characters(name, events.PROPERTY_KEY_FORBIDDEN)
+        if bad:
+            raise PayloadError(f"event property {name[:60]!r} contains {bad}; a property name cannot contain "
+                               + _shown(events.PROPERTY_KEY_FORBIDDEN))
+    return dict(properties)
+
+
+def _shown(chars: frozenset[str]) -> str:
+    return " ".join(sorted(chars))
 
 
 def _v1_user(user: Mapping[str, Any]) -> dict[str, Any]:

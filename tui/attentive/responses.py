@@ -253,6 +253,13 @@ def with_parsed_body(outcome: Outcome, body: str, parse: Callable[[Any], Any], w
     return replace(outcome, data=data)
 
 
+def unknown(outcome: Outcome) -> Outcome:
+    """An event's retryable answer that may have followed its arrival (a 5xx, a timeout, a dropped
+    connection): UNKNOWN, with the reason kept, for the sender to decide on; never repeated here."""
+    note = " (not repeated: the event may have arrived, and a repeat would count it twice)"
+    return replace(outcome, kind=OutcomeKind.UNKNOWN, text=outcome.text + note)
+
+
 def cancelled(attempts: int) -> Outcome:
     """The request was not sent (again): the send it belongs to was cancelled."""
     return Outcome(OutcomeKind.RETRYABLE, status=None, text="not sent: the send was cancelled", attempts=attempts)

@@ -27,7 +27,7 @@ def error(status: int, message: str, headers: Mapping[str, str] | None = None) -
     return web.json_response({"message": message}, status=status, headers=headers)
 
 
-def _flat_identifiers(user: Mapping[str, Any]) -> dict[str, str]:
+def flat_identifiers(user: Mapping[str, Any]) -> dict[str, str]:
     """v1 `user` / v2 `identifiers` -> the identifiers that find a profile, and the custom ones
     (kept as CUSTOM_IDENTIFIER + key, v1's `name` or v2's `key`) so tests can read them back."""
     ids = {name: user[name] for name in ("email", "phone", "clientUserId", "shopifyId", "klaviyoId") if user.get(name)}
@@ -39,6 +39,19 @@ def _flat_identifiers(user: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(key, str) and isinstance(value, str) and value:
             ids[CUSTOM_IDENTIFIER + key] = value
     return ids
+
+
+def require_known_user(state: SimulatorState, company_id: str, ids: dict[str, str], field: str) -> None:
+    """A request without email or phone must name a clientUserId already tied to one."""
+    if "email" in ids or "phone" in ids:
+        return
+    client_id = ids.get("clientUserId")
+    if client_id and state.company(company_id).find("clientUserId", client_id):
+        return
+    raise RuleViolation(
+        f"{field}: no email or phone, and no known clientUserId to find the profile by; "
+        "send the email or phone (an external identifier must first be tied to one)"
+    )
 
 
 class AttentiveApi:
@@ -71,16 +84,7 @@ class AttentiveApi:
         return self._validators[endpoint].parse(await request.read())
 
     def _known_user(self, company_id: str, ids: dict[str, str], field: str) -> None:
-        """A request without email or phone must name a clientUserId already tied to one."""
-        if "email" in ids or "phone" in ids:
-            return
-        client_id = ids.get("clientUserId")
-        if client_id and self.state.company(company_id).find("clientUserId", client_id):
-            return
-        raise RuleViolation(
-            f"{field}: no email or phone, and no known clientUserId to find the profile by; "
-            "send the email or phone (an external identifier must first be tied to one)"
-        )
+        require_known_user(self.state, company_id, ids, field)
 
     # -- GET /v1/me -----------------------------------------------------------------------------
 
@@ -104,7 +108,7 @@ class AttentiveApi:
             body = await self._body(request, endpoints.CUSTOM_ATTRIBUTES.name)
             user = body["user"]
             check_identifiers("user", user, custom_key="name")
-            ids = _flat_identifiers(user)
+            ids = flat_identifiers(user)
             self._known_user(company_id, ids, "user")
             company = self.state.company(company_id)
             new_types = check_attributes("properties", body["properties"], company.types, self.config.enum_attributes)
@@ -168,7 +172,7 @@ class AttentiveApi:
         try:
             identifiers = item.get("identifiers") or {}
             check_identifiers("identifiers", identifiers, custom_key="key")
-            ids = _flat_identifiers(identifiers)
+            ids = flat_identifiers(identifiers)
             self._known_user(company_id, ids, "identifiers")
             attributes = item.get("attributes") or {}
             custom = attributes.get("custom") or {}
@@ -223,7 +227,7 @@ class AttentiveApi:
         except (BodyError, RuleViolation) as exc:
             return error(400, str(exc))
         channels = [channel for channel, field in (("TEXT", "phone"), ("EMAIL", "email")) if user.get(field)]
-        ids = _flat_identifiers({**user, **(body.get("externalIdentifiers") or {})})
+        ids = flat_identifiers({**user, **(body.get("externalIdentifiers") or {})})
         wanted = tuple((kind, channel) for channel in channels)
         [created] = self.state.apply(company_id, [ProfileChange(ids, subscriptions=wanted)])
         answer: dict[str, Any] = {"user": user}

@@ -20,7 +20,9 @@ FAULT_SPEC_HELP = """\
   503=0.02          answer 2% with 503
   429burst=0.01:20  1% of requests start a burst: that request and the next 19 get 429
   latency=5-50ms    add a uniform delay to every request (also latency=20ms, latency=0.1-1s)
-  drop=0.01         close the connection of 1% of requests without answering
+  drop=0.01         close the connection of 1% of requests without answering (before acting on them)
+  dropafter=0.01    act on 1% of requests (apply, record an event), then close the connection unanswered
+  500after=0.01     act on 1% of requests, then answer 500: the answers that leave an event's fate open
   slow=0.01:2s      trickle 1% of response bodies over 2s (default 1s)
   me                apply faults to GET /v1/me too (off by default: "test connection" stays honest)
 Bulk job faults (drawn once per job, when it is submitted):
@@ -53,6 +55,8 @@ class FaultSpec:
     slow_rate: float = 0.0
     slow_duration_s: float = 1.0
     include_me: bool = False
+    drop_after_rate: float = 0.0                    # dropafter: the request is applied, its answer lost
+    rate_500_after: float = 0.0                     # 500after: the request is applied, then answered 500
     job_fail_rate: float = 0.0
     job_no_url_rate: float = 0.0
     job_hidden_s: tuple[float, float] = (0.0, 0.0)  # job404: status answers 404 this long after submission
@@ -65,7 +69,8 @@ class FaultSpec:
     def active(self) -> bool:
         """Any request fault: only then does a request draw from the fault stream."""
         return any(
-            (self.rate_500, self.rate_503, self.burst_429_rate, self.latency_ms[1], self.drop_rate, self.slow_rate)
+            (self.rate_500, self.rate_503, self.burst_429_rate, self.latency_ms[1], self.drop_rate, self.slow_rate,
+             self.drop_after_rate, self.rate_500_after)
         )
 
     @property
@@ -116,7 +121,7 @@ def _duration_range_s(text: str, item: str) -> tuple[float, float]:
 
 
 _STATUS_WORD = re.compile(r"^[A-Z][A-Z_]*$")
-_KNOWN = "500, 503, 429burst, latency, drop, slow, me, jobfail, nourl, job404, jobstatus, results, u2028"
+_KNOWN = "500, 503, 429burst, latency, drop, slow, me, jobfail, nourl, job404, jobstatus, results, u2028, dropafter, 500after"
 
 
 def parse_fault_spec(spec: str) -> FaultSpec:
@@ -145,6 +150,10 @@ def parse_fault_spec(spec: str) -> FaultSpec:
             values["latency_ms"] = _latency(value, item)
         elif name == "drop":
             values["drop_rate"] = _share(value, item)
+        elif name == "dropafter":
+            values["drop_after_rate"] = _share(value, item)
+        elif name == "500after":
+            values["rate_500_after"] = _share(value, item)
         elif name == "slow":
             share, _, duration = value.partition(":")
             values["slow_rate"] = _share(share, item)
@@ -171,9 +180,12 @@ def parse_fault_spec(spec: str) -> FaultSpec:
         else:
             raise FaultSpecError(f"{item!r}: unknown fault {name!r}; known: {_KNOWN}")
     fault = FaultSpec(**values)  # type: ignore[arg-type]
-    total = fault.rate_500 + fault.rate_503 + fault.burst_429_rate + fault.drop_rate + fault.slow_rate
+    total = (fault.rate_500 + fault.rate_503 + fault.burst_429_rate + fault.drop_rate + fault.slow_rate
+             + fault.drop_after_rate + fault.rate_500_after)
     if total > 1.0:
-        raise FaultSpecError(f"the shares of 500, 503, 429burst, drop and slow add up to {total:g}; keep them <= 1")
+        raise FaultSpecError(
+            f"the shares of 500, 503, 429burst, drop, slow, dropafter and 500after add up to {total:g}; keep them <= 1"
+        )
     ends = fault.job_fail_rate + fault.job_no_url_rate
     if ends > 1.0:  # one draw decides how a job ends: failed, completed without url, or normally
         raise FaultSpecError(f"the shares of jobfail and nourl add up to {ends:g}; keep them <= 1")
@@ -193,6 +205,9 @@ class FaultKind(str, Enum):
 class FaultDecision:
     kind: FaultKind
     latency_s: float
+    # The fault strikes once the endpoint has acted (dropafter, 500after: DROP or ERROR_500), not
+    # instead of it: the request took effect and its answer is lost or wrong.
+    after: bool = False
 
 
 class FaultInjector:
@@ -211,20 +226,24 @@ class FaultInjector:
         if self._burst_left:
             self._burst_left -= 1
             return FaultDecision(FaultKind.BURST_429, latency_s)
-        return FaultDecision(self._pick(roll), latency_s)
+        kind, after = self._pick(roll)
+        return FaultDecision(kind, latency_s, after)
 
-    def _pick(self, roll: float) -> FaultKind:
+    def _pick(self, roll: float) -> tuple[FaultKind, bool]:
         spec = self.spec
-        for kind, share in (
-            (FaultKind.DROP, spec.drop_rate),
-            (FaultKind.ERROR_500, spec.rate_500),
-            (FaultKind.ERROR_503, spec.rate_503),
-            (FaultKind.BURST_429, spec.burst_429_rate),
-            (FaultKind.SLOW, spec.slow_rate),
+        for kind, share, after in (
+            (FaultKind.DROP, spec.drop_rate, False),
+            (FaultKind.ERROR_500, spec.rate_500, False),
+            (FaultKind.ERROR_503, spec.rate_503, False),
+            (FaultKind.BURST_429, spec.burst_429_rate, False),
+            (FaultKind.SLOW, spec.slow_rate, False),
+            # Last, so that a spec without them draws the same faults as before they existed.
+            (FaultKind.DROP, spec.drop_after_rate, True),
+            (FaultKind.ERROR_500, spec.rate_500_after, True),
         ):
             if roll < share:
                 if kind is FaultKind.BURST_429:
                     self._burst_left = spec.burst_429_length - 1
-                return kind
+                return kind, after
             roll -= share
-        return FaultKind.NONE
+        return FaultKind.NONE, False

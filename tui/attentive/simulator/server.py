@@ -2,7 +2,9 @@
 the endpoint handlers (api.py), and the state's persistence around the app's life.
 
 Order per request: 401 (no/unknown key) -> 429 (rate limit) -> 403 (permission) -> injected fault
--> the endpoint. x-ratelimit-limit and x-ratelimit-remaining are on every answer of an endpoint.
+-> the endpoint -> the injected faults that come after it (dropafter, 500after: the request took
+effect, its answer is lost or a 500). x-ratelimit-limit and x-ratelimit-remaining are on every answer
+of an endpoint.
 """
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ import contextlib
 import math
 import time
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 from aiohttp import web
 
 from tui.attentive import endpoints
 from tui.attentive.simulator.api import KEY_SPEC, AttentiveApi, error
 from tui.attentive.simulator.config import SimulatorConfig
+from tui.attentive.simulator.event_routes import EventRoutes
 from tui.attentive.simulator.faults import FaultInjector, FaultKind
 from tui.attentive.simulator.jobs import JobStore
 from tui.attentive.simulator.ratelimit import RateLimiter
@@ -51,6 +55,7 @@ class Simulator:
         self.limiter = RateLimiter(enabled=config.rate_limits)
         self.faults = FaultInjector(config.faults, config.seed)
         self.api = AttentiveApi(config, self.state, self.jobs)
+        self.events_api = EventRoutes(config, self.state)
         self._stopping = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
 
@@ -58,6 +63,7 @@ class Simulator:
         app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
         app[SIMULATOR] = self
         app.add_routes(self.api.routes())
+        app.add_routes(self.events_api.routes())
         app.on_startup.append(self._start_flusher)
         app.on_cleanup.append(self._shutdown)
         return app
@@ -87,13 +93,13 @@ class Simulator:
                 403, f"the custom app behind this key lacks the {needed} permission needed by {spec.method} {spec.path}",
                 headers,
             )
-        fault = FaultKind.NONE
+        fault, after = FaultKind.NONE, False
         if self.config.faults.active and (spec is not endpoints.ME or self.config.faults.include_me):
             drawn = self.faults.decide()
-            fault = drawn.kind
+            fault, after = drawn.kind, drawn.after
             if drawn.latency_s:
                 await asyncio.sleep(drawn.latency_s)
-            injected = self._injected(request, fault, headers, limit)
+            injected = None if after else self._injected(request, fault, headers, limit)
             if injected is not None:
                 return injected
         request[KEY_SPEC] = key
@@ -102,6 +108,10 @@ class Simulator:
         except web.HTTPException as exc:  # e.g. 413 from aiohttp when a body is too large
             exc.headers.update(headers)
             raise
+        if after and fault is FaultKind.DROP:
+            _drop(request)
+        if after and fault is FaultKind.ERROR_500:
+            return error(500, "injected fault: internal server error (after the request was applied)", headers)
         response.headers.update(headers)
         if fault is FaultKind.SLOW and isinstance(response, web.Response):
             return await self._trickle(request, response)
@@ -110,9 +120,7 @@ class Simulator:
     @staticmethod
     def _injected(request: web.Request, fault: FaultKind, headers: dict[str, str], limit: int) -> web.StreamResponse | None:
         if fault is FaultKind.DROP:
-            if request.transport is not None:
-                request.transport.close()
-            raise web.HTTPServiceUnavailable()  # never reaches the client: the connection is gone
+            _drop(request)
         if fault is FaultKind.ERROR_500:
             return error(500, "injected fault: internal server error", headers)
         if fault is FaultKind.ERROR_503:
@@ -160,6 +168,12 @@ class Simulator:
         if self._flusher is not None:
             await self._flusher
         self.state.save()
+
+
+def _drop(request: web.Request) -> NoReturn:
+    if request.transport is not None:
+        request.transport.close()
+    raise web.HTTPServiceUnavailable()  # never reaches the client: the connection is gone
 
 
 def _rate_headers(limit: int, remaining: int) -> dict[str, str]:

@@ -27,7 +27,8 @@ READY_PREFIX = "Attentive simulator listening on "
 DESCRIPTION = "Run the Attentive simulator: Attentive's API on your machine, for demos, tests and benchmarks."
 EPILOG = f"""\
 --key KEY               a key with every permission
---key KEY=attributes    only the listed permissions (attributes, subscriptions; comma-separated)
+--key KEY=attributes    only the listed permissions (comma-separated): attributes (Custom Attributes),
+                        subscriptions (Subscribers), events (Custom Events), ecommerce (eCommerce)
 All --key keys belong to one simulated company. Without --key the public demo keys serve
 (two companies: Northwind Outfitters (Sandbox) and Northwind Outfitters).
 

@@ -1,4 +1,5 @@
-"""Profiles per company: identifiers, custom attributes and their fixed types, subscriptions.
+"""Profiles per company: identifiers, custom attributes and their fixed types, subscriptions; and
+the events that arrived (event_log.py).
 
 In memory, optionally persisted: a JSON snapshot (written atomically) plus an append-only journal
 of changes since that snapshot. Changes are queued in memory on the hot path and written to the
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui.attentive.simulator.event_log import ArrivedEvent, EventLog
 from tui.attentive.simulator.rules import AttributeType, stored_as
 
 STATE_VERSION = 1
@@ -143,6 +145,8 @@ class SimulatorState:
         self.path = path
         self.companies: dict[str, CompanyState] = {}
         self._pending: list[tuple[str, list[ProfileChange]]] = []
+        self.events = EventLog()
+        self._pending_events: list[ArrivedEvent] = []
         # Attributes declared as text before their first value (SimulatorConfig.text_attributes).
         self.declared: dict[str, AttributeType] = {}
 
@@ -168,6 +172,11 @@ class SimulatorState:
                 self._pending.append((company_id, list(changes)))
         return results
 
+    def record_event(self, event: ArrivedEvent) -> None:
+        self.events.record(event)
+        if self.path is not None:
+            self._pending_events.append(event)
+
     # -- persistence ----------------------------------------------------------------------------
 
     @classmethod
@@ -186,6 +195,8 @@ class SimulatorState:
                     company.types = {k: AttributeType(v) for k, v in company_data["types"].items()}
                     for profile in company_data["profiles"]:
                         company.add_loaded(Profile.from_json(profile))
+                for event in data.get("events", ()):  # absent from files written before events existed
+                    state.events.record(ArrivedEvent.from_json(event))
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise StateFileError(
                     f"{path}: cannot read the simulator state ({exc}); move the file away to start empty"
@@ -201,9 +212,14 @@ class SimulatorState:
         with journal.open("r", encoding="utf-8") as handle:
             for line in handle:
                 try:
-                    company_id, changes = json.loads(line)
+                    entry = json.loads(line)
+                    if isinstance(entry, dict):  # {"events": [...]}: arrivals, beside the profile changes
+                        for event in [ArrivedEvent.from_json(e) for e in entry["events"]]:
+                            self.events.record(event)
+                        continue
+                    company_id, changes = entry
                     parsed = [ProfileChange.from_json(c) for c in changes]
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, KeyError):
                     continue  # torn write from a crash: everything before it is intact
                 company = self.company(company_id)
                 for change in parsed:
@@ -216,7 +232,11 @@ class SimulatorState:
         the two fight over the GIL and slows the request path far more than the work itself.
         """
         pending, self._pending = self._pending, []
-        return [json.dumps([cid, [c.to_json() for c in changes]]) + "\n" for cid, changes in pending]
+        lines = [json.dumps([cid, [c.to_json() for c in changes]]) + "\n" for cid, changes in pending]
+        if self._pending_events:
+            events, self._pending_events = self._pending_events, []
+            lines.append(json.dumps({"events": [e.to_json() for e in events]}) + "\n")
+        return lines
 
     def write_journal(self, lines: list[str]) -> None:
         """Append and fsync (blocking I/O: the server runs it in a worker thread)."""
@@ -234,12 +254,14 @@ class SimulatorState:
         if self.path is None:
             return
         self._pending.clear()
-        data = {
+        self._pending_events.clear()
+        data: dict[str, Any] = {
             "version": STATE_VERSION,
             "companies": {
                 cid: {"types": {k: v.value for k, v in c.types.items()}, "profiles": [p.to_json() for p in c.profiles]}
                 for cid, c in self.companies.items()
             },
+            "events": [event.to_json() for event in self.events.of()],
         }
         text = json.dumps(data, separators=(",", ":"))  # dumps, not dump: only dumps uses the C encoder
         tmp: Path | None = None

@@ -79,12 +79,7 @@ class BodyValidator:
 
     def parse(self, raw: bytes) -> Any:
         """Decode and validate; raise BodyError("users[0].identifiers.phone must be string")."""
-        try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BodyError(f"body is not valid JSON: {exc}") from None
-        except RecursionError:  # thousands of nested arrays: valid JSON, but not a profile
-            raise BodyError("body is nested too deeply") from None
+        body = decode(raw)
         self.validate(body)
         return body
 
@@ -97,6 +92,16 @@ class BodyValidator:
             if not message.startswith(field):
                 message = f"{field}: {message}"
             raise BodyError(message) from None
+
+
+def decode(raw: bytes) -> Any:
+    """The body as JSON, or BodyError saying why it is not."""
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BodyError(f"body is not valid JSON: {exc}") from None
+    except RecursionError:  # thousands of nested arrays: valid JSON, but not a profile
+        raise BodyError("body is nested too deeply") from None
 
 
 def compile_validator(endpoint: str, version: str, path: str) -> BodyValidator:
