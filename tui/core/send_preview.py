@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tui.settings.access import mask_identifier
 from tui.settings.model import Destination
+from tui.sync.engine import EVENTS_NOT_YET
 from tui.sync.history import HistoryStore
 from tui.sync.membership import AudienceCounts, count, scope_of
 from tui.sync.number_traps import TrapScanner
@@ -61,6 +62,8 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
     quote them and attributes mapped from identifier columns, as a restricted-PII operator sees them.
     With `data_dir` and `environment`, an audience destination's preview also counts who would join,
     stay and leave (reading the whole file once more, as the send's start does)."""
+    if destination.sends_events:
+        raise ValueError(EVENTS_NOT_YET.format(name=destination.name, kind=destination.kind))
     info = inspect_source(source)
     builder = ProfileBuilder(destination)
     identifier_columns = set(destination.identifiers.values())

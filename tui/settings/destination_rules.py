@@ -17,12 +17,16 @@ import phonenumbers
 from tui.attentive import endpoints
 from tui.settings.attribute_tables import constant_problems, name_problem, type_problems
 from tui.settings.errors import Problem
+from tui.settings.event_settings import EVENT_FIELDS, NOT_FOR_EVENTS, REQUIRED, EventProblem, event_mapping, property_problems
 from tui.settings.locate import KeyLocator, KeyPath, Position
-from tui.settings.model import Destination, DestinationEndpoint
+from tui.settings.model import EVENT_KINDS, Destination, DestinationEndpoint, DestinationKind, EventMapping
 
 IDENTIFIERS = ("email", "phone")
 CLIENT_USER_ID = "client_user_id"   # under [identifiers], but not an email/phone identifier
 DESTINATION_ENDPOINTS: tuple[DestinationEndpoint, ...] = ("bulk", "custom-attributes")
+DESTINATION_KINDS: tuple[DestinationKind, ...] = ("attributes", *EVENT_KINDS)
+# The endpoint (endpoints.BY_NAME) each event kind sends to, for its rate limit.
+EVENT_ENDPOINTS = {"custom-event": endpoints.CUSTOM_EVENTS.name, "purchase": endpoints.PURCHASE_EVENTS.name}
 # Slower than this is a typo (0.000001 is a request every 11 days), not a pace: a send would
 # hold its destination's lock for ever while looking alive.
 MIN_RATE_LIMIT = 0.1
@@ -41,6 +45,7 @@ DESTINATION = {
     "attributes": ("table", '{ "Loyalty Tier" = "tier" }'), "constants": ("table", '{ Campaign = "Winter" }'),
     "types": ("table", '{ Zip = "string" }'), "custom_identifiers": ("table", '{ loyalty_id = "loyalty_id" }'),
     "audience": ("string", '"Winter VIP 2026"'), "audience_shrink_limit": ("number", "0.5"),
+    "kind": ("string", '"attributes"'), "event": ("table", "{ occurred_at = \"occurred_at\" }"),
 }
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 
@@ -94,6 +99,17 @@ class DestinationRules:
                   for key in DESTINATION}
         here = dotted(path)
         credential, primary, endpoint = values["credential"], values["primary_identifier"], values["endpoint"] or "bulk"
+        kind = values["kind"] or "attributes"
+        if kind not in DESTINATION_KINDS:
+            guess = did_you_mean(kind, DESTINATION_KINDS)
+            self.report(self.locator.value(path + ("kind",)), f"{here}: unknown kind {json.dumps(kind)}",
+                        f'did you mean "{guess}"?' if guess else 'write kind = "attributes", "custom-event" or "purchase"')
+        sends_events = kind in EVENT_KINDS
+        if sends_events:
+            self._not_for_events(path, body, primary)
+        elif values["event"] is not None:
+            self.report(self.locator.key(path + ("event",)), f"{here}.event is read only for event destinations",
+                        'add kind = "custom-event" or kind = "purchase", or remove the event table')
         if credential is not None and credential not in credentials:
             guess = did_you_mean(credential, credentials)
             self.report(self.locator.value(path + ("credential",)),
@@ -105,20 +121,27 @@ class DestinationRules:
             self.report(self.locator.value(path + ("primary_identifier",)),
                         f"{here}: primary_identifier must be \"email\" or \"phone\", not {json.dumps(primary)}",
                         'write primary_identifier = "email" or "phone"')
-        if endpoint not in DESTINATION_ENDPOINTS:
+        if endpoint not in DESTINATION_ENDPOINTS and not sends_events:
             guess = did_you_mean(endpoint, DESTINATION_ENDPOINTS)
             self.report(self.locator.value(path + ("endpoint",)), f"{here}: unknown endpoint {json.dumps(endpoint)}",
                         f'did you mean "{guess}"?' if guess else 'write endpoint = "bulk" or "custom-attributes"')
-        self._numbers(path, values, endpoint)
+        self._numbers(path, values, EVENT_ENDPOINTS[kind] if sends_events else endpoint)
         region = values["phone_region"]
         if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
             self.report(self.locator.value(path + ("phone_region",)), f"{here}: unknown phone region {json.dumps(region)}",
                         'use a two-letter ISO country code in capitals, such as "US" or "GB"')
         identifiers, client_user_id = self._identifiers(path, values["identifiers"], primary)
         custom_identifiers = self._custom_identifiers(path, values["custom_identifiers"] or {})
-        attributes = self._attributes(path, values["attributes"] or {})
-        constants, types = self._tables(path, values["constants"] or {}, values["types"] or {}, attributes)
-        self._audience(path, values, attributes, constants)
+        event: EventMapping | None = None
+        if sends_events:
+            attributes = self._columns(path + ("attributes",), values["attributes"] or {})
+            constants, types = dict(values["constants"] or {}), dict[str, str]()
+            self._event_problems(path, property_problems(attributes, constants))
+            event = self._event(path, kind, values["event"])
+        else:
+            attributes = self._attributes(path, values["attributes"] or {})
+            constants, types = self._tables(path, values["constants"] or {}, values["types"] or {}, attributes)
+            self._audience(path, values, attributes, constants)
         if len(self.problems) > before:
             return None
         optional = {key: values[key] for key in ("admin_only", "allow_restricted_pii", "verbose_logging",
@@ -127,13 +150,53 @@ class DestinationRules:
             if values[key] is not None:
                 optional[key] = float(values[key])
         # An endpoint outside DESTINATION_ENDPOINTS was reported above, so we returned None: this is one of them.
-        known_endpoint = cast(DestinationEndpoint, endpoint)
+        known_endpoint = cast(DestinationEndpoint, "bulk" if sends_events else endpoint)
         return Destination(
             name=name, description=values["description"] or "", credential=credential, primary_identifier=primary,
             endpoint=known_endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),
             identifiers=identifiers, attributes=attributes, constants=constants, types=types,
-            client_user_id=client_user_id, custom_identifiers=custom_identifiers, **optional,
+            client_user_id=client_user_id, custom_identifiers=custom_identifiers, kind=cast(DestinationKind, kind),
+            event=event, **optional,
         )
+
+    # -- event destinations (rules in event_settings.py) -------------------------------------------
+    def _not_for_events(self, path: KeyPath, body: dict[str, Any], primary: Any) -> None:
+        here = dotted(path)
+        refused = dict(NOT_FOR_EVENTS)
+        if body.get("kind") == "purchase":
+            refused["attributes"] = ("a purchase has no properties in Attentive's spec",
+                                     'remove [attributes], or send them from a kind = "custom-event" destination')
+            refused["constants"] = refused["attributes"]
+        for key, (why, fix) in refused.items():
+            if key in body:
+                self.report(self.locator.key(path + (key,)), f"{here}.{key}: not used by an event destination: {why}", fix)
+        identifiers = body.get("identifiers")
+        for key in identifiers if isinstance(identifiers, dict) else ():
+            if key != primary and key in (*IDENTIFIERS, CLIENT_USER_ID):
+                self.report(self.locator.key(path + ("identifiers", key)),
+                            f"{here}.identifiers.{key}: an event's user is its primary identifier ({primary}) alone",
+                            f"remove {key} from [{here}.identifiers]")
+
+    def _event(self, path: KeyPath, kind: str, table: dict[str, Any] | None) -> EventMapping | None:
+        at = path + ("event",)
+        if table is None:
+            fields = ", ".join(REQUIRED[kind])
+            self.report(self.locator.key(path), f"{dotted(path)}: a {kind} destination needs an [{dotted(at)}] table",
+                        f"add [{dotted(at)}] with {fields}")
+            return None
+        self._known_keys(table, at, EVENT_FIELDS)
+        values = {key: self._field(table, at, key, EVENT_FIELDS, required=key in REQUIRED[kind]) for key in EVENT_FIELDS}
+        if any(values[key] is None for key in REQUIRED[kind]):
+            return None  # reported by _field; the checks below would only repeat it
+        mapping, problems = event_mapping(cast(DestinationKind, kind), values)
+        self._event_problems(path, problems)
+        return mapping
+
+    def _event_problems(self, path: KeyPath, problems: list[EventProblem]) -> None:
+        for problem in problems:
+            full = path + problem.at
+            self.report((self.locator.value if problem.on_value else self.locator.key)(full),
+                        f"{dotted(full)}: {problem.message}", problem.fix)
 
     def _numbers(self, path: KeyPath, values: dict[str, Any], endpoint: str) -> None:
         threshold, rate = values["rejection_threshold"], values["rate_limit"]
@@ -143,7 +206,8 @@ class DestinationRules:
                         "write a share between 0 and 1, e.g. 0.05 for 5%")
         if rate is None:
             return
-        spec = endpoints.BY_NAME.get(endpoint) if endpoint in DESTINATION_ENDPOINTS else None
+        known = endpoint in DESTINATION_ENDPOINTS or endpoint in EVENT_ENDPOINTS.values()
+        spec = endpoints.BY_NAME.get(endpoint) if known else None
         if not rate >= MIN_RATE_LIMIT:  # `not >=` so that nan is refused too
             self.report(self.locator.value(path + ("rate_limit",)),
                         f"{dotted(path)}: rate_limit {rate} is below the lowest allowed, {MIN_RATE_LIMIT} "

@@ -10,6 +10,9 @@ from typing import Literal
 EnvironmentName = Literal["sandbox", "production"]
 ENVIRONMENTS: tuple[EnvironmentName, ...] = ("sandbox", "production")
 DestinationEndpoint = Literal["bulk", "custom-attributes"]
+# What a destination sends: profiles' attributes (bulk or v1), or v1 events.
+DestinationKind = Literal["attributes", "custom-event", "purchase"]
+EVENT_KINDS: tuple[DestinationKind, ...] = ("custom-event", "purchase")
 
 
 def environment_name(text: str) -> EnvironmentName:
@@ -43,9 +46,50 @@ class Credential:
     api_key_ref: str          # "secret:NAME", "env:VAR" or, for the embedded simulator only, "demo:ENV"
 
 
+@dataclass(frozen=True)
+class EventMapping:
+    """[destinations.NAME.event] of an event destination (kind "custom-event" or "purchase"); the
+    TOML keys are these field names. Columns are source columns; see event_settings.py for the rules.
+
+    Both kinds: occurred_at (column of the time), time_zone (IANA, for times without an offset),
+    event_key (columns identifying one event; a purchase's defaults to its order column).
+    Custom events: type (a constant) or type_column; sms (true: no lists or objects in properties,
+    which Attentive supports for email only); properties come from [attributes] and [constants].
+    Purchases: order_column, product_id_column, product_variant_id_column, price_column,
+    currency_column or currency (a constant), optional quantity_column, name_column,
+    product_url_column, product_image_column, and sales_channel."""
+    occurred_at: str
+    time_zone: str | None = None
+    event_key: tuple[str, ...] = ()
+    type: str | None = None
+    type_column: str | None = None
+    sms: bool = False
+    order_column: str | None = None
+    product_id_column: str | None = None
+    product_variant_id_column: str | None = None
+    price_column: str | None = None
+    currency_column: str | None = None
+    currency: str | None = None
+    quantity_column: str | None = None
+    name_column: str | None = None
+    product_url_column: str | None = None
+    product_image_column: str | None = None
+    sales_channel: str = "IN_STORE"
+
+    def table(self) -> dict[str, object]:
+        """The keys that differ from their defaults, as the file writes them (event_key a list). Also
+        what config_hash takes, so a key added later with a default keeps existing hashes."""
+        defaults = EventMapping(occurred_at=self.occurred_at)
+        out: dict[str, object] = {}
+        for key, value in asdict(self).items():
+            if key == "occurred_at" or value != getattr(defaults, key):
+                out[key] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
 # Destination fields added after the first histories were written, with their unset values.
 OPTIONAL_HASHED: dict[str, object] = {"constants": {}, "types": {}, "client_user_id": None, "custom_identifiers": {},
-                                      "audience": None}
+                                      "audience": None, "kind": "attributes", "event": None}
 
 
 @dataclass(frozen=True)
@@ -74,6 +118,13 @@ class Destination:
     # `audience_shrink_limit` of the members would leave (a truncated export) and --allow-shrink is not given.
     audience: str | None = None
     audience_shrink_limit: float = 0.5
+    # Events (issue 13): the v1 event endpoints instead of attributes; `event` is set exactly then.
+    kind: DestinationKind = "attributes"
+    event: EventMapping | None = None
+
+    @property
+    def sends_events(self) -> bool:
+        return self.kind in EVENT_KINDS
 
     def config_hash(self) -> str:
         """Canonical hash of what decides the payloads; the credential name is excluded so a
@@ -85,6 +136,9 @@ class Destination:
         for key, unset in OPTIONAL_HASHED.items():   # absent when unset: older definitions keep their hash
             if body[key] == unset:
                 body.pop(key)
+        if self.event is not None:
+            body["event"] = self.event.table()
+            body.pop("endpoint")   # an event destination has no attribute endpoint: its kind decides
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

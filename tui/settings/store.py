@@ -27,9 +27,9 @@ from tomlkit.items import InlineTable, Item, Table
 from tui.settings.atomic import atomic_write, locked
 from tui.settings.errors import ConfigError, ConflictError, InvalidChange, SettingsError
 from tui.settings.loader import environment_path, parse_environment, read_config_text
-from tui.settings.model import Credential, Destination, Environment, EnvironmentName
+from tui.settings.model import Credential, Destination, Environment, EnvironmentName, EventMapping
 
-_MAPPINGS = ("identifiers", "attributes", "constants", "types", "custom_identifiers")
+_MAPPINGS = ("identifiers", "attributes", "constants", "types", "custom_identifiers", "event")
 # Fields kept inside a mapping table in the file: client_user_id is a key of [identifiers].
 _NESTED = {"client_user_id": "identifiers"}
 # Written even when they hold the default, so a new destination reads completely in the file.
@@ -280,6 +280,8 @@ def _label(field: FieldPath) -> str:
 
 
 def _literal(value: Any) -> str:
+    if isinstance(value, EventMapping):   # compared whole: an [event] table is one field of the merge
+        value = value.table()
     return "(unset)" if value is _ABSENT else tomlkit.item(value).as_string()
 
 
@@ -296,7 +298,7 @@ def _destination_fields(destination: Destination) -> dict[str, Any]:
     for key in (f.name for f in dataclasses.fields(Destination)):
         if key in ("name", *_MAPPINGS, *_NESTED):
             continue
-        value = getattr(destination, key)
+        value = None if key == "endpoint" and destination.sends_events else getattr(destination, key)
         if isinstance(value, float) and value.is_integer() and key == "rate_limit":
             value = int(value)
         fields[key] = value
@@ -307,7 +309,9 @@ def _merge_destination(section: Any, destination: Destination) -> None:
     _merge_table(section, destination.name, _destination_fields(destination))
     table = section[destination.name]
     for mapping in _MAPPINGS:
-        wanted: dict[str, str] = dict(getattr(destination, mapping))
+        # [event] is written key by key like a mapping, only its keys that differ from their defaults.
+        event = destination.event
+        wanted: dict[str, Any] = (event.table() if event else {}) if mapping == "event" else dict(getattr(destination, mapping))
         wanted.update({key: getattr(destination, key) for key, inside in _NESTED.items()
                        if inside == mapping and getattr(destination, key) is not None})
         if mapping not in table:
