@@ -96,7 +96,10 @@ async def test_the_jobs_view_shows_each_jobs_status_word_and_the_lines_kept_raw(
         assert lines.row_count == job.rows  # one foreign line per profile, none guessed at
         # The table holds its lines before the screen repaints them: wait for the paint, not the rows.
         raw = 'unreadable  {"input": {"identifiers": {"email": '  # as Attentive wrote it
-        await wait_until(pilot, lambda: raw in screen_text(app))
+        try:
+            await wait_until(pilot, lambda: raw in screen_text(app), timeout_s=20)
+        except AssertionError:
+            raise AssertionError(f"never on screen: {raw!r}; the screen shows:\n{screen_text(app)}") from None
         text = screen_text(app)
         assert f"Attentive job {job.job_id}" in text and "result line(s) kept raw" in text
         assert "run.jobs" not in {row[2] for row in app.visible_bindings()}  # the view's own keys
