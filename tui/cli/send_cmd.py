@@ -37,7 +37,7 @@ from tui.settings.errors import SettingsError
 from tui.settings.model import Destination
 from tui.sync import history as hist
 from tui.sync.control import SendControl
-from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRefused, SendRequest, SendResult, run_send
+from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRefused, SendRequest, SendResult, ShrinkRefused, run_send
 from tui.sync.history import HistoryStore, RunRecord
 from tui.sync.job_schedule import READ_BACK_WINDOW_S
 from tui.sync.job_store import JobStore
@@ -97,6 +97,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="send to production without typing the destination's name (for scripts and cron)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary object")
     parser.set_defaults(handler=run)
+
+
+CLI_SHRINK_OVERRIDE = "send again with --allow-shrink"
 
 
 def _window(text: str) -> float:
@@ -187,8 +190,9 @@ def execute(args: argparse.Namespace, target: Target, request: SendRequest, acti
     try:
         result = asyncio.run(_drive(request, show_progress=not args.json and sys.stderr.isatty()))
     except (SourceError, SendRefused, SendLocked) as err:
-        print(f"error: {escape_controls(str(err))}", file=sys.stderr)
-        return sends.send_refused(args.ctx, request, str(err))
+        said = f"{err}: {CLI_SHRINK_OVERRIDE}" if isinstance(err, ShrinkRefused) else str(err)
+        print(f"error: {escape_controls(said)}", file=sys.stderr)
+        return sends.send_refused(args.ctx, request, said)
     waited = None
     if getattr(args, "wait", False) and result.stop is None and result.run.status in (hist.AWAITING, hist.FINISHED):
         try:
@@ -260,7 +264,8 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
         for line in run_summary(run, destination.rejection_threshold):
             print(escape_lines(line))
         if result.audience is not None:
-            for line in audience_summary(result.audience, dry_run=run.mode == hist.RunMode.DRY_RUN):
+            for line in audience_summary(result.audience, dry_run=run.mode == hist.RunMode.DRY_RUN,
+                                         override=CLI_SHRINK_OVERRIDE):
                 print(escape_lines(line))
         if verification is not None:
             for line in verification_summary(verification):

@@ -74,6 +74,10 @@ class SendRefused(Exception):
     """The send cannot start as asked (resume/retry of the wrong run, source changed, ...)."""
 
 
+class ShrinkRefused(SendRefused):
+    """The audience shrink guard refused; SendRequest.allow_shrink (the front end says how) overrides it."""
+
+
 @dataclass(frozen=True)
 class SendRequest:
     environment: str
@@ -142,7 +146,7 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
             try:
                 plan = _prepare(request, store, builder)
             except MembershipRefused as refused:
-                raise SendRefused(str(refused)) from None
+                raise (ShrinkRefused if refused.shrinking else SendRefused)(str(refused)) from None
             if lock is not None:
                 lock.record_run(plan.run_id)
             return await _execute(request, store, builder, plan, control, on_progress)

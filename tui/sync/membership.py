@@ -42,7 +42,12 @@ SCAN_CHUNK = 2000
 
 
 class MembershipRefused(Exception):
-    """A send of an audience destination that must not start (the engine raises it as SendRefused)."""
+    """A send of an audience destination that must not start (the engine raises it as SendRefused;
+    `shrinking`: the shrink guard's refusal, which each front end says how to override)."""
+
+    def __init__(self, message: str, *, shrinking: bool = False):
+        super().__init__(message)
+        self.shrinking = shrinking
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ def begin(connection: sqlite3.Connection, scope: int, destination: Destination, 
         return MembershipStart(audience, scope, False)
     counts = count(connection, scope, destination, info, builder, allow_shrink=allow_shrink)
     if counts.refusal is not None and not dry_run:
-        raise MembershipRefused(counts.refusal)
+        raise MembershipRefused(counts.refusal, shrinking=counts.shrinking)
     return MembershipStart(audience, scope, True, counts)
 
 
@@ -121,7 +126,7 @@ def count(connection: sqlite3.Connection, scope: int | None, destination: Destin
         refusal = (f"{leaves:,} of the {members:,} members of audience {audience!r} would leave "
                    f"({counts.leave_share:.0%}, above the {counts.limit:.0%} limit of destination "
                    f"{destination.name!r}): a truncated export would tell Attentive they left. Nothing was sent; "
-                   "if the export really is smaller, send again with --allow-shrink")
+                   "if the export really is smaller, allow the shrink")
         return dataclasses.replace(counts, refusal=refusal, shrinking=True)
     return counts
 

@@ -68,14 +68,15 @@ def run_summary(run: RunRecord, threshold: float | None = None) -> list[str]:
     return lines
 
 
-def audience_summary(counts: AudienceCounts, *, dry_run: bool) -> list[str]:
-    """Joins, stays and leaves of an audience destination's send (a dry run: what a send would do)."""
+def audience_summary(counts: AudienceCounts, *, dry_run: bool, override: str) -> list[str]:
+    """Joins, stays and leaves of an audience destination's send (a dry run: what a send would do);
+    `override` says how this front end gets past the shrink guard."""
     verb = ("would join", "would stay", "would leave") if dry_run else ("join", "stay", "leave")
     lines = [f"  audience {counts.audience!r}: {counts.members:,} members before; {counts.joins:,} {verb[0]}, "
              f"{counts.stays:,} {verb[1]}, {counts.leaves:,} {verb[2]} "
              f"({counts.leave_share:.0%} of the members; the limit is {counts.limit:.0%})"]
     if counts.refusal is not None:
-        lines.append(f"  a send would be refused: {counts.refusal}")
+        lines.append(f"  a send would be refused: {counts.refusal}" + (f": {override}" if counts.shrinking else ""))
     return lines
 
 

@@ -14,7 +14,7 @@ from tui.app.widgets.path_suggester import PathSuggester
 from tui.core.send_choice import CONSTANTS_EXAMPLE, shrink_refused
 from tui.core.send_preview import SendPreview
 from tui.sync.engine import SendRefused as EngineRefused
-from tui.sync.engine import SendResult
+from tui.sync.engine import SendResult, ShrinkRefused
 from tui.sync.membership import AudienceCounts
 
 SOURCE_PLACEHOLDER = "a file, folder, glob (exports/part-*.csv) or SELECT … query"
@@ -71,10 +71,14 @@ def dry_run_text(result: SendResult) -> str:
     return text
 
 
+CONSOLE_SHRINK_OVERRIDE = 'preview it (enter), then S asks whether to "Send anyway"'
+
+
 def console_refusal(error: EngineRefused) -> EngineRefused:
-    """The engine's refusal, its way past the shrink guard said as the console offers it."""
-    return EngineRefused(str(error).replace("send again with --allow-shrink",
-                                            'preview it (enter), then S asks whether to "Send anyway"'))
+    """The engine's refusal; the shrink guard's with the console's way past it."""
+    if isinstance(error, ShrinkRefused):
+        return EngineRefused(f"{error}: {CONSOLE_SHRINK_OVERRIDE}")
+    return error
 
 
 def preview_keys(preview: SendPreview) -> str:
