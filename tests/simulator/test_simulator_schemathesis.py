@@ -40,7 +40,9 @@ def _schema(spec_file: str, *operation_ids: str) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_path(SPEC_DIR / spec_file, config=config).include(operation_id=list(operation_ids))
 
 
-V1 = _schema("attentive-v1.json", "getMe", "postCustomAttributes", "getCustomAttributes", "addSubscriptions")
+EVENT_OPERATIONS = ("postCustomEvents", "postPurchaseEvents", "postAddToCartEvents", "postProductViewEvents")
+V1 = _schema("attentive-v1.json", "getMe", "postCustomAttributes", "getCustomAttributes", "addSubscriptions",
+             *EVENT_OPERATIONS)
 V2 = _schema("attentive-v2.json", "postBulkUserAttributes", "getBulkJobStatus")
 BOUNDED = settings(
     max_examples=100, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
@@ -76,6 +78,11 @@ def test_v1_operations_never_fail_and_answer_as_specified(case, simulator_url):
 @BOUNDED
 def test_v2_operations_never_fail_and_answer_as_specified(case, simulator_url):
     _call_and_validate(case, simulator_url)
+
+
+def test_every_event_operation_is_fuzzed():
+    fuzzed = {operation.ok().definition.raw.get("operationId") for operation in V1.get_all_operations()}
+    assert set(EVENT_OPERATIONS) <= fuzzed
 
 
 def test_job_status_answers_conform_in_every_phase_and_fault():
