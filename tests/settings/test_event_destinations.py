@@ -286,22 +286,27 @@ def test_store_refuses_an_invalid_event_edit() -> None:
         handle.upsert_destination(dataclasses.replace(visits, event=dataclasses.replace(visits.event, time_zone="Mars")))
 
 
-def test_an_event_destination_is_refused_by_send_and_preview_until_events_are_sent(tmp_path) -> None:
-    """Settings and rows are checked now; sending them as attribute profiles would be wrong."""
+def test_a_loaded_event_destination_previews_and_dry_runs_as_events(tmp_path) -> None:
+    """The file's destination goes through the send's own path: its endpoint follows from its kind,
+    a dry run counts what would be sent, and the preview shows the event's type, time and properties."""
     import asyncio
 
     from tui.core.send_preview import build_preview
     from tui.settings.promotion_diff import destination_table
-    from tui.sync.engine import SendRefused, SendRequest, run_send
+    from tui.sync.engine import SendRequest, run_send
 
     destination = load(CUSTOM)["visits"]
+    assert destination.endpoint == "custom-events"
     assert destination_table(destination)["event"]["type"] == "In-store visit"  # the promotion diff can show it
     source = tmp_path / "visits.csv"
-    source.write_text("email,visited_at,store_id,visit_no,store\na@example.com,2026-12-01 10:00,1,1,Soho\n")
+    source.write_text("email,visited_at,store_id,visit_no,store\na@example.com,2026-12-01 10:00,1,1,Soho\n"
+                      "b@example,2026-12-01 11:00,1,2,Soho\n")
     request = SendRequest(environment="sandbox", destination=destination, source=source, operator="t",
                           data_dir=tmp_path / "data", dry_run=True)
-    with pytest.raises(SendRefused, match="does not send events yet; nothing was sent"):
-        asyncio.run(run_send(request))
-    with pytest.raises(ValueError, match="does not send events yet"):
-        build_preview(destination, source)
-    assert not (tmp_path / "data").exists()
+    run = asyncio.run(run_send(request)).run
+    assert (run.endpoint, run.rows_read, run.not_sent, run.invalid) == ("custom-events", 2, 1, 1)
+    preview = build_preview(destination, source)
+    assert preview.attribute_names == ("type", "occurredAt", "Store", "Source")
+    assert preview.rows[0].attributes == {"type": "In-store visit", "occurredAt": "2026-12-01T10:00:00-05:00",
+                                          "Store": "Soho", "Source": "POS"}
+    assert preview.rows[1].reason == "invalid_email"

@@ -13,7 +13,7 @@ from sync_kit import write_config
 
 from tui.sync import reasons
 from tui.sync.history import HistoryStore, NewRun
-from tui.sync.history_writer import write_rejections
+from tui.sync.history_schema import write_rejections
 from tui.sync.rejection_export import ExportRefused, export_csv, spreadsheet_safe
 from tui.sync.rejections import RejectionFilter, RejectionLog
 

@@ -36,6 +36,11 @@ def finished_text(result: SendResult) -> str:
     submitted = f"submitted {run.submitted:,}, " if run.submitted else ""
     text = (f"Run #{run.id} {run.status}: {submitted}accepted {run.accepted:,}, rejected {run.rejected:,}, "
             f"invalid {run.invalid:,}, unchanged {run.skipped_unchanged:,}")
+    if run.skipped_already_sent:
+        text += f", already sent {run.skipped_already_sent:,}"
+    if run.unknown:
+        text += (f"\n{run.unknown:,} events UNKNOWN: sent without an answer that says whether Attentive recorded them; "
+                 "they are not sent again on their own (History shows them as event_unknown)")
     if result.stop is not None:
         text += "\n" + stop_text(result.stop, run)
     elif run.status == "awaiting_results":

@@ -49,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     retry.add_argument("run_id", type=int, metavar="RUN_ID")
     add_filter_options(retry, "only the rejections")
     add_wait_options(retry, "after submitting, follow the bulk jobs to their results")
+    retry.add_argument("--include-unknown", action="store_true",
+                       help="an event destination: also send its events whose fate is unknown (sent without an answer "
+                            "that says whether Attentive recorded them); check in Attentive first, as each may arrive twice")
     retry.add_argument("--yes", action="store_true",
                        help="retry a production run without typing the destination's name (for scripts)")
     retry.add_argument("--json", action="store_true", help="print one JSON summary object")
@@ -141,7 +144,7 @@ def run_retry(args: argparse.Namespace) -> int:
     where = rejection_filter(args)
     if where is None:
         return USAGE
-    target, request = sends.retry_request(args.ctx, args.run_id, where)
+    target, request = sends.retry_request(args.ctx, args.run_id, where, include_unknown=args.include_unknown)
     return execute(args, target, request, "send it to production again")  # a production retry confirms like a send
 
 

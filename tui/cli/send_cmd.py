@@ -252,6 +252,7 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
             "unconfirmed": run.unconfirmed, "skipped_pending": run.skipped_pending,
             "jobs_pending": waited.jobs_pending if waited is not None else _jobs_pending(args, run),
             "mode": run.mode, "message": run.message, "exit_code": code, "left": run.audience_left,
+            "skipped_already_sent": run.skipped_already_sent, "unknown": run.unknown, "stale_events": run.stale_events,
         }
         if result.audience is not None:
             summary["audience"] = dataclasses.asdict(result.audience)

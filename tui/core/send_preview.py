@@ -10,14 +10,15 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.core.event_preview import event_columns, event_rows
 from tui.settings.access import mask_identifier
 from tui.settings.model import Destination
-from tui.sync.engine import EVENTS_NOT_YET
+from tui.sync.event_planner import event_builder
 from tui.sync.history import HistoryStore
 from tui.sync.membership import AudienceCounts, count, scope_of
 from tui.sync.number_traps import TrapScanner
 from tui.sync.profiles import Invalid, ProfileBuilder
-from tui.sync.sources import SourceReader, inspect_source
+from tui.sync.sources import SourceInfo, SourceReader, inspect_source
 
 PREVIEW_ROWS = 20
 
@@ -62,9 +63,9 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
     quote them and attributes mapped from identifier columns, as a restricted-PII operator sees them.
     With `data_dir` and `environment`, an audience destination's preview also counts who would join,
     stay and leave (reading the whole file once more, as the send's start does)."""
-    if destination.sends_events:
-        raise ValueError(EVENTS_NOT_YET.format(name=destination.name, kind=destination.kind))
     info = inspect_source(source)
+    if destination.sends_events:
+        return _event_preview(destination, source, info, limit, masked)
     builder = ProfileBuilder(destination)
     identifier_columns = set(destination.identifiers.values())
     hidden = {name for name, column in destination.attributes.items() if column in identifier_columns} if masked else set()
@@ -94,3 +95,15 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
     return SendPreview(destination.name, source, info.format, info.rows_estimate,
                        destination.primary_identifier, names, tuple(rows),
                        tuple(destination.constants.items()), tuple(traps.warnings()), audience)
+
+
+def _event_preview(destination: Destination, source: Path, info: SourceInfo, limit: int, masked: bool) -> SendPreview:
+    """Custom events or purchases; the warnings count the events over 12 hours old."""
+    builder_columns = event_builder(destination).columns
+    with closing(SourceReader(info, builder_columns).chunks(limit)) as chunks:
+        first = next(chunks, [])
+    shown, warnings = event_rows(destination, first, masked=masked)
+    rows = tuple(PreviewRow(row, identifier, values, reason, message) for row, identifier, values, reason, message in shown)
+    constants = tuple(destination.constants.items()) if destination.kind == "custom-event" else ()
+    return SendPreview(destination.name, source, info.format, info.rows_estimate, destination.primary_identifier,
+                       event_columns(destination), rows, constants, tuple(warnings))

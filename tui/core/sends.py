@@ -103,24 +103,26 @@ def _run_or_none(workspace: Workspace, run_id: int) -> hist.RunRecord | None:
         return store.get_run(run_id)  # a missing run is the engine's to refuse, with its message
 
 
-def retry_request(workspace: Workspace, run_id: int,
-                  where: RejectionFilter | None = None) -> tuple[Target, SendRequest]:
+def retry_request(workspace: Workspace, run_id: int, where: RejectionFilter | None = None, *,
+                  include_unknown: bool = False) -> tuple[Target, SendRequest]:
     """Only the rejected, failed and unconfirmed rows of a run, as a new run; with `where`, only
-    those of its rejections the filter shows (the console's facet and `/`, `retry --reason`)."""
+    those of its rejections the filter shows (the console's facet and `/`, `retry --reason`);
+    with `include_unknown` (an event destination), also its events whose fate is unknown."""
     run = workspace.run(run_id)
     target = workspace.target(run.environment, run.destination, "retry")
     target.operator.require_writable("retry")
     where = None if is_everything(where) else where.matching if where is not None else None
     return target, SendRequest(environment=run.environment, destination=run_destination(target.destination, run),
                                source=None, operator=workspace.operator, data_dir=workspace.data_dir, retry_of=run.id,
-                               retry_filter=where, send_constants=run_constants(run))
+                               retry_filter=where, send_constants=run_constants(run), include_unknown=include_unknown)
 
 
-def retry_count(workspace: Workspace, run_id: int, where: RejectionFilter | None = None) -> int:
+def retry_count(workspace: Workspace, run_id: int, where: RejectionFilter | None = None, *,
+                include_unknown: bool = False) -> int:
     """How many rows `retry_request(run_id, where)` would send (what a confirmation names)."""
     run = workspace.run(run_id)
     with hist.HistoryStore(workspace.data_dir, readonly=True) as store:
-        return len(retry_rows(store.connection, run.id, where))
+        return len(retry_rows(store.connection, run.id, where, include_unknown=include_unknown))
 
 
 def connected(workspace: Workspace, target: Target, request: SendRequest) -> SendRequest:

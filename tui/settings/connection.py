@@ -7,9 +7,11 @@ the failure wording the same way.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from tui.attentive.client import AttentiveClient
 from tui.attentive.outcomes import Outcome, OutcomeKind
@@ -20,6 +22,11 @@ from tui.settings.secrets import credential_of, resolve_api_key
 
 # An address that can hold no profile: reading it back proves the key may read attributes.
 PROBE_EMAIL = "connection-test@example.com"
+# Events have no read to probe with. A body without the `user` the spec requires is refused by the
+# API (400) for a key that may send that kind, 403 for one that may not, and can record nothing:
+# the one request this tool sends that does not validate, on purpose.
+EVENT_PROBES: dict[str, dict[str, Any]] = {
+    "custom-event": {"type": "attentive-console connection test"}, "purchase": {"items": []}}
 
 
 class Failure(str, Enum):
@@ -77,17 +84,19 @@ def resolve_target(environment: Environment, credential: str, *, secrets_file: P
 async def test_connection(environment: Environment, credential: str, *, secrets_file: Path, data_dir: Path,
                           timeout_s: float = 10.0) -> ConnectionResult:
     """GET /v1/me, then a harmless read that needs the Custom Attributes permission (a key
-    without it still passes /me, as Attentive documents)."""
+    without it still passes /me, as Attentive documents), then the Custom Events or eCommerce
+    permission when a destination of this credential sends those events."""
     credential_of(environment, credential)  # an unknown name is a usage error, raised
     try:
         target = resolve_target(environment, credential, secrets_file=secrets_file, data_dir=data_dir)
     except SettingsError as err:
         base_url = environment.api_url
         return ConnectionResult(credential, base_url, Failure.NO_KEY, str(err))
-    return await probe(target, timeout_s=timeout_s)
+    kinds = sorted({d.kind for d in environment.destinations.values() if d.credential == credential and d.sends_events})
+    return await probe(target, timeout_s=timeout_s, event_kinds=kinds)
 
 
-async def probe(target: ConnectionTarget, *, timeout_s: float = 10.0) -> ConnectionResult:
+async def probe(target: ConnectionTarget, *, timeout_s: float = 10.0, event_kinds: Sequence[str] = ()) -> ConnectionResult:
     # One attempt: an operator waiting on a test wants the answer, not a retry schedule.
     async with AttentiveClient(target.base_url, target.api_key, max_attempts=1, max_throttled=3,
                                timeout_s=timeout_s) as client:
@@ -99,6 +108,12 @@ async def probe(target: ConnectionTarget, *, timeout_s: float = 10.0) -> Connect
         read = await client.get_custom_attributes(email=PROBE_EMAIL)
         if read.kind in (OutcomeKind.FATAL, OutcomeKind.RETRYABLE):
             return _failed(target, read)
+        for kind in event_kinds:
+            body = EVENT_PROBES[kind]
+            answer = await (client.post_custom_event(body) if kind == "custom-event"
+                            else client.post_ecommerce_event("purchase", body))
+            if answer.kind is not OutcomeKind.REJECTED:  # 400 is the answer a permitted key gets
+                return _failed(target, answer, probing=f"the {kind} permission probe")
     return ConnectionResult(target.credential, target.base_url, company_name=me.data.company_name,
                             application_name=me.data.application_name)
 
@@ -110,8 +125,12 @@ def check_connection(environment: Environment, credential: str, *, secrets_file:
                                        timeout_s=timeout_s))
 
 
-def _failed(target: ConnectionTarget, outcome: Outcome) -> ConnectionResult:
+def _failed(target: ConnectionTarget, outcome: Outcome, probing: str = "") -> ConnectionResult:
     where = target.base_url
+    if outcome.ok:
+        return ConnectionResult(target.credential, where, Failure.SERVER,
+                                f"{where} accepted {probing}, a request without the user Attentive requires (HTTP "
+                                f"{outcome.status}); it does not behave like Attentive's API, so nothing is sent to it")
     if outcome.status == 401:
         return ConnectionResult(
             target.credential, where, Failure.UNKNOWN_KEY,

@@ -19,14 +19,12 @@ from tui.settings.attribute_tables import constant_problems, name_problem, type_
 from tui.settings.errors import Problem
 from tui.settings.event_settings import EVENT_FIELDS, NOT_FOR_EVENTS, REQUIRED, EventProblem, event_mapping, property_problems
 from tui.settings.locate import KeyLocator, KeyPath, Position
-from tui.settings.model import EVENT_KINDS, Destination, DestinationEndpoint, DestinationKind, EventMapping
+from tui.settings.model import EVENT_ENDPOINTS, EVENT_KINDS, Destination, DestinationEndpoint, DestinationKind, EventMapping
 
 IDENTIFIERS = ("email", "phone")
 CLIENT_USER_ID = "client_user_id"   # under [identifiers], but not an email/phone identifier
 DESTINATION_ENDPOINTS: tuple[DestinationEndpoint, ...] = ("bulk", "custom-attributes")
 DESTINATION_KINDS: tuple[DestinationKind, ...] = ("attributes", *EVENT_KINDS)
-# The endpoint (endpoints.BY_NAME) each event kind sends to, for its rate limit.
-EVENT_ENDPOINTS = {"custom-event": endpoints.CUSTOM_EVENTS.name, "purchase": endpoints.PURCHASE_EVENTS.name}
 # Slower than this is a typo (0.000001 is a request every 11 days), not a pace: a send would
 # hold its destination's lock for ever while looking alive.
 MIN_RATE_LIMIT = 0.1
@@ -149,8 +147,9 @@ class DestinationRules:
         for key in ("rejection_threshold", "audience_shrink_limit"):
             if values[key] is not None:
                 optional[key] = float(values[key])
-        # An endpoint outside DESTINATION_ENDPOINTS was reported above, so we returned None: this is one of them.
-        known_endpoint = cast(DestinationEndpoint, "bulk" if sends_events else endpoint)
+        # An endpoint outside DESTINATION_ENDPOINTS was reported above, so we returned None: this is one
+        # of them, or the one the event kind names.
+        known_endpoint = EVENT_ENDPOINTS[kind] if sends_events else cast(DestinationEndpoint, endpoint)
         return Destination(
             name=name, description=values["description"] or "", credential=credential, primary_identifier=primary,
             endpoint=known_endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),

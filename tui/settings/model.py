@@ -9,10 +9,12 @@ from typing import Literal
 
 EnvironmentName = Literal["sandbox", "production"]
 ENVIRONMENTS: tuple[EnvironmentName, ...] = ("sandbox", "production")
-DestinationEndpoint = Literal["bulk", "custom-attributes"]
+# An event destination's endpoint follows from its kind (EVENT_ENDPOINTS); the file never names it.
+DestinationEndpoint = Literal["bulk", "custom-attributes", "custom-events", "purchase-events"]
 # What a destination sends: profiles' attributes (bulk or v1), or v1 events.
 DestinationKind = Literal["attributes", "custom-event", "purchase"]
 EVENT_KINDS: tuple[DestinationKind, ...] = ("custom-event", "purchase")
+EVENT_ENDPOINTS: dict[str, DestinationEndpoint] = {"custom-event": "custom-events", "purchase": "purchase-events"}
 
 
 def environment_name(text: str) -> EnvironmentName:

@@ -52,6 +52,9 @@ class SampleSendEvidence:
     verification: VerificationEvidence | None
     jobs_pending: int = 0       # bulk jobs of the run Attentive is still processing
     read_back_scheduled: bool = False  # a read-back is still to be tried (or tried again)
+    sends_events: bool = False  # an event destination's: nothing can be read back, so its answers are the gate
+    accepted: int = 0
+    unknown: int = 0            # events sent without an answer that says whether they arrived
 
     @property
     def rejection_share(self) -> float:
@@ -119,6 +122,8 @@ def gate_verification(run: SampleSendEvidence | None) -> Gate:
     if run is None:
         return Gate("verification", title, False, "no test send, so nothing was read back",
                     "send a sample to the sandbox first; its read-back is verified with it")
+    if run.sends_events:
+        return _events_answered(run)
     check = run.verification
     follow = f"attentive-console jobs --run {run.run_id} --wait"
     if run.jobs_pending:
@@ -143,6 +148,22 @@ def gate_verification(run: SampleSendEvidence | None) -> Gate:
                     f"see which ones: attentive-console verify {run.run_id}")
     return Gate("verification", title, True,
                 f"all {check.checked} profiles read back from run {run.run_id} match what was sent")
+
+
+def _events_answered(run: SampleSendEvidence) -> Gate:
+    """Attentive has no read-back for events: the sample's events must be accepted, none unknown."""
+    title = "sample events accepted, none unknown"
+    if run.unknown:
+        return Gate("verification", title, False,
+                    f"{run.unknown} of run {run.run_id}'s events are unknown (no answer said whether they arrived)",
+                    f"check them in Attentive (attentive-console rejections {run.run_id} --reason event_unknown), "
+                    "then send a new sample")
+    if run.accepted == 0:
+        return Gate("verification", title, False, f"run {run.run_id} had no event accepted by Attentive",
+                    "send a sample whose rows are valid and not sent before")
+    return Gate("verification", title, True,
+                f"all {run.accepted} events Attentive answered for run {run.run_id} were accepted (events have no "
+                "read-back)")
 
 
 def gate_production_credential(destination: Destination, production: Environment,

@@ -25,16 +25,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tui.attentive.client import AttentiveClient
 from tui.attentive.endpoints import BY_NAME
 from tui.attentive.outcomes import FatalAttentiveError, OutcomeKind
 from tui.attentive.secret import ApiKey
 from tui.settings.model import Destination
+from tui.sync import event_ledger, job_schedule, membership
 from tui.sync import history as hist
-from tui.sync import job_schedule, membership
 from tui.sync.control import SendControl
+from tui.sync.event_planner import EventPlanner, event_builder
+from tui.sync.event_sender import EventSender
+from tui.sync.events import CustomEventBuilder
 from tui.sync.history import HistoryStore, NewRun, RunMode, RunRecord
 from tui.sync.history_schema import pacing_dir
 from tui.sync.history_writer import HistoryWriteError, RunCounts, RunRecorder
@@ -43,15 +46,18 @@ from tui.sync.lock import SendLock
 from tui.sync.membership import AudienceCounts, MembershipRefused, MembershipStart
 from tui.sync.meter import ProgressMeter
 from tui.sync.planner import Planner, sample_ordinals
-from tui.sync.profiles import Profile, ProfileBuilder
+from tui.sync.profiles import ProfileBuilder
 from tui.sync.progress import Progress
+from tui.sync.purchases import PurchaseBuilder
 from tui.sync.rejections import RejectionFilter, is_everything, retry_filter_of, retry_rows, save_retry_filter
 from tui.sync.run_inputs import run_source
-from tui.sync.senders import BulkSender, Sender, V1Sender
+from tui.sync.senders import BulkSender, RowPlanner, Sender, V1Sender
 from tui.sync.sources import SourceInfo, SourceReader, SourceSpec, inspect_source
 from tui.sync.tally import Stop, Tally
 from tui.sync.verify import SAMPLE_MAX
 
+T = TypeVar("T")
+Builder = ProfileBuilder | CustomEventBuilder | PurchaseBuilder
 CHUNK_ROWS = 256
 TICK_S = 0.2
 SAMPLE_MIN = 10
@@ -62,12 +68,6 @@ SAMPLE_MIN = 10
 GC_THRESHOLD = (50_000, 20, 100)
 _sends_running = 0
 _saved_threshold: tuple[int, int, int] | None = None
-
-
-# Event destinations load and validate (settings, sync/events.py), but their send-once ledger is not
-# built yet: sending them as attributes would be wrong, so they are refused by name.
-EVENTS_NOT_YET = ("destination {name!r} is a {kind} destination: this version checks its settings and rows "
-                  "(config validate) but does not send events yet; nothing was sent")
 
 
 class SendRefused(Exception):
@@ -95,10 +95,12 @@ class SendRequest:
     retry_of: int | None = None
     retry_filter: RejectionFilter | None = None   # with retry_of: only the rejections this filter shows
     allow_shrink: bool = False     # an audience send may lose more than the destination's audience_shrink_limit
+    include_unknown: bool = False  # with retry_of (an event destination): its unknown events are sent again
     # --set values, already in destination.constants; recorded with the run so a resume can apply them again
     send_constants: Mapping[str, str] = field(default_factory=dict)
     source_query: str | None = None  # send --query: the SQL whose spooled result `source` is
     verify_window_s: float = job_schedule.READ_BACK_WINDOW_S  # a test send's read-back is retried this long
+    clock: Callable[[], float] = time.time  # wall clock, for events' 12-hour age
     # Extra AttentiveClient keyword arguments (back-off timing, connection limit) for tests and benches.
     client_options: Mapping[str, Any] = field(default_factory=dict)
 
@@ -121,6 +123,7 @@ class _Plan:
     only_ordinals: frozenset[int] | None
     total: int | None
     membership: MembershipStart | None = None
+    include_unknown: bool = False
 
 
 async def run_send(request: SendRequest, *, control: SendControl | None = None,
@@ -131,13 +134,12 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
     destination = request.destination
     if request.sample is not None and not SAMPLE_MIN <= request.sample <= SAMPLE_MAX:
         raise SendRefused(f"--sample takes {SAMPLE_MIN} to {SAMPLE_MAX} rows, not {request.sample}")
-    if destination.sends_events:
-        raise SendRefused(EVENTS_NOT_YET.format(name=destination.name, kind=destination.kind))
+    _refuse_event_options(request)
     if destination.subscriptions and not request.dry_run:
         # Refused rather than ignored: an operator who turned it on expects people to be subscribed.
         raise SendRefused(f"destination {destination.name!r} has subscriptions = true, but this version sends "
                           "custom attributes only; set subscriptions = false to send the attributes")
-    builder = ProfileBuilder(destination)
+    builder: Builder = event_builder(destination) if destination.sends_events else ProfileBuilder(destination)
     lock = None if request.dry_run else SendLock(request.data_dir, destination.name, request.environment)
     if lock is not None:
         lock.acquire()
@@ -149,7 +151,7 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
                 raise (ShrinkRefused if refused.shrinking else SendRefused)(str(refused)) from None
             if lock is not None:
                 lock.record_run(plan.run_id)
-            return await _execute(request, store, builder, plan, control, on_progress)
+            return await _execute(request, store, plan, control, on_progress)
     finally:
         if lock is not None:
             lock.release()
@@ -173,8 +175,23 @@ def _rarer_collections() -> Iterator[None]:
             gc.set_threshold(*_saved_threshold)
 
 
-def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder) -> _Plan:
+def _refuse_event_options(request: SendRequest) -> None:
     destination = request.destination
+    if destination.sends_events and request.full:
+        raise SendRefused(f"--full sends unchanged attributes again; {destination.name!r} is a {destination.kind} "
+                          "destination, whose events are sent once. An event that came back unknown goes again "
+                          "with `retry RUN --include-unknown`")
+    if request.include_unknown and not (destination.sends_events and request.retry_of is not None):
+        raise SendRefused("--include-unknown is for a retry of an event destination's run: it sends the events "
+                          "whose fate is unknown again")
+
+
+def _prepare(request: SendRequest, store: HistoryStore, builder: Builder) -> _Plan:
+    destination = request.destination
+    scope = store.diff_scope(destination.name, request.environment)
+    if destination.sends_events and not request.dry_run:  # under the send lock: marks in flight are a dead process's
+        for run_id in event_ledger.settle_orphans(store.connection, scope):
+            store.recount(run_id)
     if request.resume_run_id is not None:
         run = _existing_run(store, request, request.resume_run_id, "resume")
         if run.status not in hist.RESUMABLE:
@@ -183,22 +200,24 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
             raise SendRefused(f"destination {destination.name!r} changed since run {run.id}; its rows would be "
                               "built differently, so start a new send instead of resuming")
         info = _source_info(request.source or run_source(run), run, "resume")
-        only_rows = (retry_rows(store.connection, run.parent_run_id, retry_filter_of(store.connection, run.id))
-                     if run.parent_run_id else None)
+        only_rows = (retry_rows(store.connection, run.parent_run_id, retry_filter_of(store.connection, run.id),
+                                include_unknown=run.include_unknown) if run.parent_run_id else None)
         only_ordinals = sample_ordinals(info.rows_estimate, run.sample_size) if run.sample_size else None
         joined = membership.resumed(store.connection, run.id, destination)
         store.set_status(run.id, hist.RUNNING)
         store.recount(run.id)  # a follower may have folded its jobs since: the rows are the truth
         return _Plan(run.id, info, True, run.full_send, run.mode == RunMode.DRY_RUN, only_rows, only_ordinals, run.rows_estimate,
-                     joined)
+                     joined, run.include_unknown)
     only_rows = None
     source = request.source
     if request.retry_of is not None:
         parent = _existing_run(store, request, request.retry_of, "retry")
-        only_rows = retry_rows(store.connection, parent.id, request.retry_filter)
+        only_rows = retry_rows(store.connection, parent.id, request.retry_filter, include_unknown=request.include_unknown)
         if not only_rows:
             shown = "" if is_everything(request.retry_filter) else " that match the filter"
-            raise SendRefused(f"run {parent.id} has no rejected or failed rows{shown} to send again")
+            unknown = (f"; its {parent.unknown:,} unknown events go again only with --include-unknown"
+                       if parent.unknown and not request.include_unknown else "")
+            raise SendRefused(f"run {parent.id} has no rejected or failed rows{shown} to send again{unknown}")
         # The file may have been fixed in place since (that is often the point of a retry): rows
         # are matched by their row number, so an edit that moves rows would mismatch them.
         info = inspect_source(run_source(parent))
@@ -212,9 +231,9 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
     mode = (RunMode.DRY_RUN if request.dry_run else RunMode.SAMPLE if request.sample
             else RunMode.RETRY if only_rows else RunMode.SEND)
     # Only a send computes leaves: a sample or a retry sends true to its rows and nothing else.
-    joined = membership.begin(store.connection, store.diff_scope(destination.name, request.environment), destination,
-                              info, builder, compute=request.sample is None and request.retry_of is None,
-                              allow_shrink=request.allow_shrink, dry_run=request.dry_run)
+    joined = None if not isinstance(builder, ProfileBuilder) else membership.begin(
+        store.connection, scope, destination, info, builder, compute=request.sample is None and request.retry_of is None,
+        allow_shrink=request.allow_shrink, dry_run=request.dry_run)
     if joined is not None and joined.counts is not None and not request.dry_run:
         total = (total or 0) + joined.counts.leaves  # the leaves are rows of the run, after the file's
     run_id = store.create_run(NewRun(
@@ -227,6 +246,7 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
         source_hash=info.sha256, source_format=info.format,
         rows_estimate=total, verbose_logging=destination.verbose_logging,
         full_send=request.full or bool(request.sample), sample_size=request.sample, parent_run_id=request.retry_of,
+        include_unknown=request.include_unknown,
     ))
     if request.retry_of is not None and not is_everything(request.retry_filter):
         assert request.retry_filter is not None
@@ -234,7 +254,7 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: ProfileBuilder)
     if joined is not None:
         membership.record(store.connection, run_id, joined, dry_run=request.dry_run)
     return _Plan(run_id, info, False, request.full or bool(request.sample), request.dry_run, only_rows,
-                 only_ordinals, total, joined)
+                 only_ordinals, total, joined, request.include_unknown)
 
 
 def _existing_run(store: HistoryStore, request: SendRequest, run_id: int, action: str) -> RunRecord:
@@ -255,7 +275,7 @@ def _source_info(source: SourceSpec, run: RunRecord, action: str) -> SourceInfo:
     return info
 
 
-async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBuilder, plan: _Plan,
+async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan,
                    control: SendControl, on_progress: Callable[[Progress], None] | None) -> SendResult:
     destination = request.destination
     counts = RunCounts()
@@ -267,9 +287,15 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
                            membership=plan.membership is not None)
     tally = Tally(recorder)
     meter = ProgressMeter(plan.run_id, counts, tally, control, plan.total, destination.endpoint)
-    planner = Planner(builder, recorder, store, full=plan.full, dry_run=plan.dry_run, resuming=plan.resuming,
-                      only_rows=plan.only_rows, only_ordinals=plan.only_ordinals)
-    reader = SourceReader(plan.info, builder.columns)
+    planner: Planner | EventPlanner
+    if destination.sends_events:
+        planner = EventPlanner(destination, recorder, store, dry_run=plan.dry_run, resuming=plan.resuming,
+                               only_rows=plan.only_rows, only_ordinals=plan.only_ordinals,
+                               include_unknown=plan.include_unknown, clock=request.clock)
+    else:
+        planner = Planner(ProfileBuilder(destination), recorder, store, full=plan.full, dry_run=plan.dry_run,
+                          resuming=plan.resuming, only_rows=plan.only_rows, only_ordinals=plan.only_ordinals)
+    reader = SourceReader(plan.info, planner.builder.columns)
 
     def tick(state: str | None = None) -> None:
         if meter.client is not None:
@@ -291,7 +317,8 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
     status, message = hist.FINISHED, None
     try:
         if plan.dry_run:
-            await _pump(reader, planner, None, control, tally)
+            reading: RowPlanner[Any] = planner  # nothing is sent, whatever the rows become
+            await _pump(reader, reading, None, control, tally)
         else:
             assert request.base_url and request.api_key, "a send needs a base URL and a key"
             options = dict(request.client_options)
@@ -308,6 +335,8 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
                     tally.fatal(me)
                 elif not me.ok:
                     tally.stop = Stop("unreachable", f"cannot reach {request.base_url}: {me.text}", me.status)
+                elif isinstance(planner, EventPlanner):
+                    await _pump(reader, planner, EventSender(client, destination, tally, control), control, tally)
                 else:
                     kind = destination.primary_identifier
                     sender = (BulkSender if destination.endpoint == "bulk" else V1Sender)(client, kind, tally, control)
@@ -343,7 +372,7 @@ async def _execute(request: SendRequest, store: HistoryStore, builder: ProfileBu
             status, message = hist.FAILED, "rows are still pending; resume the run"
         try:
             if status == hist.FINISHED and not plan.dry_run:
-                if plan.only_ordinals is not None:
+                if plan.only_ordinals is not None and not destination.sends_events:  # events have no read-back
                     _schedule_read_back(store, request, plan.run_id)
                 store.end_send(plan.run_id)
             else:
@@ -365,26 +394,30 @@ def _schedule_read_back(store: HistoryStore, request: SendRequest, run_id: int) 
         run_id, window_ends_at=now + request.verify_window_s, next_at=now + settle)
 
 
-async def _pump(reader: SourceReader, planner: Planner, sender: Sender | None, control: SendControl, tally: Tally,
-                leaves: Iterable[list[Profile]] = ()) -> None:
+async def _pump(reader: SourceReader, planner: RowPlanner[T], sender: Sender[T] | None, control: SendControl,
+                tally: Tally, leaves: Iterable[list[T]] = ()) -> None:
     for chunk in reader.chunks(CHUNK_ROWS):
-        if control.paused:
-            await control.wait_running()
-        if control.cancelled or tally.stopping:
+        if not await _may_go_on(control, tally):
             break
-        profiles = planner.plan(chunk)
-        if sender is not None:
-            for profile in profiles:
-                await sender.put(profile)
-        await asyncio.sleep(0)
-    for profiles in leaves:  # an audience's leavers, after the file's rows, through the same sender
-        if control.paused:
-            await control.wait_running()
-        if control.cancelled or tally.stopping:
+        await _hand_over(planner.plan(chunk), sender)
+    else:
+        await _hand_over(planner.finish(), sender)  # what the planner held for the file's end (an order)
+    for items in leaves:  # an audience's leavers, after the file's rows, through the same sender
+        if not await _may_go_on(control, tally):
             break
-        assert sender is not None
-        for profile in profiles:
-            await sender.put(profile)
-        await asyncio.sleep(0)
+        await _hand_over(items, sender)
     if sender is not None:
         await sender.drain()
+
+
+async def _may_go_on(control: SendControl, tally: Tally) -> bool:
+    if control.paused:
+        await control.wait_running()
+    return not (control.cancelled or tally.stopping)
+
+
+async def _hand_over(items: list[T], sender: Sender[T] | None) -> None:
+    if sender is not None:
+        for item in items:
+            await sender.put(item)
+    await asyncio.sleep(0)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from tui.settings.paths import history_path
-from tui.sync import reasons
 from tui.sync.history_schema import ACCEPTED, JOB_PENDING, OUTCOME_NAMES, UNCONFIRMED, connect
 
 RUNNING, FINISHED, FAILED, CANCELLED = "running", "finished", "failed", "cancelled"
@@ -52,6 +51,7 @@ class NewRun:
     source_parts: str | None = None      # JSON list of paths, for a source of several parts
     send_constants: str | None = None    # JSON object of --set values
     source_query: str | None = None      # send --query: its SQL (the source is its spooled result)
+    include_unknown: bool = False        # retry --include-unknown
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,10 @@ class RunRecord:
     send_constants: str | None = None
     audience_left: int = 0       # members absent from the file, sent false on the audience attribute
     source_query: str | None = None
+    skipped_already_sent: int = 0  # events the ledger holds as sent to this destination already
+    unknown: int = 0             # events sent without a recorded answer: not re-sent on our own
+    stale_events: int = 0        # events over 12 hours old: recorded by Attentive, no journeys
+    include_unknown: bool = False  # a retry that sends its parent's unknown events again
 
     @property
     def duration_s(self) -> float:
@@ -98,8 +102,8 @@ class RunRecord:
 
     @property
     def problem_rows(self) -> int:
-        """Rows that did not reach Attentive for a reason the operator must look at."""
-        return self.rejected + self.invalid + self.failed
+        """Rows that did not reach Attentive, or may not have, for a reason the operator must look at."""
+        return self.rejected + self.invalid + self.failed + self.unknown
 
     @property
     def rejection_share(self) -> float:
@@ -140,7 +144,8 @@ def settle_run(connection: sqlite3.Connection, run_id: int) -> None:
 
 def _run(row: tuple) -> RunRecord:
     record = RunRecord(*row)
-    return RunRecord(**{**record.__dict__, "full_send": bool(record.full_send), "verbose_logging": bool(record.verbose_logging)})
+    return RunRecord(**{**record.__dict__, "full_send": bool(record.full_send), "verbose_logging": bool(record.verbose_logging),
+                         "include_unknown": bool(record.include_unknown)})
 
 
 class HistoryStore:
@@ -236,13 +241,6 @@ class HistoryStore:
         return dict(self.connection.execute(
             "SELECT row, outcome FROM row_outcomes WHERE run_id = ? AND row BETWEEN ? AND ?", (run_id, first_row, last_row)
         ))
-
-    def rows_to_retry(self, run_id: int) -> set[int]:
-        """Rows of a run that were rejected or failed, except later duplicates (their first row is
-        what counts; re-sending the duplicate would be refused again)."""
-        return {row for (row,) in self.connection.execute(
-            "SELECT row FROM rejections WHERE run_id = ? AND reason != ?", (run_id, reasons.DUPLICATE_IDENTIFIER)
-        )}
 
     def planned_keys(self, run_id: int) -> Iterator[int]:
         for (key,) in self.connection.execute(

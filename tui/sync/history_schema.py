@@ -7,13 +7,14 @@ with the database file's permissions.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 from tui.settings.atomic import create_private_file
 from tui.settings.history_head import refuse_lost_history, refuse_rolled_back_history
 from tui.settings.paths import history_path
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
 PENDING = 0        # handed to the sender; no answer recorded yet (resume sends it again)
@@ -26,10 +27,13 @@ NOT_SENT = 6       # dry run: would have been sent
 SUBMITTED = 7      # in a bulk job Attentive accepted (202); its result is not known yet
 UNCONFIRMED = 8    # its bulk job ended without a readable result for it (never counted failed)
 SKIPPED_PENDING = 9  # unchanged since a submission whose job has not resolved yet
+SKIPPED_SENT = 10  # an event the ledger holds as sent to this destination already (version 6)
+UNKNOWN = 11       # an event handed to the network without a recorded answer: never re-sent on our own
 OUTCOME_NAMES = {
     PENDING: "pending", ACCEPTED: "accepted", REJECTED: "rejected", INVALID: "invalid",
     SKIPPED: "skipped_unchanged", FAILED: "failed", NOT_SENT: "not_sent", SUBMITTED: "submitted",
-    UNCONFIRMED: "unconfirmed", SKIPPED_PENDING: "skipped_pending",
+    UNCONFIRMED: "unconfirmed", SKIPPED_PENDING: "skipped_pending", SKIPPED_SENT: "skipped_already_sent",
+    UNKNOWN: "unknown",
 }
 # Bulk job states (bulk_jobs.state): ours, decided from Attentive's status word (kept verbatim in `status`).
 JOB_PENDING, JOB_COMPLETED, JOB_FAILED, JOB_UNCONFIRMED, JOB_EXPIRED = (
@@ -72,7 +76,11 @@ CREATE TABLE IF NOT EXISTS runs (
     source_parts TEXT,                  -- JSON list of the parts' paths when the source has several (version 5)
     send_constants TEXT,                -- JSON object of the send's --set values (version 5)
     audience_left INTEGER NOT NULL DEFAULT 0, -- leavers sent false on the audience attribute (version 5)
-    source_query TEXT                   -- send --query: the SQL whose result (spooled to Parquet) is the source (version 5)
+    source_query TEXT,                  -- send --query: the SQL whose result (spooled to Parquet) is the source (version 5)
+    skipped_already_sent INTEGER NOT NULL DEFAULT 0,  -- events the ledger holds as sent (version 6)
+    unknown INTEGER NOT NULL DEFAULT 0,               -- events sent without a recorded answer (version 6)
+    stale_events INTEGER NOT NULL DEFAULT 0,          -- events over 12 hours old: recorded, no journeys (version 6)
+    include_unknown INTEGER NOT NULL DEFAULT 0        -- retry --include-unknown: its unknown events go again (version 6)
 );
 CREATE INDEX IF NOT EXISTS runs_by_destination ON runs (destination, environment, id);
 
@@ -201,6 +209,19 @@ CREATE TABLE IF NOT EXISTS audience_members (
     identifier TEXT NOT NULL,
     PRIMARY KEY (scope, audience, key)
 ) WITHOUT ROWID;
+-- Every event sent to a scope (destination, environment), by its deterministic id (sync/event_ledger.py):
+-- marked in flight and committed before its request leaves, so a kill at any moment leaves it known
+-- or unknown, never forgotten (version 6).
+CREATE TABLE IF NOT EXISTS event_ledger (
+    scope INTEGER NOT NULL,
+    event_id TEXT NOT NULL,             -- UUIDv5 of the destination and the event key (custom events' externalEventId)
+    state INTEGER NOT NULL,             -- 1 in flight | 2 sent (accepted) | 3 unknown
+    run_id INTEGER NOT NULL,            -- the run that last sent it
+    rows TEXT NOT NULL,                 -- its rows in that run, comma-separated (a purchase has one per item)
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (scope, event_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS event_ledger_in_flight ON event_ledger (scope) WHERE state = 1;
 -- A test send's read-back, retried until it matches or its window ends (rows deleted when settled).
 CREATE TABLE IF NOT EXISTS read_backs (
     run_id INTEGER PRIMARY KEY REFERENCES runs(id),
@@ -241,6 +262,10 @@ _ADDED_COLUMNS = (
     ("runs", "send_constants", "TEXT"),
     ("runs", "audience_left", "INTEGER NOT NULL DEFAULT 0"),
     ("runs", "source_query", "TEXT"),
+    ("runs", "skipped_already_sent", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "unknown", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "stale_events", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "include_unknown", "INTEGER NOT NULL DEFAULT 0"),
 )
 # Version 1 kept a positional trigram index fed by a per-row trigger; it is rebuilt lazily as above.
 _DROP_VERSION_1 = """
@@ -287,6 +312,17 @@ def index_new_rejections(connection: sqlite3.Connection) -> None:
                        "SELECT id, identifier, message FROM rejections WHERE id > ?", (upto,))
     connection.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (_INDEXED_UPTO, str(newest)))
+
+
+def write_rejections(connection: sqlite3.Connection, rejections: Iterable[tuple]) -> None:
+    """Add rejections, each (run_id, row, reason, identifier, status, message), and index their text,
+    inside the caller's write transaction (one INSERT ... SELECT per batch: a per-row trigger made a
+    million rejections cost several times more)."""
+    connection.executemany(
+        "INSERT INTO rejections (run_id, row, reason, identifier, status, message) VALUES (?, ?, ?, ?, ?, ?)",
+        rejections,
+    )
+    index_new_rejections(connection)
 
 
 def _catch_up_text_index(connection: sqlite3.Connection) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui.sync import event_ledger
 from tui.sync.history_schema import (
     ACCEPTED,
     FAILED,
@@ -29,26 +30,17 @@ from tui.sync.history_schema import (
     REJECTED,
     SKIPPED,
     SKIPPED_PENDING,
+    SKIPPED_SENT,
     SUBMITTED,
     UNCONFIRMED,
+    UNKNOWN,
     connect,
-    index_new_rejections,
+    write_rejections,
 )
 from tui.sync.membership_state import confirm
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 50_000
-
-
-def write_rejections(connection: sqlite3.Connection, rejections: Iterable[tuple]) -> None:
-    """Add rejections, each (run_id, row, reason, identifier, status, message), and index their text,
-    inside the caller's write transaction (one INSERT ... SELECT per batch: a per-row trigger made a
-    million rejections cost several times more)."""
-    connection.executemany(
-        "INSERT INTO rejections (run_id, row, reason, identifier, status, message) VALUES (?, ?, ?, ?, ?, ?)",
-        rejections,
-    )
-    index_new_rejections(connection)
 
 
 class HistoryWriteError(Exception):
@@ -75,6 +67,9 @@ class RunCounts:
     submitted: int = 0
     unconfirmed: int = 0
     skipped_pending: int = 0
+    skipped_already_sent: int = 0
+    unknown: int = 0
+    stale_events: int = 0    # not an outcome: events (of any outcome) over 12 hours old
 
     def add(self, outcome: int, count: int = 1) -> None:
         name = COUNTED.get(outcome)
@@ -94,8 +89,8 @@ class RunCounts:
 # a job follower in another process can move rows (submitted -> accepted) at the same time.
 COUNTED = {ACCEPTED: "accepted", REJECTED: "rejected", INVALID: "invalid", SKIPPED: "skipped_unchanged",
            FAILED: "failed", NOT_SENT: "not_sent", SUBMITTED: "submitted", UNCONFIRMED: "unconfirmed",
-           SKIPPED_PENDING: "skipped_pending"}
-COUNT_COLUMNS = ("rows_read", *COUNTED.values())
+           SKIPPED_PENDING: "skipped_pending", SKIPPED_SENT: "skipped_already_sent", UNKNOWN: "unknown"}
+COUNT_COLUMNS = ("rows_read", *COUNTED.values(), "stale_events")
 _ADD_COUNTS = ("UPDATE runs SET " + ", ".join(f"{c} = {c} + ?" for c in (*COUNT_COLUMNS, "requests", "throttled"))
                + " WHERE id = ?")
 
@@ -128,6 +123,7 @@ class RunRecorder:
         self._submissions: list[Submission] = []
         self.membership = membership              # the run carries an audience: accepted rows change who is a member
         self._confirmed: list[tuple[int, str]] = []
+        self._answers: list[tuple[str, int | None]] = []   # event ledger: (event id, new state or None)
         self._written = (*counts.values(), 0, 0)  # what the runs row holds of this process's counting
         self._last_flush = time.monotonic()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-writer")
@@ -195,6 +191,44 @@ class RunRecorder:
         else:
             self._rejections.append((self.run_id, row, reason, None, None, None))
 
+    def answer_event(self, event_id: str, rows: Iterable[int], outcome: int, state: int | None, reason: str | None = None,
+                     *, identifier: str | None = None, status: int | None = None, message: str | None = None) -> None:
+        """An event's answer: its rows' outcome (with a rejection entry when `reason` is given) and its
+        ledger state (None deletes the mark), committed together."""
+        for row in rows:
+            if reason is None:
+                self.settle(row, outcome)
+            else:
+                self.reject(row, outcome, reason, identifier=identifier, status=status, message=message)
+        self._answers.append((event_id, state))
+
+    def release_event(self, event_id: str) -> None:
+        """The event's request provably never reached Attentive: its mark goes, its rows stay pending."""
+        self._answers.append((event_id, None))
+
+    def mark_in_flight(self, marks: list[tuple[str, tuple[int, ...]]]) -> Future:
+        """Commit (event id, rows) as IN_FLIGHT in the ledger, after everything recorded so far (the
+        answers of the events before them included: a kill then leaves unknown only what was in flight);
+        the request may leave once the returned future is done (its exception: HistoryWriteError)."""
+        self.flush()
+        return self._writer.submit(self._write_marks, marks)
+
+    def _write_marks(self, marks: list[tuple[str, tuple[int, ...]]]) -> None:
+        if self._broken is not None:
+            raise self._broken
+        try:
+            connection = self._writer_db()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                event_ledger.write_marks(connection, self.scope, self.run_id, marks)
+                connection.execute("COMMIT")
+            except BaseException:
+                _rollback(connection)
+                raise
+        except (sqlite3.Error, OSError) as exc:
+            self._broken = HistoryWriteError(self.data_dir, exc)
+            raise self._broken from exc
+
     @property
     def pending_writes(self) -> int:
         return len(self._planned) + len(self._updates) + len(self._rejections) + len(self._submissions)
@@ -214,11 +248,12 @@ class RunRecorder:
         self._written = now
         work = (
             [(self.run_id, row, key, outcome) for row, (key, outcome) in self._planned.items()],
-            self._updates, self._rejections, self._digests, self._submissions, self._confirmed, deltas,
+            self._updates, self._rejections, self._digests, self._submissions, self._confirmed, self._answers, deltas,
         )
         self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
         self._planned, self._planned_keys = {}, {}
         self._updates, self._rejections, self._digests, self._submissions, self._confirmed = [], [], [], [], []
+        self._answers = []
         self._last_flush = time.monotonic()
 
     def sync(self) -> None:
@@ -257,10 +292,8 @@ class RunRecorder:
             raise self._broken from exc
 
     def _commit(self, planned: list, updates: list, rejections: list, digests: list, submissions: list[Submission],
-                confirmed: list[tuple[int, str]], deltas: tuple) -> None:
-        if self._writer_connection is None:
-            self._writer_connection = connect(self.data_dir)
-        connection = self._writer_connection
+                confirmed: list[tuple[int, str]], answers: list[tuple[str, int | None]], deltas: tuple) -> None:
+        connection = self._writer_db()
         connection.execute("BEGIN IMMEDIATE")
         try:
             if planned:
@@ -277,15 +310,19 @@ class RunRecorder:
                     digests,
                 )
             confirm(connection, self.run_id, confirmed)  # with the diff state of the same rows
+            event_ledger.write_answers(connection, self.scope, answers)  # with the outcomes of the same rows
             for submission in submissions:
                 self._write_submission(connection, submission)
             connection.execute(_ADD_COUNTS, deltas)
             connection.execute("COMMIT")
         except BaseException:
-            if connection.in_transaction:
-                with contextlib.suppress(sqlite3.Error):  # a full disk can refuse the rollback too
-                    connection.execute("ROLLBACK")
+            _rollback(connection)
             raise
+
+    def _writer_db(self) -> sqlite3.Connection:
+        if self._writer_connection is None:
+            self._writer_connection = connect(self.data_dir)
+        return self._writer_connection
 
     def _write_submission(self, connection: sqlite3.Connection, submission: Submission) -> None:
         job = connection.execute(
@@ -303,3 +340,9 @@ class RunRecorder:
         if self._writer_connection is not None:
             self._writer_connection.close()
             self._writer_connection = None
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # a full disk can refuse the rollback too
+            connection.execute("ROLLBACK")

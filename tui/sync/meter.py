@@ -82,4 +82,7 @@ class ProgressMeter:
             requests=requests,
             endpoint_limit=self.control.limit,
             ratelimit_limit=stats.ratelimit_limit if stats is not None else None,
+            skipped_already_sent=c.skipped_already_sent,
+            unknown=c.unknown,
+            stale_events=c.stale_events,
         )

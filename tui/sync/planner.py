@@ -16,7 +16,7 @@ from tui.sync.job_store import JobStore
 from tui.sync.profiles import Invalid, Profile, ProfileBuilder
 from tui.sync.sources import SourceRow
 
-_FILTER_BITS = 1 << 24
+FILTER_BITS = 1 << 24
 
 
 def sample_ordinals(rows_estimate: int, size: int) -> frozenset[int]:
@@ -25,6 +25,18 @@ def sample_ordinals(rows_estimate: int, size: int) -> frozenset[int]:
     if rows_estimate <= size:
         return frozenset(range(rows_estimate))
     return frozenset(i * rows_estimate // size for i in range(size))
+
+
+def still_to_do(store: HistoryStore, recorder: RunRecorder, chunk: list[SourceRow]) -> list[SourceRow]:
+    """A resumed run's rows of the chunk that have no outcome yet. Pending rows were handed to the
+    sender when the run stopped: they go again (and were counted read already)."""
+    if not chunk:
+        return chunk
+    done = store.outcomes_between(recorder.run_id, chunk[0].row, chunk[-1].row)
+    if done:
+        chunk = [row for row in chunk if done.get(row.row, PENDING) == PENDING]
+        recorder.counts.rows_read -= sum(1 for row in chunk if row.row in done)
+    return chunk
 
 
 class Planner:
@@ -50,10 +62,10 @@ class Planner:
         self.only_ordinals = only_ordinals
         self._ordinal = 0
         self._sample_owed = 0
-        self._file_keys = bytearray(_FILTER_BITS // 8) if only_ordinals is not None else bytearray()
+        self._file_keys = bytearray(FILTER_BITS // 8) if only_ordinals is not None else bytearray()
         # Keys this run has planned, as a 16-million-bit filter (2 MB): a key whose bit is clear is
         # certainly new, so only the few others are looked up in the database.
-        self._seen = bytearray(_FILTER_BITS // 8)
+        self._seen = bytearray(FILTER_BITS // 8)
         if resuming:
             for key in store.planned_keys(recorder.run_id):
                 self._mark(key)
@@ -95,6 +107,10 @@ class Planner:
             recorder.plan(profile.row, profile.key, PENDING)
         return profiles
 
+    def finish(self) -> list[Profile]:
+        """Nothing is held for the file's end (a protocol shared with EventPlanner)."""
+        return []
+
     def _not_in_flight(self, profiles: list[Profile]) -> list[Profile]:
         flying = self._jobs.in_flight_digests(self.recorder.scope, [p.identifier for p in profiles])
         fresh = []
@@ -111,12 +127,8 @@ class Planner:
             chunk = self._sampled(chunk)
         if self.only_rows is not None:
             chunk = [row for row in chunk if row.row in self.only_rows]
-        if self.resuming and chunk:
-            done = self.store.outcomes_between(self.recorder.run_id, chunk[0].row, chunk[-1].row)
-            if done:
-                # Pending rows were handed to the sender when the run stopped: they go again.
-                chunk = [row for row in chunk if done.get(row.row, PENDING) == PENDING]
-                self.recorder.counts.rows_read -= sum(1 for row in chunk if row.row in done)
+        if self.resuming:
+            chunk = still_to_do(self.store, self.recorder, chunk)
         return chunk
 
     def _sampled(self, chunk: list[SourceRow]) -> list[SourceRow]:
@@ -131,20 +143,20 @@ class Planner:
                 self._sample_owed += 1
             key = self.builder.key_of(source)
             # The filter's rare false "seen" only moves a sample row on; it never sends a loser.
-            earlier = key is not None and _maybe_in(self._file_keys, key)
+            earlier = key is not None and maybe_in(self._file_keys, key)
             if self._sample_owed and not earlier:
                 chosen.append(source)
                 self._sample_owed -= 1
             if key is not None:
-                _mark_in(self._file_keys, key)
+                mark_in(self._file_keys, key)
         self._ordinal += len(chunk)
         return chosen
 
     def _mark(self, key: int) -> None:
-        _mark_in(self._seen, key)
+        mark_in(self._seen, key)
 
     def _maybe_seen(self, key: int) -> bool:
-        return _maybe_in(self._seen, key)
+        return maybe_in(self._seen, key)
 
     def _first_of_each_identifier(self, profiles: list[Profile]) -> list[Profile]:
         if not profiles:
@@ -164,11 +176,11 @@ class Planner:
         return unique
 
 
-def _mark_in(bits: bytearray, key: int) -> None:
-    bit = key & (_FILTER_BITS - 1)
+def mark_in(bits: bytearray, key: int) -> None:
+    bit = key & (FILTER_BITS - 1)
     bits[bit >> 3] |= 1 << (bit & 7)
 
 
-def _maybe_in(bits: bytearray, key: int) -> bool:
-    bit = key & (_FILTER_BITS - 1)
+def maybe_in(bits: bytearray, key: int) -> bool:
+    bit = key & (FILTER_BITS - 1)
     return bool(bits[bit >> 3] & (1 << (bit & 7)))

@@ -32,6 +32,9 @@ class Progress:
     requests: int = 0               # HTTP requests to the send's endpoint that left so far, retries included
     endpoint_limit: float | None = None      # the endpoint's published limit: `+` stops there
     ratelimit_limit: int | None = None       # last x-ratelimit-limit seen (the server's own figure)
+    skipped_already_sent: int = 0   # events the ledger holds as sent already
+    unknown: int = 0                # events sent without an answer that says whether they arrived
+    stale_events: int = 0           # events over 12 hours old (sent; they trigger no journeys)
 
     @property
     def stopped(self) -> bool:
@@ -52,7 +55,7 @@ class Progress:
     @property
     def done_rows(self) -> int:
         return (self.invalid + self.skipped_unchanged + self.accepted + self.rejected + self.failed + self.not_sent
-                + self.submitted + self.unconfirmed + self.skipped_pending)
+                + self.submitted + self.unconfirmed + self.skipped_pending + self.skipped_already_sent + self.unknown)
 
     @property
     def fraction(self) -> float | None:

@@ -26,6 +26,10 @@ def progress_line(p: Progress) -> str:
         parts.append(f"in a pending job {p.skipped_pending:,}")
     if p.unconfirmed:
         parts.append(f"unconfirmed {p.unconfirmed:,}")
+    if p.skipped_already_sent:
+        parts.append(f"already sent {p.skipped_already_sent:,}")
+    if p.unknown:
+        parts.append(f"UNKNOWN {p.unknown:,}")
     if p.failed:
         parts.append(f"failed {p.failed:,}")
     if p.not_sent:
@@ -54,9 +58,16 @@ def run_summary(run: RunRecord, threshold: float | None = None) -> list[str]:
     ]
     waiting = [f"submitted, results pending {run.submitted:,}" if run.submitted else "",
                f"unconfirmed {run.unconfirmed:,}" if run.unconfirmed else "",
-               f"skipped, already in a pending job {run.skipped_pending:,}" if run.skipped_pending else ""]
+               f"skipped, already in a pending job {run.skipped_pending:,}" if run.skipped_pending else "",
+               f"skipped, already sent {run.skipped_already_sent:,}" if run.skipped_already_sent else ""]
     if any(waiting):
         lines.append("  " + "; ".join(w for w in waiting if w))
+    if run.stale_events:
+        lines.append(f"  {run.stale_events:,} events over 12 hours old: Attentive records them, but they trigger no journeys")
+    if run.unknown:
+        lines.append(f"  unknown {run.unknown:,}: sent without an answer that says whether Attentive recorded them, so "
+                     f"not sent again on their own; list them with `attentive-console rejections {run.id} --reason "
+                     f"event_unknown`, check in Attentive, then `attentive-console retry {run.id} --include-unknown`")
     if run.status == "awaiting_results":
         lines.append(f"  Attentive is processing the bulk jobs (hours for large sends); follow them with: "
                      f"attentive-console jobs --run {run.id} --wait")

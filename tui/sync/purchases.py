@@ -115,6 +115,7 @@ class PurchaseBuilder:
             ("name", event.name_column), ("product_url", event.product_url_column),
             ("product_image", event.product_image_column)) if column]
         self._quantity = reader.column(event.quantity_column) if event.quantity_column else None
+        self._restart()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -122,24 +123,38 @@ class PurchaseBuilder:
 
     def group(self, rows: Iterable[SourceRow]) -> Iterator[PurchaseRecord | Invalid]:
         """Purchases and rejections, in file order (an order's rejections when the order ends)."""
-        current: str | None = None
-        lines: list[tuple[int, _Line | Invalid]] = []
-        finished: dict[int, tuple[int, int]] = {}   # order digest -> (first row, last row)
-        earlier: tuple[int, int] | None = None      # set while the current order is a resumed one
+        self._restart()
         for source in rows:
-            order, invalid = self._order_id(source)
-            if invalid is not None:
-                yield invalid
-                continue
-            if order != current:
-                if current is not None and lines:
-                    yield from self._finish(current, lines, earlier)
-                    finished.setdefault(_digest(current), (lines[0][0], lines[-1][0]))
-                current, lines = order, []
-                earlier = finished.get(_digest(order))
-            lines.append((source.row, self._line(source)))
-        if current is not None and lines:
-            yield from self._finish(current, lines, earlier)
+            yield from self.feed(source)
+        yield from self.end()
+
+    def _restart(self) -> None:
+        self._current: str | None = None
+        self._lines: list[tuple[int, _Line | Invalid]] = []
+        self._finished: dict[int, tuple[int, int]] = {}   # order digest -> (first row, last row)
+        self._earlier: tuple[int, int] | None = None      # set while the current order is a resumed one
+
+    def feed(self, source: SourceRow) -> list[PurchaseRecord | Invalid]:
+        """One more row, for a caller that reads rows in chunks: what it completes (the previous
+        order, or this row's rejection). `end` gives the last order."""
+        order, invalid = self._order_id(source)
+        if invalid is not None:
+            return [invalid]
+        done: list[PurchaseRecord | Invalid] = []
+        if order != self._current:
+            done = self.end()
+            self._current, self._earlier = order, self._finished.get(_digest(order))
+        self._lines.append((source.row, self._line(source)))
+        return done
+
+    def end(self) -> list[PurchaseRecord | Invalid]:
+        """The order being gathered, finished (nothing when there is none)."""
+        current, lines = self._current, self._lines
+        if current is None or not lines:
+            return []
+        self._finished.setdefault(_digest(current), (lines[0][0], lines[-1][0]))
+        self._current, self._lines = None, []
+        return list(self._finish(current, lines, self._earlier))
 
     def _order_id(self, source: SourceRow) -> tuple[str, Invalid | None]:
         if source.problem is not None:

@@ -26,6 +26,7 @@ QUANTITY_INVALID = "quantity_invalid"        # not a whole number of at least 1
 ORDER_INCONSISTENT = "order_inconsistent"    # rows of one order differ in user, time or event key
 ORDER_NOT_CONTIGUOUS = "order_not_contiguous"  # an order's rows resume after other orders' rows
 ORDER_REJECTED = "order_rejected"            # another row of its order was rejected: orders go whole or not at all
+DUPLICATE_EVENT = "duplicate_event"          # a later row (or order) with an event id already in this run
 
 # Decided by Attentive.
 ATTENTIVE_REJECTED = "attentive_rejected"    # 400/404 with Attentive's text (v1 call or bulk record)
@@ -35,13 +36,14 @@ JOB_FAILED = "job_failed"                    # failed: its bulk job ended FAILED
 NO_JOB_ID = "no_job_id"                      # unconfirmed: Attentive answered 2xx without a readable batchJobId
 JOB_WITHOUT_RESULTS = "job_without_results"  # unconfirmed: the job COMPLETED but gave no results url
 JOB_EXPIRED = "job_expired"                  # unconfirmed: no final status within Attentive's two-week retention
+EVENT_UNKNOWN = "event_unknown"              # unknown: an event sent without an answer that says whether it arrived
 
 LOCAL = (
     MALFORMED_ROW, MISSING_IDENTIFIER, INVALID_EMAIL, INVALID_PHONE, IDENTIFIER_TOO_LONG,
     NON_SCALAR_VALUE, NO_ATTRIBUTES, DUPLICATE_IDENTIFIER, ATTRIBUTE_TYPE_INVALID,
     EVENT_TYPE_INVALID, PROPERTY_NAME_INVALID, TOO_MANY_PROPERTIES, SMS_NESTED_PROPERTY, TIMESTAMP_NO_OFFSET,
     TIMESTAMP_INVALID, MISSING_EVENT_KEY, MISSING_PURCHASE_VALUE, PRICE_INVALID, CURRENCY_INVALID, QUANTITY_INVALID,
-    ORDER_INCONSISTENT, ORDER_NOT_CONTIGUOUS, ORDER_REJECTED,
+    ORDER_INCONSISTENT, ORDER_NOT_CONTIGUOUS, ORDER_REJECTED, DUPLICATE_EVENT,
 )
 UNCONFIRMED = (NO_RESULT, NO_JOB_ID, JOB_WITHOUT_RESULTS, JOB_EXPIRED)
-ALL = LOCAL + (ATTENTIVE_REJECTED, SEND_FAILED, JOB_FAILED) + UNCONFIRMED
+ALL = LOCAL + (ATTENTIVE_REJECTED, SEND_FAILED, JOB_FAILED) + UNCONFIRMED + (EVENT_UNKNOWN,)

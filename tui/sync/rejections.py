@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from tui.sync import reasons
@@ -148,11 +148,12 @@ class RejectionLog:
         column = ORDER_COLUMNS.get(flt.order, ORDER_COLUMNS[ROW_ORDER])
         return f"{column}{direction}, {id_column}{direction}"
 
-    def rows(self, flt: RejectionFilter = RejectionFilter(), *, exclude_reason: str | None = None) -> set[int]:
+    def rows(self, flt: RejectionFilter = RejectionFilter(), *, exclude_reasons: Collection[str] = ()) -> set[int]:
         """The source row numbers of the matching rejections (a filtered retry sends these)."""
         sql, params, _ = self._query("r.row", flt)
-        if exclude_reason is not None:
-            sql, params = f"{sql} AND r.reason != ?", [*params, exclude_reason]
+        if exclude_reasons:
+            sql = f"{sql} AND r.reason NOT IN ({','.join('?' * len(exclude_reasons))})"
+            params = [*params, *exclude_reasons]
         return {row for (row,) in self.connection.execute(sql, params)}
 
     def get(self, rejection_id: int) -> Rejection | None:
@@ -212,13 +213,15 @@ class RejectionLog:
 
 # -- a retry of the rows a filter shows ------------------------------------------------------------
 
-def retry_rows(connection: sqlite3.Connection, run_id: int, flt: RejectionFilter | None = None) -> set[int]:
+def retry_rows(connection: sqlite3.Connection, run_id: int, flt: RejectionFilter | None = None, *,
+               include_unknown: bool = False) -> set[int]:
     """The rows of a run a retry sends again: its rejected and failed rows (those the filter shows),
-    except later duplicates (their first row is what counts; re-sending one would be refused again)
-    and audience leaves: a failed leave leaves its member a member, so the next membership send,
-    which knows who is absent then, sends the false again."""
-    rows = RejectionLog(connection, run_id).rows((flt or RejectionFilter()).matching,
-                                                 exclude_reason=reasons.DUPLICATE_IDENTIFIER)
+    except later duplicates (their first row is what counts; re-sending one would be refused again),
+    events whose fate is unknown (they may have arrived: only `include_unknown`, the operator's word,
+    sends them) and audience leaves: a failed leave leaves its member a member, so the next
+    membership send, which knows who is absent then, sends the false again."""
+    excluded = (reasons.DUPLICATE_IDENTIFIER, reasons.DUPLICATE_EVENT, *(() if include_unknown else (reasons.EVENT_UNKNOWN,)))
+    rows = RejectionLog(connection, run_id).rows((flt or RejectionFilter()).matching, exclude_reasons=excluded)
     return {row for row in rows if not is_leave_row(row)}
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from tui.attentive import payloads
 from tui.attentive.backoff import Backoff
@@ -27,6 +27,7 @@ from tui.attentive.outcomes import Outcome, OutcomeKind
 from tui.sync import job_schedule
 from tui.sync.control import SendControl
 from tui.sync.profiles import Profile
+from tui.sync.source_files import SourceRow
 from tui.sync.tally import Tally
 
 ROUNDS = 4                      # deliveries of one batch or profile before it is recorded as failed
@@ -37,9 +38,20 @@ BULK_POSTS_IN_FLIGHT = 32      # batches waiting for their POST's answer: bounds
 V1_WORKERS = 48
 
 
-class Sender(Protocol):
-    async def put(self, profile: Profile) -> None: ...
+T_contra = TypeVar("T_contra", contravariant=True)
+T = TypeVar("T")
+
+
+class Sender(Protocol[T_contra]):
+    async def put(self, item: T_contra, /) -> None: ...
     async def drain(self) -> None: ...
+
+
+class RowPlanner(Protocol[T]):
+    """What the engine reads rows through (planner.Planner, event_planner.EventPlanner)."""
+
+    def plan(self, chunk: list[SourceRow]) -> list[T]: ...
+    def finish(self) -> list[T]: ...
 
 
 class BulkSender:

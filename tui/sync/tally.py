@@ -61,6 +61,14 @@ class Tally:
         for profile in profiles:
             self.recorder.reject(profile.row, FAILED, reasons.SEND_FAILED, identifier=profile.identifier,
                                  status=outcome.status, message=outcome.text)
+        self.count_failure(outcome)
+
+    def count_success(self) -> None:
+        """An answer that settles a delivery (the event sender records its own outcomes)."""
+        self._failures_in_a_row = 0
+
+    def count_failure(self, outcome: Outcome) -> None:
+        """A delivery that failed for Attentive's or the network's sake: BREAKER in a row stop the run."""
         self._failures_in_a_row += 1
         if self._failures_in_a_row >= BREAKER and self.stop is None:
             self.stop = Stop("unreachable", f"Attentive keeps failing ({outcome.text}); the run stopped", outcome.status)

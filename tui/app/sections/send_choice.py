@@ -64,7 +64,12 @@ def preview_summary(preview: SendPreview) -> Text:
 def dry_run_text(result: SendResult) -> str:
     run = result.run
     text = (f"Dry run: read {run.rows_read:,}: would send {run.not_sent:,}, invalid {run.invalid:,}, "
-            f"unchanged {run.skipped_unchanged:,}. Nothing was sent.")
+            f"unchanged {run.skipped_unchanged:,}"
+            + (f", already sent {run.skipped_already_sent:,}" if run.skipped_already_sent else "")
+            + (f", unknown (held back) {run.unknown:,}" if run.unknown else "") + ". Nothing was sent.")
+    if run.stale_events:
+        text += (f"\n{run.stale_events:,} events are over 12 hours old: Attentive records them, but they trigger "
+                 "no journeys")
     if (counts := result.audience) is not None:
         text += (f"\nAudience: {counts.joins:,} would join, {counts.stays:,} stay, {counts.leaves:,} leave"
                  + ("; a send would be refused" if counts.refusal is not None else ""))

@@ -95,7 +95,8 @@ def rows_text(progress: Progress) -> str:
 def rare_counts(progress: Progress) -> str:
     """Counts most runs never have, shown only when they do (the line keeps to 80 columns)."""
     counts = (("failed", progress.failed), ("unconfirmed", progress.unconfirmed),
-              ("unchanged (job pending)", progress.skipped_pending))
+              ("unchanged (job pending)", progress.skipped_pending), ("already sent", progress.skipped_already_sent),
+              ("UNKNOWN", progress.unknown), ("over 12 h old", progress.stale_events))
     return "".join(f"   {name} {count:,}" for name, count in counts if count)
 
 

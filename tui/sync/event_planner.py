@@ -1,0 +1,190 @@
+"""Decides what happens to each row of an event destination before anything is sent: which rows
+this run covers, validation (events.py, purchases.py), in-run duplicates and the event ledger.
+
+An event the ledger holds as sent to this scope is `skipped_already_sent`; one it holds as unknown
+(an earlier send had no answer that says whether it arrived) stays `unknown` and is not sent, unless
+this is a retry the operator started with --include-unknown. Everything else goes out, recorded as
+pending; the sender marks each one in flight in the ledger before its request leaves.
+
+A purchase is several rows (one per item) and one event: its rows share its outcome. A sample of a
+purchase destination takes whole orders: every order one of the sampled rows belongs to.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tui.attentive import payloads
+from tui.settings.model import Destination
+from tui.sync import event_ledger, reasons
+from tui.sync.events import CustomEventBuilder, EventRecord, is_stale
+from tui.sync.history import HistoryStore
+from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED_SENT, UNKNOWN
+from tui.sync.history_writer import RunRecorder
+from tui.sync.planner import FILTER_BITS, mark_in, maybe_in, still_to_do
+from tui.sync.profiles import Invalid
+from tui.sync.purchases import PurchaseBuilder, PurchaseRecord
+from tui.sync.sources import SourceRow
+
+UNKNOWN_BEFORE = ("sent by run {run} without an answer that says whether it arrived, so it is not sent again on its "
+                  "own; check in Attentive, then `attentive-console retry {run} --include-unknown` sends it")
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """An event ready to leave: its ledger id, its rows, and the request body."""
+    event_id: str
+    rows: tuple[int, ...]
+    identifier: str
+    body: dict[str, Any]
+
+    @property
+    def key(self) -> int:
+        return event_key(self.event_id)
+
+
+def event_key(event_id: str) -> int:
+    """The 64-bit key an event's rows carry in row_outcomes, for in-run duplicates."""
+    return int.from_bytes(uuid.UUID(event_id).bytes[:8], "big", signed=True)
+
+
+def event_builder(destination: Destination) -> CustomEventBuilder | PurchaseBuilder:
+    return CustomEventBuilder(destination) if destination.kind == "custom-event" else PurchaseBuilder(destination)
+
+
+class EventPlanner:
+    def __init__(
+        self,
+        destination: Destination,
+        recorder: RunRecorder,
+        store: HistoryStore,
+        *,
+        dry_run: bool,
+        resuming: bool,
+        only_rows: Collection[int] | None = None,
+        only_ordinals: Collection[int] | None = None,
+        include_unknown: bool = False,
+        clock: Callable[[], float],
+    ):
+        self.destination = destination
+        self.builder = event_builder(destination)
+        self.recorder = recorder
+        self.store = store
+        self.dry_run = dry_run
+        self.resuming = resuming
+        self.only_rows = only_rows
+        self.only_ordinals = only_ordinals
+        self.include_unknown = include_unknown
+        self.clock = clock
+        self._ordinal = 0
+        self._sampled: set[int] = set()
+        self._seen = bytearray(FILTER_BITS // 8)   # event keys this run planned, as in Planner
+        if resuming:
+            for key in store.planned_keys(recorder.run_id):
+                mark_in(self._seen, key)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.builder.columns
+
+    def plan(self, chunk: list[SourceRow]) -> list[Outbound]:
+        built: list[EventRecord | PurchaseRecord | Invalid] = []
+        for source in self._covered(chunk):
+            if isinstance(self.builder, PurchaseBuilder):
+                built.extend(self.builder.feed(source))
+            else:
+                built.append(self.builder.build(source))
+        return self._decide(built)
+
+    def finish(self) -> list[Outbound]:
+        """The last purchase, held until the file ended (custom events hold nothing)."""
+        return self._decide(self.builder.end()) if isinstance(self.builder, PurchaseBuilder) else []
+
+    def _covered(self, chunk: list[SourceRow]) -> list[SourceRow]:
+        if self.only_ordinals is not None:
+            for ordinal, source in enumerate(chunk, self._ordinal):
+                if ordinal in self.only_ordinals:
+                    self._sampled.add(source.row)
+            self._ordinal += len(chunk)
+            if not isinstance(self.builder, PurchaseBuilder):  # orders are sampled whole, after grouping
+                chunk = [source for source in chunk if source.row in self._sampled]
+        if self.only_rows is not None:
+            chunk = [source for source in chunk if source.row in self.only_rows]
+        if self.resuming:
+            chunk = still_to_do(self.store, self.recorder, chunk)
+        return chunk
+
+    def _in_sample(self, rows: tuple[int, ...]) -> bool:
+        return self.only_ordinals is None or any(row in self._sampled for row in rows)
+
+    def _decide(self, built: Sequence[EventRecord | PurchaseRecord | Invalid]) -> list[Outbound]:
+        recorder = self.recorder
+        events: list[Outbound] = []
+        for record in built:
+            if isinstance(record, Invalid):
+                if self._in_sample((record.row,)):
+                    recorder.counts.rows_read += 1
+                    recorder.reject(record.row, INVALID, record.reason, identifier=record.identifier,
+                                    message=record.message)
+                continue
+            event = self._outbound(record)
+            if self._in_sample(event.rows):
+                recorder.counts.rows_read += len(event.rows)
+                events.append(event)
+        events = self._first_of_each_event(events)
+        held = event_ledger.states(self.store.connection, recorder.scope, [e.event_id for e in events]) if events else {}
+        now = dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)
+        going: list[Outbound] = []
+        for event in events:
+            state, run = held.get(event.event_id, (None, 0))
+            for row in event.rows:
+                recorder.plan(row, event.key, PENDING)
+            if state == event_ledger.SENT:
+                for row in event.rows:
+                    recorder.settle(row, SKIPPED_SENT)
+                continue
+            if state is not None and not (self.include_unknown and self.only_rows is not None):
+                for row in event.rows:
+                    recorder.reject(row, UNKNOWN, reasons.EVENT_UNKNOWN, identifier=event.identifier,
+                                    message=UNKNOWN_BEFORE.format(run=run))
+                continue
+            if is_stale(event.body["occurredAt"], now):
+                recorder.counts.stale_events += 1
+            if self.dry_run:
+                for row in event.rows:
+                    recorder.settle(row, NOT_SENT)
+            else:
+                going.append(event)
+        return going
+
+    def _outbound(self, record: EventRecord | PurchaseRecord) -> Outbound:
+        event_id = event_ledger.event_id(self.destination.name, record.key)
+        if isinstance(record, PurchaseRecord):
+            body = payloads.ecommerce_event_body(
+                "purchase", record.user(), [item.as_json() for item in record.items], order_id=record.order_id,
+                occurred_at=record.occurred_at, sales_channel=record.sales_channel)
+            rows = record.rows
+        else:
+            body = payloads.custom_event_body(record.user(), record.type, record.properties,
+                                              external_event_id=event_id, occurred_at=record.occurred_at)
+            rows = (record.row,)
+        return Outbound(event_id, rows, record.identifier, body)
+
+    def _first_of_each_event(self, events: list[Outbound]) -> list[Outbound]:
+        if not events:
+            return events
+        first_rows = self.recorder.first_rows([e.key for e in events if maybe_in(self._seen, e.key)])
+        unique = []
+        for event in events:
+            first = first_rows.setdefault(event.key, event.rows[0])
+            if first == event.rows[0]:
+                mark_in(self._seen, event.key)
+                unique.append(event)
+                continue
+            for row in event.rows:
+                self.recorder.reject(row, INVALID, reasons.DUPLICATE_EVENT, identifier=event.identifier,
+                                     message=f"the same event (its event key's values) as row {first}, which is the one sent")
+        return unique
