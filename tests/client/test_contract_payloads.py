@@ -8,41 +8,14 @@ from that file.
 from __future__ import annotations
 
 import itertools
-import json
-from functools import cache
-from pathlib import Path
 
 import fastjsonschema
 import pytest
+from spec_kit import v1, v2
 
-import tui.attentive.spec
 from tui.attentive import endpoints, payloads
 
-SPEC_DIR = Path(tui.attentive.spec.__file__).resolve().parent
 PROPERTY_VALUES = ["gold", "24", 24, 50.89, True, False, "2021-04-23T16:04:33Z", ""]
-
-
-@cache
-def request_schema(spec_file: str, path: str, method: str = "post"):
-    """A validator for the request body of `method path`, as the spec file defines it."""
-    spec_path = SPEC_DIR / spec_file
-    spec = json.loads(spec_path.read_text())
-    assert method in spec["paths"][path], f"{spec_file} has no {method.upper()} {path}"
-    pointer = "/".join(
-        part.replace("~", "~0").replace("/", "~1")
-        for part in ("paths", path, method, "requestBody", "content", "application/json", "schema")
-    )
-    return fastjsonschema.compile({"$ref": f"{spec_path.as_uri()}#/{pointer}"})
-
-
-def v1(path: str):
-    return request_schema("attentive-v1.json", path.removeprefix("/v1"))
-
-
-def v2(path: str):
-    return request_schema("attentive-v2.json", path)
-
-
 USERS = [
     {"email": "ada@example.com"},
     {"phone": "+13115552368"},

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import fastjsonschema
 import pytest
-from test_contract_payloads import v1 as _v1
+from spec_kit import v1 as _v1
 
 from tui.attentive import endpoints, events, payloads
 

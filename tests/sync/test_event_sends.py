@@ -3,12 +3,14 @@ counts and reasons for a mixed file, nothing sent again by a second send, and fa
 an event arrive twice unless a retry is told --include-unknown."""
 from __future__ import annotations
 
+import copy
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 from event_kit import arrivals, order_rows, orders, visit, visits, write_orders, write_visits
+from spec_kit import v1
 from sync_kit import send
 
 from tui.attentive.simulator.faults import parse_fault_spec
@@ -48,6 +50,8 @@ async def test_a_mixed_file_of_custom_events_is_sent_once_with_exact_counts_and_
     assert len(arrived) == 14 and set(arrived.values()) == {1}
     assert set(arrived) == {event_ledger.event_id("store-visits", (f"V{i:05d}",))
                             for i in range(20) if i not in (3, 5, 8, 11, 14, 17)}
+    for sent in simulator.sim.state.events.of("custom-events"):  # as the v1 spec file defines the request
+        v1("/v1/events/custom")(copy.deepcopy(sent.body))
     body = simulator.sim.state.events.of("custom-events")[0].body
     assert body["type"] == "In-store visit" and body["properties"] == {"Store": "Store 0", "Source": "POS"}
     assert body["occurredAt"].endswith("Z") and body["user"] == {"email": "visitor0@example.com"}
@@ -65,6 +69,8 @@ async def test_purchases_go_whole_and_once(simulator, tmp_path):
     assert (first.run.rows_read, first.run.accepted, first.run.invalid) == (8, 6, 2)
     assert reasons_of(tmp_path / "data", first.run.id) == {7: reasons.PRICE_INVALID, 8: reasons.ORDER_REJECTED}
     assert arrivals(simulator, "purchase-events") == {"R00001": 1, "R00002": 1, "R00004": 1}
+    for sent in simulator.sim.state.events.of("purchase-events"):
+        v1("/v1/events/ecommerce/purchase")(copy.deepcopy(sent.body))
     first_order = simulator.sim.state.events.of("purchase-events")[0].body
     assert [item["productId"] for item in first_order["items"]] == ["SKU0", "SKU1", "SKU2"]
     assert first_order["salesChannel"] == {"channelType": "IN_STORE"}

@@ -8,7 +8,8 @@ import pytest
 from sync_kit import loyalty, send, valid_row, write_jsonl
 
 from tui.attentive.secret import ApiKey
-from tui.sync.engine import GC_THRESHOLD, SendRequest, run_send
+from tui.sync.engine import SendRequest, run_send
+from tui.sync.gc_pause import GC_THRESHOLD
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from tui.settings.model import EVENT_ENDPOINTS
 from tui.sync.engine import SendResult
 from tui.sync.history import RunRecord
 from tui.sync.membership import AudienceCounts
@@ -34,13 +35,13 @@ def finished_text(result: SendResult) -> str:
     """The run's end for the status line, the notification and the exit after a cancel-and-quit."""
     run = result.run
     submitted = f"submitted {run.submitted:,}, " if run.submitted else ""
+    # An event run has nothing unchanged: what it skipped was sent before.
+    skipped = (f"already sent {run.skipped_already_sent:,}" if run.endpoint in EVENT_ENDPOINTS.values()
+               else f"unchanged {run.skipped_unchanged:,}")
     text = (f"Run #{run.id} {run.status}: {submitted}accepted {run.accepted:,}, rejected {run.rejected:,}, "
-            f"invalid {run.invalid:,}, unchanged {run.skipped_unchanged:,}")
-    if run.skipped_already_sent:
-        text += f", already sent {run.skipped_already_sent:,}"
+            f"invalid {run.invalid:,}, {skipped}")
     if run.unknown:
-        text += (f"\n{run.unknown:,} events UNKNOWN: sent without an answer that says whether Attentive recorded them; "
-                 "they are not sent again on their own (History shows them as event_unknown)")
+        text += f"\n{run.unknown:,} UNKNOWN (no answer said if they arrived): not sent again; History (4) lists them"
     if result.stop is not None:
         text += "\n" + stop_text(result.stop, run)
     elif run.status == "awaiting_results":

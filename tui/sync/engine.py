@@ -12,17 +12,18 @@ Resume: a run that was killed (SIGKILL included), cancelled, or stopped by an er
 submitted are not sent again; rows that were in flight when the run stopped (handed to Attentive,
 answer not yet recorded: at most the in-flight window, BULK_POSTS_IN_FLIGHT x 256 profiles or
 V1_WORKERS profiles) are sent again, which is harmless because setting an attribute is idempotent.
+
+Events are not idempotent (event_planner.py, event_sender.py, event_ledger.py): one in flight when
+the run stopped is `unknown`, not sent again; one the ledger holds as sent is skipped by later runs.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +39,7 @@ from tui.sync.control import SendControl
 from tui.sync.event_planner import EventPlanner, event_builder
 from tui.sync.event_sender import EventSender
 from tui.sync.events import CustomEventBuilder
+from tui.sync.gc_pause import rarer_collections
 from tui.sync.history import HistoryStore, NewRun, RunMode, RunRecord
 from tui.sync.history_schema import pacing_dir
 from tui.sync.history_writer import HistoryWriteError, RunCounts, RunRecorder
@@ -61,13 +63,6 @@ Builder = ProfileBuilder | CustomEventBuilder | PurchaseBuilder
 CHUNK_ROWS = 256
 TICK_S = 0.2
 SAMPLE_MIN = 10
-# A send allocates a dozen containers per profile, nearly all freed by reference counting. At the
-# default gen-0 threshold (700) the cycle collector runs every few dozen profiles, and its older
-# generations walk the whole in-flight window: about a tenth of the send's CPU (measured), and
-# pauses of tens of milliseconds in which no paced request leaves. While sends run it runs rarer.
-GC_THRESHOLD = (50_000, 20, 100)
-_sends_running = 0
-_saved_threshold: tuple[int, int, int] | None = None
 
 
 class SendRefused(Exception):
@@ -144,7 +139,7 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
     if lock is not None:
         lock.acquire()
     try:
-        with HistoryStore(request.data_dir) as store, _rarer_collections():
+        with HistoryStore(request.data_dir) as store, rarer_collections():
             try:
                 plan = _prepare(request, store, builder)
             except MembershipRefused as refused:
@@ -155,24 +150,6 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
     finally:
         if lock is not None:
             lock.release()
-
-
-@contextlib.contextmanager
-def _rarer_collections() -> Iterator[None]:
-    """GC_THRESHOLD while any send of this process runs (the console may run several); the
-    process's own thresholds again after the last one."""
-    global _sends_running, _saved_threshold
-    if _sends_running == 0:
-        _saved_threshold = gc.get_threshold()
-        if _saved_threshold[0]:  # 0: the process turned automatic collection off; leave it so
-            gc.set_threshold(*(max(mine, theirs) for mine, theirs in zip(GC_THRESHOLD, _saved_threshold)))
-    _sends_running += 1
-    try:
-        yield
-    finally:
-        _sends_running -= 1
-        if _sends_running == 0 and _saved_threshold is not None:
-            gc.set_threshold(*_saved_threshold)
 
 
 def _refuse_event_options(request: SendRequest) -> None:
