@@ -68,3 +68,39 @@ def shipped_config(tmp_path: Path) -> Path:
     for name in ("sandbox.toml", "production.toml"):
         shutil.copy(SHIPPED / name, folder / name)
     return folder
+
+
+def visits_toml(credential: str = "test") -> str:
+    """A custom-event destination, store-visits: the type from `kind`, the time from `visited_at`,
+    one event per `visit_id`, the property Store (tests/sync/event_kit.py writes its files)."""
+    return f'''
+[destinations.store-visits]
+kind = "custom-event"
+credential = "{credential}"
+primary_identifier = "email"
+identifiers = {{ email = "email" }}
+[destinations.store-visits.event]
+type_column = "kind"
+occurred_at = "visited_at"
+event_key = ["visit_id"]
+[destinations.store-visits.attributes]
+"Store" = "store"
+'''
+
+
+def orders_toml(credential: str = "test") -> str:
+    """A purchase destination, till-receipts: one row per item, grouped by `order_no`."""
+    return f'''
+[destinations.till-receipts]
+kind = "purchase"
+credential = "{credential}"
+primary_identifier = "email"
+identifiers = {{ email = "email" }}
+[destinations.till-receipts.event]
+occurred_at = "sold_at"
+order_column = "order_no"
+product_id_column = "sku"
+product_variant_id_column = "variant"
+price_column = "price"
+currency_column = "currency"
+'''

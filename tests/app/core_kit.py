@@ -10,6 +10,7 @@ from pathlib import Path
 
 from config_kit import destination_toml, environment_toml, write_config_folder
 from simulator_fixtures import FULL_KEY
+from textual.message import Message
 
 from tui.app.app import ConsoleApp
 from tui.app.backend.core import CoreBackend
@@ -58,3 +59,14 @@ def screen_text(app: ConsoleApp) -> str:
     for x, y, text in TEXT_RUN.findall(app.export_screenshot()):
         lines[float(y)].append((float(x), html.unescape(text).replace("\xa0", " ")))
     return "\n".join("".join(text for _, text in sorted(runs)) for _, runs in sorted(lines.items()))
+
+
+class Seen(list):
+    """Every message a message hook saw, once each."""
+
+    def __call__(self, message: Message) -> None:
+        if not any(message is seen for seen in self):
+            self.append(message)
+
+    def of(self, kind: type[Message]) -> list:
+        return [message for message in self if isinstance(message, kind)]

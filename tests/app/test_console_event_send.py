@@ -7,41 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from config_kit import destination_toml, environment_toml
+from config_kit import destination_toml, environment_toml, visits_toml
 from console_kit import settle, wait_until
-from core_kit import core_app, screen_text
-from textual.message import Message
+from core_kit import Seen, core_app, screen_text
 from textual.widgets import DataTable, Input, Select, Static
 
 from tui.app.messages import RunRecorded
 from tui.app.screens.yes_no import YesNoScreen
 from tui.sync.history import HistoryStore, RunRecord
-
-VISITS = '''
-[destinations.store-visits]
-kind = "custom-event"
-description = "Store visits"
-credential = "attentive"
-primary_identifier = "email"
-identifiers = { email = "email" }
-
-[destinations.store-visits.event]
-type_column = "kind"
-occurred_at = "visited_at"
-event_key = ["visit_id"]
-
-[destinations.store-visits.attributes]
-"Store" = "store"
-'''
-
-
-class Seen(list):
-    def __call__(self, message: Message) -> None:
-        if not any(message is seen for seen in self):
-            self.append(message)
-
-    def of(self, kind: type[Message]) -> list:
-        return [message for message in self if isinstance(message, kind)]
 
 
 def stamp(hours_ago: float) -> str:
@@ -63,7 +36,7 @@ def write_visits(path: Path) -> Path:
 def event_config(app, url: str) -> None:
     """loyalty-attributes first in the file, so choosing store-visits is a step of its own."""
     loyalty = destination_toml(description="Loyalty tier and points")
-    text = environment_toml(url, restricted=("bob",), description="Test company", destinations=[loyalty, VISITS])
+    text = environment_toml(url, restricted=("bob",), description="Test company", destinations=[loyalty, visits_toml("attentive")])
     (app.session.config_dir / "sandbox.toml").write_text(text)
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from config_kit import destination_toml, environment_toml
 from console_kit import settle, wait_until
-from core_kit import core_app, screen_text
-from textual.message import Message
+from core_kit import Seen, core_app, screen_text
 from textual.widgets import DataTable, Input, Static
 
 from tui.app.messages import RunRecorded, SendRefused, SendRequested
@@ -37,15 +36,6 @@ def write_parts(folder: Path) -> Path:
         (folder / f"part-{part}.csv").write_text(HEADER + rows(start, stop))
     (folder / "_SUCCESS").write_text("")
     return folder
-
-
-class Seen(list):
-    def __call__(self, message: Message) -> None:
-        if not any(message is seen for seen in self):
-            self.append(message)
-
-    def of(self, kind: type[Message]) -> list:
-        return [message for message in self if isinstance(message, kind)]
 
 
 async def choose(pilot, source: str, constants: str = "") -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
-from config_kit import environment_toml, write_config_folder
+from config_kit import environment_toml, visits_toml, write_config_folder
 from event_kit import visit, write_visits
 from simulator_fixtures import FULL_KEY, simulator_thread
-from test_event_kill_resume import VISITS_TOML
 
 from tui.attentive.simulator.faults import parse_fault_spec
 from tui.attentive.simulator.state import SimulatorState
@@ -25,7 +24,7 @@ def test_unknown_events_are_listed_held_back_and_sent_only_on_the_operators_word
 
     def configure(url: str):
         folder = write_config_folder(tmp_path / "config", environment_toml(
-            url, admins=("tester",), credential="test", key="env:SYNC_TEST_KEY", destinations=[VISITS_TOML]))
+            url, admins=("tester",), credential="test", key="env:SYNC_TEST_KEY", destinations=[visits_toml()]))
         return cli_on(folder, operator="tester")
 
     # Every event is recorded and then answered 500: the first answers stop the run (3 in a row). Run 1 is

@@ -10,7 +10,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from config_kit import environment_toml, write_config_folder
+from config_kit import environment_toml, orders_toml, visits_toml, write_config_folder
 from event_kit import order_rows, visit, write_orders, write_visits
 from simulator_fixtures import FULL_KEY, simulator_process
 from sync_kit import cli_until, handed_over
@@ -21,33 +21,6 @@ from tui.sync import event_ledger
 from tui.sync.event_sender import EVENT_WORKERS
 from tui.sync.history_schema import UNKNOWN
 
-VISITS_TOML = '''
-[destinations.store-visits]
-kind = "custom-event"
-credential = "test"
-primary_identifier = "email"
-identifiers = { email = "email" }
-[destinations.store-visits.event]
-type_column = "kind"
-occurred_at = "visited_at"
-event_key = ["visit_id"]
-[destinations.store-visits.attributes]
-"Store" = "store"
-'''
-ORDERS_TOML = '''
-[destinations.till-receipts]
-kind = "purchase"
-credential = "test"
-primary_identifier = "email"
-identifiers = { email = "email" }
-[destinations.till-receipts.event]
-occurred_at = "sold_at"
-order_column = "order_no"
-product_id_column = "sku"
-product_variant_id_column = "variant"
-price_column = "price"
-currency_column = "currency"
-'''
 EVENTS = 900
 
 
@@ -64,8 +37,8 @@ def _orders(folder: Path) -> tuple[Path, dict[int, str]]:
 
 
 @pytest.mark.parametrize(("destination", "toml", "endpoint", "make"), [
-    ("store-visits", VISITS_TOML, "custom-events", _visits),
-    ("till-receipts", ORDERS_TOML, "purchase-events", _orders),
+    ("store-visits", visits_toml(), "custom-events", _visits),
+    ("till-receipts", orders_toml(), "purchase-events", _orders),
 ])
 def test_a_killed_event_send_resumes_and_every_event_arrives_once_except_the_unknown_listed(
         tmp_path, destination, toml, endpoint, make):

@@ -23,7 +23,7 @@ from tui.sync.control import SendControl
 from tui.sync.event_planner import Outbound
 from tui.sync.history_schema import ACCEPTED, FAILED, REJECTED, UNKNOWN
 from tui.sync.history_writer import HistoryWriteError, RunRecorder
-from tui.sync.senders import ROUND_BACKOFF, ROUNDS
+from tui.sync.senders import ROUND_BACKOFF, ROUNDS, WorkerPool
 from tui.sync.tally import Tally
 
 EVENT_WORKERS = 16
@@ -39,33 +39,15 @@ class EventSender:
         self.tally = tally
         self.recorder: RunRecorder = tally.recorder
         self.control = control
-        self._queue: asyncio.Queue[Outbound | None] = asyncio.Queue(maxsize=EVENT_WORKERS * 2)
         self._marking: list[tuple[Outbound, asyncio.Future[None]]] = []
         self._marker: asyncio.Task[None] | None = None
-        self._workers = [asyncio.create_task(self._work()) for _ in range(EVENT_WORKERS)]
+        self._pool = WorkerPool(tally, EVENT_WORKERS, self._deliver, lambda event: len(event.rows))
 
     async def put(self, event: Outbound) -> None:
-        if self._queue.full():
-            broken = next((w for w in self._workers if w.done()), None)
-            if broken is not None:
-                await broken  # a worker died: raise its error instead of waiting forever
-        self.tally.in_flight += len(event.rows)
-        await self._queue.put(event)
+        await self._pool.put(event)
 
     async def drain(self) -> None:
-        for _ in self._workers:
-            await self._queue.put(None)
-        await asyncio.gather(*self._workers)
-
-    async def _work(self) -> None:
-        while True:
-            event = await self._queue.get()
-            if event is None:
-                return
-            try:
-                await self._deliver(event)
-            finally:
-                self.tally.in_flight -= len(event.rows)
+        await self._pool.drain()
 
     async def _deliver(self, event: Outbound) -> None:
         await self.control.wait_running()

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Generic, Protocol, TypeVar
 
 from tui.attentive import payloads
 from tui.attentive.backoff import Backoff
@@ -143,24 +144,25 @@ class BulkSender:
             parts.append((part, rounds + 1))
 
 
-class V1Sender:
-    """One POST /v1/attributes/custom per profile, from a pool of workers."""
+class WorkerPool(Generic[T]):
+    """Items handed to `deliver` by `workers` tasks, each item `rows(item)` rows in flight meanwhile;
+    the queue holds a few items per worker, so reading waits for sending."""
 
-    def __init__(self, client: AttentiveClient, kind: str, tally: Tally, control: SendControl):
-        self.client = client
-        self.kind = kind
+    def __init__(self, tally: Tally, workers: int, deliver: Callable[[T], Awaitable[None]],
+                 rows: Callable[[T], int] = lambda _: 1):
         self.tally = tally
-        self.control = control
-        self._queue: asyncio.Queue[Profile | None] = asyncio.Queue(maxsize=V1_WORKERS * 4)
-        self._workers = [asyncio.create_task(self._work()) for _ in range(V1_WORKERS)]
+        self._deliver = deliver
+        self._rows = rows
+        self._queue: asyncio.Queue[T | None] = asyncio.Queue(maxsize=workers * 4)
+        self._workers = [asyncio.create_task(self._work()) for _ in range(workers)]
 
-    async def put(self, profile: Profile) -> None:
+    async def put(self, item: T) -> None:
         if self._queue.full():
             broken = next((w for w in self._workers if w.done()), None)
             if broken is not None:
                 await broken  # a worker died: raise its error instead of waiting forever
-        self.tally.in_flight += 1
-        await self._queue.put(profile)
+        self.tally.in_flight += self._rows(item)
+        await self._queue.put(item)
 
     async def drain(self) -> None:
         for _ in self._workers:
@@ -169,13 +171,30 @@ class V1Sender:
 
     async def _work(self) -> None:
         while True:
-            profile = await self._queue.get()
-            if profile is None:
+            item = await self._queue.get()
+            if item is None:
                 return
             try:
-                await self._deliver(profile)
+                await self._deliver(item)
             finally:
-                self.tally.in_flight -= 1
+                self.tally.in_flight -= self._rows(item)
+
+
+class V1Sender:
+    """One POST /v1/attributes/custom per profile, from a pool of workers."""
+
+    def __init__(self, client: AttentiveClient, kind: str, tally: Tally, control: SendControl):
+        self.client = client
+        self.kind = kind
+        self.tally = tally
+        self.control = control
+        self._pool = WorkerPool(tally, V1_WORKERS, self._deliver)
+
+    async def put(self, profile: Profile) -> None:
+        await self._pool.put(profile)
+
+    async def drain(self) -> None:
+        await self._pool.drain()
 
     async def _deliver(self, profile: Profile) -> None:
         for round_number in range(1, ROUNDS + 1):
