@@ -204,9 +204,9 @@ class FixedBackend:
         return RejectionDetail(run_id, "loyalty-attributes", "sandbox", rejection, False,
                                f"row {rejection.row:,} of audience.csv", values)
 
-    def retry_count(self, run_id, where=None):
+    def retry_count(self, run_id, where=None, *, include_unknown=False):
         log = StoreRejections(self.data_dir, run_id).log()
-        return len(retry_rows(log.connection, run_id, where))
+        return len(retry_rows(log.connection, run_id, where, include_unknown=include_unknown))
 
     def latest_rejections(self, run_id, limit):
         log = StoreRejections(self.data_dir, run_id).log()

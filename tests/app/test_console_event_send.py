@@ -5,6 +5,7 @@ real TOML and CSV files in tmp_path."""
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from pathlib import Path
 
 from config_kit import destination_toml, environment_toml, visits_toml
@@ -12,6 +13,7 @@ from console_kit import settle, wait_until
 from core_kit import Seen, core_app, screen_text
 from textual.widgets import DataTable, Input, Select, Static
 
+from tui.app.forms.destination_form import DestinationForm
 from tui.app.messages import RunRecorded
 from tui.app.screens.yes_no import YesNoScreen
 from tui.sync.history import HistoryStore, RunRecord
@@ -121,3 +123,28 @@ async def test_custom_events_preview_send_once_and_a_second_send_sends_nothing_a
         assert "already sent 11" in text_of(app, "#run-counts")
         assert "already sent 11" in screen_text(app)   # on screen at 80x24, not cut off
         assert len(simulator.sim.state.events.of("custom-events")) == 11
+
+
+async def test_editing_an_event_destination_in_the_form_keeps_its_kind_and_event_table(tmp_path, simulator):
+    """The form edits what it has fields for; the endpoint follows from the kind and cannot be switched
+    to an attribute endpoint, and the [event] table the form has no fields for is written back as it was."""
+    app = core_app(tmp_path, simulator.url)
+    event_config(app, simulator.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, DestinationForm) and form.before is not None and form.before.name == "store-visits"
+        endpoint = form.query_one("#dest-endpoint", Select)
+        assert endpoint.value == "custom-events" and endpoint.disabled
+        assert "Event properties" in screen_text(app)
+        form.query_one("#dest-description", Input).value = "Visits from the tills"
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, DestinationForm))
+    saved = tomllib.loads((app.session.config_dir / "sandbox.toml").read_text())["destinations"]["store-visits"]
+    assert saved["description"] == "Visits from the tills" and saved["kind"] == "custom-event"
+    assert "endpoint" not in saved
+    assert saved["event"] == {"type_column": "kind", "occurred_at": "visited_at", "event_key": ["visit_id"]}
+    assert saved["attributes"] == {"Store": "store"}

@@ -230,11 +230,15 @@ class ConsoleApp(ConsoleShell):
     @on(messages.ResendRequested)
     def resend_requested(self, message: messages.ResendRequested) -> None:
         """`attentive-console retry RUN_ID`: a new run of only the rejected and failed rows (the filter's)."""
-        run, rows = message.run, "the rejected rows" if message.count is None else f"{message.count:,} rejected rows"
+        what = "unknown events" if message.include_unknown else "rejected rows"
+        run, rows = message.run, f"the {what}" if message.count is None else f"{message.count:,} {what}"
+        detail = ("No answer said whether these events reached Attentive: any that did will arrive twice.\n"
+                  "They are read again from the run's file and sent as a new run." if message.include_unknown else
+                  "The rejected and failed rows are read again from the run's file (fix it in place first)\n"
+                  "and sent as a new run.")
         if self.send_slot_free():
-            self.confirm_run(message, None, f"re-send {rows} of run #{run.run_id} to {run.destination}",
-                             "The rejected and failed rows are read again from the run's file (fix it in place first)\n"
-                             "and sent as a new run.", run.destination)
+            self.confirm_run(message, None, f"re-send {rows} of run #{run.run_id} to {run.destination}", detail,
+                             run.destination)
 
     def send_slot_free(self) -> bool:
         if self.run_handle is not None:

@@ -54,6 +54,7 @@ class ResendRequested(Message):
     run: RunRow
     where: RejectionFilter | None = None
     count: int | None = None
+    include_unknown: bool = False   # the filter chose the unknown events, and the operator confirmed it
 
 
 RunOrder = SendRequested | ResendRequested   # what the app starts in Send, once it has checked and confirmed
@@ -230,9 +231,9 @@ class JobLinesLoaded(Message):
 @dataclass
 class ReasonsCounted(Message):
     """A run's rejections by reason (History's chart); `counted_at` is the run's (rejected, invalid,
-    failed) when counted; `problem` says why they could not be counted."""
+    failed, unknown) when counted; `problem` says why they could not be counted."""
     run_id: int
-    counted_at: tuple[int, int, int]
+    counted_at: tuple[int, ...]
     reasons: Mapping[str, int]
     problem: str | None = None
 

@@ -41,7 +41,7 @@ def finished_text(result: SendResult) -> str:
     text = (f"Run #{run.id} {run.status}: {submitted}accepted {run.accepted:,}, rejected {run.rejected:,}, "
             f"invalid {run.invalid:,}, {skipped}")
     if run.unknown:
-        text += f"\n{run.unknown:,} UNKNOWN (no answer said if they arrived): not sent again; History (4) lists them"
+        text += f"\n{run.unknown:,} UNKNOWN (no answer said if they arrived): held back; History (4) lists them"
     if result.stop is not None:
         text += "\n" + stop_text(result.stop, run)
     elif run.status == "awaiting_results":

@@ -97,11 +97,12 @@ def run_runs(args: argparse.Namespace) -> int:
         return OK
     rows = [[str(r.id), datetime.fromtimestamp(r.started_at).strftime("%Y-%m-%d %H:%M"), r.environment, r.destination,
              r.mode, shown_status(r, args.ctx.data_dir), f"{r.rows_read:,}", f"{r.accepted:,}", f"{r.submitted:,}",
-             f"{r.rejected:,}", f"{r.invalid:,}", f"{r.skipped_unchanged + r.skipped_pending:,}", f"{r.failed:,}",
-             f"{r.unconfirmed:,}", f"{r.duration_s:.1f}s", r.operator]
+             f"{r.rejected:,}", f"{r.invalid:,}", f"{r.skipped_unchanged + r.skipped_pending + r.skipped_already_sent:,}",
+             f"{r.failed:,}", f"{r.unconfirmed:,}", f"{r.unknown:,}", f"{r.duration_s:.1f}s", r.operator]
             for r in runs]
+    # SKIPPED: unchanged, unchanged in a pending job, or (events) already sent
     print_table(["RUN", "STARTED", "ENV", "DESTINATION", "MODE", "STATUS", "ROWS", "ACCEPTED", "SUBMITTED", "REJECTED",
-                 "INVALID", "UNCHANGED", "FAILED", "UNCONFIRMED", "TIME", "OPERATOR"], rows)
+                 "INVALID", "SKIPPED", "FAILED", "UNCONFIRMED", "UNKNOWN", "TIME", "OPERATOR"], rows)
     return OK
 
 

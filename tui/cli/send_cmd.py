@@ -162,10 +162,13 @@ def _source(args: argparse.Namespace) -> SourceSpec | None:
 
 
 def _dry_run_notes(args: argparse.Namespace, destination: Destination, source: SourceSpec) -> None:
-    """The constants every profile gets and the untyped columns Attentive would make Numbers."""
+    """The constants every profile (or event) gets and the untyped columns Attentive would make Numbers."""
     if destination.constants and not args.json:
         shown = ", ".join(f"{name} = {value!r}" for name, value in destination.constants.items())
-        print(escape_lines(f"  constants on every profile: {shown}"))
+        where = "event" if destination.sends_events else "profile"
+        print(escape_lines(f"  constants on every {where}: {shown}"))
+    if destination.sends_events:
+        return  # Attentive types attributes by their first value; nothing says it does so for event properties
     try:
         warnings = scan_source(destination, ProfileBuilder(destination).columns, source)
     except (SourceError, ValueError):
@@ -271,6 +274,8 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
         if verification is not None:
             for line in verification_summary(verification):
                 print(escape_lines(line))
+        elif run.mode == hist.RunMode.SAMPLE and destination.sends_events:
+            print("  events cannot be read back: promotion's gate is this sample's events accepted, none unknown")
         elif run.mode == hist.RunMode.SAMPLE and run.status == hist.AWAITING:
             print(f"  read-back: runs once the jobs complete (`attentive-console jobs --run {run.id} --wait`)")
         if waited is not None and waited.timed_out:

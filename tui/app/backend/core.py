@@ -64,7 +64,7 @@ class CoreBackend(ConfigEdits):
                                     run.rows_read, run.accepted, run.rejected, run.invalid,
                                     run.skipped_unchanged, self._read_back(store, jobs, run), run.mode,
                                     run.failed, run.submitted, run.unconfirmed, sum(states.values()),
-                                    states.get(JOB_PENDING, 0)))
+                                    states.get(JOB_PENDING, 0), run.skipped_already_sent, run.unknown))
             return views
 
     @staticmethod
@@ -118,14 +118,15 @@ class CoreBackend(ConfigEdits):
                                      source_query=query)
         return sends.connected(self.session, target, request)
 
-    def retry_request(self, run_id: int, where: RejectionFilter | None = None) -> SendRequest:
-        """`attentive-console retry RUN_ID [--reason ...]`: only the rejected and failed rows of a run
-        (those the filter shows), as a new run."""
-        target, request = sends.retry_request(self.session, run_id, where)
+    def retry_request(self, run_id: int, where: RejectionFilter | None = None, *,
+                      include_unknown: bool = False) -> SendRequest:
+        """`attentive-console retry RUN_ID [--reason ...] [--include-unknown]`: only the rejected and
+        failed rows of a run (those the filter shows), as a new run."""
+        target, request = sends.retry_request(self.session, run_id, where, include_unknown=include_unknown)
         return sends.connected(self.session, target, request)
 
-    def retry_count(self, run_id: int, where: RejectionFilter | None = None) -> int:
-        return sends.retry_count(self.session, run_id, where)
+    def retry_count(self, run_id: int, where: RejectionFilter | None = None, *, include_unknown: bool = False) -> int:
+        return sends.retry_count(self.session, run_id, where, include_unknown=include_unknown)
 
     def rejection_detail(self, run_id: int, rejection_id: int) -> RejectionDetail:
         return rejection_detail(self.session, run_id, rejection_id)

@@ -61,11 +61,13 @@ class ConsoleBackend(Protocol):
         """`attentive-console send`: a query is spooled here (the request records it), `constants` are
         its `--set` values (checked: SettingsError names the problem), `allow_shrink` its --allow-shrink."""
 
-    def retry_request(self, run_id: int, where: RejectionFilter | None = None) -> SendRequest:
+    def retry_request(self, run_id: int, where: RejectionFilter | None = None, *,
+                      include_unknown: bool = False) -> SendRequest:
         """A new run of only the rejected and failed rows of `run_id` (`attentive-console retry`);
-        with `where`, only those the filter shows (`retry --reason/--status/--search`)."""
+        with `where`, only those the filter shows (`retry --reason/--status/--search`); with
+        `include_unknown`, its unknown events too (`retry --include-unknown`)."""
 
-    def retry_count(self, run_id: int, where: RejectionFilter | None = None) -> int:
+    def retry_count(self, run_id: int, where: RejectionFilter | None = None, *, include_unknown: bool = False) -> int:
         """How many rows `retry_request(run_id, where)` would send (the confirmation names it)."""
 
     def rejection_detail(self, run_id: int, rejection_id: int) -> RejectionDetail:
@@ -135,3 +137,5 @@ class RunRow:
     unconfirmed: int = 0
     jobs: int = 0                    # bulk jobs of the run
     jobs_pending: int = 0
+    skipped_already_sent: int = 0    # events the ledger held as sent already
+    unknown: int = 0                 # events sent without an answer that says whether they arrived

@@ -121,14 +121,17 @@ class DestinationForm(SettingsForm):
                 yield from self.row("primary", "Primary id", FormSelect(
                     [(kind, kind) for kind in IDENTIFIERS], value=d.primary_identifier, allow_blank=False,
                     compact=True))
+                # An event destination's endpoint follows from its kind (edited in the file, with its [event] table).
+                endpoints = ([(f"{d.endpoint} (a {d.kind} destination)", d.endpoint)] if d.sends_events else
+                             [("bulk (v2, 256 a call)", "bulk"), ("custom-attributes (v1)", "custom-attributes")])
                 yield from self.row("endpoint", "Endpoint", FormSelect(
-                    [("bulk (v2, 256 a call)", "bulk"), ("custom-attributes (v1)", "custom-attributes")],
-                    value=d.endpoint, allow_blank=False, compact=True))
+                    endpoints, value=d.endpoint, allow_blank=False, compact=True, disabled=d.sends_events))
                 yield from self.row("email-column", "Email column", FormInput(
                     d.identifiers.get("email", ""), compact=True, placeholder="source column holding emails"))
                 yield from self.row("phone-column", "Phone column", FormInput(
                     d.identifiers.get("phone", ""), compact=True, placeholder="source column holding phones"))
-                yield Label("Attributes, one `Attribute name = column` a line:", classes="form-note")
+                yield Label("Event properties, one `Property name = column` a line:" if d.sends_events else
+                            "Attributes, one `Attribute name = column` a line:", classes="form-note")
                 yield FormTextArea(attributes_text(d.attributes), id="dest-attributes", compact=True,
                                    show_cursor=True, highlight_cursor_line=False)
                 yield from self.row("region", "Phone region", FormInput(d.phone_region, compact=True))

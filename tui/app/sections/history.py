@@ -91,8 +91,8 @@ class HistorySection(Section):
         self.runs_read, self.runs_read_for = False, self.view.environment   # the environment last read for
         self.reloaded_at = float("-inf")            # time.monotonic() of the last reload asked for
         self.detail_open = False
-        self.reasons: dict[int, tuple[tuple[int, int, int], Mapping[str, int]]] = {}   # run -> (counted at, counts)
-        self.counting: tuple[int, tuple[int, int, int]] | None = None   # the count under way
+        self.reasons: dict[int, tuple[tuple[int, ...], Mapping[str, int]]] = {}   # run -> (counted at, counts)
+        self.counting: tuple[int, tuple[int, ...]] | None = None   # the count under way
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="history-list", id="history-switcher"):
@@ -205,7 +205,7 @@ class HistorySection(Section):
         if run is None:
             chart.show_text("")
             return
-        counts = (run.rejected, run.invalid, run.failed)
+        counts = (run.rejected, run.invalid, run.failed, run.unknown)
         cached = self.reasons.get(run.run_id)
         if not any(counts):
             chart.show_reasons(run.run_id, {})
@@ -218,7 +218,7 @@ class HistorySection(Section):
             self.count_reasons(run.run_id, counts)
 
     @work(thread=True, name="Count reasons", group="history-reasons", exclusive=True, exit_on_error=False)
-    def count_reasons(self, run_id: int, counts: tuple[int, int, int]) -> None:
+    def count_reasons(self, run_id: int, counts: tuple[int, ...]) -> None:
         """A failure is the chart's line, never a modal: the chart is a picture, not a task."""
         try:
             reasons = dict(self.backend.rejection_source(run_id).facets(RejectionFilter()).reasons)

@@ -316,7 +316,7 @@ class SendSection(RunSteering):
             return self.backend.send_request(environment, order.destination, order.source, sample=order.sample,
                                              dry_run=False, constants=order.constants,
                                              allow_shrink=order.allow_shrink)
-        return self.backend.retry_request(order.run.run_id, order.where)
+        return self.backend.retry_request(order.run.run_id, order.where, include_unknown=order.include_unknown)
 
     def post_progress(self, progress: Progress) -> None:
         """Called on the send's thread, several times a second."""

@@ -33,7 +33,8 @@ from tui.app.widgets.rejection_log import Mask, RejectionLogView
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.workers import post_result, reported
 from tui.core.rejection_pages import RejectionSource, describe
-from tui.sync.rejections import Facets, RejectionFilter
+from tui.sync.reasons import EVENT_UNKNOWN
+from tui.sync.rejections import Facets, RejectionFilter, is_everything
 from tui.sync.terminal_text import escape_controls
 
 FILTER_DEBOUNCE_S = 0.15
@@ -46,8 +47,14 @@ class RetryCounted(Message):
     count: int
 
 
+def chooses_unknown(where: RejectionFilter) -> bool:
+    """The log filtered to the unknown events: R then re-sends them (the console's --include-unknown),
+    after a question that says they may arrive twice. Without that filter they are never re-sent."""
+    return where.reason == EVENT_UNKNOWN
+
+
 def run_summary_text(run: RunRow) -> str:
-    """Two lines, and a third when the run has bulk jobs or a read-back."""
+    """Two lines, and a third when the run has bulk jobs, a read-back, or events sent before or unknown."""
     failed = f"  failed {run.failed:,}" if run.failed else ""
     lines = [f"run #{run.run_id} {run.destination} ({run.environment}) {run.status}  started {run.started_at}",
              f"read {run.rows_read:,}  accepted {run.accepted:,}  rejected {run.rejected:,}  invalid {run.invalid:,}  "
@@ -58,6 +65,9 @@ def run_summary_text(run: RunRow) -> str:
         extra.append(f"jobs: {run.jobs_pending:,} of {run.jobs:,} pending, submitted {run.submitted:,}{unconfirmed}")
     if run.verification:
         extra.append(f"read-back: {run.verification}")
+    if run.skipped_already_sent or run.unknown:
+        unknown = f"  UNKNOWN {run.unknown:,}: f picks event_unknown, R re-sends" if run.unknown else ""
+        extra.append(f"already sent {run.skipped_already_sent:,}{unknown}")
     return "\n".join(lines + (["   ".join(extra)] if extra else []))
 
 
@@ -191,26 +201,34 @@ class RunDetail(ErrorGuard, Vertical):
     @work(thread=True, name="Count re-send", group="retry-count", exclusive=True, exit_on_error=False)
     def count_retry(self, where: RejectionFilter) -> None:
         with reported(self, "Re-send"):
-            post_result(self, RetryCounted(where, self.backend.retry_count(self.run.run_id, where)))
+            count = self.backend.retry_count(self.run.run_id, where, include_unknown=chooses_unknown(where))
+            post_result(self, RetryCounted(where, count))
 
     @on(RetryCounted)
     def retry_counted(self, message: RetryCounted) -> None:
         message.stop()
         where, count, run = message.where, message.count, self.run
         if count == 0:
-            self.notify(f"Nothing to re-send: no rejected or failed rows match {describe(where)} "
-                        "(duplicates are never re-sent).", severity="warning")
+            matching = "" if is_everything(where) else f" match {describe(where)}"
+            held = (f" The {run.unknown:,} unknown events go again only from the event_unknown facet (f)."
+                    if run.unknown and not chooses_unknown(where) else "")
+            self.notify(f"Nothing to re-send: no rejected or failed rows{matching} (duplicates are never re-sent)."
+                        + held, severity="warning")
             return
         rows = f"{count:,} row" + ("" if count == 1 else "s")
         question = f"Re-send {rows} ({describe(where)}) to {run.destination} in {run.environment}?"
-        self.app.push_screen(YesNoScreen(f"Re-send rejected rows of run #{run.run_id}",
-                                         f"{question}\nThey are read again from the run's file (fix it in place "
-                                         "first) and sent as a new run.", yes=f"Re-send {rows}"),
+        if chooses_unknown(where):  # `retry --include-unknown`: said in words, as the flag says it
+            body = (f"{question}\nNo answer said whether these events reached Attentive: any that did will arrive "
+                    "twice. Check in Attentive first (a custom event by its externalEventId).")
+        else:
+            body = f"{question}\nThey are read again from the run's file (fix it in place first) and sent as a new run."
+        title = f"Re-send {'unknown events' if chooses_unknown(where) else 'rejected rows'} of run #{run.run_id}"
+        self.app.push_screen(YesNoScreen(title, body, yes=f"Re-send {rows}"),
                              partial(self.resend_answered, where, count))
 
     def resend_answered(self, where: RejectionFilter, count: int, yes: bool | None) -> None:
         if yes:
-            self.post_message(ResendRequested(self.run, where, count))
+            self.post_message(ResendRequested(self.run, where, count, chooses_unknown(where)))
 
     def action_jobs(self) -> None:
         self.app.push_screen(RunJobsScreen(self.run, self.backend))
