@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tui.sync import event_ledger, reasons
 from tui.sync.engine import SendRefused
 
 pytestmark = pytest.mark.asyncio
+FAST = {"timeout_s": 2, "backoff_base_s": 0.001, "backoff_cap_s": 0.002}  # the client's retries, not its pacing
 
 
 def reasons_of(data_dir: Path, run_id: int) -> dict[int, str]:
@@ -80,17 +82,32 @@ async def test_purchases_go_whole_and_once(simulator, tmp_path):
     assert arrivals(simulator, "purchase-events") == {"R00001": 1, "R00002": 1, "R00004": 1}
 
 
-async def test_answers_that_leave_an_event_open_are_unknown_and_only_include_unknown_sends_them(start_simulator, tmp_path):
-    faulty = await start_simulator(faults=parse_fault_spec("500after=0.15,dropafter=0.1,500=0.1,429burst=0.05:3"), seed=11)
-    source = write_visits(tmp_path / "visits.csv", [visit(i) for i in range(200)])
+def _visit_file(folder: Path) -> tuple[Path, Callable[[str], str]]:
+    """200 visits, and the ledger id of an arrival (a custom event arrives under its externalEventId)."""
+    return write_visits(folder / "visits.csv", [visit(i) for i in range(200)]), lambda arrival: arrival
+
+
+def _order_file(folder: Path) -> tuple[Path, Callable[[str], str]]:
+    """200 one-item purchases, and the ledger id of an arrival (a purchase arrives under its orderId)."""
+    rows = [row for order in range(200) for row in order_rows(order, 1)]
+    return write_orders(folder / "receipts.csv", rows), lambda order: event_ledger.event_id("till-receipts", (order,))
+
+
+@pytest.mark.parametrize(("destination", "endpoint", "make"), [
+    (visits(), "custom-events", _visit_file), (orders(), "purchase-events", _order_file)], ids=["custom", "purchase"])
+async def test_answers_that_leave_an_event_open_are_unknown_and_only_include_unknown_sends_them(
+        start_simulator, tmp_path, destination, endpoint, make):
+    faulty = await start_simulator(faults=parse_fault_spec("500after=0.15,dropafter=0.1,500=0.1,429burst=0.01:3"), seed=11)
+    source, ledger_id = make(tmp_path)
     data = tmp_path / "data"
-    runs = [await send(faulty, data, visits(), source, follow=False, client_options={"timeout_s": 2})]
+    runs = [await send(faulty, data, destination, source, follow=False, client_options=FAST)]
     while runs[-1].run.status != "finished":   # the breaker stops a run in a storm; the operator resumes it
         assert len(runs) < 60
-        runs.append(await send(faulty, data, visits(), None, follow=False, resume_run_id=runs[0].run.id))
+        runs.append(await send(faulty, data, destination, None, follow=False, resume_run_id=runs[0].run.id, client_options=FAST))
     run = runs[-1].run
     assert run.unknown > 0 and run.accepted + run.unknown + run.failed == 200
-    arrived = arrivals(faulty, "custom-events")
+    assert run.throttled > 0                                # the 429 storms came, and were waited out
+    arrived = {ledger_id(name): count for name, count in arrivals(faulty, endpoint).items()}
     assert max(arrived.values()) == 1                       # nothing arrived twice
     ledger = _ledger(data)
     accepted = {event for event, state in ledger.items() if state == event_ledger.SENT}
@@ -99,10 +116,11 @@ async def test_answers_that_leave_an_event_open_are_unknown_and_only_include_unk
 
     if not run.failed:  # a plain retry has nothing to send: the unknown events wait for the operator's word
         with pytest.raises(SendRefused, match="only with --include-unknown"):
-            await send(faulty, data, visits(), None, follow=False, retry_of=run.id)
-    retried = await send(faulty, data, visits(), None, follow=False, retry_of=run.id, include_unknown=True)
+            await send(faulty, data, destination, None, follow=False, retry_of=run.id)
+    retried = await send(faulty, data, destination, None, follow=False, retry_of=run.id, include_unknown=True,
+                         client_options=FAST)
     assert retried.run.rows_read == run.unknown + run.failed
-    after = arrivals(faulty, "custom-events")
+    after = {ledger_id(name): count for name, count in arrivals(faulty, endpoint).items()}
     # Only unknown events can have arrived twice, and only through the retry the operator asked for.
     twice = {event for event, count in after.items() if count > 1}
     unknown_before = {event for event, state in ledger.items() if state == event_ledger.UNKNOWN_STATE}
