@@ -3,10 +3,10 @@ spec only says "ISO 4217 format", so the list is kept here.
 
 Source: ISO 4217 List One (current currency and funds codes), as published by SIX Financial
 Information, the standard's maintenance agency (https://www.six-group.com/en/products-services/
-financial-information/data-standards.html). Codes still in circulation while being replaced (ANG
-by XCG, SLL by SLE, ZWL by ZWG) are kept: a receipt from before the change still names them. XTS
-(reserved for testing) and XXX ("no currency") are left out: neither prices a real sale.
-Update this list when SIX publishes an amendment.
+financial-information/data-standards.html), checked on 2026-12-02 against pycountry 26.2.16's copy
+of it. Codes replaced recently (ANG by XCG, SLL by SLE, ZWL by ZWG, BGN by EUR on 2026-01-01) are
+kept: a receipt from before the change still names them. XTS (reserved for testing) and XXX ("no
+currency") are left out: neither prices a real sale. Update this list when SIX publishes an amendment.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD 
 KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR
 MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK
 SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI
-UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER
+UYU UYW UZS VED VES VND VUV WST XAD XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER
 ZAR ZMW ZWG ZWL
 """.split())
 
