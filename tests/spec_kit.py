@@ -1,4 +1,4 @@
-"""Validators of request bodies, compiled (fastjsonschema) from a $ref into the shipped OpenAPI spec
+"""Validators of request and response bodies, compiled (fastjsonschema) from a $ref into the shipped OpenAPI spec
 files themselves, so the schemas are never copied into the tests."""
 from __future__ import annotations
 
@@ -24,6 +24,23 @@ def request_schema(spec_file: str, path: str, method: str = "post"):
         for part in ("paths", path, method, "requestBody", "content", "application/json", "schema")
     )
     return fastjsonschema.compile({"$ref": f"{spec_path.as_uri()}#/{pointer}"})
+
+
+@cache
+def response_schema(spec_file: str, path: str, method: str, status: str):
+    """A validator for the JSON body of `method path`'s `status` answer, as the spec file defines it."""
+    spec_path = SPEC_DIR / spec_file
+    spec = json.loads(spec_path.read_text())
+    assert status in spec["paths"][path][method]["responses"], f"{spec_file} documents no {status} for {method.upper()} {path}"
+    pointer = "/".join(
+        part.replace("~", "~0").replace("/", "~1")
+        for part in ("paths", path, method, "responses", status, "content", "application/json", "schema")
+    )
+    return fastjsonschema.compile({"$ref": f"{spec_path.as_uri()}#/{pointer}"})
+
+
+def v1_response(path: str, method: str, status: int):
+    return response_schema("attentive-v1.json", path.removeprefix("/v1"), method.lower(), str(status))
 
 
 def v1(path: str):

@@ -41,7 +41,8 @@ def _schema(spec_file: str, *operation_ids: str) -> schemathesis.BaseSchema:
 
 
 EVENT_OPERATIONS = ("postCustomEvents", "postPurchaseEvents", "postAddToCartEvents", "postProductViewEvents")
-V1 = _schema("attentive-v1.json", "getMe", "postCustomAttributes", "getCustomAttributes", "addSubscriptions",
+SUBSCRIPTION_OPERATIONS = ("addSubscriptions", "unsubscribeSubscriptions", "getSubscriptions")
+V1 = _schema("attentive-v1.json", "getMe", "postCustomAttributes", "getCustomAttributes", *SUBSCRIPTION_OPERATIONS,
              *EVENT_OPERATIONS)
 V2 = _schema("attentive-v2.json", "postBulkUserAttributes", "getBulkJobStatus")
 BOUNDED = settings(
@@ -80,9 +81,9 @@ def test_v2_operations_never_fail_and_answer_as_specified(case, simulator_url):
     _call_and_validate(case, simulator_url)
 
 
-def test_every_event_operation_is_fuzzed():
+def test_every_event_and_subscription_operation_is_fuzzed():
     fuzzed = {operation.ok().definition.raw.get("operationId") for operation in V1.get_all_operations()}
-    assert set(EVENT_OPERATIONS) <= fuzzed
+    assert set(EVENT_OPERATIONS) | set(SUBSCRIPTION_OPERATIONS) <= fuzzed
 
 
 def test_job_status_answers_conform_in_every_phase_and_fault():

@@ -7,8 +7,9 @@ permanently throttled key still ends; 5xx, 408, timeouts and connection errors g
 total. Every API request is paced by the shared bucket of its (key, endpoint) (pacing.py); a bulk
 job's results file is not an API endpoint and is fetched unpaced. The key travels only in the
 Authorization header of requests to base_url's origin; a results URL on another host is fetched
-without it. Events are sent once: an answer that leaves their fate open is UNKNOWN, never repeated
-(outcomes.OutcomeKind).
+without it. Events, subscribes and unsubscribes are sent once (a repeat is counted twice, or texts
+the person again): an answer that leaves their fate open is UNKNOWN, never repeated; a 429 or a
+connection that never opened is retried as for any call (outcomes.OutcomeKind).
 """
 from __future__ import annotations
 
@@ -48,11 +49,12 @@ _HEADERS = {
 # job-status endpoint, so it has no published limit (0) and is never paced. Pacing it with the
 # status calls would halve the jobs a second that the job endpoint's budget can follow.
 RESULTS_FILE = EndpointSpec("bulk-results", "GET", "(bulk job results file)", 0, ())
-# Sending a subscription twice can text the person "already subscribed" (ATTENTIVE.md), so it is
-# repeated only when the server cannot have acted on it: a 429, or a connection that never opened.
-NOT_REPLAYABLE = frozenset({endpoints.SUBSCRIPTIONS.name})
-# An event sent twice is counted twice: one that may have arrived comes back UNKNOWN, not repeated.
-SEND_ONCE = frozenset(spec.name for spec in endpoints.EVENTS)
+# An event sent twice is counted twice; a subscribe or unsubscribe sent twice can text the person
+# "already subscribed" / "you are unsubscribed" (the v1 spec). So one that may have arrived comes
+# back UNKNOWN, not repeated; only a 429 or a connection that never opened is sent again.
+SEND_ONCE = frozenset(spec.name for spec in (*endpoints.EVENTS, *endpoints.SUBSCRIPTION_WRITES))
+EVENT_NAMES = frozenset(spec.name for spec in endpoints.EVENTS)
+REPEAT_WOULD = {True: "and a repeat would count it twice", False: "and a repeat could text the person again"}
 
 
 @dataclass(slots=True)
@@ -248,9 +250,25 @@ class AttentiveClient:
         return parse_text(reply.body)
 
     async def post_subscription(self, body: Mapping[str, Any]) -> Outcome:
-        """POST /v1/subscriptions with a body from payloads.subscription_body; data: the parsed answer."""
+        """POST /v1/subscriptions with a body from payloads.subscription_body; data: the parsed answer.
+        Sent once (a TEXT subscriber subscribed again is texted): a fate left open is UNKNOWN, not repeated."""
         reply = await self._call(endpoints.SUBSCRIPTIONS, endpoints.SUBSCRIPTIONS.path, body=dict(body))
         return responses.with_parsed_body(reply.outcome, reply.body, lambda parsed: parsed, "JSON", allow_empty=True)
+
+    async def post_unsubscribe(self, body: Mapping[str, Any]) -> Outcome:
+        """POST /v1/subscriptions/unsubscribe, body from payloads.unsubscribe_body; data: the parsed answer. Sent once."""
+        reply = await self._call(endpoints.UNSUBSCRIBE, endpoints.UNSUBSCRIBE.path, body=dict(body))
+        return responses.with_parsed_body(reply.outcome, reply.body, lambda parsed: parsed, "JSON", allow_empty=True)
+
+    async def get_subscriptions(self, *, email: str | None = None, phone: str | None = None) -> Outcome:
+        """GET /v1/subscriptions by exactly one identifier; data: the parsed GetSubscriptionsResponseDto."""
+        given = {kind: value for kind, value in (("email", email), ("phone", phone)) if value}
+        if len(given) != 1:
+            return responses.not_sent(payloads.PayloadError("a subscriptions read takes exactly one of email or phone"))
+        spec = endpoints.SUBSCRIPTIONS_READ
+        reply = await self._call(spec, spec.path, params=given)
+        return responses.with_parsed_body(reply.outcome, reply.body, lambda parsed: parsed if isinstance(parsed, dict) else None,
+                                          "an object with subscriptionEligibilities")
 
     async def post_custom_event(self, body: Mapping[str, Any]) -> Outcome:
         """POST /v1/events/custom with a body from payloads.custom_event_body. Sent once: an answer
@@ -284,7 +302,6 @@ class AttentiveClient:
         url = target if isinstance(target, URL) else self._url(target)
         data = None if body is None else _JSON.encode(body).encode()
         bucket = self._bucket(endpoint) if paced else None
-        replayable = endpoint.name not in NOT_REPLAYABLE
         send_once = endpoint.name in SEND_ONCE
         stats = self.stats.of(endpoint.name)
         attempts = throttled = 0
@@ -313,10 +330,9 @@ class AttentiveClient:
             elif outcome.kind is OutcomeKind.RETRYABLE:
                 attempts += 1
                 if send_once and exchange.reached_server:
-                    return _Reply(responses.unknown(replace(outcome, attempts=attempts)), exchange.body, exchange.headers)
-                if not replayable and exchange.reached_server:
-                    note = " (not repeated: the server may have acted on it)"
-                    return _Reply(replace(outcome, attempts=attempts, text=outcome.text + note), exchange.body, exchange.headers)
+                    note = REPEAT_WOULD[endpoint.name in EVENT_NAMES]
+                    return _Reply(responses.unknown(replace(outcome, attempts=attempts), note), exchange.body,
+                                  exchange.headers)
                 if attempts >= self._max_attempts:
                     return _Reply(replace(outcome, attempts=attempts), exchange.body, exchange.headers)
                 delay = self._backoff.delay(attempts, self._rng)

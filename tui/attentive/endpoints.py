@@ -39,7 +39,15 @@ BULK_ATTRIBUTES = EndpointSpec(
     "bulk", "POST", "/v2/bulk/user/attributes", 100, (Permission.ATTRIBUTES, Permission.SUBSCRIPTIONS)
 )
 BULK_JOB = EndpointSpec("bulk-job", "GET", "/v2/bulk/job/{id}", 100, ())
+# ATTENTIVE.md: "Subscribe 10/s, identity 10/s, unsubscribe 5/s".
 SUBSCRIPTIONS = EndpointSpec("subscriptions", "POST", "/v1/subscriptions", 10, (Permission.SUBSCRIPTIONS,))
+UNSUBSCRIBE = EndpointSpec("unsubscribe", "POST", "/v1/subscriptions/unsubscribe", 5, (Permission.SUBSCRIPTIONS,))
+# The eligibility read has no limit of its own in ATTENTIVE.md or the spec; 10/s is the published
+# subscriptions figure, chosen to be safe (the general 150/s may well apply, but is not promised).
+SUBSCRIPTIONS_READ = EndpointSpec("subscriptions-read", "GET", "/v1/subscriptions", 10, (Permission.SUBSCRIPTIONS,))
+# Subscribing or unsubscribing twice can text the person ("already subscribed", "you are
+# unsubscribed"): the client sends these once, like the events.
+SUBSCRIPTION_WRITES = (SUBSCRIPTIONS, UNSUBSCRIBE)
 # Events: neither ATTENTIVE.md nor the v1 spec names a limit for them, so they take the general
 # per-key, per-endpoint one ATTENTIVE.md documents: "150 requests/s for most endpoints".
 CUSTOM_EVENTS = EndpointSpec("custom-events", "POST", "/v1/events/custom", 150, (Permission.EVENTS,))
@@ -55,7 +63,8 @@ ECOMMERCE_EVENTS = {"purchase": PURCHASE_EVENTS, "add-to-cart": ADD_TO_CART_EVEN
 # Sending an event twice counts it twice (no documented de-duplication): the client sends these once.
 EVENTS = (CUSTOM_EVENTS, PURCHASE_EVENTS, ADD_TO_CART_EVENTS, PRODUCT_VIEW_EVENTS)
 
-ALL = (ME, CUSTOM_ATTRIBUTES, CUSTOM_ATTRIBUTES_READ, BULK_ATTRIBUTES, BULK_JOB, SUBSCRIPTIONS, *EVENTS)
+ALL = (ME, CUSTOM_ATTRIBUTES, CUSTOM_ATTRIBUTES_READ, BULK_ATTRIBUTES, BULK_JOB, SUBSCRIPTIONS, UNSUBSCRIBE,
+       SUBSCRIPTIONS_READ, *EVENTS)
 BY_NAME = {e.name: e for e in ALL}
 
 BULK_MAX_USERS = 256

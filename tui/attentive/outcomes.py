@@ -9,9 +9,10 @@ from typing import Any
 class OutcomeKind(str, Enum):
     """What an answer means for the request. UNKNOWN is the one kind a repeat would make wrong:
 
-    UNKNOWN (events only: POST /v1/events/..., which are counted once per arrival and have no
-    documented de-duplication): the request left this machine and no answer proves what became of
-    it, so it may have arrived and been counted. That is a 5xx (or 408), a timeout after the
+    UNKNOWN (send-once requests only: POST /v1/events/..., counted once per arrival with no
+    documented de-duplication; and POST /v1/subscriptions and /v1/subscriptions/unsubscribe, which
+    text a TEXT subscriber again when repeated): the request left this machine and no answer proves
+    what became of it, so it may have arrived and been acted on. That is a 5xx (or 408), a timeout after the
     connection opened, or a connection dropped before the answer. The client does not repeat it;
     whoever sends decides (never on its own: only on the operator's word). A 429 or a connection that
     never opened is provably not received: those are retried and, when retries run out, RETRYABLE.
@@ -21,7 +22,7 @@ class OutcomeKind(str, Enum):
     REJECTED = "rejected"    # 400/404: this request's fault; do not retry
     RETRYABLE = "retryable"  # 429, 5xx, timeouts, connection errors (after the client's own retries ran out)
     FATAL = "fatal"          # 401/403: stops the whole run
-    UNKNOWN = "unknown"      # an event that may have arrived: not repeated (see above)
+    UNKNOWN = "unknown"      # a send-once request that may have arrived: not repeated (see above)
 
 
 @dataclass(frozen=True)

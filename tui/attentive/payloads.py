@@ -18,6 +18,11 @@ from tui.attentive.endpoints import BULK_MAX_USERS, ECOMMERCE_EVENTS
 IDENTIFIER_KINDS = ("email", "phone")
 V1_USER_KEYS = frozenset({"email", "phone", "externalIdentifiers"})
 SUBSCRIPTION_TYPES = ("MARKETING", "TRANSACTIONAL")
+# What an unsubscribe may name (the v1 spec's SubscriptionDto), and the notification languages its
+# NotificationConfigDto says are supported ("Currently only supports en-US and fr-CA").
+UNSUBSCRIBE_TYPES = ("MARKETING", "TRANSACTIONAL", "CHECKOUT_ABANDONED")
+CHANNELS = ("TEXT", "EMAIL")
+NOTIFICATION_LANGUAGES = ("en-US", "fr-CA")
 
 
 class PayloadError(ValueError):
@@ -99,6 +104,58 @@ def subscription_body(
     if single_opt_in:
         body["singleOptIn"] = True
     return body
+
+
+def unsubscribe_body(
+    user: Mapping[str, Any],
+    subscriptions: Sequence[Mapping[str, Any] | tuple[str, str]] | None = None,
+    *,
+    notification_disabled: bool = True,
+    language: str | None = None,
+) -> dict[str, Any]:
+    """POST /v1/subscriptions/unsubscribe: {user: {phone|email}, subscriptions?: [{type, channel}],
+    notification: {language?, disabled}}.
+
+    No subscriptions (None or empty) unsubscribes the person from all of theirs. A subscription is
+    {"type", "channel"} or a (type, channel) pair. An email reaches EMAIL subscriptions only and a
+    phone TEXT ones only (the spec), so a channel whose identifier is missing is refused.
+    notification_disabled defaults to True: no "you are unsubscribed" text unless asked for."""
+    unknown = sorted(set(user) - set(IDENTIFIER_KINDS))
+    if unknown:
+        raise PayloadError(f"unsupported identifier {unknown[0]!r} for an unsubscribe; use email or phone")
+    found = identifiers(email=user.get("email"), phone=user.get("phone"))
+    body: dict[str, Any] = {"user": found}
+    if subscriptions:
+        body["subscriptions"] = [_subscription(index, item, found) for index, item in enumerate(subscriptions)]
+    if not isinstance(notification_disabled, bool):
+        raise PayloadError(f"notification_disabled must be True or False, got {notification_disabled!r}")
+    notification: dict[str, Any] = {}
+    if language is not None:
+        if language not in NOTIFICATION_LANGUAGES:
+            raise PayloadError(f"notification language must be one of {', '.join(NOTIFICATION_LANGUAGES)} "
+                               f"(case-sensitive), got {language!r}")
+        notification["language"] = language
+    notification["disabled"] = notification_disabled
+    body["notification"] = notification
+    return body
+
+
+def _subscription(index: int, item: Mapping[str, Any] | tuple[str, str], user: Mapping[str, str]) -> dict[str, str]:
+    if isinstance(item, Mapping):
+        kind, channel = item.get("type"), item.get("channel")
+    elif isinstance(item, tuple) and len(item) == 2:
+        kind, channel = item
+    else:
+        raise PayloadError(f"subscriptions[{index}] must be {{'type', 'channel'}} or a (type, channel) pair")
+    if kind not in UNSUBSCRIBE_TYPES:
+        raise PayloadError(f"subscriptions[{index}].type must be one of {', '.join(UNSUBSCRIBE_TYPES)}, got {kind!r}")
+    if channel not in CHANNELS:
+        raise PayloadError(f"subscriptions[{index}].channel must be TEXT or EMAIL, got {channel!r}")
+    needed = "phone" if channel == "TEXT" else "email"
+    if needed not in user:
+        raise PayloadError(f"subscriptions[{index}] is a {channel} subscription, which only the user's {needed} "
+                           f"reaches; give the {needed}")
+    return {"type": kind, "channel": channel}
 
 
 def custom_event_body(

@@ -253,11 +253,11 @@ def with_parsed_body(outcome: Outcome, body: str, parse: Callable[[Any], Any], w
     return replace(outcome, data=data)
 
 
-def unknown(outcome: Outcome) -> Outcome:
-    """An event's retryable answer that may have followed its arrival (a 5xx, a timeout, a dropped
-    connection): UNKNOWN, with the reason kept, for the sender to decide on; never repeated here."""
-    note = " (not repeated: the event may have arrived, and a repeat would count it twice)"
-    return replace(outcome, kind=OutcomeKind.UNKNOWN, text=outcome.text + note)
+def unknown(outcome: Outcome, note: str) -> Outcome:
+    """A send-once request's retryable answer that may have followed its arrival (a 5xx, a timeout,
+    a dropped connection): UNKNOWN, with the reason and `note` (what a repeat would do) kept, for
+    the sender to decide on; never repeated here."""
+    return replace(outcome, kind=OutcomeKind.UNKNOWN, text=f"{outcome.text} (not repeated: it may have arrived, {note})")
 
 
 def cancelled(attempts: int) -> Outcome:

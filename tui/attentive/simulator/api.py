@@ -1,5 +1,6 @@
 """The endpoint handlers: what Attentive does with a request once the key, the rate limit and the
-faults have let it through (see server.py for those)."""
+faults have let it through (see server.py for those). The subscription endpoints are in
+subscription_routes.py, served through AttentiveApi.routes(); the events are in event_routes.py."""
 from __future__ import annotations
 
 import json
@@ -17,8 +18,6 @@ from tui.attentive.simulator.state import CUSTOM_IDENTIFIER, ProfileChange, Simu
 from tui.attentive.simulator.validation import BodyError, BodyValidator, compile_validator
 
 KEY_SPEC = web.RequestKey("key_spec", KeySpec)
-_LANGUAGE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz")
-_COUNTRY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _SUBSCRIPTION_TYPES = ("MARKETING", "TRANSACTIONAL")
 
 
@@ -59,11 +58,13 @@ class AttentiveApi:
         self.config = config
         self.state = state
         self.jobs = jobs
+        # Imported here: subscription_routes imports this module's KEY_SPEC, error and flat_identifiers.
+        from tui.attentive.simulator.subscription_routes import SubscriptionRoutes
+        self.subscriptions = SubscriptionRoutes(config, state)
         self._validators: dict[str, BodyValidator] = {
             spec.name: compile_validator(spec.name, version, spec.path)
             for spec, version in (
                 (endpoints.CUSTOM_ATTRIBUTES, "v1"),
-                (endpoints.SUBSCRIPTIONS, "v1"),
                 (endpoints.BULK_ATTRIBUTES, "v2"),
             )
         }
@@ -77,7 +78,7 @@ class AttentiveApi:
             web.post(endpoints.BULK_ATTRIBUTES.path, self.post_bulk, name=endpoints.BULK_ATTRIBUTES.name),
             web.get(endpoints.BULK_JOB.path, self.get_bulk_job, name=endpoints.BULK_JOB.name),
             web.get("/results/{job_id}/{token}.jsonl", self.get_results, name="results"),
-            web.post(endpoints.SUBSCRIPTIONS.path, self.post_subscription, name=endpoints.SUBSCRIPTIONS.name),
+            *self.subscriptions.routes(),  # POST /v1/subscriptions, POST .../unsubscribe, GET /v1/subscriptions
         ]
 
     async def _body(self, request: web.Request, endpoint: str) -> Any:
@@ -211,52 +212,6 @@ class AttentiveApi:
         ):
             return error(404, "no such results file")
         return web.Response(body=job.results(), content_type="application/x-ndjson")
-
-    # -- subscriptions, v1 ----------------------------------------------------------------------
-
-    async def post_subscription(self, request: web.Request) -> web.Response:
-        company_id = request[KEY_SPEC].resolved_company_id
-        try:
-            body = await self._body(request, endpoints.SUBSCRIPTIONS.name)
-            user = body["user"]
-            if not user.get("phone") and not user.get("email"):
-                raise RuleViolation("user: give a phone or an email to subscribe")
-            check_identifiers("user", user, custom_key="name")
-            check_identifiers("externalIdentifiers", body.get("externalIdentifiers") or {}, custom_key="name")
-            kind = self._subscription_type(body)
-        except (BodyError, RuleViolation) as exc:
-            return error(400, str(exc))
-        channels = [channel for channel, field in (("TEXT", "phone"), ("EMAIL", "email")) if user.get(field)]
-        ids = flat_identifiers({**user, **(body.get("externalIdentifiers") or {})})
-        wanted = tuple((kind, channel) for channel in channels)
-        [created] = self.state.apply(company_id, [ProfileChange(ids, subscriptions=wanted)])
-        answer: dict[str, Any] = {"user": user}
-        if body.get("externalIdentifiers"):
-            answer["externalIdentifiers"] = body["externalIdentifiers"]
-        answer["subscriptionResponses"] = [
-            {
-                "subscription": {"type": kind, "channel": channel},
-                "subscriptionCreationStatus": "NEWLY_CREATED" if new else "PREVIOUSLY_CREATED",
-            }
-            for (kind, channel), new in zip(wanted, created)
-        ]
-        return web.json_response(answer, status=202)
-
-    @staticmethod
-    def _subscription_type(body: dict[str, Any]) -> str:
-        """signUpSourceId, or locale + subscriptionType (Attentive resolves the sign-up unit)."""
-        locale = body.get("locale")
-        if locale is not None:
-            language, country = locale.get("language", ""), locale.get("country", "")
-            if len(language) != 2 or not set(language) <= _LANGUAGE_CHARS:
-                raise RuleViolation(f"locale.language {language!r} must be an ISO 639-1 code like 'en'")
-            if len(country) != 2 or not set(country) <= _COUNTRY_CHARS:
-                raise RuleViolation(f"locale.country {country!r} must be an ISO 3166-1 alpha-2 code like 'US'")
-        if body.get("signUpSourceId"):
-            return body.get("subscriptionType", "MARKETING")
-        if locale is not None and body.get("subscriptionType"):
-            return body["subscriptionType"]
-        raise RuleViolation("give signUpSourceId, or both locale and subscriptionType")
 
 
 def _bulk_subscription(index: int, subscription: Mapping[str, Any]) -> tuple[str, str]:

@@ -1,5 +1,6 @@
-"""Profiles per company: identifiers, custom attributes and their fixed types, subscriptions; and
-the events that arrived (event_log.py).
+"""Profiles per company: identifiers, custom attributes and their fixed types, subscriptions and
+opt-outs; the events that arrived (event_log.py); the subscribes and unsubscribes that arrived
+(subscription_log.py).
 
 In memory, optionally persisted: a JSON snapshot (written atomically) plus an append-only journal
 of changes since that snapshot. Changes are queued in memory on the hot path and written to the
@@ -17,6 +18,7 @@ from typing import Any
 
 from tui.attentive.simulator.event_log import ArrivedEvent, EventLog
 from tui.attentive.simulator.rules import AttributeType, stored_as
+from tui.attentive.simulator.subscription_log import SubscriptionLog, SubscriptionPost
 
 STATE_VERSION = 1
 # Identifiers that find a profile. Sending two that point at different profiles bridges them into
@@ -37,6 +39,7 @@ class Profile:
     custom: dict[str, Any] = field(default_factory=dict)
     standard: dict[str, Any] = field(default_factory=dict)  # v2 firstName, lastName, location, ...
     subscriptions: set[tuple[str, str]] = field(default_factory=set)  # (type, channel)
+    unsubscribed: set[tuple[str, str]] = field(default_factory=set)   # (type, channel) opted out of
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class Profile:
             "custom": self.custom,
             "standard": self.standard,
             "subscriptions": sorted(self.subscriptions),
+            "unsubscribed": sorted(self.unsubscribed),
         }
 
     @classmethod
@@ -53,6 +57,7 @@ class Profile:
             dict(data.get("custom", {})),
             dict(data.get("standard", {})),
             {(kind, channel) for kind, channel in data.get("subscriptions", [])},
+            {(kind, channel) for kind, channel in data.get("unsubscribed", [])},
         )
 
 
@@ -65,14 +70,20 @@ class ProfileChange:
     standard: dict[str, Any] = field(default_factory=dict)
     new_types: dict[str, AttributeType] = field(default_factory=dict)
     subscriptions: tuple[tuple[str, str], ...] = ()
+    unsubscriptions: tuple[tuple[str, str], ...] = ()  # (type, channel) opted out of
 
     def to_json(self) -> list[Any]:
-        return [self.identifiers, self.custom, self.standard, self.new_types, [list(s) for s in self.subscriptions]]
+        data = [self.identifiers, self.custom, self.standard, self.new_types, [list(s) for s in self.subscriptions]]
+        if self.unsubscriptions:
+            data.append([list(s) for s in self.unsubscriptions])
+        return data
 
     @classmethod
     def from_json(cls, data: list[Any]) -> "ProfileChange":
-        ids, custom, standard, types, subs = data
-        return cls(ids, custom, standard, {k: AttributeType(v) for k, v in types.items()}, tuple(map(tuple, subs)))
+        ids, custom, standard, types, subs, *rest = data  # journals written before unsubscribes have 5 fields
+        unsubs = rest[0] if rest else []
+        return cls(ids, custom, standard, {k: AttributeType(v) for k, v in types.items()}, tuple(map(tuple, subs)),
+                   tuple(map(tuple, unsubs)))
 
 
 def _index_key(name: str, value: str) -> str:
@@ -102,6 +113,10 @@ class CompanyState:
         for subscription in change.subscriptions:
             created.append(subscription not in profile.subscriptions)
             profile.subscriptions.add(subscription)
+            profile.unsubscribed.discard(subscription)
+        for subscription in change.unsubscriptions:
+            profile.subscriptions.discard(subscription)
+            profile.unsubscribed.add(subscription)
         return created
 
     def _profile_for(self, identifiers: dict[str, str]) -> Profile:
@@ -127,6 +142,7 @@ class CompanyState:
         into.custom.update(other.custom)
         into.standard.update(other.standard)
         into.subscriptions |= other.subscriptions
+        into.unsubscribed = (into.unsubscribed | other.unsubscribed) - into.subscriptions
         for name, value in other.identifiers.items():
             into.identifiers.setdefault(name, value)
             if name in LINKING_IDENTIFIERS:
@@ -147,6 +163,8 @@ class SimulatorState:
         self._pending: list[tuple[str, list[ProfileChange]]] = []
         self.events = EventLog()
         self._pending_events: list[ArrivedEvent] = []
+        self.subscriptions = SubscriptionLog()
+        self._pending_subscriptions: list[SubscriptionPost] = []
         # Attributes declared as text before their first value (SimulatorConfig.text_attributes).
         self.declared: dict[str, AttributeType] = {}
 
@@ -177,6 +195,11 @@ class SimulatorState:
         if self.path is not None:
             self._pending_events.append(event)
 
+    def record_subscription(self, post: SubscriptionPost) -> None:
+        self.subscriptions.record(post)
+        if self.path is not None:
+            self._pending_subscriptions.append(post)
+
     # -- persistence ----------------------------------------------------------------------------
 
     @classmethod
@@ -197,6 +220,8 @@ class SimulatorState:
                         company.add_loaded(Profile.from_json(profile))
                 for event in data.get("events", ()):  # absent from files written before events existed
                     state.events.record(ArrivedEvent.from_json(event))
+                for post in data.get("subscription_posts", ()):  # absent from files written before them
+                    state.subscriptions.record(SubscriptionPost.from_json(post))
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise StateFileError(
                     f"{path}: cannot read the simulator state ({exc}); move the file away to start empty"
@@ -213,9 +238,11 @@ class SimulatorState:
             for line in handle:
                 try:
                     entry = json.loads(line)
-                    if isinstance(entry, dict):  # {"events": [...]}: arrivals, beside the profile changes
-                        for event in [ArrivedEvent.from_json(e) for e in entry["events"]]:
+                    if isinstance(entry, dict):  # {"events"|"subscription_posts": [...]}: arrivals, beside the changes
+                        for event in [ArrivedEvent.from_json(e) for e in entry.get("events", ())]:
                             self.events.record(event)
+                        for post in [SubscriptionPost.from_json(p) for p in entry.get("subscription_posts", ())]:
+                            self.subscriptions.record(post)
                         continue
                     company_id, changes = entry
                     parsed = [ProfileChange.from_json(c) for c in changes]
@@ -236,6 +263,9 @@ class SimulatorState:
         if self._pending_events:
             events, self._pending_events = self._pending_events, []
             lines.append(json.dumps({"events": [e.to_json() for e in events]}) + "\n")
+        if self._pending_subscriptions:
+            posts, self._pending_subscriptions = self._pending_subscriptions, []
+            lines.append(json.dumps({"subscription_posts": [p.to_json() for p in posts]}) + "\n")
         return lines
 
     def write_journal(self, lines: list[str]) -> None:
@@ -255,6 +285,7 @@ class SimulatorState:
             return
         self._pending.clear()
         self._pending_events.clear()
+        self._pending_subscriptions.clear()
         data: dict[str, Any] = {
             "version": STATE_VERSION,
             "companies": {
@@ -262,6 +293,7 @@ class SimulatorState:
                 for cid, c in self.companies.items()
             },
             "events": [event.to_json() for event in self.events.of()],
+            "subscription_posts": [post.to_json() for post in self.subscriptions.posts()],
         }
         text = json.dumps(data, separators=(",", ":"))  # dumps, not dump: only dumps uses the C encoder
         tmp: Path | None = None
