@@ -104,3 +104,19 @@ product_variant_id_column = "variant"
 price_column = "price"
 currency_column = "currency"
 '''
+
+
+def optins_toml(credential: str = "test") -> str:
+    """A subscriptions destination, sms-optins: phones, consent in `sms_opt_in`."""
+    return f'''
+[destinations.sms-optins]
+kind = "subscription"
+credential = "{credential}"
+primary_identifier = "phone"
+identifiers = {{ phone = "phone" }}
+[destinations.sms-optins.subscription]
+consent_column = "sms_opt_in"
+locale = "en-US"
+subscription_type = "MARKETING"
+single_opt_in = false
+'''

@@ -8,7 +8,7 @@ from tui.settings.promotion_gates import SampleSendEvidence, VerificationEvidenc
 
 EVENTS_RUN = SampleSendEvidence(
     run_id=7, started_at="2026-03-08T09:30:00+00:00", config_hash="c" * 64, status="finished", sample_size=10,
-    attempted=10, rejected=0, verification=None, sends_events=True, accepted=10, unknown=0,
+    attempted=10, rejected=0, verification=None, sends_once=True, accepted=10, unknown=0,
 )
 
 
@@ -18,7 +18,7 @@ def test_accepted_events_and_none_unknown_pass_without_a_read_back():
     assert gate.id == "verification"
     assert "10 events" in gate.reason and "run 7" in gate.reason
     # The same evidence as an attribute destination's fails: it has no read-back recorded.
-    assert not gate_verification(replace(EVENTS_RUN, sends_events=False)).passed
+    assert not gate_verification(replace(EVENTS_RUN, sends_once=False)).passed
 
 
 def test_unknown_events_fail_naming_their_count_and_the_rejections_command():

@@ -4,21 +4,15 @@ their config_hash; the store writes an [event] table back with the file's commen
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
+from destination_kit import HEAD, PATH, load, problems
 
 from tui.settings.currencies import ISO_4217
-from tui.settings.errors import ConfigError, InvalidChange
-from tui.settings.loader import parse_environment
+from tui.settings.errors import InvalidChange
 from tui.settings.model import Destination, EventMapping
 from tui.settings.store import EnvironmentFile
 
-PATH = Path("sandbox.toml")
-HEAD = '''api_url = "embedded"
-[credentials.main]
-api_key = "demo:sandbox"
-'''
 CUSTOM = '''
 [destinations.visits]
 kind = "custom-event"
@@ -55,14 +49,6 @@ currency_column = "currency"
 '''
 
 
-def load(text: str) -> dict[str, Destination]:
-    return parse_environment(HEAD + text, path=PATH, name="sandbox").destinations
-
-
-def problems(text: str) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load(text)
-    return [str(problem) for problem in caught.value.problems]
 
 
 def line_of(text: str, needle: str) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sync_kit import write_csv
 
-from tui.settings.model import Destination, EventMapping
+from tui.settings.model import Destination, EventMapping, SubscriptionMapping
 
 VISIT_HEADER = ("email", "visit_id", "store", "visited_at", "kind")
 ORDER_HEADER = ("email", "order_no", "sku", "variant", "price", "currency", "sold_at")
@@ -70,3 +70,28 @@ def write_orders(path: Path, rows: list[dict[str, Any]]) -> Path:
 def arrivals(sim: Any, endpoint: str) -> dict[str, int]:
     """How many times each event arrived: by externalEventId (custom events) or orderId (purchases)."""
     return dict(sim.sim.state.events.counts(endpoint))
+
+
+CONSENT_HEADER = ("phone", "sms_opt_in")
+
+
+def optins(**changes: Any) -> Destination:
+    """A subscriptions destination: phones, consent in `sms_opt_in`, a locale and a type (no sign-up id)."""
+    fields: dict[str, Any] = dict(
+        name="sms-optins", description="test", credential="test", primary_identifier="phone",
+        endpoint="subscriptions", kind="subscription", identifiers={"phone": "phone"},
+        subscription=SubscriptionMapping(consent_column="sms_opt_in", single_opt_in=False, language="en",
+                                         country="US", subscription_type="MARKETING"),
+    )
+    fields.update(changes)
+    return Destination(**fields)
+
+
+def phone(i: int) -> str:
+    return f"+1212555{i:04d}"
+
+
+def write_consents(path: Path, consents: list[str]) -> Path:
+    """One row per person i: phone(i) and the consent text given."""
+    return write_csv(path, [{"phone": phone(i), "sms_opt_in": consent} for i, consent in enumerate(consents)],
+                     CONSENT_HEADER)

@@ -22,7 +22,7 @@ async def test_a_sample_of_custom_events_passes_the_verification_gate_on_its_ans
 
     evidence = latest_test_send(data_dir, "store-visits")
     assert evidence is not None and evidence.run_id == sent.run.id
-    assert evidence.sends_events and evidence.status == "finished" and evidence.sample_size == 10
+    assert evidence.sends_once and evidence.status == "finished" and evidence.sample_size == 10
     assert evidence.accepted == 10 and evidence.unknown == 0 and evidence.rejected == 0
     assert not evidence.read_back_scheduled and evidence.jobs_pending == 0 and evidence.verification is None
     assert sum(arrivals(simulator, "custom-events").values()) == 10  # what was accepted arrived

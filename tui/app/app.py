@@ -43,6 +43,7 @@ from tui.app.widgets.key_footer import KeyFooter
 from tui.app.widgets.run_jobs import RunJobsScreen
 from tui.app.widgets.run_panel import RunPanel
 from tui.app.workers import post_result, reported
+from tui.core.sends import duration_note
 from tui.settings.model import Environment
 from tui.sync.history import RESUMABLE
 from tui.sync.progress import Progress
@@ -223,8 +224,10 @@ class ConsoleApp(ConsoleShell):
         if environment is None or not self.send_slot_free():
             return
         what = send_what(message.destination, message.sample, anyway=message.allow_shrink)  # the details S names
+        destination = environment.destinations.get(message.destination)
         detail = send_detail(message.destination, environment.name, message.source, message.rows_estimate,
-                             message.constants, message.audience if message.allow_shrink else None)
+                             message.constants, message.audience if message.allow_shrink else None,
+                             duration_note(destination, message.rows_estimate) if destination else None)
         self.confirm_run(message, environment, what, detail, message.destination)
 
     @on(messages.ResendRequested)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from tui.settings.model import EVENT_ENDPOINTS
+from tui.settings.model import KIND_ENDPOINTS
 from tui.sync.engine import SendResult
 from tui.sync.history import RunRecord
 from tui.sync.membership import AudienceCounts
@@ -36,7 +36,7 @@ def finished_text(result: SendResult) -> str:
     run = result.run
     submitted = f"submitted {run.submitted:,}, " if run.submitted else ""
     # An event run has nothing unchanged: what it skipped was sent before.
-    skipped = (f"already sent {run.skipped_already_sent:,}" if run.endpoint in EVENT_ENDPOINTS.values()
+    skipped = (f"already sent {run.skipped_already_sent:,}" if run.endpoint in KIND_ENDPOINTS.values()
                else f"unchanged {run.skipped_unchanged:,}")
     text = (f"Run #{run.id} {run.status}: {submitted}accepted {run.accepted:,}, rejected {run.rejected:,}, "
             f"invalid {run.invalid:,}, {skipped}")
@@ -55,15 +55,18 @@ def send_what(destination: str, sample: int | None, *, anyway: bool = False) -> 
 
 
 def send_detail(destination: str, environment: str, source: object, rows_estimate: int | None,
-                constants: Sequence[str] = (), shrink: AudienceCounts | None = None) -> str:
+                constants: Sequence[str] = (), shrink: AudienceCounts | None = None, duration: str | None = None) -> str:
     """What a send's confirmation names: the destination, the environment, the source (a path, a glob or
-    a query), how many rows, this send's constants, and the leaves the shrink guard would refuse."""
+    a query), how many rows, this send's constants, the leaves the shrink guard would refuse, and how
+    long Attentive's limits make it take when that is hours (sends.duration_note)."""
     rows = f"~{rows_estimate:,} (from the preview)" if rows_estimate is not None else "not counted yet (enter previews)"
     text = f"Destination: {destination}\nEnvironment: {environment}\nSource: {source}\nRows: {rows}"
     if constants:
         text += "\nConstants: " + " ".join(constants)
     if shrink is not None:
         text += "\n" + shrink_detail(shrink)
+    if duration is not None:
+        text += f"\nTime: {duration}"
     return text
 
 

@@ -23,6 +23,7 @@ from tui.cli import (
     ledger_cmd,
     promote_cmd,
     runs_cmd,
+    segment_file_cmd,
     send_cmd,
     simulator_cmd,
 )
@@ -50,6 +51,7 @@ COMMAND_MODULES = (
     ledger_cmd,
     history_cmd,
     bench_cmd,
+    segment_file_cmd,
 )
 
 

@@ -35,6 +35,7 @@ from tui.core.workspace import Target
 from tui.settings.attribute_tables import parse_set
 from tui.settings.errors import SettingsError
 from tui.settings.model import Destination
+from tui.settings.segment_file_settings import SEGMENT_FILE_ONLY
 from tui.sync import history as hist
 from tui.sync.control import SendControl
 from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRefused, SendRequest, SendResult, ShrinkRefused, run_send
@@ -49,7 +50,7 @@ from tui.sync.progress_text import audience_summary, progress_line, run_summary,
 from tui.sync.senders import BULK_POSTS_IN_FLIGHT, V1_WORKERS
 from tui.sync.source_query import spool_query
 from tui.sync.source_spool import spool
-from tui.sync.sources import SourceError, SourceSpec
+from tui.sync.sources import SourceError, SourceSpec, inspect_source
 from tui.sync.terminal_text import escape_controls, escape_lines
 
 RESUME_HELP = (
@@ -122,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
               "spooled result)", file=sys.stderr)
         return USAGE
     target = args.ctx.target(args.env, args.destination, "send")
+    if target.destination.kind == "segment-file":  # before a stdin or a query is spooled for nothing
+        print(f"error: {SEGMENT_FILE_ONLY.format(name=target.destination.name)}", file=sys.stderr)
+        return USAGE
     try:
         target = with_constants(target, args.constants)
     except SettingsError as err:
@@ -141,10 +145,24 @@ def run(args: argparse.Namespace) -> int:
     except sends.RateRefused as err:
         print(f"error: --rate: {err}", file=sys.stderr)
         return USAGE
+    if target.destination.kind == "subscription" and request.source is not None and not args.dry_run:
+        _say_how_long(target.destination, request)
     code = execute(args, target, request, "send it to production")
     if args.dry_run and request.source is not None:
         _dry_run_notes(args, target.destination, request.source)
     return code
+
+
+def _say_how_long(destination: Destination, request: SendRequest) -> None:
+    """Before a subscriptions send: the hours (or days) Attentive's limits make it take."""
+    assert request.source is not None
+    try:
+        rows = inspect_source(request.source).rows_estimate
+    except SourceError:
+        return  # the send says why the file cannot be read
+    note = sends.duration_note(destination, request.sample or rows)
+    if note is not None:
+        print(f"note: {escape_controls(note)}", file=sys.stderr)
 
 
 def _source(args: argparse.Namespace) -> SourceSpec | None:
@@ -167,7 +185,7 @@ def _dry_run_notes(args: argparse.Namespace, destination: Destination, source: S
         shown = ", ".join(f"{name} = {value!r}" for name, value in destination.constants.items())
         where = "event" if destination.sends_events else "profile"
         print(escape_lines(f"  constants on every {where}: {shown}"))
-    if destination.sends_events:
+    if destination.sends_once:
         return  # Attentive types attributes by their first value; nothing says it does so for event properties
     try:
         warnings = scan_source(destination, ProfileBuilder(destination).columns, source)
@@ -274,7 +292,7 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
         if verification is not None:
             for line in verification_summary(verification):
                 print(escape_lines(line))
-        elif run.mode == hist.RunMode.SAMPLE and destination.sends_events:
+        elif run.mode == hist.RunMode.SAMPLE and destination.sends_once:
             print("  events cannot be read back: promotion's gate is this sample's events accepted, none unknown")
         elif run.mode == hist.RunMode.SAMPLE and run.status == hist.AWAITING:
             print(f"  read-back: runs once the jobs complete (`attentive-console jobs --run {run.id} --wait`)")

@@ -12,14 +12,16 @@ from typing import Any
 
 from tui.settings.access import mask_identifier
 from tui.settings.model import Destination
-from tui.sync.event_planner import event_builder
-from tui.sync.events import EventRecord, is_stale
+from tui.sync.event_planner import Record, event_builder
+from tui.sync.events import is_stale
 from tui.sync.profiles import Invalid
 from tui.sync.purchases import PurchaseBuilder, PurchaseRecord
 from tui.sync.source_files import SourceRow
+from tui.sync.subscriptions import SubscriptionRecord
 
 CUSTOM_COLUMNS = ("type", "occurredAt")
 PURCHASE_COLUMNS = ("orderId", "items", "total", "occurredAt", "salesChannel")
+SUBSCRIPTION_COLUMNS = ("action", "channel")
 
 
 def stale_warning(stale: int, seen: int) -> str:
@@ -30,6 +32,8 @@ def stale_warning(stale: int, seen: int) -> str:
 def event_columns(destination: Destination) -> tuple[str, ...]:
     if destination.kind == "purchase":
         return PURCHASE_COLUMNS
+    if destination.kind == "subscription":
+        return SUBSCRIPTION_COLUMNS
     return (*CUSTOM_COLUMNS, *destination.attributes, *destination.constants)
 
 
@@ -37,12 +41,16 @@ def event_rows(destination: Destination, rows: list[SourceRow], *, masked: bool,
                clock: Callable[[], float] = time.time) -> tuple[list[tuple[int, str, dict[str, str], str, str]], list[str]]:
     """(row, identifier, column values, reason, message) per event or invalid row, and the warnings."""
     builder = event_builder(destination)
-    built: list[EventRecord | PurchaseRecord | Invalid] = (
-        list(builder.group(rows)) if isinstance(builder, PurchaseBuilder) else [builder.build(row) for row in rows])
+    built: list[tuple[int, Record | Invalid | None]] = (
+        [(record.row, record) for record in builder.group(rows)] if isinstance(builder, PurchaseBuilder)
+        else [(source.row, builder.build(source)) for source in rows])
     now = dt.datetime.fromtimestamp(clock(), dt.timezone.utc)
     shown: list[tuple[int, str, dict[str, str], str, str]] = []
     stale = events = 0
-    for record in built:
+    for row, record in built:
+        if record is None:  # a subscription row with no consent: shown, with nothing to send
+            shown.append((row, "", {"action": "(none: consent empty)"}, "", ""))
+            continue
         if isinstance(record, Invalid):
             identifier, message = record.identifier or "", record.message
             if masked and identifier:
@@ -50,14 +58,16 @@ def event_rows(destination: Destination, rows: list[SourceRow], *, masked: bool,
             shown.append((record.row, identifier, {}, record.reason, message))
             continue
         events += 1
-        stale += is_stale(record.occurred_at, now)
+        stale += not isinstance(record, SubscriptionRecord) and is_stale(record.occurred_at, now)
         identifier = mask_identifier(record.identifier) if masked else record.identifier
         shown.append((record.row, identifier, _values(record), "", ""))
     warnings = [stale_warning(stale, events)] if stale else []
     return shown, warnings
 
 
-def _values(record: EventRecord | PurchaseRecord) -> dict[str, str]:
+def _values(record: Record) -> dict[str, str]:
+    if isinstance(record, SubscriptionRecord):
+        return {"action": record.action, "channel": record.channel}
     if isinstance(record, PurchaseRecord):
         totals: dict[str, float] = {}
         for item in record.items:

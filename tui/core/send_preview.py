@@ -64,7 +64,7 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
     With `data_dir` and `environment`, an audience destination's preview also counts who would join,
     stay and leave (reading the whole file once more, as the send's start does)."""
     info = inspect_source(source)
-    if destination.sends_events:
+    if destination.sends_once:
         return _event_preview(destination, source, info, limit, masked)
     builder = ProfileBuilder(destination)
     identifier_columns = set(destination.identifiers.values())

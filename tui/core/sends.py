@@ -8,6 +8,7 @@ key and the opening entry, runs it, and closes it with `send_finished` (or `send
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -183,3 +184,20 @@ def send_finished(workspace: Workspace, result: SendResult, destination: Destina
     except LedgerError as err:
         return SendClosed(code, str(err))
     return SendClosed(code)
+
+
+def duration_note(destination: Destination, rows: int | None) -> str | None:
+    """How long a subscriptions send takes at Attentive's limits (10 subscribes, 5 unsubscribes a
+    second): said before it starts, since a million rows take more than a day."""
+    if destination.kind != "subscription" or not rows:
+        return None
+    rate = min(destination.rate_limit or math.inf, BY_NAME["subscriptions"].limit_per_second)
+    seconds = rows / rate
+    took = (_count(math.ceil(seconds), "second") if seconds < 90 else _count(math.ceil(seconds / 60), "minute")
+            if seconds < 3600 else f"{seconds / 3600:.1f} hours" if seconds < 48 * 3600 else f"{seconds / 86400:.1f} days")
+    return (f"at Attentive's {rate:g} subscribes a second ({BY_NAME['unsubscribe'].limit_per_second:g} for unsubscribes), "
+            f"{rows:,} rows take at least {took}; a stopped or killed run goes on with `send --resume RUN_ID`")
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n:,} {unit}" + ("" if n == 1 else "s")

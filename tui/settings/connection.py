@@ -85,14 +85,15 @@ async def test_connection(environment: Environment, credential: str, *, secrets_
                           timeout_s: float = 10.0) -> ConnectionResult:
     """GET /v1/me, then a harmless read that needs the Custom Attributes permission (a key
     without it still passes /me, as Attentive documents), then the Custom Events or eCommerce
-    permission when a destination of this credential sends those events."""
+    permission when a destination of this credential sends those events, and the Subscribers one (a
+    read of the subscriptions of an address that has none) for a subscriptions destination."""
     credential_of(environment, credential)  # an unknown name is a usage error, raised
     try:
         target = resolve_target(environment, credential, secrets_file=secrets_file, data_dir=data_dir)
     except SettingsError as err:
         base_url = environment.api_url
         return ConnectionResult(credential, base_url, Failure.NO_KEY, str(err))
-    kinds = sorted({d.kind for d in environment.destinations.values() if d.credential == credential and d.sends_events})
+    kinds = sorted({d.kind for d in environment.destinations.values() if d.credential == credential and d.sends_once})
     return await probe(target, timeout_s=timeout_s, event_kinds=kinds)
 
 
@@ -109,6 +110,11 @@ async def probe(target: ConnectionTarget, *, timeout_s: float = 10.0, event_kind
         if read.kind in (OutcomeKind.FATAL, OutcomeKind.RETRYABLE):
             return _failed(target, read)
         for kind in event_kinds:
+            if kind == "subscription":  # a read needs the Subscribers permission and changes nothing
+                looked = await client.get_subscriptions(email=PROBE_EMAIL)
+                if looked.kind in (OutcomeKind.FATAL, OutcomeKind.RETRYABLE):
+                    return _failed(target, looked)
+                continue
             body = EVENT_PROBES[kind]
             answer = await (client.post_custom_event(body) if kind == "custom-event"
                             else client.post_ecommerce_event("purchase", body))

@@ -19,12 +19,33 @@ from tui.settings.attribute_tables import constant_problems, name_problem, type_
 from tui.settings.errors import Problem
 from tui.settings.event_settings import EVENT_FIELDS, NOT_FOR_EVENTS, REQUIRED, EventProblem, event_mapping, property_problems
 from tui.settings.locate import KeyLocator, KeyPath, Position
-from tui.settings.model import EVENT_ENDPOINTS, EVENT_KINDS, Destination, DestinationEndpoint, DestinationKind, EventMapping
+from tui.settings.model import (
+    EVENT_KINDS,
+    KIND_ENDPOINTS,
+    SEND_ONCE_KINDS,
+    Destination,
+    DestinationEndpoint,
+    DestinationKind,
+    EventMapping,
+    SegmentFileMapping,
+    SubscriptionMapping,
+)
+from tui.settings.segment_file_settings import (
+    ENDPOINT_PROBLEM,
+    NOT_FOR_SEGMENT_FILES,
+    SECRET_KEYS,
+    SEGMENT_FILE_FIELDS,
+    secret_key_problems,
+    segment_file_mapping,
+)
+from tui.settings.segment_file_settings import REQUIRED as SEGMENT_FILE_REQUIRED
+from tui.settings.subscription_settings import NOT_FOR_SUBSCRIPTIONS, SUBSCRIPTION_FIELDS, subscription_mapping
+from tui.settings.subscription_settings import REQUIRED as SUBSCRIPTION_REQUIRED
 
 IDENTIFIERS = ("email", "phone")
 CLIENT_USER_ID = "client_user_id"   # under [identifiers], but not an email/phone identifier
 DESTINATION_ENDPOINTS: tuple[DestinationEndpoint, ...] = ("bulk", "custom-attributes")
-DESTINATION_KINDS: tuple[DestinationKind, ...] = ("attributes", *EVENT_KINDS)
+DESTINATION_KINDS: tuple[DestinationKind, ...] = ("attributes", *SEND_ONCE_KINDS, "segment-file")
 # Slower than this is a typo (0.000001 is a request every 11 days), not a pace: a send would
 # hold its destination's lock for ever while looking alive.
 MIN_RATE_LIMIT = 0.1
@@ -44,6 +65,8 @@ DESTINATION = {
     "types": ("table", '{ Zip = "string" }'), "custom_identifiers": ("table", '{ loyalty_id = "loyalty_id" }'),
     "audience": ("string", '"Winter VIP 2026"'), "audience_shrink_limit": ("number", "0.5"),
     "kind": ("string", '"attributes"'), "event": ("table", "{ occurred_at = \"occurred_at\" }"),
+    "subscription": ("table", "{ consent_column = \"sms_opt_in\" }"),
+    "segment_file": ("table", "{ segment = \"Winter VIP\", client_domain = \"acme\" }"),
 }
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 
@@ -101,11 +124,26 @@ class DestinationRules:
         if kind not in DESTINATION_KINDS:
             guess = did_you_mean(kind, DESTINATION_KINDS)
             self.report(self.locator.value(path + ("kind",)), f"{here}: unknown kind {json.dumps(kind)}",
-                        f'did you mean "{guess}"?' if guess else 'write kind = "attributes", "custom-event" or "purchase"')
-        sends_events = kind in EVENT_KINDS
-        if sends_events:
-            self._not_for_events(path, body, primary)
-        elif values["event"] is not None:
+                        f'did you mean "{guess}"?' if guess else
+                        'write kind = "attributes", "custom-event", "purchase", "subscription" or "segment-file"')
+        sends_events, subscribing = kind in EVENT_KINDS, kind == "subscription"
+        segment_files = kind == "segment-file"
+        if sends_events or subscribing:
+            self._not_for_events(path, body, primary, NOT_FOR_SUBSCRIPTIONS if subscribing else None)
+        if segment_files:
+            self._not_for_events(path, body, primary, NOT_FOR_SEGMENT_FILES, ("a segment-file", "a segment file's"))
+            if endpoint != "bulk":   # the dataclass's default, which the store writes back
+                self.report(self.locator.key(path + ("endpoint",)), f"{here}.endpoint: {ENDPOINT_PROBLEM[0]}",
+                            ENDPOINT_PROBLEM[1])
+        if values["segment_file"] is not None and not segment_files:
+            self.report(self.locator.key(path + ("segment_file",)),
+                        f"{here}.segment_file is read only for segment-file destinations",
+                        'add kind = "segment-file", or remove the segment_file table')
+        if values["subscription"] is not None and not subscribing:
+            self.report(self.locator.key(path + ("subscription",)),
+                        f"{here}.subscription is read only for subscriptions destinations",
+                        'add kind = "subscription", or remove the subscription table')
+        if values["event"] is not None and not sends_events:
             self.report(self.locator.key(path + ("event",)), f"{here}.event is read only for event destinations",
                         'add kind = "custom-event" or kind = "purchase", or remove the event table')
         if credential is not None and credential not in credentials:
@@ -119,11 +157,11 @@ class DestinationRules:
             self.report(self.locator.value(path + ("primary_identifier",)),
                         f"{here}: primary_identifier must be \"email\" or \"phone\", not {json.dumps(primary)}",
                         'write primary_identifier = "email" or "phone"')
-        if endpoint not in DESTINATION_ENDPOINTS and not sends_events:
+        if endpoint not in DESTINATION_ENDPOINTS and not (sends_events or subscribing or segment_files):
             guess = did_you_mean(endpoint, DESTINATION_ENDPOINTS)
             self.report(self.locator.value(path + ("endpoint",)), f"{here}: unknown endpoint {json.dumps(endpoint)}",
                         f'did you mean "{guess}"?' if guess else 'write endpoint = "bulk" or "custom-attributes"')
-        self._numbers(path, values, EVENT_ENDPOINTS[kind] if sends_events else endpoint)
+        self._numbers(path, values, KIND_ENDPOINTS[kind] if kind in KIND_ENDPOINTS else endpoint)
         region = values["phone_region"]
         if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
             self.report(self.locator.value(path + ("phone_region",)), f"{here}: unknown phone region {json.dumps(region)}",
@@ -131,7 +169,15 @@ class DestinationRules:
         identifiers, client_user_id = self._identifiers(path, values["identifiers"], primary)
         custom_identifiers = self._custom_identifiers(path, values["custom_identifiers"] or {})
         event: EventMapping | None = None
-        if sends_events:
+        subscription: SubscriptionMapping | None = None
+        segment_file: SegmentFileMapping | None = None
+        if subscribing or segment_files:
+            attributes, constants, types = {}, {}, {}
+            if subscribing:
+                subscription = self._subscription(path, values["subscription"])
+            else:
+                segment_file = self._segment_file(path, values["segment_file"])
+        elif sends_events:
             attributes = self._columns(path + ("attributes",), values["attributes"] or {})
             constants, types = dict(values["constants"] or {}), dict[str, str]()
             self._event_problems(path, property_problems(attributes, constants))
@@ -149,47 +195,83 @@ class DestinationRules:
                 optional[key] = float(values[key])
         # An endpoint outside DESTINATION_ENDPOINTS was reported above, so we returned None: this is one
         # of them, or the one the event kind names.
-        known_endpoint = EVENT_ENDPOINTS[kind] if sends_events else cast(DestinationEndpoint, endpoint)
+        known_endpoint = KIND_ENDPOINTS[kind] if kind in KIND_ENDPOINTS else cast(DestinationEndpoint, endpoint)
         return Destination(
             name=name, description=values["description"] or "", credential=credential, primary_identifier=primary,
             endpoint=known_endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),
             identifiers=identifiers, attributes=attributes, constants=constants, types=types,
             client_user_id=client_user_id, custom_identifiers=custom_identifiers, kind=cast(DestinationKind, kind),
-            event=event, **optional,
+            event=event, subscription=subscription, segment_file=segment_file, **optional,
         )
 
     # -- event destinations (rules in event_settings.py) -------------------------------------------
-    def _not_for_events(self, path: KeyPath, body: dict[str, Any], primary: Any) -> None:
+    def _not_for_events(self, path: KeyPath, body: dict[str, Any], primary: Any,
+                        refused_keys: dict[str, tuple[str, str]] | None = None,
+                        names: tuple[str, str] | None = None) -> None:
+        """Keys an event (or, with `refused_keys`, a subscriptions or the `names`d) destination does not
+        use, and identifiers beside the primary one."""
         here = dotted(path)
-        refused = dict(NOT_FOR_EVENTS)
+        what, whose = ("an event", "an event's") if refused_keys is None else ("a subscriptions", "a subscription's")
+        what, whose = names or (what, whose)
+        refused = dict(NOT_FOR_EVENTS if refused_keys is None else refused_keys)
         if body.get("kind") == "purchase":
             refused["attributes"] = ("a purchase has no properties in Attentive's spec",
                                      'remove [attributes], or send them from a kind = "custom-event" destination')
             refused["constants"] = refused["attributes"]
         for key, (why, fix) in refused.items():
             if key in body:
-                self.report(self.locator.key(path + (key,)), f"{here}.{key}: not used by an event destination: {why}", fix)
+                self.report(self.locator.key(path + (key,)), f"{here}.{key}: not used by {what} destination: {why}", fix)
         identifiers = body.get("identifiers")
         for key in identifiers if isinstance(identifiers, dict) else ():
             if key != primary and key in (*IDENTIFIERS, CLIENT_USER_ID):
                 self.report(self.locator.key(path + ("identifiers", key)),
-                            f"{here}.identifiers.{key}: an event's user is its primary identifier ({primary}) alone",
+                            f"{here}.identifiers.{key}: {whose} user is its primary identifier ({primary}) alone",
                             f"remove {key} from [{here}.identifiers]")
 
-    def _event(self, path: KeyPath, kind: str, table: dict[str, Any] | None) -> EventMapping | None:
-        at = path + ("event",)
+    def _kind_table(self, path: KeyPath, key: str, table: dict[str, Any] | None, fields: dict[str, tuple[str, str]],
+                    required: tuple[str, ...], what: str, hint: str, *, known: dict[str, Any] | None = None,
+                    ) -> dict[str, Any] | None:
+        """The values of a kind's own table ([event], [subscription], [segment_file]), each of its TOML
+        kind or None; None when the table or a required key is missing (reported, like unknown keys)."""
+        at = path + (key,)
         if table is None:
-            fields = ", ".join(REQUIRED[kind])
-            self.report(self.locator.key(path), f"{dotted(path)}: a {kind} destination needs an [{dotted(at)}] table",
-                        f"add [{dotted(at)}] with {fields}")
+            self.report(self.locator.key(path), f"{dotted(path)}: a {what} destination needs an [{dotted(at)}] table",
+                        f"add [{dotted(at)}] with {hint}")
             return None
-        self._known_keys(table, at, EVENT_FIELDS)
-        values = {key: self._field(table, at, key, EVENT_FIELDS, required=key in REQUIRED[kind]) for key in EVENT_FIELDS}
-        if any(values[key] is None for key in REQUIRED[kind]):
-            return None  # reported by _field; the checks below would only repeat it
+        self._known_keys(table if known is None else known, at, fields)
+        values = {name: self._field(table, at, name, fields, required=name in required) for name in fields}
+        if any(values[name] is None for name in required):
+            return None  # reported by _field; the kind's checks would only repeat it
+        return values
+
+    def _event(self, path: KeyPath, kind: str, table: dict[str, Any] | None) -> EventMapping | None:
+        values = self._kind_table(path, "event", table, EVENT_FIELDS, REQUIRED[kind], kind, ", ".join(REQUIRED[kind]))
+        if values is None:
+            return None
         mapping, problems = event_mapping(cast(DestinationKind, kind), values)
         self._event_problems(path, problems)
         return mapping
+
+    def _subscription(self, path: KeyPath, table: dict[str, Any] | None) -> SubscriptionMapping | None:
+        values = self._kind_table(path, "subscription", table, SUBSCRIPTION_FIELDS, SUBSCRIPTION_REQUIRED, "subscriptions",
+                                  f"{', '.join(SUBSCRIPTION_REQUIRED)} and a sign-up unit")
+        if values is None:
+            return None
+        mapping, problems = subscription_mapping(values)
+        self._event_problems(path, problems)
+        return mapping
+
+    def _segment_file(self, path: KeyPath, table: dict[str, Any] | None) -> SegmentFileMapping | None:
+        secrets = secret_key_problems(table or {})
+        self._event_problems(path, secrets)
+        values = self._kind_table(path, "segment_file", table, SEGMENT_FILE_FIELDS, SEGMENT_FILE_REQUIRED, "segment-file",
+                                  " and ".join(SEGMENT_FILE_REQUIRED),
+                                  known={k: v for k, v in (table or {}).items() if k not in SECRET_KEYS})
+        if values is None:
+            return None
+        mapping, problems = segment_file_mapping(values)
+        self._event_problems(path, problems)
+        return None if secrets else mapping
 
     def _event_problems(self, path: KeyPath, problems: list[EventProblem]) -> None:
         for problem in problems:
@@ -205,7 +287,7 @@ class DestinationRules:
                         "write a share between 0 and 1, e.g. 0.05 for 5%")
         if rate is None:
             return
-        known = endpoint in DESTINATION_ENDPOINTS or endpoint in EVENT_ENDPOINTS.values()
+        known = endpoint in DESTINATION_ENDPOINTS or endpoint in KIND_ENDPOINTS.values()
         spec = endpoints.BY_NAME.get(endpoint) if known else None
         if not rate >= MIN_RATE_LIMIT:  # `not >=` so that nan is refused too
             self.report(self.locator.value(path + ("rate_limit",)),

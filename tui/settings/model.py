@@ -9,12 +9,16 @@ from typing import Literal
 
 EnvironmentName = Literal["sandbox", "production"]
 ENVIRONMENTS: tuple[EnvironmentName, ...] = ("sandbox", "production")
-# An event destination's endpoint follows from its kind (EVENT_ENDPOINTS); the file never names it.
-DestinationEndpoint = Literal["bulk", "custom-attributes", "custom-events", "purchase-events"]
-# What a destination sends: profiles' attributes (bulk or v1), or v1 events.
-DestinationKind = Literal["attributes", "custom-event", "purchase"]
+# A send-once destination's endpoint follows from its kind (KIND_ENDPOINTS); the file never names it.
+DestinationEndpoint = Literal["bulk", "custom-attributes", "custom-events", "purchase-events", "subscriptions"]
+# What a destination sends: profiles' attributes (bulk or v1), v1 events, or v1 subscriptions.
+DestinationKind = Literal["attributes", "custom-event", "purchase", "subscription", "segment-file"]
 EVENT_KINDS: tuple[DestinationKind, ...] = ("custom-event", "purchase")
-EVENT_ENDPOINTS: dict[str, DestinationEndpoint] = {"custom-event": "custom-events", "purchase": "purchase-events"}
+# Kinds whose requests have side effects a repeat would double: sent once, through the event ledger.
+SEND_ONCE_KINDS: tuple[DestinationKind, ...] = (*EVENT_KINDS, "subscription")
+KIND_ENDPOINTS: dict[str, DestinationEndpoint] = {"custom-event": "custom-events", "purchase": "purchase-events",
+                                                  "subscription": "subscriptions"}
+SUBSCRIPTION_TYPES = ("MARKETING", "TRANSACTIONAL")
 
 
 def environment_name(text: str) -> EnvironmentName:
@@ -89,9 +93,62 @@ class EventMapping:
         return out
 
 
+@dataclass(frozen=True)
+class SubscriptionMapping:
+    """[destinations.NAME.subscription] of a kind "subscription" destination (subscription_settings.py).
+    consent_column: true subscribes, false unsubscribes, empty does nothing. A sign-up source id, or
+    a locale (language, country) with a subscription type, names the sign-up unit. single_opt_in must
+    be said either way (it skips the confirmation text: see the README's legal note)."""
+    consent_column: str
+    single_opt_in: bool
+    sign_up_source_id: str | None = None
+    language: str | None = None
+    country: str | None = None
+    subscription_type: str | None = None
+    check_eligibility: bool = False      # GET /v1/subscriptions before the first subscribe of a person
+    notify_unsubscribe: bool = False     # false: unsubscribes go with notification.disabled = true
+
+    def table(self) -> dict[str, object]:
+        """The keys as the file writes them (locale as "en-US"); what config_hash takes."""
+        out: dict[str, object] = {"consent_column": self.consent_column, "single_opt_in": self.single_opt_in}
+        if self.sign_up_source_id is not None:
+            out["sign_up_source_id"] = self.sign_up_source_id
+        if self.language is not None:
+            out["locale"] = f"{self.language}-{self.country}"
+        if self.subscription_type is not None:
+            out["subscription_type"] = self.subscription_type
+        if self.check_eligibility:
+            out["check_eligibility"] = True
+        if self.notify_unsubscribe:
+            out["notify_unsubscribe"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class SegmentFileMapping:
+    """[destinations.NAME.segment_file] of a kind "segment-file" destination (segment_file_settings.py):
+    the subscriber segment upload, files written in Attentive's format and, with sftp_host, uploaded.
+    sftp_key is the NAME of a private key in the secrets file (None: the ssh agent), never a key."""
+    segment: str
+    client_domain: str
+    sftp_host: str | None = None
+    sftp_port: int = 22
+    sftp_user: str | None = None
+    sftp_folder: str = "/"
+    known_hosts: str | None = None       # None: ~/.ssh/known_hosts
+    sftp_key: str | None = None
+
+    def table(self) -> dict[str, object]:
+        """The keys that differ from their defaults, as the file writes them; what config_hash takes."""
+        defaults = SegmentFileMapping(segment=self.segment, client_domain=self.client_domain)
+        return {key: value for key, value in asdict(self).items()
+                if key in ("segment", "client_domain") or value != getattr(defaults, key)}
+
+
 # Destination fields added after the first histories were written, with their unset values.
 OPTIONAL_HASHED: dict[str, object] = {"constants": {}, "types": {}, "client_user_id": None, "custom_identifiers": {},
-                                      "audience": None, "kind": "attributes", "event": None}
+                                      "audience": None, "kind": "attributes", "event": None, "subscription": None,
+                                      "segment_file": None}
 
 
 @dataclass(frozen=True)
@@ -123,10 +180,17 @@ class Destination:
     # Events (issue 13): the v1 event endpoints instead of attributes; `event` is set exactly then.
     kind: DestinationKind = "attributes"
     event: EventMapping | None = None
+    subscription: SubscriptionMapping | None = None   # kind "subscription" (issue 14)
+    segment_file: SegmentFileMapping | None = None     # kind "segment-file" (issue 14): files, no API endpoint
 
     @property
     def sends_events(self) -> bool:
         return self.kind in EVENT_KINDS
+
+    @property
+    def sends_once(self) -> bool:
+        """Events and subscriptions: each request is marked in the ledger before it leaves, never repeated."""
+        return self.kind in SEND_ONCE_KINDS
 
     def config_hash(self) -> str:
         """Canonical hash of what decides the payloads; the credential name is excluded so a
@@ -140,7 +204,12 @@ class Destination:
                 body.pop(key)
         if self.event is not None:
             body["event"] = self.event.table()
-            body.pop("endpoint")   # an event destination has no attribute endpoint: its kind decides
+        if self.subscription is not None:
+            body["subscription"] = self.subscription.table()
+        if self.segment_file is not None:
+            body["segment_file"] = self.segment_file.table()
+        if self.sends_once:
+            body.pop("endpoint")   # no attribute endpoint: its kind decides
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

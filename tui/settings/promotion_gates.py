@@ -52,7 +52,7 @@ class SampleSendEvidence:
     verification: VerificationEvidence | None
     jobs_pending: int = 0       # bulk jobs of the run Attentive is still processing
     read_back_scheduled: bool = False  # a read-back is still to be tried (or tried again)
-    sends_events: bool = False  # an event destination's: nothing can be read back, so its answers are the gate
+    sends_once: bool = False  # events or subscriptions: nothing can be read back, so the answers are the gate
     accepted: int = 0
     unknown: int = 0            # events sent without an answer that says whether they arrived
 
@@ -122,7 +122,7 @@ def gate_verification(run: SampleSendEvidence | None) -> Gate:
     if run is None:
         return Gate("verification", title, False, "no test send, so nothing was read back",
                     "send a sample to the sandbox first; its read-back is verified with it")
-    if run.sends_events:
+    if run.sends_once:
         return _events_answered(run)
     check = run.verification
     follow = f"attentive-console jobs --run {run.run_id} --wait"

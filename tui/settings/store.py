@@ -24,12 +24,13 @@ import tomlkit
 from tomlkit.container import Container
 from tomlkit.items import InlineTable, Item, Table
 
+from tui.settings import model
 from tui.settings.atomic import atomic_write, locked
 from tui.settings.errors import ConfigError, ConflictError, InvalidChange, SettingsError
 from tui.settings.loader import environment_path, parse_environment, read_config_text
-from tui.settings.model import Credential, Destination, Environment, EnvironmentName, EventMapping
+from tui.settings.model import Credential, Destination, Environment, EnvironmentName
 
-_MAPPINGS = ("identifiers", "attributes", "constants", "types", "custom_identifiers", "event")
+_MAPPINGS = ("identifiers", "attributes", "constants", "types", "custom_identifiers", "event", "subscription", "segment_file")
 # Fields kept inside a mapping table in the file: client_user_id is a key of [identifiers].
 _NESTED = {"client_user_id": "identifiers"}
 # Written even when they hold the default, so a new destination reads completely in the file.
@@ -280,7 +281,7 @@ def _label(field: FieldPath) -> str:
 
 
 def _literal(value: Any) -> str:
-    if isinstance(value, EventMapping):   # compared whole: an [event] table is one field of the merge
+    if isinstance(value, (model.EventMapping, model.SubscriptionMapping, model.SegmentFileMapping)):  # compared whole
         value = value.table()
     return "(unset)" if value is _ABSENT else tomlkit.item(value).as_string()
 
@@ -298,7 +299,7 @@ def _destination_fields(destination: Destination) -> dict[str, Any]:
     for key in (f.name for f in dataclasses.fields(Destination)):
         if key in ("name", *_MAPPINGS, *_NESTED):
             continue
-        value = None if key == "endpoint" and destination.sends_events else getattr(destination, key)
+        value = None if key == "endpoint" and destination.sends_once else getattr(destination, key)
         if isinstance(value, float) and value.is_integer() and key == "rate_limit":
             value = int(value)
         fields[key] = value
@@ -309,9 +310,10 @@ def _merge_destination(section: Any, destination: Destination) -> None:
     _merge_table(section, destination.name, _destination_fields(destination))
     table = section[destination.name]
     for mapping in _MAPPINGS:
-        # [event] is written key by key like a mapping, only its keys that differ from their defaults.
-        event = destination.event
-        wanted: dict[str, Any] = (event.table() if event else {}) if mapping == "event" else dict(getattr(destination, mapping))
+        # [event], [subscription] and [segment_file] are written key by key like a mapping, only the keys they set.
+        value = getattr(destination, mapping)
+        wanted: dict[str, Any] = (
+            (value.table() if value else {}) if mapping in ("event", "subscription", "segment_file") else dict(value))
         wanted.update({key: getattr(destination, key) for key, inside in _NESTED.items()
                        if inside == mapping and getattr(destination, key) is not None})
         if mapping not in table:

@@ -1,7 +1,5 @@
-"""The send engine: source -> profiles -> dedupe -> diff -> batches -> client -> history.
-
-It prints nothing; whoever runs it (the CLI, the console) watches through `on_progress` and steers
-through a `SendControl`.
+"""The send engine: source -> profiles -> dedupe -> diff -> batches -> client -> history. It prints
+nothing; whoever runs it (the CLI, the console) watches through `on_progress`, steers by `SendControl`.
 
 A bulk send ends once every batch is submitted: its rows are `submitted` and the run
 `awaiting_results` until a JobFollower (jobs.py) folds its jobs' results; a test send's read-back is
@@ -13,8 +11,8 @@ submitted are not sent again; rows that were in flight when the run stopped (han
 answer not yet recorded: at most the in-flight window, BULK_POSTS_IN_FLIGHT x 256 profiles or
 V1_WORKERS profiles) are sent again, which is harmless because setting an attribute is idempotent.
 
-Events are not idempotent (event_planner.py, event_sender.py, event_ledger.py): one in flight when
-the run stopped is `unknown`, not sent again; one the ledger holds as sent is skipped by later runs.
+Events and subscriptions are not idempotent (event_planner.py, event_sender.py, event_ledger.py): one
+in flight when the run stopped is `unknown`, not sent again; one the ledger holds as sent is skipped.
 """
 from __future__ import annotations
 
@@ -53,24 +51,18 @@ from tui.sync.progress import Progress
 from tui.sync.purchases import PurchaseBuilder
 from tui.sync.rejections import RejectionFilter, is_everything, retry_filter_of, retry_rows, save_retry_filter
 from tui.sync.run_inputs import run_source
+from tui.sync.send_refusals import SendRefused, ShrinkRefused, refuse_options
 from tui.sync.senders import BulkSender, RowPlanner, Sender, V1Sender
 from tui.sync.sources import SourceInfo, SourceReader, SourceSpec, inspect_source
+from tui.sync.subscriptions import SubscriptionBuilder
 from tui.sync.tally import Stop, Tally
 from tui.sync.verify import SAMPLE_MAX
 
 T = TypeVar("T")
-Builder = ProfileBuilder | CustomEventBuilder | PurchaseBuilder
+Builder = ProfileBuilder | CustomEventBuilder | PurchaseBuilder | SubscriptionBuilder
 CHUNK_ROWS = 256
 TICK_S = 0.2
 SAMPLE_MIN = 10
-
-
-class SendRefused(Exception):
-    """The send cannot start as asked (resume/retry of the wrong run, source changed, ...)."""
-
-
-class ShrinkRefused(SendRefused):
-    """The audience shrink guard refused; SendRequest.allow_shrink (the front end says how) overrides it."""
 
 
 @dataclass(frozen=True)
@@ -129,12 +121,9 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
     destination = request.destination
     if request.sample is not None and not SAMPLE_MIN <= request.sample <= SAMPLE_MAX:
         raise SendRefused(f"--sample takes {SAMPLE_MIN} to {SAMPLE_MAX} rows, not {request.sample}")
-    _refuse_event_options(request)
-    if destination.subscriptions and not request.dry_run:
-        # Refused rather than ignored: an operator who turned it on expects people to be subscribed.
-        raise SendRefused(f"destination {destination.name!r} has subscriptions = true, but this version sends "
-                          "custom attributes only; set subscriptions = false to send the attributes")
-    builder: Builder = event_builder(destination) if destination.sends_events else ProfileBuilder(destination)
+    refuse_options(destination, full=request.full, include_unknown=request.include_unknown,
+                   retry=request.retry_of is not None, dry_run=request.dry_run)
+    builder: Builder = event_builder(destination) if destination.sends_once else ProfileBuilder(destination)
     lock = None if request.dry_run else SendLock(request.data_dir, destination.name, request.environment)
     if lock is not None:
         lock.acquire()
@@ -152,21 +141,10 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
             lock.release()
 
 
-def _refuse_event_options(request: SendRequest) -> None:
-    destination = request.destination
-    if destination.sends_events and request.full:
-        raise SendRefused(f"--full sends unchanged attributes again; {destination.name!r} is a {destination.kind} "
-                          "destination, whose events are sent once. An event that came back unknown goes again "
-                          "with `retry RUN --include-unknown`")
-    if request.include_unknown and not (destination.sends_events and request.retry_of is not None):
-        raise SendRefused("--include-unknown is for a retry of an event destination's run: it sends the events "
-                          "whose fate is unknown again")
-
-
 def _prepare(request: SendRequest, store: HistoryStore, builder: Builder) -> _Plan:
     destination = request.destination
     scope = store.diff_scope(destination.name, request.environment)
-    if destination.sends_events and not request.dry_run:  # under the send lock: marks in flight are a dead process's
+    if destination.sends_once and not request.dry_run:  # under the send lock: marks in flight are a dead process's
         for run_id in event_ledger.settle_orphans(store.connection, scope):
             store.recount(run_id)
     if request.resume_run_id is not None:
@@ -265,7 +243,7 @@ async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan,
     tally = Tally(recorder)
     meter = ProgressMeter(plan.run_id, counts, tally, control, plan.total, destination.endpoint)
     planner: Planner | EventPlanner
-    if destination.sends_events:
+    if destination.sends_once:
         planner = EventPlanner(destination, recorder, store, dry_run=plan.dry_run, resuming=plan.resuming,
                                only_rows=plan.only_rows, only_ordinals=plan.only_ordinals,
                                include_unknown=plan.include_unknown, clock=request.clock)
@@ -349,7 +327,7 @@ async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan,
             status, message = hist.FAILED, "rows are still pending; resume the run"
         try:
             if status == hist.FINISHED and not plan.dry_run:
-                if plan.only_ordinals is not None and not destination.sends_events:  # events have no read-back
+                if plan.only_ordinals is not None and not destination.sends_once:  # events have no read-back
                     _schedule_read_back(store, request, plan.run_id)
                 store.end_send(plan.run_id)
             else:

@@ -8,6 +8,11 @@ pending; the sender marks each one in flight in the ledger before its request le
 
 A purchase is several rows (one per item) and one event: its rows share its outcome. A sample of a
 purchase destination takes whole orders: every order one of the sampled rows belongs to.
+
+Subscriptions go the same way: a subscribe and an unsubscribe of a person are two ids, and whichever
+Attentive accepted last is the one the ledger holds (the sender deletes the other), so a person
+recorded as subscribed is not posted again, and one who unsubscribed since can subscribe again. A
+person's second row in a file is a duplicate (`duplicate_identifier`): their order would be a race.
 """
 from __future__ import annotations
 
@@ -22,12 +27,15 @@ from tui.settings.model import Destination
 from tui.sync import event_ledger, reasons
 from tui.sync.events import CustomEventBuilder, EventRecord, is_stale
 from tui.sync.history import HistoryStore
-from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED_SENT, UNKNOWN
+from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED, SKIPPED_SENT, UNKNOWN
 from tui.sync.history_writer import RunRecorder
 from tui.sync.planner import FILTER_BITS, mark_in, maybe_in, still_to_do
 from tui.sync.profiles import Invalid
 from tui.sync.purchases import PurchaseBuilder, PurchaseRecord
 from tui.sync.sources import SourceRow
+from tui.sync.subscriptions import SUBSCRIBE, SubscriptionBuilder, SubscriptionRecord
+
+Record = EventRecord | PurchaseRecord | SubscriptionRecord
 
 UNKNOWN_BEFORE = ("sent by run {run} without an answer that says whether it arrived, so it is not sent again on its "
                   "own; check in Attentive, then `attentive-console retry {run} --include-unknown` sends it")
@@ -35,15 +43,15 @@ UNKNOWN_BEFORE = ("sent by run {run} without an answer that says whether it arri
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """An event ready to leave: its ledger id, its rows, and the request body."""
+    """A request ready to leave: its ledger id, its rows, the endpoint and the request body."""
     event_id: str
     rows: tuple[int, ...]
     identifier: str
     body: dict[str, Any]
-
-    @property
-    def key(self) -> int:
-        return event_key(self.event_id)
+    endpoint: str                    # endpoints.BY_NAME key: custom-events, purchase-events, subscriptions, unsubscribe
+    key: int                         # the rows' key in row_outcomes: in-run duplicates share it
+    opposite_id: str | None = None   # a subscription's other action: its ledger entry goes when this one is accepted
+    check_first: bool = False        # ask Attentive whether the person is subscribed already (subscriptions only)
 
 
 def event_key(event_id: str) -> int:
@@ -51,7 +59,9 @@ def event_key(event_id: str) -> int:
     return int.from_bytes(uuid.UUID(event_id).bytes[:8], "big", signed=True)
 
 
-def event_builder(destination: Destination) -> CustomEventBuilder | PurchaseBuilder:
+def event_builder(destination: Destination) -> CustomEventBuilder | PurchaseBuilder | SubscriptionBuilder:
+    if destination.kind == "subscription":
+        return SubscriptionBuilder(destination)
     return CustomEventBuilder(destination) if destination.kind == "custom-event" else PurchaseBuilder(destination)
 
 
@@ -91,12 +101,17 @@ class EventPlanner:
         return self.builder.columns
 
     def plan(self, chunk: list[SourceRow]) -> list[Outbound]:
-        built: list[EventRecord | PurchaseRecord | Invalid] = []
+        built: list[Record | Invalid] = []
         for source in self._covered(chunk):
             if isinstance(self.builder, PurchaseBuilder):
                 built.extend(self.builder.feed(source))
+                continue
+            record = self.builder.build(source)
+            if record is None:  # a subscription row whose consent is empty: nothing to change
+                self.recorder.counts.rows_read += 1
+                self.recorder.plan(source.row, None, SKIPPED)
             else:
-                built.append(self.builder.build(source))
+                built.append(record)
         return self._decide(built)
 
     def finish(self) -> list[Outbound]:
@@ -120,7 +135,7 @@ class EventPlanner:
     def _in_sample(self, rows: tuple[int, ...]) -> bool:
         return self.only_ordinals is None or any(row in self._sampled for row in rows)
 
-    def _decide(self, built: Sequence[EventRecord | PurchaseRecord | Invalid]) -> list[Outbound]:
+    def _decide(self, built: Sequence[Record | Invalid]) -> list[Outbound]:
         recorder = self.recorder
         events: list[Outbound] = []
         for record in built:
@@ -151,7 +166,7 @@ class EventPlanner:
                     recorder.reject(row, UNKNOWN, reasons.EVENT_UNKNOWN, identifier=event.identifier,
                                     message=UNKNOWN_BEFORE.format(run=run))
                 continue
-            if is_stale(event.body["occurredAt"], now):
+            if "occurredAt" in event.body and is_stale(event.body["occurredAt"], now):
                 recorder.counts.stale_events += 1
             if self.dry_run:
                 for row in event.rows:
@@ -160,18 +175,18 @@ class EventPlanner:
                 going.append(event)
         return going
 
-    def _outbound(self, record: EventRecord | PurchaseRecord) -> Outbound:
+    def _outbound(self, record: Record) -> Outbound:
         event_id = event_ledger.event_id(self.destination.name, record.key)
+        if isinstance(record, SubscriptionRecord):
+            return subscription_outbound(self.destination, record, event_id)
         if isinstance(record, PurchaseRecord):
             body = payloads.ecommerce_event_body(
                 "purchase", record.user(), [item.as_json() for item in record.items], order_id=record.order_id,
                 occurred_at=record.occurred_at, sales_channel=record.sales_channel)
-            rows = record.rows
-        else:
-            body = payloads.custom_event_body(record.user(), record.type, record.properties,
-                                              external_event_id=event_id, occurred_at=record.occurred_at)
-            rows = (record.row,)
-        return Outbound(event_id, rows, record.identifier, body)
+            return Outbound(event_id, record.rows, record.identifier, body, "purchase-events", event_key(event_id))
+        body = payloads.custom_event_body(record.user(), record.type, record.properties,
+                                          external_event_id=event_id, occurred_at=record.occurred_at)
+        return Outbound(event_id, (record.row,), record.identifier, body, "custom-events", event_key(event_id))
 
     def _first_of_each_event(self, events: list[Outbound]) -> list[Outbound]:
         if not events:
@@ -184,7 +199,30 @@ class EventPlanner:
                 mark_in(self._seen, event.key)
                 unique.append(event)
                 continue
+            subscription = event.opposite_id is not None
+            reason = reasons.DUPLICATE_IDENTIFIER if subscription else reasons.DUPLICATE_EVENT
+            what = "person" if subscription else "event (its event key's values)"
             for row in event.rows:
-                self.recorder.reject(row, INVALID, reasons.DUPLICATE_EVENT, identifier=event.identifier,
-                                     message=f"the same event (its event key's values) as row {first}, which is the one sent")
+                self.recorder.reject(row, INVALID, reason, identifier=event.identifier,
+                                     message=f"the same {what} as row {first}, which is the one sent")
         return unique
+
+
+def subscription_outbound(destination: Destination, record: SubscriptionRecord, event_id: str) -> Outbound:
+    """A subscribe (POST /v1/subscriptions) or an unsubscribe of one channel, keyed by the person."""
+    mapping = destination.subscription
+    assert mapping is not None, "a subscription record comes from a subscriptions destination"
+    opposite = event_ledger.event_id(destination.name, (
+        "unsubscribe" if record.action == SUBSCRIBE else SUBSCRIBE, record.channel, record.identifier))
+    person = event_key(event_ledger.event_id(destination.name, ("person", record.channel, record.identifier)))
+    if record.action == SUBSCRIBE:
+        body = payloads.subscription_body(
+            record.user(), sign_up_source_id=mapping.sign_up_source_id,
+            locale=(mapping.language, mapping.country) if mapping.language and mapping.country else None,
+            subscription_type=mapping.subscription_type, single_opt_in=mapping.single_opt_in)
+        return Outbound(event_id, (record.row,), record.identifier, body, "subscriptions", person, opposite,
+                        check_first=mapping.check_eligibility)
+    # With a sign-up source only, the type is not known here: every subscription of the channel goes.
+    kinds = [(mapping.subscription_type, record.channel)] if mapping.subscription_type else None
+    body = payloads.unsubscribe_body(record.user(), kinds, notification_disabled=not mapping.notify_unsubscribe)
+    return Outbound(event_id, (record.row,), record.identifier, body, "unsubscribe", person, opposite)

@@ -1,4 +1,4 @@
-"""Delivering events, each sent once: one POST per event from a pool of workers.
+"""Delivering events and subscriptions, each sent once: one POST per item from a pool of workers.
 
 Before a request leaves, its event is marked in flight in the ledger, and that mark is committed
 (marks of events leaving together share one commit). So whatever stops the process, the event is
@@ -9,11 +9,19 @@ still in flight when the process died): never sent again on our own.
 
 At most EVENT_WORKERS events are marked and not yet answered: that bounds what a kill -9 leaves
 unknown. 16 keep Attentive's 150 requests/s busy at answers up to 100 ms.
+
+A subscription accepted also deletes the ledger entry of its opposite (an unsubscribe's when it
+subscribed), so the ledger holds each person's last accepted action. With check_first, Attentive is
+asked before subscribing (GET /v1/subscriptions): a person it already counts as subscribed on the
+channel is recorded so and not posted (a re-subscribe texts them "already subscribed"); a check that
+gets no readable answer stops that person's subscribe (failed, `retry` tries again), never guesses.
 """
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from concurrent.futures import Future
+from typing import Any
 
 from tui.attentive.client import AttentiveClient
 from tui.attentive.outcomes import Outcome, OutcomeKind
@@ -21,7 +29,7 @@ from tui.settings.model import Destination
 from tui.sync import event_ledger, reasons
 from tui.sync.control import SendControl
 from tui.sync.event_planner import Outbound
-from tui.sync.history_schema import ACCEPTED, FAILED, REJECTED, UNKNOWN
+from tui.sync.history_schema import ACCEPTED, FAILED, REJECTED, SKIPPED_SENT, UNKNOWN
 from tui.sync.history_writer import HistoryWriteError, RunRecorder
 from tui.sync.senders import ROUND_BACKOFF, ROUNDS, WorkerPool
 from tui.sync.tally import Tally
@@ -35,7 +43,7 @@ UNKNOWN_NOW = ("{text}: the request left and no answer says whether Attentive re
 class EventSender:
     def __init__(self, client: AttentiveClient, destination: Destination, tally: Tally, control: SendControl):
         self.client = client
-        self.kind = destination.kind
+        self.subscription = destination.subscription
         self.tally = tally
         self.recorder: RunRecorder = tally.recorder
         self.control = control
@@ -59,11 +67,15 @@ class EventSender:
             self.tally.history_failed(error)
             self.control.cancel()  # nothing may leave unrecorded
             return
+        if event.check_first and not await self._not_subscribed_yet(event):
+            return
         for round_number in range(1, ROUNDS + 1):
             outcome = await self._post(event)
             if outcome.ok:
                 self.tally.count_success()
                 self.recorder.answer_event(event.event_id, event.rows, ACCEPTED, event_ledger.SENT)
+                if event.opposite_id is not None:
+                    self.recorder.release_event(event.opposite_id)
                 return
             if outcome.kind is OutcomeKind.UNKNOWN:
                 message = UNKNOWN_NOW.format(text=outcome.text, run=self.recorder.run_id)
@@ -93,9 +105,41 @@ class EventSender:
             self.tally.retrying -= len(event.rows)
 
     async def _post(self, event: Outbound) -> Outcome:
-        if self.kind == "purchase":
+        if event.endpoint == "purchase-events":
             return await self.client.post_ecommerce_event("purchase", event.body)
+        if event.endpoint == "subscriptions":
+            return await self.client.post_subscription(event.body)
+        if event.endpoint == "unsubscribe":
+            return await self.client.post_unsubscribe(event.body)
         return await self.client.post_custom_event(event.body)
+
+    async def _not_subscribed_yet(self, event: Outbound) -> bool:
+        """Ask Attentive first; False when the person is subscribed already (recorded so) or the
+        question got no readable answer (recorded failed): either way nothing is posted."""
+        user = event.body["user"]
+        answer = await self.client.get_subscriptions(email=user.get("email"), phone=user.get("phone"))
+        if answer.kind is OutcomeKind.FATAL:
+            self.tally.fatal(answer)
+            self.recorder.release_event(event.event_id)  # left pending: a resume asks again
+            return False
+        if answer.status == 404:  # the spec's answer for someone Attentive has no profile of: not subscribed
+            return True
+        held = subscribed_on(answer.data, event.body, self.subscription.subscription_type if self.subscription else None)
+        if held is None or not answer.ok:
+            text = answer.text if not answer.ok else "the answer lists no subscriptionEligibilities"
+            self.recorder.answer_event(event.event_id, event.rows, FAILED, None, reasons.SEND_FAILED,
+                                       identifier=event.identifier, status=answer.status,
+                                       message=f"the eligibility check before subscribing failed ({text}); nothing was "
+                                               "posted, so the person is not texted twice; retry asks again")
+            self.tally.count_failure(answer)
+            return False
+        if held:
+            self.tally.count_success()
+            self.recorder.answer_event(event.event_id, event.rows, SKIPPED_SENT, event_ledger.SENT)
+            if event.opposite_id is not None:
+                self.recorder.release_event(event.opposite_id)
+            return False
+        return True
 
     async def _mark(self, event: Outbound) -> None:
         """Returns once the event's in-flight mark is committed (raises HistoryWriteError if it cannot be)."""
@@ -119,3 +163,20 @@ class EventSender:
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+
+def subscribed_on(data: Any, body: Mapping[str, Any], subscription_type: str | None) -> bool | None:
+    """Whether GET /v1/subscriptions' answer shows the person eligible on the body's channel (of the
+    destination's type, when it names one); None when the answer cannot be read."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("subscriptionEligibilities"), list):
+        return None
+    channel = "TEXT" if body["user"].get("phone") else "EMAIL"
+    for entry in data["subscriptionEligibilities"]:
+        if not isinstance(entry, Mapping):
+            continue
+        subscription, eligibility = entry.get("subscription") or {}, entry.get("eligibility") or {}
+        if (isinstance(subscription, Mapping) and subscription.get("channel") == channel
+                and subscription_type in (None, subscription.get("type"))
+                and isinstance(eligibility, Mapping) and eligibility.get("isEligible") is True):
+            return True
+    return False

@@ -124,24 +124,19 @@ def rfc3339(moment: dt.datetime, column: str) -> str:
         raise RowProblem(reasons.TIMESTAMP_INVALID, f"{column!r}: {err}") from None
 
 
-class RowReader:
-    """The parts every event row has: the user, occurredAt and the event key. `columns` are the
-    source columns to read, in the order the rows' values come; kinds add theirs with `column`."""
+class ColumnReader:
+    """The source columns a kind reads, in the order the rows' values come (`column` adds one), and
+    the user: the destination's primary identifier, normalised as for profiles."""
 
-    def __init__(self, destination: Destination, kind: str):
-        if destination.kind != kind or destination.event is None:
-            raise ValueError(f"destination {destination.name!r} is not a {kind} destination")
+    def __init__(self, destination: Destination):
         self.destination = destination
-        self.event: EventMapping = destination.event
         self.kind = destination.primary_identifier
         primary = destination.identifiers.get(self.kind)
         if not primary:
             raise ValueError(f"destination {destination.name!r} maps no column to its primary identifier {self.kind!r}")
         self.primary_column = primary
         self._columns: list[str] = []
-        self.zone = zoneinfo.ZoneInfo(self.event.time_zone) if self.event.time_zone else None
         self._primary = self.column(primary)
-        self._occurred = self.column(self.event.occurred_at)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -174,6 +169,19 @@ class RowReader:
             raise RowProblem(reasons.IDENTIFIER_TOO_LONG,
                              f"{self.primary_column!r} is {len(value)} characters; Attentive allows {IDENTIFIER_MAX}")
         return value
+
+
+class RowReader(ColumnReader):
+    """The parts every event row has: the user, occurredAt and the event key. Kinds add their
+    columns with `column`."""
+
+    def __init__(self, destination: Destination, kind: str):
+        if destination.kind != kind or destination.event is None:
+            raise ValueError(f"destination {destination.name!r} is not a {kind} destination")
+        super().__init__(destination)
+        self.event: EventMapping = destination.event
+        self.zone = zoneinfo.ZoneInfo(self.event.time_zone) if self.event.time_zone else None
+        self._occurred = self.column(self.event.occurred_at)
 
     def occurred(self, source: SourceRow) -> tuple[dt.datetime, str]:
         column = self.event.occurred_at

@@ -27,6 +27,7 @@ ORDER_INCONSISTENT = "order_inconsistent"    # rows of one order differ in user,
 ORDER_NOT_CONTIGUOUS = "order_not_contiguous"  # an order's rows resume after other orders' rows
 ORDER_REJECTED = "order_rejected"            # another row of its order was rejected: orders go whole or not at all
 DUPLICATE_EVENT = "duplicate_event"          # a later row (or order) with an event id already in this run
+CONSENT_INVALID = "consent_invalid"          # a subscription's consent is neither true, false nor empty
 
 # Decided by Attentive.
 ATTENTIVE_REJECTED = "attentive_rejected"    # 400/404 with Attentive's text (v1 call or bulk record)
@@ -43,7 +44,7 @@ LOCAL = (
     NON_SCALAR_VALUE, NO_ATTRIBUTES, DUPLICATE_IDENTIFIER, ATTRIBUTE_TYPE_INVALID,
     EVENT_TYPE_INVALID, PROPERTY_NAME_INVALID, TOO_MANY_PROPERTIES, SMS_NESTED_PROPERTY, TIMESTAMP_NO_OFFSET,
     TIMESTAMP_INVALID, MISSING_EVENT_KEY, MISSING_PURCHASE_VALUE, PRICE_INVALID, CURRENCY_INVALID, QUANTITY_INVALID,
-    ORDER_INCONSISTENT, ORDER_NOT_CONTIGUOUS, ORDER_REJECTED, DUPLICATE_EVENT,
+    ORDER_INCONSISTENT, ORDER_NOT_CONTIGUOUS, ORDER_REJECTED, DUPLICATE_EVENT, CONSENT_INVALID,
 )
 UNCONFIRMED = (NO_RESULT, NO_JOB_ID, JOB_WITHOUT_RESULTS, JOB_EXPIRED)
 ALL = LOCAL + (ATTENTIVE_REJECTED, SEND_FAILED, JOB_FAILED) + UNCONFIRMED + (EVENT_UNKNOWN,)

@@ -122,10 +122,10 @@ class DestinationForm(SettingsForm):
                     [(kind, kind) for kind in IDENTIFIERS], value=d.primary_identifier, allow_blank=False,
                     compact=True))
                 # An event destination's endpoint follows from its kind (edited in the file, with its [event] table).
-                endpoints = ([(f"{d.endpoint} (a {d.kind} destination)", d.endpoint)] if d.sends_events else
+                endpoints = ([(f"{d.endpoint} (a {d.kind} destination)", d.endpoint)] if d.sends_once else
                              [("bulk (v2, 256 a call)", "bulk"), ("custom-attributes (v1)", "custom-attributes")])
                 yield from self.row("endpoint", "Endpoint", FormSelect(
-                    endpoints, value=d.endpoint, allow_blank=False, compact=True, disabled=d.sends_events))
+                    endpoints, value=d.endpoint, allow_blank=False, compact=True, disabled=d.sends_once))
                 yield from self.row("email-column", "Email column", FormInput(
                     d.identifiers.get("email", ""), compact=True, placeholder="source column holding emails"))
                 yield from self.row("phone-column", "Phone column", FormInput(

@@ -63,6 +63,7 @@ from tui.app.widgets.run_panel import RunPanel
 from tui.app.workers import post_result, reported
 from tui.core.send_choice import SendChoice, read_source, shrink_refused, split_constants
 from tui.core.send_preview import SendPreview
+from tui.core.sends import duration_note
 from tui.settings.errors import SettingsError
 from tui.settings.model import Environment
 from tui.sync.engine import SAMPLE_MAX, SAMPLE_MIN, SendRequest
@@ -267,7 +268,8 @@ class SendSection(RunSteering):
         self.app.push_screen(
             YesNoScreen(send_what(chosen.destination, None, anyway=request.allow_shrink).capitalize() + "?",
                         send_detail(chosen.destination, environment.name, chosen.source, request.rows_estimate,
-                                    chosen.constants, shrink),
+                                    chosen.constants, shrink, duration_note(environment.destinations[chosen.destination],
+                                                                            request.rows_estimate)),
                         yes="Send anyway" if request.allow_shrink else "Send"),
             partial(self.send_confirmed, request))
 
