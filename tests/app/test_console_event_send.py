@@ -8,7 +8,7 @@ import datetime as dt
 import tomllib
 from pathlib import Path
 
-from config_kit import destination_toml, environment_toml, visits_toml
+from config_kit import destination_toml, environment_toml, optins_toml, visits_toml
 from console_kit import settle, wait_until
 from core_kit import Seen, core_app, screen_text
 from textual.widgets import DataTable, Input, Select, Static
@@ -148,3 +148,34 @@ async def test_editing_an_event_destination_in_the_form_keeps_its_kind_and_event
     assert "endpoint" not in saved
     assert saved["event"] == {"type_column": "kind", "occurred_at": "visited_at", "event_key": ["visit_id"]}
     assert saved["attributes"] == {"Store": "store"}
+
+
+async def test_a_subscriptions_destination_previews_its_actions_and_the_question_says_how_long(tmp_path, simulator):
+    """The preview shows what each row would do; S's question says how long Attentive's limits make
+    the send; the send subscribes the true rows once, and the console says what it skipped."""
+    app = core_app(tmp_path, simulator.url)
+    loyalty = destination_toml(description="Loyalty tier and points")
+    (app.session.config_dir / "sandbox.toml").write_text(environment_toml(
+        simulator.url, description="Test company", destinations=[loyalty, optins_toml("attentive")]))
+    source = tmp_path / "consents.csv"
+    source.write_text("phone,sms_opt_in\n+12125550100,yes\n+12125550101,\n+12125550102,maybe\n+12125550103,true\n")
+    seen = Seen()
+    async with app.run_test(size=(80, 24), message_hook=seen) as pilot:
+        await choose(pilot, "sms-optins", str(source))
+        table = app.query_one("#preview-table", DataTable)
+        assert [str(column.label) for column in table.columns.values()] == ["Row", "phone", "action", "channel", "Problem"]
+        rows = [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
+        assert rows[0][:4] == ["2", "+12125550100", "subscribe", "TEXT"]
+        assert rows[1][2] == "(none: consent empty)"
+        assert rows[2][-1].startswith("consent_invalid: ")
+        await pilot.press("S")
+        assert isinstance(app.screen, YesNoScreen)
+        assert "Time: at Attentive's 10 subscribes a second" in app.screen.explanation
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(seen.of(RunRecorded)) == 1)
+        await settle(pilot)
+        run = last_run(app)
+        assert (run.accepted, run.skipped_unchanged, run.invalid) == (2, 1, 1)
+        assert "already sent 0" in text_of(app, "#send-status")
+    assert dict(simulator.sim.state.subscriptions.counts("subscriptions")) == {
+        ("phone", "+12125550100"): 1, ("phone", "+12125550103"): 1}
