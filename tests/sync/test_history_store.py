@@ -12,9 +12,10 @@ import pytest
 
 from tui.sync import reasons
 from tui.sync.history import HistoryStore, NewRun
-from tui.sync.history_schema import ACCEPTED, FAILED, INVALID, PENDING, REJECTED, connect, text_index_current, write_rejections
+from tui.sync.history_schema import ACCEPTED, FAILED, INVALID, PENDING, REJECTED, connect
 from tui.sync.history_writer import RunCounts, RunRecorder
 from tui.sync.lock import SendLock, SendLocked, holder_run_id
+from tui.sync.rejection_index import text_index_current, write_rejections
 from tui.sync.rejections import RejectionFilter, RejectionLog
 
 
@@ -161,7 +162,7 @@ WRITER = """
 import sys
 from pathlib import Path
 from tui.sync.history_schema import connect
-from tui.sync.history_schema import write_rejections
+from tui.sync.rejection_index import write_rejections
 connection = connect(Path(sys.argv[1]))
 run_id, batch = int(sys.argv[2]), 0
 while True:

@@ -13,8 +13,8 @@ from sync_kit import write_config
 
 from tui.sync import reasons
 from tui.sync.history import HistoryStore, NewRun
-from tui.sync.history_schema import write_rejections
 from tui.sync.rejection_export import ExportRefused, export_csv, spreadsheet_safe
+from tui.sync.rejection_index import write_rejections
 from tui.sync.rejections import RejectionFilter, RejectionLog
 
 FORMULAS = ["=1+2", "+12125550001", "-2+3", "@SUM(A1:A2)", "\t=1+2", "\r=1+2", '=HYPERLINK("http://x","y")']

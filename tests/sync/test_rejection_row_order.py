@@ -8,7 +8,8 @@ import random
 import pytest
 
 from tui.sync import rejections
-from tui.sync.history_schema import connect, write_rejections
+from tui.sync.history_schema import connect
+from tui.sync.rejection_index import write_rejections
 from tui.sync.rejections import RejectionFilter, RejectionLog
 
 ROWS = 30_000  # past PROBE_ROWS, so a selective filter's matches lie beyond the walk

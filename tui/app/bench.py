@@ -14,7 +14,7 @@ from pathlib import Path
 from tui.app.backend.rejection_source import StoreRejections
 from tui.core.rejection_pages import PAGE_SIZE, counts, first_page
 from tui.sync.history import HistoryStore, NewRun, RunMode
-from tui.sync.history_schema import write_rejections
+from tui.sync.rejection_index import write_rejections
 from tui.sync.rejections import RejectionFilter
 
 REASONS = ("invalid_email", "invalid_phone", "duplicate_identifier", "attribute_type")

@@ -19,7 +19,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from tui.sync import reasons
-from tui.sync.history_schema import UNKNOWN, write_rejections
+from tui.sync.history_schema import UNKNOWN
+from tui.sync.rejection_index import write_rejections
 
 IN_FLIGHT, SENT, UNKNOWN_STATE = 1, 2, 3
 # Fixed for ever: changing it would give every event a new id and send it again.

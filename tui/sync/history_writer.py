@@ -35,9 +35,9 @@ from tui.sync.history_schema import (
     UNCONFIRMED,
     UNKNOWN,
     connect,
-    write_rejections,
 )
 from tui.sync.membership_state import confirm
+from tui.sync.rejection_index import write_rejections
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 50_000

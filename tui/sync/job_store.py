@@ -17,9 +17,10 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from tui.sync.history import settle_run
-from tui.sync.history_schema import ACCEPTED, JOB_PENDING, SUBMITTED, write_rejections
+from tui.sync.history_schema import ACCEPTED, JOB_PENDING, SUBMITTED
 from tui.sync.history_writer import COUNTED
 from tui.sync.membership_state import confirm
+from tui.sync.rejection_index import write_rejections
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from tui.sync import reasons
-from tui.sync.history_schema import TEXT_INDEX, text_index_current
 from tui.sync.membership_state import is_leave_row
+from tui.sync.rejection_index import TEXT_INDEX, text_index_current
 
 # What the log may be sorted by (the console's columns) -> the column it orders on. Row order, the
 # default, reads the (run_id, row) index; reason and status their own covering indexes; identifier
