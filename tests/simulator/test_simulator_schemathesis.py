@@ -44,7 +44,9 @@ EVENT_OPERATIONS = ("postCustomEvents", "postPurchaseEvents", "postAddToCartEven
 SUBSCRIPTION_OPERATIONS = ("addSubscriptions", "unsubscribeSubscriptions", "getSubscriptions")
 V1 = _schema("attentive-v1.json", "getMe", "postCustomAttributes", "getCustomAttributes", *SUBSCRIPTION_OPERATIONS,
              *EVENT_OPERATIONS)
-V2 = _schema("attentive-v2.json", "postBulkUserAttributes", "getBulkJobStatus")
+SEGMENT_OPERATIONS = ("createSegment", "listSegments", "getSegmentByExternalId", "patchSegmentByExternalId",
+                      "deleteSegmentByExternalId", "postBulkSegmentMembers", "deleteBulkSegmentMembers")
+V2 = _schema("attentive-v2.json", "postBulkUserAttributes", "getBulkJobStatus", *SEGMENT_OPERATIONS)
 BOUNDED = settings(
     max_examples=100, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
@@ -84,6 +86,11 @@ def test_v2_operations_never_fail_and_answer_as_specified(case, simulator_url):
 def test_every_event_and_subscription_operation_is_fuzzed():
     fuzzed = {operation.ok().definition.raw.get("operationId") for operation in V1.get_all_operations()}
     assert set(EVENT_OPERATIONS) | set(SUBSCRIPTION_OPERATIONS) <= fuzzed
+
+
+def test_every_segment_operation_is_fuzzed():
+    fuzzed = {operation.ok().definition.raw.get("operationId") for operation in V2.get_all_operations()}
+    assert set(SEGMENT_OPERATIONS) <= fuzzed
 
 
 def test_job_status_answers_conform_in_every_phase_and_fault():

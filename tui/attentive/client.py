@@ -288,16 +288,15 @@ class AttentiveClient:
 
     # -- transport ------------------------------------------------------------------------------------
 
-    async def _call(
-        self,
-        endpoint: EndpointSpec,
-        target: str | URL,
-        *,
-        body: Any = None,
-        params: Mapping[str, str] | None = None,
-        authorized: bool = True,
-        paced: bool = True,
-    ) -> _Reply:
+    async def call(self, endpoint: EndpointSpec, path: str, *, body: Any = None,
+                   params: Mapping[str, str] | None = None) -> tuple[Outcome, str]:
+        """Any endpoints.ALL endpoint at base_url + path, paced and retried as every call is
+        (segment_calls.py builds on this); returns the outcome and the full answer text."""
+        reply = await self._call(endpoint, path, body=body, params=params)
+        return reply.outcome, reply.body
+
+    async def _call(self, endpoint: EndpointSpec, target: str | URL, *, body: Any = None,
+                    params: Mapping[str, str] | None = None, authorized: bool = True, paced: bool = True) -> _Reply:
         """Send with pacing and retries; returns the final outcome, the full response text and its headers."""
         url = target if isinstance(target, URL) else self._url(target)
         data = None if body is None else _JSON.encode(body).encode()

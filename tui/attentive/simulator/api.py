@@ -1,6 +1,7 @@
 """The endpoint handlers: what Attentive does with a request once the key, the rate limit and the
 faults have let it through (see server.py for those). The subscription endpoints are in
-subscription_routes.py, served through AttentiveApi.routes(); the events are in event_routes.py."""
+subscription_routes.py and the segment ones in segment_routes.py, served through AttentiveApi.routes();
+the events are in event_routes.py."""
 from __future__ import annotations
 
 import json
@@ -61,6 +62,8 @@ class AttentiveApi:
         # Imported here: subscription_routes imports this module's KEY_SPEC, error and flat_identifiers.
         from tui.attentive.simulator.subscription_routes import SubscriptionRoutes
         self.subscriptions = SubscriptionRoutes(config, state)
+        from tui.attentive.simulator.segment_routes import SegmentRoutes  # imports KEY_SPEC and error too
+        self.segments = SegmentRoutes(config, state, jobs)
         self._validators: dict[str, BodyValidator] = {
             spec.name: compile_validator(spec.name, version, spec.path)
             for spec, version in (
@@ -79,6 +82,7 @@ class AttentiveApi:
             web.get(endpoints.BULK_JOB.path, self.get_bulk_job, name=endpoints.BULK_JOB.name),
             web.get("/results/{job_id}/{token}.jsonl", self.get_results, name="results"),
             *self.subscriptions.routes(),  # POST /v1/subscriptions, POST .../unsubscribe, GET /v1/subscriptions
+            *self.segments.routes(),  # /v2/segments, /v2/segments/external/{externalId}, /v2/bulk/segments/members
         ]
 
     async def _body(self, request: web.Request, endpoint: str) -> Any:
@@ -188,6 +192,7 @@ class AttentiveApi:
 
     async def get_bulk_job(self, request: web.Request) -> web.Response:
         job_id = request.match_info["id"]
+        self.segments.settle()  # segment member jobs share this endpoint; their members change as they finish
         job = self.jobs.get(job_id)
         now = self.jobs.now()
         # A job not yet visible (the job404 fault) answers as an unknown one: Attentive cannot tell.

@@ -1,6 +1,6 @@
 """Profiles per company: identifiers, custom attributes and their fixed types, subscriptions and
 opt-outs; the events that arrived (event_log.py); the subscribes and unsubscribes that arrived
-(subscription_log.py).
+(subscription_log.py); the v2 segments and their queued member changes (segment_state.py).
 
 In memory, optionally persisted: a JSON snapshot (written atomically) plus an append-only journal
 of changes since that snapshot. Changes are queued in memory on the hot path and written to the
@@ -18,6 +18,7 @@ from typing import Any
 
 from tui.attentive.simulator.event_log import ArrivedEvent, EventLog
 from tui.attentive.simulator.rules import AttributeType, stored_as
+from tui.attentive.simulator.segment_state import SegmentStore
 from tui.attentive.simulator.subscription_log import SubscriptionLog, SubscriptionPost
 
 STATE_VERSION = 1
@@ -165,6 +166,7 @@ class SimulatorState:
         self._pending_events: list[ArrivedEvent] = []
         self.subscriptions = SubscriptionLog()
         self._pending_subscriptions: list[SubscriptionPost] = []
+        self.segments = SegmentStore(journaled=path is not None)
         # Attributes declared as text before their first value (SimulatorConfig.text_attributes).
         self.declared: dict[str, AttributeType] = {}
 
@@ -222,6 +224,7 @@ class SimulatorState:
                     state.events.record(ArrivedEvent.from_json(event))
                 for post in data.get("subscription_posts", ()):  # absent from files written before them
                     state.subscriptions.record(SubscriptionPost.from_json(post))
+                state.segments.load(data.get("segments"))  # absent from files written before segments
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise StateFileError(
                     f"{path}: cannot read the simulator state ({exc}); move the file away to start empty"
@@ -243,6 +246,7 @@ class SimulatorState:
                             self.events.record(event)
                         for post in [SubscriptionPost.from_json(p) for p in entry.get("subscription_posts", ())]:
                             self.subscriptions.record(post)
+                        self.segments.replay(entry.get("segments", ()))
                         continue
                     company_id, changes = entry
                     parsed = [ProfileChange.from_json(c) for c in changes]
@@ -266,6 +270,9 @@ class SimulatorState:
         if self._pending_subscriptions:
             posts, self._pending_subscriptions = self._pending_subscriptions, []
             lines.append(json.dumps({"subscription_posts": [p.to_json() for p in posts]}) + "\n")
+        segment_changes = self.segments.take_pending()
+        if segment_changes:
+            lines.append(json.dumps({"segments": segment_changes}) + "\n")
         return lines
 
     def write_journal(self, lines: list[str]) -> None:
@@ -286,6 +293,7 @@ class SimulatorState:
         self._pending.clear()
         self._pending_events.clear()
         self._pending_subscriptions.clear()
+        self.segments.take_pending()
         data: dict[str, Any] = {
             "version": STATE_VERSION,
             "companies": {
@@ -294,6 +302,7 @@ class SimulatorState:
             },
             "events": [event.to_json() for event in self.events.of()],
             "subscription_posts": [post.to_json() for post in self.subscriptions.posts()],
+            "segments": self.segments.to_json(),
         }
         text = json.dumps(data, separators=(",", ":"))  # dumps, not dump: only dumps uses the C encoder
         tmp: Path | None = None
