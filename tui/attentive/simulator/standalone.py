@@ -28,7 +28,8 @@ DESCRIPTION = "Run the Attentive simulator: Attentive's API on your machine, for
 EPILOG = f"""\
 --key KEY               a key with every permission
 --key KEY=attributes    only the listed permissions (comma-separated): attributes (Custom Attributes),
-                        subscriptions (Subscribers), events (Custom Events), ecommerce (eCommerce)
+                        subscriptions (Subscribers), events (Custom Events), ecommerce (eCommerce),
+                        segments (Segments)
 All --key keys belong to one simulated company. Without --key the public demo keys serve
 (two companies: Northwind Outfitters (Sandbox) and Northwind Outfitters).
 
