@@ -7,6 +7,7 @@ import time
 
 import pytest
 from console_kit import FixedBackend, make_app, open_run, settle
+from textual.widgets import Input
 
 from tui.app.sections.send import SendSection
 from tui.app.widgets.header import ConsoleHeader
@@ -16,6 +17,15 @@ from tui.sync.progress import Progress
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 ENVIRONMENTS = pytest.mark.parametrize("environment", ["sandbox", "production"])
 COLOURS = pytest.mark.parametrize("colour", ["colour", "no_color"])
+
+
+async def steady(pilot) -> None:
+    """Settled, with every input's cursor shown steadily: a blinking cursor is in either phase when the
+    snapshot is taken (a loaded machine caught the other one), and a snapshot must not depend on that."""
+    await settle(pilot)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await settle(pilot)
 
 
 def colour_mode(monkeypatch, colour: str) -> None:
@@ -38,7 +48,7 @@ TAIL = ("      14 user0000012@example.com   invalid_email           -  invalid e
 @SIZES
 def test_first_screen(snap_compare, monkeypatch, environment, size, colour):
     colour_mode(monkeypatch, colour)
-    assert snap_compare(make_app(environment), terminal_size=size, run_before=settle)
+    assert snap_compare(make_app(environment), terminal_size=size, run_before=steady)
 
 
 @COLOURS
@@ -50,9 +60,9 @@ def test_section(snap_compare, tmp_path, monkeypatch, environment, size, section
     app = make_app(environment, backend=FixedBackend().with_history(tmp_path))
 
     async def open_section(pilot):
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press(section)
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_section)
 
@@ -63,7 +73,7 @@ def test_live_run_mid_send(snap_compare, environment, size):
     app = make_app(environment)
 
     async def mid_send(pilot):
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press("3")
         pilot.app.query_one(SendSection).running = True  # a send in progress: the footer offers its keys
         pilot.app.query_one(SendSection).show_run()
@@ -73,7 +83,7 @@ def test_live_run_mid_send(snap_compare, environment, size):
         panel.progress = MID_SEND
         panel.tail = TAIL
         pilot.app.query_one(ConsoleHeader).progress = MID_SEND
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=mid_send)
 
@@ -83,13 +93,13 @@ def test_rejection_log_filtered(snap_compare, tmp_path, size):
     app = make_app(backend=FixedBackend().with_history(tmp_path))
 
     async def filtered(pilot):
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press("4")
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press("enter")
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press("slash", *"row 1", "enter")
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=filtered)
 
@@ -99,9 +109,9 @@ def test_history_with_jobs_pending(snap_compare, tmp_path, size):
     app = make_app(backend=FixedBackend().with_jobs(tmp_path))
 
     async def history(pilot):
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press("4")
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=history)
 
@@ -115,7 +125,7 @@ def test_run_jobs(snap_compare, tmp_path, monkeypatch, size):
     async def jobs(pilot):
         await open_run(pilot)
         await pilot.press("b")
-        await settle(pilot)
+        await steady(pilot)
 
     try:
         assert snap_compare(app, terminal_size=size, run_before=jobs)
@@ -129,11 +139,11 @@ def test_promotion_gates(snap_compare, size):
     app = make_app()
 
     async def gates(pilot):
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press("5")
-        await settle(pilot)
+        await steady(pilot)
         pilot.app.query_one("#promotion-destination").value = "loyalty-attributes"
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=gates)
 
@@ -151,13 +161,13 @@ def test_send_preview(snap_compare, tmp_path, monkeypatch, environment, size):
     app = make_app(environment)
 
     async def preview(pilot):
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press("3")
         pilot.app.query_one("#send-destination").value = "loyalty-attributes"
         pilot.app.query_one("#send-source").value = "audience.csv"
         pilot.app.query_one("#send-source").focus()
         await pilot.press("enter")
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=preview)
 
@@ -165,9 +175,9 @@ def test_send_preview(snap_compare, tmp_path, monkeypatch, environment, size):
 @SIZES
 def test_destination_form(snap_compare, size):
     async def edit(pilot):
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press("e")
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=edit)
 
@@ -181,7 +191,7 @@ def test_rejection_detail(snap_compare, tmp_path, monkeypatch, size, colour):
     async def detail(pilot):
         await open_run(pilot)
         await pilot.press("j", "j", "enter")  # the third rejection
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=detail)
 
@@ -192,9 +202,9 @@ def test_help(snap_compare, monkeypatch, size, colour):
     colour_mode(monkeypatch, colour)
 
     async def help_screen(pilot):
-        await settle(pilot)
+        await steady(pilot)
         await pilot.press("question_mark")
-        await settle(pilot)
+        await steady(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=help_screen)
 
@@ -202,4 +212,4 @@ def test_help(snap_compare, monkeypatch, size, colour):
 @COLOURS
 def test_too_small_notice(snap_compare, monkeypatch, colour):
     colour_mode(monkeypatch, colour)
-    assert snap_compare(make_app(), terminal_size=(60, 20), run_before=settle)
+    assert snap_compare(make_app(), terminal_size=(60, 20), run_before=steady)
