@@ -201,3 +201,30 @@ def test_an_upload_that_cannot_connect_exits_3_and_keeps_the_files(tmp_path: Pat
     assert summary["exit_code"] == 3 and summary["uploaded"] is None and Path(summary["files"][0]["path"]).is_file()
     code, out, err = cli("segment-file", "winter-vip", str(tmp_path / "in.csv"), "--no-upload", "--overwrite")
     assert code == 0 and "uploaded" not in out
+
+
+def test_an_sftp_key_is_stored_in_the_secrets_file_from_a_file_never_shown(tmp_path: Path, cli_on: CliOn) -> None:
+    from tui.settings.sftp_keys import read_sftp_key
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "sandbox.toml").write_text(CONFIG + 'sftp_host = "sftp.example.com"\nsftp_user = "acme"\n'
+                                         'sftp_key = "attentive-sftp"\n', encoding="utf-8")
+    (config / "production.toml").write_text('api_url = "embedded"\n', encoding="utf-8")
+    cli = cli_on(config)
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    private, public = tmp_path / "id_ed25519", tmp_path / "id_ed25519.pub"
+    private.write_bytes(key.export_private_key())
+    public.write_bytes(key.export_public_key())
+    refused = cli("credentials", "set-sftp-key", "attentive-sftp", "--from", str(public))
+    assert refused.code == 2 and "not a private key" in refused.err and "nothing stored" in refused.err
+    missing = cli("credentials", "set-sftp-key", "attentive-sftp", "--from", str(tmp_path / "nope"))
+    assert missing.code == 2 and "cannot read the key file" in missing.err
+    stored = cli("credentials", "set-sftp-key", "attentive-sftp", "--from", str(private))
+    assert stored.code == 0 and 'sftp_key = "attentive-sftp"' in stored.out
+    secret_text = private.read_text().strip()
+    assert secret_text not in stored.out + stored.err and "PRIVATE KEY" not in stored.out + stored.err
+    assert cli.secrets is not None and stat.S_IMODE(cli.secrets.stat().st_mode) == 0o600
+    assert read_sftp_key(cli.secrets, "attentive-sftp").strip() == secret_text
+    refused = cli("--read-only", "credentials", "set-sftp-key", "other", "--from", str(private))
+    assert refused.code == 2 and "read-only" in refused.err

@@ -9,16 +9,19 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from tui.attentive.secret import ApiKey
 from tui.cli.config_cmd import guarded, print_json, print_table
 from tui.cli.settings_commands import action_parser, failure_exit_code, not_saved
-from tui.core.exit_codes import OK
+from tui.core.exit_codes import OK, USAGE
 from tui.settings import changes
+from tui.settings.access import Operator
 from tui.settings.connection import check_connection
 from tui.settings.errors import SettingsError
 from tui.settings.loader import load_environment
 from tui.settings.secrets import resolve_api_key
+from tui.settings.sftp_keys import store_sftp_key
 from tui.settings.store import AlreadyExists
 from tui.sync.terminal_text import escape_lines
 
@@ -38,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         keyed.add_argument("--no-test", action="store_true", help="store the key without testing it first")
     action_parser(commands, "remove", "remove a credential (refused while a destination uses it)", run_remove)
     action_parser(commands, "test", "test connection: GET /v1/me and a read that needs Custom Attributes", run_test)
+    sftp = commands.add_parser("set-sftp-key", help="store an SFTP private key for a segment-file destination's "
+                                                    "sftp_key in the secrets file (never in the config)")
+    sftp.add_argument("name", help="the name the destination's sftp_key gives")
+    sftp.add_argument("--from", dest="key_file", metavar="FILE",
+                      help="the private key file, as ssh-keygen wrote it (default: standard input)")
+    sftp.set_defaults(handler=run_set_sftp_key)
 
 
 @guarded
@@ -96,6 +105,21 @@ def run_set_key(args: argparse.Namespace) -> int:
     if saved.moved_from is not None:
         print(f"credential {args.name!r} now reads its key from the secrets file (was {saved.moved_from})")
     print(f"key {saved.key_masked} stored for credential {args.name!r} in {args.ctx.secrets_file}")
+    return OK
+
+
+@guarded
+def run_set_sftp_key(args: argparse.Namespace) -> int:
+    Operator(args.ctx.operator, False, False, args.ctx.read_only).require_writable("store an SFTP key")
+    try:
+        text = Path(args.key_file).read_text(encoding="utf-8") if args.key_file else sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"error: cannot read the key file {args.key_file}: {getattr(err, 'strerror', None) or err}; nothing stored",
+              file=sys.stderr)
+        return USAGE
+    store_sftp_key(args.ctx.secrets_file, args.name, text)
+    print(f"SFTP key {args.name!r} stored in {args.ctx.secrets_file}; name it in a segment-file destination as "
+          f'sftp_key = "{args.name}"')
     return OK
 
 
