@@ -51,6 +51,7 @@ from multidict import CIMultiDictProxy
 from tui.attentive.endpoints import Permission
 from tui.attentive.simulator.config import ALL_PERMISSIONS, KeySpec, SimulatorConfig
 from tui.attentive.simulator.embedded import RunningSimulator, start_in_thread
+from tui.attentive.simulator.faults import FaultInjector, FaultKind, parse_fault_spec
 from tui.attentive.simulator.process import SimulatorProcess, start_simulator_process
 from tui.attentive.simulator.server import SIMULATOR, Simulator, start_server
 
@@ -189,3 +190,14 @@ def simulator_process(*options: str, job_delay: str = "0") -> Iterator[Simulator
 def sim_process() -> Iterator[SimulatorProcess]:
     with simulator_process() as sim:
         yield sim
+
+
+def seed_starting(spec: str, kinds: list[FaultKind]) -> int:
+    """A simulator seed whose first fault decisions for `spec` are `kinds` (the stream replays from
+    its seed), for tests that need one fault exactly where they look."""
+    fault_spec = parse_fault_spec(spec)
+    for seed in range(1000):
+        injector = FaultInjector(fault_spec, seed)
+        if [injector.decide().kind for _ in kinds] == kinds:
+            return seed
+    raise AssertionError(f"no seed in 0..999 starts {kinds}")

@@ -28,13 +28,6 @@ def job(status: str) -> Step:
     return Step(200, json.dumps(body), JSON)
 
 
-@pytest.fixture
-def scripted():
-    server = ScriptedServer().start()
-    yield server
-    server.stop()
-
-
 def client_for(server: ScriptedServer, clock: VirtualClock, **options) -> AttentiveClient:
     return AttentiveClient(server.url, KEY, pacing=PacingRegistry(clock=clock), rng=random.Random(3), **options)
 

@@ -23,13 +23,6 @@ USER = {"email": "ada@example.com"}
 JSON = {"Content-Type": "application/json"}
 
 
-@pytest.fixture
-def scripted():
-    server = ScriptedServer().start()
-    yield server
-    server.stop()
-
-
 def client_for(server: ScriptedServer, *, clock: VirtualClock | None = None, **options) -> AttentiveClient:
     """A client with its own pacing registry; with a VirtualClock, back-off and pacing waits are
     recorded instead of slept."""

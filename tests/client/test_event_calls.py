@@ -8,6 +8,7 @@ import random
 
 import pytest
 from scripted_server import ScriptedServer, Step
+from simulator_fixtures import seed_starting
 from virtual_clock import VirtualClock
 
 from tui.attentive import endpoints, payloads
@@ -15,7 +16,7 @@ from tui.attentive.client import AttentiveClient
 from tui.attentive.outcomes import OutcomeKind
 from tui.attentive.pacing import PacingRegistry
 from tui.attentive.secret import ApiKey
-from tui.attentive.simulator.faults import FaultInjector, FaultKind, parse_fault_spec
+from tui.attentive.simulator.faults import FaultKind, parse_fault_spec
 
 USER = {"email": "ada@example.com"}
 EVENT_ID = "0f8e6c2a-3b1d-4c5e-9a7f-1d2e3f4a5b6c"
@@ -67,19 +68,9 @@ async def test_an_answer_that_leaves_the_events_fate_open_is_unknown_and_not_rep
     assert sum(log.counts(CUSTOM).values()) == arrived and sum(log.counts(endpoints.PURCHASE_EVENTS.name).values()) == arrived
 
 
-def _seed_for(spec: str, kinds: list[FaultKind]) -> int:
-    """A seed whose first fault decisions are `kinds` (the stream replays from its seed)."""
-    fault_spec = parse_fault_spec(spec)
-    for seed in range(1000):
-        injector = FaultInjector(fault_spec, seed)
-        if [injector.decide().kind for _ in kinds] == kinds:
-            return seed
-    raise AssertionError(f"no seed in 0..999 starts {kinds}")
-
-
 async def test_a_429_is_retried_and_the_event_arrives_once(start_simulator):
     spec = "429burst=0.5:2"
-    seed = _seed_for(spec, [FaultKind.BURST_429, FaultKind.BURST_429, FaultKind.NONE])
+    seed = seed_starting(spec, [FaultKind.BURST_429, FaultKind.BURST_429, FaultKind.NONE])
     handle = await start_simulator(faults=parse_fault_spec(spec), seed=seed)
     async with client(handle.url, handle.full_key) as attentive:
         outcome = await attentive.post_custom_event(EVENT)
@@ -114,13 +105,6 @@ async def test_attribute_calls_still_retry_through_the_same_faults(start_simulat
         outcomes = [await attentive.post_custom_attributes({"email": f"a{i}@example.com"}, {"n": i}) for i in range(10)]
         stats = attentive.stats.of("custom-attributes")
     assert all(o.ok for o in outcomes) and stats.retries > 0
-
-
-@pytest.fixture
-def scripted():
-    server = ScriptedServer().start()
-    yield server
-    server.stop()
 
 
 async def test_a_timeout_after_sending_is_unknown_and_not_repeated(scripted):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from scripted_server import ScriptedServer, Step
+from scripted_server import Step
 from simulator_fixtures import FULL_KEY, TEST_KEYS, JobClock
 from spec_kit import request_schema, v2
 from virtual_clock import VirtualClock
@@ -132,13 +132,6 @@ async def test_a_key_without_the_permission_is_fatal_naming_it(simulator):
         listed = await segment_calls.list_segments(attentive)
     for outcome in (created, listed):
         assert (outcome.kind, outcome.status, outcome.permission) == (OutcomeKind.FATAL, 403, "Segments")
-
-
-@pytest.fixture
-def scripted():
-    server = ScriptedServer().start()
-    yield server
-    server.stop()
 
 
 async def test_member_changes_are_retried_after_a_5xx_with_the_same_body(scripted):

@@ -11,7 +11,7 @@ import random
 import fastjsonschema
 import pytest
 from scripted_server import ScriptedServer, Step
-from simulator_fixtures import FULL_KEY, TEST_KEYS
+from simulator_fixtures import FULL_KEY, TEST_KEYS, seed_starting
 from spec_kit import v1, v1_response
 from virtual_clock import VirtualClock
 
@@ -20,7 +20,7 @@ from tui.attentive.client import SEND_ONCE, AttentiveClient
 from tui.attentive.outcomes import OutcomeKind
 from tui.attentive.pacing import PacingRegistry
 from tui.attentive.secret import ApiKey
-from tui.attentive.simulator.faults import FaultInjector, FaultKind, parse_fault_spec
+from tui.attentive.simulator.faults import FaultKind, parse_fault_spec
 from tui.attentive.simulator.state import ProfileChange
 
 PHONE, EMAIL = "+19148440001", "ada@example.com"
@@ -103,20 +103,10 @@ async def test_an_answer_that_leaves_the_fate_open_is_unknown_and_not_repeated(s
     assert len(handle.sim.state.subscriptions) == arrived
 
 
-def _seed_for(spec: str, kinds: list[FaultKind]) -> int:
-    """A seed whose first fault decisions are `kinds` (the stream replays from its seed)."""
-    fault_spec = parse_fault_spec(spec)
-    for seed in range(1000):
-        injector = FaultInjector(fault_spec, seed)
-        if [injector.decide().kind for _ in kinds] == kinds:
-            return seed
-    raise AssertionError(f"no seed in 0..999 starts {kinds}")
-
-
 @pytest.mark.parametrize("call", ["subscribe", "unsubscribe"])
 async def test_a_429_storm_is_retried_and_the_request_arrives_once(start_simulator, call):
     spec = "429burst=0.5:3"
-    seed = _seed_for(spec, [FaultKind.BURST_429, FaultKind.BURST_429, FaultKind.BURST_429, FaultKind.NONE])
+    seed = seed_starting(spec, [FaultKind.BURST_429, FaultKind.BURST_429, FaultKind.BURST_429, FaultKind.NONE])
     handle = await start_simulator(faults=parse_fault_spec(spec), seed=seed)
     if call == "unsubscribe":
         subscribed(handle)
@@ -136,13 +126,6 @@ async def test_a_missing_permission_is_fatal_and_named_on_all_three(simulator):
     for outcome in outcomes:
         assert (outcome.kind, outcome.status, outcome.permission) == (OutcomeKind.FATAL, 403, "Subscribers")
     assert len(simulator.sim.state.subscriptions) == 0
-
-
-@pytest.fixture
-def scripted():
-    server = ScriptedServer().start()
-    yield server
-    server.stop()
 
 
 async def test_a_timeout_after_sending_an_unsubscribe_is_unknown_and_not_repeated(scripted):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from config_kit import orders_toml, visits_toml
 
 from tui.attentive.endpoints import Permission
 from tui.attentive.secret import ApiKey
@@ -98,34 +99,9 @@ identifiers = {{ email = "email" }}
 attributes = {{ "Loyalty Tier" = "tier" }}
 '''
     # An event destination on another credential must not make "main" probe events.
-    text += '''
-[destinations.orders]
-kind = "purchase"
-credential = "other"
-primary_identifier = "email"
-identifiers = { email = "email" }
-
-[destinations.orders.event]
-occurred_at = "sold_at"
-order_column = "order_no"
-product_id_column = "sku"
-product_variant_id_column = "variant"
-price_column = "price"
-currency = "USD"
-'''
+    text += orders_toml("other")
     if events:
-        text += '''
-[destinations.visits]
-kind = "custom-event"
-credential = "main"
-primary_identifier = "email"
-identifiers = { email = "email" }
-
-[destinations.visits.event]
-type = "In-store visit"
-occurred_at = "visited_at"
-event_key = ["visit_id"]
-'''
+        text += visits_toml("main")
     return parse_environment(text, path=Path("sandbox.toml"), name="sandbox")
 
 
@@ -135,7 +111,7 @@ async def test_only_a_credential_with_an_event_destination_gets_the_probe(sim, t
     options = dict(secrets_file=tmp_path / "secrets.toml", data_dir=tmp_path / "data")
 
     with_events = environment(sim.url, events=True)
-    assert with_events.destinations["visits"].sends_events
+    assert with_events.destinations["store-visits"].sends_events
     failed = await run_connection_test(with_events, "main", **options)
     assert failed.failure is Failure.PERMISSION and "Custom Events permission" in failed.reason
     assert NO_EVENTS not in failed.reason and NO_EVENTS not in failed.summary

@@ -15,11 +15,29 @@ from tui.attentive import endpoints
 from tui.attentive.simulator.config import KeySpec, SimulatorConfig
 from tui.attentive.simulator.jobs import COMPLETED, FAILED, FAILED_MESSAGE, JobStore
 from tui.attentive.simulator.rules import RuleViolation, as_text, check_attributes, check_identifiers, check_phone
-from tui.attentive.simulator.state import CUSTOM_IDENTIFIER, ProfileChange, SimulatorState
+from tui.attentive.simulator.state import CUSTOM_IDENTIFIER, Profile, ProfileChange, SimulatorState
 from tui.attentive.simulator.validation import BodyError, BodyValidator, compile_validator
 
 KEY_SPEC = web.RequestKey("key_spec", KeySpec)
 _SUBSCRIPTION_TYPES = ("MARKETING", "TRANSACTIONAL")
+
+
+def queried_profile(request: web.Request, state: SimulatorState) -> tuple[str, Profile | None] | web.Response:
+    """The profile a read names by exactly one query parameter, email or phone (with that name), or
+    the 400 that says what is wrong with the query. GET custom attributes and GET subscriptions share it."""
+    given = {name: request.query[name] for name in ("email", "phone") if name in request.query}
+    if len(given) != 1:
+        return error(400, "give exactly one query parameter, email or phone (not both, not neither)")
+    (name, value), = given.items()
+    if not value:
+        return error(400, f"the {name} query parameter is empty")
+    if name == "phone":
+        try:
+            check_phone("phone", value)
+        except RuleViolation as exc:
+            hint = " (encode + as %2B in the query)" if value.startswith(" ") else ""
+            return error(400, f"{exc}{hint}")
+    return name, state.company(request[KEY_SPEC].resolved_company_id).find(name, value)
 
 
 def error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -123,19 +141,10 @@ class AttentiveApi:
         return web.Response(status=200)
 
     async def get_custom_attributes(self, request: web.Request) -> web.Response:
-        given = {name: request.query[name] for name in ("email", "phone") if name in request.query}
-        if len(given) != 1:
-            return error(400, "give exactly one query parameter, email or phone (not both, not neither)")
-        (name, value), = given.items()
-        if not value:
-            return error(400, f"the {name} query parameter is empty")
-        if name == "phone":
-            try:
-                check_phone("phone", value)
-            except RuleViolation as exc:
-                hint = " (encode + as %2B in the query)" if value.startswith(" ") else ""
-                return error(400, f"{exc}{hint}")
-        profile = self.state.company(request[KEY_SPEC].resolved_company_id).find(name, value)
+        found = queried_profile(request, self.state)
+        if isinstance(found, web.Response):
+            return found
+        name, profile = found
         if profile is None:
             return error(404, f"no profile with this {name}")
         # The spec's item schema lists `name` and `value` as properties but requires `attribute`

@@ -27,9 +27,9 @@ from typing import Any
 from aiohttp import web
 
 from tui.attentive import endpoints
-from tui.attentive.simulator.api import KEY_SPEC, error, flat_identifiers
+from tui.attentive.simulator.api import KEY_SPEC, error, flat_identifiers, queried_profile
 from tui.attentive.simulator.config import SimulatorConfig
-from tui.attentive.simulator.rules import RuleViolation, check_identifiers, check_phone
+from tui.attentive.simulator.rules import RuleViolation, check_identifiers
 from tui.attentive.simulator.state import Profile, ProfileChange, SimulatorState
 from tui.attentive.simulator.subscription_log import (
     NEWLY_CREATED,
@@ -162,19 +162,10 @@ class SubscriptionRoutes:
     # -- GET /v1/subscriptions --------------------------------------------------------------------
 
     async def get_subscriptions(self, request: web.Request) -> web.Response:
-        given = {name: request.query[name] for name in ("email", "phone") if name in request.query}
-        if len(given) != 1:
-            return error(400, "give exactly one query parameter, email or phone (not both, not neither)")
-        (name, value), = given.items()
-        if not value:
-            return error(400, f"the {name} query parameter is empty")
-        if name == "phone":
-            try:
-                check_phone("phone", value)
-            except RuleViolation as exc:
-                hint = " (encode + as %2B in the query)" if value.startswith(" ") else ""
-                return error(400, f"{exc}{hint}")
-        profile = self.state.company(request[KEY_SPEC].resolved_company_id).find(name, value)
+        found = queried_profile(request, self.state)
+        if isinstance(found, web.Response):
+            return found
+        name, profile = found
         if profile is None:
             return error(404, f"no subscriber with this {name}")
         eligibilities = [
