@@ -54,7 +54,6 @@ RESULTS_FILE = EndpointSpec("bulk-results", "GET", "(bulk job results file)", 0,
 # back UNKNOWN, not repeated; only a 429 or a connection that never opened is sent again.
 SEND_ONCE = frozenset(spec.name for spec in (*endpoints.EVENTS, *endpoints.SUBSCRIPTION_WRITES))
 EVENT_NAMES = frozenset(spec.name for spec in endpoints.EVENTS)
-REPEAT_WOULD = {True: "and a repeat would count it twice", False: "and a repeat could text the person again"}
 
 
 @dataclass(slots=True)
@@ -329,7 +328,8 @@ class AttentiveClient:
             elif outcome.kind is OutcomeKind.RETRYABLE:
                 attempts += 1
                 if send_once and exchange.reached_server:
-                    note = REPEAT_WOULD[endpoint.name in EVENT_NAMES]
+                    note = ("and a repeat would count it twice" if endpoint.name in EVENT_NAMES
+                            else "and a repeat could text the person again")
                     return _Reply(responses.unknown(replace(outcome, attempts=attempts), note), exchange.body,
                                   exchange.headers)
                 if attempts >= self._max_attempts:

@@ -50,7 +50,7 @@ from tui.sync.progress_text import audience_summary, progress_line, run_summary,
 from tui.sync.senders import BULK_POSTS_IN_FLIGHT, V1_WORKERS
 from tui.sync.source_query import spool_query
 from tui.sync.source_spool import spool
-from tui.sync.sources import SourceError, SourceSpec, inspect_source
+from tui.sync.sources import SourceError, SourceSpec
 from tui.sync.terminal_text import escape_controls, escape_lines
 
 RESUME_HELP = (
@@ -145,24 +145,10 @@ def run(args: argparse.Namespace) -> int:
     except sends.RateRefused as err:
         print(f"error: --rate: {err}", file=sys.stderr)
         return USAGE
-    if target.destination.kind == "subscription" and request.source is not None and not args.dry_run:
-        _say_how_long(target.destination, request)
     code = execute(args, target, request, "send it to production")
     if args.dry_run and request.source is not None:
         _dry_run_notes(args, target.destination, request.source)
     return code
-
-
-def _say_how_long(destination: Destination, request: SendRequest) -> None:
-    """Before a subscriptions send: the hours (or days) Attentive's limits make it take."""
-    assert request.source is not None
-    try:
-        rows = inspect_source(request.source).rows_estimate
-    except SourceError:
-        return  # the send says why the file cannot be read
-    note = sends.duration_note(destination, request.sample or rows)
-    if note is not None:
-        print(f"note: {escape_controls(note)}", file=sys.stderr)
 
 
 def _source(args: argparse.Namespace) -> SourceSpec | None:
@@ -238,7 +224,15 @@ async def _drive(request: SendRequest, *, show_progress: bool) -> SendResult:
     console = Console(stderr=True, highlight=False)
     live = Live(Text(""), console=console, refresh_per_second=5, transient=True) if show_progress else None
 
+    told = request.dry_run  # how long the send takes, said once, from its first snapshot (before anything leaves)
+
     def on_progress(progress: Progress) -> None:
+        nonlocal told
+        if not told and progress.total_rows_estimate is not None:
+            told = True
+            note = sends.duration_note(request.destination, progress.total_rows_estimate)
+            if note is not None:
+                console.print(Text(f"note: {escape_controls(note)}"), soft_wrap=True)  # above the live line
         if live is not None:
             live.update(Text(progress_line(progress), no_wrap=True, overflow="ellipsis"))
 

@@ -1,24 +1,30 @@
 """The first rows of a source as a send would build them: the destination's mapping applied by the
-engine's own ProfileBuilder, invalid rows with the reason code the run would record.
+engine's own builders (profiles; for event and subscriptions destinations each event, purchase or
+subscription, with how many events are over 12 hours old), invalid rows with the reason code the
+run would record.
 
 No Textual here; it runs in a worker (inspect_source streams the whole file once, as a send does,
 so a file the send would refuse is refused here with the same message).
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.core.event_preview import event_columns, event_rows
 from tui.settings.access import mask_identifier
 from tui.settings.model import Destination
-from tui.sync.event_planner import event_builder
+from tui.sync.event_planner import Record, event_builder
+from tui.sync.events import is_stale
 from tui.sync.history import HistoryStore
 from tui.sync.membership import AudienceCounts, count, scope_of
 from tui.sync.number_traps import TrapScanner
 from tui.sync.profiles import Invalid, ProfileBuilder
+from tui.sync.purchases import PurchaseBuilder, PurchaseRecord
 from tui.sync.sources import SourceInfo, SourceReader, inspect_source
+from tui.sync.subscriptions import SubscriptionRecord
 
 PREVIEW_ROWS = 20
 
@@ -77,10 +83,7 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
         for item in first:
             built = builder.build(item)
             if isinstance(built, Invalid):
-                identifier, message = built.identifier or "", built.message
-                if masked and identifier:
-                    identifier, message = mask_identifier(identifier), message.replace(identifier, mask_identifier(identifier))
-                rows.append(PreviewRow(built.row, identifier, {}, built.reason, message))
+                rows.append(_invalid_row(built, masked))
             else:
                 attributes = {name: mask_identifier(str(value)) if name in hidden else str(value)
                               for name, value in built.attributes.items()}
@@ -97,13 +100,61 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
                        tuple(destination.constants.items()), tuple(traps.warnings()), audience)
 
 
+def _invalid_row(invalid: Invalid, masked: bool) -> PreviewRow:
+    identifier, message = invalid.identifier or "", invalid.message
+    if masked and identifier:
+        identifier, message = mask_identifier(identifier), message.replace(identifier, mask_identifier(identifier))
+    return PreviewRow(invalid.row, identifier, {}, invalid.reason, message)
+
+
 def _event_preview(destination: Destination, source: Path, info: SourceInfo, limit: int, masked: bool) -> SendPreview:
-    """Custom events or purchases; the warnings count the events over 12 hours old."""
-    builder_columns = event_builder(destination).columns
-    with closing(SourceReader(info, builder_columns).chunks(limit)) as chunks:
+    """Custom events, purchases (a row per order) or subscriptions; the warnings count the events
+    over 12 hours old."""
+    builder = event_builder(destination)
+    with closing(SourceReader(info, builder.columns).chunks(limit)) as chunks:
         first = next(chunks, [])
-    shown, warnings = event_rows(destination, first, masked=masked)
-    rows = tuple(PreviewRow(row, identifier, values, reason, message) for row, identifier, values, reason, message in shown)
+    built: list[tuple[int, Record | Invalid | None]] = (
+        [(record.row, record) for record in builder.group(first)] if isinstance(builder, PurchaseBuilder)
+        else [(item.row, builder.build(item)) for item in first])
+    now = dt.datetime.now(dt.timezone.utc)
+    rows: list[PreviewRow] = []
+    stale = events = 0
+    for row, record in built:
+        if record is None:  # a subscription row with no consent: shown, with nothing to send
+            rows.append(PreviewRow(row, "", {"action": "(none: consent empty)"}))
+        elif isinstance(record, Invalid):
+            rows.append(_invalid_row(record, masked))
+        else:
+            events += 1
+            stale += not isinstance(record, SubscriptionRecord) and is_stale(record.occurred_at, now)
+            rows.append(PreviewRow(row, mask_identifier(record.identifier) if masked else record.identifier,
+                                   _event_values(record)))
+    warnings = (f"{stale:,} of the first {events:,} events are over 12 hours old: Attentive records them, but they "
+                "trigger no journeys",) if stale else ()
     constants = tuple(destination.constants.items()) if destination.kind == "custom-event" else ()
     return SendPreview(destination.name, source, info.format, info.rows_estimate, destination.primary_identifier,
-                       event_columns(destination), rows, constants, tuple(warnings))
+                       _event_columns(destination), tuple(rows), constants, warnings)
+
+
+def _event_columns(destination: Destination) -> tuple[str, ...]:
+    if destination.kind == "purchase":
+        return ("orderId", "items", "total", "occurredAt", "salesChannel")
+    if destination.kind == "subscription":
+        return ("action", "channel")
+    return ("type", "occurredAt", *destination.attributes, *destination.constants)
+
+
+def _event_values(record: Record) -> dict[str, str]:
+    if isinstance(record, SubscriptionRecord):
+        return {"action": record.action, "channel": record.channel}
+    if isinstance(record, PurchaseRecord):
+        totals: dict[str, float] = {}
+        for item in record.items:
+            totals[item.currency] = totals.get(item.currency, 0) + item.price * (item.quantity or 1)
+        total = ", ".join(f"{amount:.2f} {currency}" for currency, amount in totals.items())
+        return {"orderId": record.order_id, "items": str(len(record.items)), "total": total,
+                "occurredAt": record.occurred_at, "salesChannel": record.sales_channel}
+    values = {"type": record.type, "occurredAt": record.occurred_at}
+    values.update((name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+                  for name, value in record.properties.items())
+    return values

@@ -268,6 +268,7 @@ async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan,
             await asyncio.sleep(TICK_S)
             tick()
 
+    tick()  # the first snapshot, before anything is sent: watchers learn the run and its rows from it
     ticking = asyncio.create_task(ticker())
     status, message = hist.FINISHED, None
     try:

@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.attentive import events
-from tui.attentive.endpoints import IDENTIFIER_MAX
 from tui.settings.model import Destination, EventMapping
 from tui.sync import reasons
-from tui.sync.profiles import Invalid, normalize_email, normalize_phone
+from tui.sync.profiles import Invalid, normalized_identifier
 from tui.sync.source_files import SourceRow
 
 _LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\Z")
@@ -155,19 +154,9 @@ class ColumnReader:
         text = text_value(raw, self.primary_column)
         if text is None:
             raise RowProblem(reasons.MISSING_IDENTIFIER, f"{self.primary_column!r} ({self.kind}) is empty")
-        if self.kind == "email":
-            value = normalize_email(text)
-            if value is None:
-                raise RowProblem(reasons.INVALID_EMAIL, f"{self.primary_column!r} is not a valid email address: {text[:120]!r}")
-        else:
-            region = self.destination.phone_region
-            value = normalize_phone(text, region)
-            if value is None:
-                raise RowProblem(reasons.INVALID_PHONE,
-                                 f"{self.primary_column!r} is not a valid phone number for region {region}: {text[:60]!r}")
-        if len(value) > IDENTIFIER_MAX:
-            raise RowProblem(reasons.IDENTIFIER_TOO_LONG,
-                             f"{self.primary_column!r} is {len(value)} characters; Attentive allows {IDENTIFIER_MAX}")
+        value, reason, message = normalized_identifier(self.kind, self.primary_column, text, self.destination.phone_region)
+        if reason is not None:
+            raise RowProblem(reason, message)
         return value
 
 

@@ -242,25 +242,29 @@ class ProfileBuilder:
     def _identifier(
         self, kind: str, column: str, text: str, row: int, primary: str | None = None
     ) -> tuple[str, Invalid | None]:
-        if kind == "email":
-            value = normalize_email(text)
-            if value is None:
-                return "", Invalid(row, reasons.INVALID_EMAIL, f"{column!r} is not a valid email address: {text.strip()[:120]!r}",
-                                   primary or text.strip()[:200])
-        else:
-            value = normalize_phone(text, self.destination.phone_region)
-            if value is None:
-                return "", Invalid(
-                    row, reasons.INVALID_PHONE,
-                    f"{column!r} is not a valid phone number for region {self.destination.phone_region}: {text.strip()[:60]!r}",
-                    primary or text.strip()[:200],
-                )
-        if len(value) > IDENTIFIER_MAX:
-            return "", Invalid(
-                row, reasons.IDENTIFIER_TOO_LONG,
-                f"{column!r} is {len(value)} characters; Attentive allows {IDENTIFIER_MAX}", primary or value[:200],
-            )
+        value, reason, message = normalized_identifier(kind, column, text, self.destination.phone_region)
+        if reason is not None:
+            return "", Invalid(row, reason, message, primary or (value or text.strip())[:200])
         return value, None
+
+
+def normalized_identifier(kind: str, column: str, text: str, region: str,
+                          shown: Callable[[str], str] = str) -> tuple[str, str | None, str]:
+    """An email or phone as Attentive gets it (normalize_email, normalize_phone in `region`): (value, None,
+    "") or, refused, (the value or "", its reason code, a message naming `column` and quoting shown(text)).
+    Profiles, event and subscription rows and segment files all read their identifier here."""
+    if kind == "email":
+        value = normalize_email(text)
+        if value is None:
+            return "", reasons.INVALID_EMAIL, f"{column!r} is not a valid email address: {shown(text.strip()[:120])!r}"
+    else:
+        value = normalize_phone(text, region)
+        if value is None:
+            return "", reasons.INVALID_PHONE, (f"{column!r} is not a valid phone number for region {region}: "
+                                               f"{shown(text.strip()[:60])!r}")
+    if len(value) > IDENTIFIER_MAX:
+        return value, reasons.IDENTIFIER_TOO_LONG, f"{column!r} is {len(value)} characters; Attentive allows {IDENTIFIER_MAX}"
+    return value, None, ""
 
 
 def _kind_of(value: Any) -> str:

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tui.attentive.endpoints import IDENTIFIER_MAX
 from tui.settings.access import mask_identifier
 from tui.settings.model import Destination, SegmentFileMapping
 from tui.sync import reasons
-from tui.sync.profiles import identifier_key, normalize_email, normalize_phone
+from tui.sync.profiles import identifier_key, normalized_identifier
 from tui.sync.source_files import SourceRow
 from tui.sync.sources import SourceReader, SourceSpec, inspect_source
 
@@ -111,20 +110,8 @@ class _Identifiers:
         if isinstance(raw, (list, dict)):
             return InvalidRow(row, reasons.NON_SCALAR_VALUE, f"{self.column!r} holds a list or object, not an {self.kind}")
         text = (raw if isinstance(raw, str) else str(raw)).strip()
-        if self.kind == "email":
-            value = normalize_email(text)
-            if value is None:
-                return InvalidRow(row, reasons.INVALID_EMAIL,
-                                  f"{self.column!r} is not a valid email address: {mask_identifier(text[:120])!r}")
-        else:
-            value = normalize_phone(text, self.region)
-            if value is None:
-                return InvalidRow(row, reasons.INVALID_PHONE, f"{self.column!r} is not a valid phone number for region "
-                                                              f"{self.region}: {mask_identifier(text[:60])!r}")
-        if len(value) > IDENTIFIER_MAX:
-            return InvalidRow(row, reasons.IDENTIFIER_TOO_LONG,
-                              f"{self.column!r} is {len(value)} characters; Attentive allows {IDENTIFIER_MAX}")
-        return value
+        value, reason, message = normalized_identifier(self.kind, self.column, text, self.region, shown=mask_identifier)
+        return InvalidRow(row, reason, message) if reason is not None else value
 
 
 class _Temporaries:
