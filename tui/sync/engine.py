@@ -268,7 +268,6 @@ async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan,
             await asyncio.sleep(TICK_S)
             tick()
 
-    tick()  # the first snapshot, before anything is sent: watchers learn the run and its rows from it
     ticking = asyncio.create_task(ticker())
     status, message = hist.FINISHED, None
     try:
@@ -286,6 +285,7 @@ async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan,
                 meter.client = client
                 control.attach(lambda rate: client.set_rate(destination.endpoint, rate),
                                BY_NAME[destination.endpoint].limit_per_second)
+                tick()  # the first snapshot, before a row is sent: the run, its rows and its rate
                 me = await client.me()
                 if me.kind is OutcomeKind.FATAL:
                     tally.fatal(me)
