@@ -39,14 +39,14 @@ def target(sim, key: str) -> ConnectionTarget:
 
 
 async def test_a_key_with_every_permission_passes_both_probes_and_records_nothing(sim):
-    result = await probe(target(sim, EVERYTHING), event_kinds=BOTH)
+    result = await probe(target(sim, EVERYTHING), kinds=BOTH)
     assert result.ok and result.failure is None, result.reason
     assert result.company_name == "Test Company" and result.application_name == "every permission"
     assert len(sim.sim.state.events) == 0
 
 
 async def test_a_key_without_custom_events_fails_the_custom_event_probe_naming_the_permission(sim):
-    result = await probe(target(sim, NO_EVENTS), event_kinds=BOTH)
+    result = await probe(target(sim, NO_EVENTS), kinds=BOTH)
     assert result.failure is Failure.PERMISSION and not result.ok
     assert "Custom Events permission" in result.reason and "HTTP 403" in result.reason
     assert "eCommerce" not in result.reason  # the first refused probe is the one named
@@ -55,12 +55,12 @@ async def test_a_key_without_custom_events_fails_the_custom_event_probe_naming_t
 
 
 async def test_a_key_without_ecommerce_fails_for_purchases_but_passes_for_custom_events(sim):
-    refused = await probe(target(sim, NO_ECOMMERCE), event_kinds=["purchase"])
+    refused = await probe(target(sim, NO_ECOMMERCE), kinds=["purchase"])
     assert refused.failure is Failure.PERMISSION
     assert "eCommerce permission" in refused.reason and NO_ECOMMERCE not in refused.reason
-    both = await probe(target(sim, NO_ECOMMERCE), event_kinds=BOTH)
+    both = await probe(target(sim, NO_ECOMMERCE), kinds=BOTH)
     assert both.failure is Failure.PERMISSION and "eCommerce permission" in both.reason
-    allowed = await probe(target(sim, NO_ECOMMERCE), event_kinds=["custom-event"])
+    allowed = await probe(target(sim, NO_ECOMMERCE), kinds=["custom-event"])
     assert allowed.ok, allowed.reason
     assert len(sim.sim.state.events) == 0
 
@@ -69,15 +69,15 @@ async def test_without_event_kinds_a_key_lacking_both_event_permissions_passes(s
     key = "probe-key-attributes-0104"
     sim = await start_simulator(keys={key: KeySpec("Test Company", "attributes", frozenset({Permission.ATTRIBUTES}))})
     assert (await probe(target(sim, key))).ok
-    assert (await probe(target(sim, key), event_kinds=["custom-event"])).failure is Failure.PERMISSION
-    assert (await probe(target(sim, key), event_kinds=["purchase"])).failure is Failure.PERMISSION
+    assert (await probe(target(sim, key), kinds=["custom-event"])).failure is Failure.PERMISSION
+    assert (await probe(target(sim, key), kinds=["purchase"])).failure is Failure.PERMISSION
 
 
 async def test_an_api_that_accepts_the_probe_fails_as_a_server_problem(sim, monkeypatch):
     # A body the simulator accepts stands in for an API that does not validate what it is sent.
     monkeypatch.setitem(EVENT_PROBES, "custom-event",
                         {"type": "attentive-console connection test", "user": {"email": "probe@example.com"}})
-    result = await probe(target(sim, EVERYTHING), event_kinds=["custom-event"])
+    result = await probe(target(sim, EVERYTHING), kinds=["custom-event"])
     assert result.failure is Failure.SERVER
     assert "custom-event permission probe" in result.reason and "HTTP 200" in result.reason
     assert EVERYTHING not in result.reason
@@ -126,3 +126,15 @@ async def test_only_a_credential_with_an_event_destination_gets_the_probe(sim, t
     assert other.failure is Failure.PERMISSION and "eCommerce permission" in other.reason
     assert len(sim.sim.state.events) == 0
     assert not (tmp_path / "secrets.toml").exists()  # env: keys never need the secrets file
+
+
+async def test_a_segment_destination_probes_the_segments_permission_with_a_list(start_simulator):
+    allowed, refused = "probe-key-segments-0105", "probe-key-no-segments-0106"
+    sim = await start_simulator(keys={allowed: KeySpec("Test Company", "segments", ALL_PERMISSIONS),
+                                      refused: KeySpec("Test Company", "no segments",
+                                                       ALL_PERMISSIONS - {Permission.SEGMENTS})})
+    assert (await probe(target(sim, allowed), kinds=["segment"])).ok
+    result = await probe(target(sim, refused), kinds=["segment"])
+    assert result.failure is Failure.PERMISSION and "Segments permission" in result.reason
+    assert refused not in result.reason
+    assert sim.sim.state.segments.live(KEYS[EVERYTHING].resolved_company_id) == []  # a read: nothing was made

@@ -73,8 +73,8 @@ def send_detail(destination: str, environment: str, source: object, rows_estimat
 def shrink_detail(counts: AudienceCounts) -> str:
     """Why S asks "Send anyway": the guard would refuse, with the numbers."""
     return (f"The shrink guard would refuse this send: {counts.leaves:,} of the {counts.members:,} members of "
-            f"audience {counts.audience!r} would leave ({counts.leave_share:.0%}, above the {counts.limit:.0%} "
-            f"limit) and be sent false; {counts.joins:,} join, {counts.stays:,} stay. A truncated export would "
+            f"{counts.label} would leave ({counts.leave_share:.0%}, above the {counts.limit:.0%} "
+            f"limit); {counts.joins:,} join, {counts.stays:,} stay. A truncated export would "
             "tell Attentive they left: send anyway only if the export really is smaller.")
 
 

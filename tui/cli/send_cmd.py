@@ -271,6 +271,8 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
         }
         if result.audience is not None:
             summary["audience"] = dataclasses.asdict(result.audience)
+        if result.segment is not None:
+            summary["segment"] = dataclasses.asdict(result.segment)
         if verification is not None:
             summary["verification"] = {"state": verification.verdict, "passed": verification.passed,
                                        "checked": verification.checked, "matched": verification.matched,
@@ -279,6 +281,9 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
     else:
         for line in run_summary(run, destination.rejection_threshold):
             print(escape_lines(line))
+        if result.segment is not None and result.segment.created:
+            print(escape_lines(f"  segment {result.segment.name!r} created at Attentive "
+                               f"(externalId {result.segment.external_id})"))
         if result.audience is not None:
             for line in audience_summary(result.audience, dry_run=run.mode == hist.RunMode.DRY_RUN,
                                          override=CLI_SHRINK_OVERRIDE):
@@ -288,6 +293,9 @@ def report(args: argparse.Namespace, destination: Destination, result: SendResul
                 print(escape_lines(line))
         elif run.mode == hist.RunMode.SAMPLE and destination.sends_once:
             print("  events cannot be read back: promotion's gate is this sample's events accepted, none unknown")
+        elif run.mode == hist.RunMode.SAMPLE and destination.kind == "segment":
+            print("  segment members cannot be read back: promotion's gate is this sample's members accepted in "
+                  f"Attentive's job results (`attentive-console jobs --run {run.id} --wait`)")
         elif run.mode == hist.RunMode.SAMPLE and run.status == hist.AWAITING:
             print(f"  read-back: runs once the jobs complete (`attentive-console jobs --run {run.id} --wait`)")
         if waited is not None and waited.timed_out:

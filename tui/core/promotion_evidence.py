@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tui.settings.connection import check_connection
-from tui.settings.model import KIND_ENDPOINTS, Environment
+from tui.settings.model import KIND_ENDPOINTS, SEND_ONCE_KINDS, Environment
 from tui.settings.promotion_gates import CredentialCheck, SampleSendEvidence, VerificationEvidence
 from tui.sync.history import HistoryStore
 from tui.sync.job_store import JobStore
@@ -35,9 +35,12 @@ def latest_test_send(data_dir: Path, destination: str) -> SampleSendEvidence | N
                       if check else None),
         jobs_pending=jobs_pending,
         read_back_scheduled=scheduled,
-        sends_once=run.endpoint in KIND_ENDPOINTS.values(),
+        sends_once=run.endpoint in {KIND_ENDPOINTS[kind] for kind in SEND_ONCE_KINDS},
+        segment=run.endpoint == KIND_ENDPOINTS["segment"],
         accepted=run.accepted,
         unknown=run.unknown,
+        unconfirmed=run.unconfirmed,
+        failed=run.failed,
     )
 
 

@@ -34,6 +34,10 @@ def verify(workspace: Workspace, run_id: int, *, limit: int = READ_BACK_MAX) -> 
     run = workspace.run(run_id)
     target = workspace.target(run.environment, run.destination, "verify")
     target.operator.require_writable("verify")
+    if not target.destination.reads_back:
+        raise CannotVerify(f"{run.destination} is a {target.destination.kind} destination: Attentive has no endpoint "
+                           f"that reads back what run {run.id} sent, so promotion judges its test send by Attentive's "
+                           "answers instead")
     connection = resolve_target(target.environment, target.destination.credential,
                                 secrets_file=workspace.secrets_file, data_dir=workspace.data_dir)
     with HistoryStore(workspace.data_dir) as store:

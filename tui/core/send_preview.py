@@ -23,6 +23,7 @@ from tui.sync.membership import AudienceCounts, count, scope_of
 from tui.sync.number_traps import TrapScanner
 from tui.sync.profiles import Invalid, ProfileBuilder
 from tui.sync.purchases import PurchaseBuilder, PurchaseRecord
+from tui.sync.segment_target import offline_bound
 from tui.sync.sources import SourceInfo, SourceReader, inspect_source
 from tui.sync.subscriptions import SubscriptionRecord
 
@@ -90,10 +91,11 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
                 rows.append(PreviewRow(built.row, mask_identifier(built.identifier) if masked else built.identifier,
                                        attributes))
     audience = None
-    if destination.audience and data_dir is not None and environment is not None:
+    if destination.keeps_members and data_dir is not None and environment is not None:
         with HistoryStore(data_dir, readonly=True) as store:
-            audience = count(store.connection, scope_of(store.connection, destination.name, environment),
-                             destination, info, builder)
+            scope = scope_of(store.connection, destination.name, environment)
+            counted = offline_bound(destination, store.connection, scope) if destination.segment else destination
+            audience = count(store.connection, scope, counted, info, builder)
     names = (*destination.attributes, *destination.constants, *((destination.audience,) if destination.audience else ()))
     return SendPreview(destination.name, source, info.format, info.rows_estimate,
                        destination.primary_identifier, names, tuple(rows),

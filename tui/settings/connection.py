@@ -16,6 +16,7 @@ from typing import Any
 from tui.attentive.client import AttentiveClient
 from tui.attentive.outcomes import Outcome, OutcomeKind
 from tui.attentive.secret import ApiKey
+from tui.attentive.segment_calls import list_segments
 from tui.settings.errors import SettingsError
 from tui.settings.model import Environment
 from tui.settings.secrets import credential_of, resolve_api_key
@@ -86,18 +87,20 @@ async def test_connection(environment: Environment, credential: str, *, secrets_
     """GET /v1/me, then a harmless read that needs the Custom Attributes permission (a key
     without it still passes /me, as Attentive documents), then the Custom Events or eCommerce
     permission when a destination of this credential sends those events, and the Subscribers one (a
-    read of the subscriptions of an address that has none) for a subscriptions destination."""
+    read of the subscriptions of an address that has none) for a subscriptions destination, and the
+    Segments one (a one-segment list) for a segment destination."""
     credential_of(environment, credential)  # an unknown name is a usage error, raised
     try:
         target = resolve_target(environment, credential, secrets_file=secrets_file, data_dir=data_dir)
     except SettingsError as err:
         base_url = environment.api_url
         return ConnectionResult(credential, base_url, Failure.NO_KEY, str(err))
-    kinds = sorted({d.kind for d in environment.destinations.values() if d.credential == credential and d.sends_once})
-    return await probe(target, timeout_s=timeout_s, event_kinds=kinds)
+    kinds = sorted({d.kind for d in environment.destinations.values()
+                    if d.credential == credential and (d.sends_once or d.kind == "segment")})
+    return await probe(target, timeout_s=timeout_s, kinds=kinds)
 
 
-async def probe(target: ConnectionTarget, *, timeout_s: float = 10.0, event_kinds: Sequence[str] = ()) -> ConnectionResult:
+async def probe(target: ConnectionTarget, *, timeout_s: float = 10.0, kinds: Sequence[str] = ()) -> ConnectionResult:
     # One attempt: an operator waiting on a test wants the answer, not a retry schedule.
     async with AttentiveClient(target.base_url, target.api_key, max_attempts=1, max_throttled=3,
                                timeout_s=timeout_s) as client:
@@ -109,9 +112,10 @@ async def probe(target: ConnectionTarget, *, timeout_s: float = 10.0, event_kind
         read = await client.get_custom_attributes(email=PROBE_EMAIL)
         if read.kind in (OutcomeKind.FATAL, OutcomeKind.RETRYABLE):
             return _failed(target, read)
-        for kind in event_kinds:
-            if kind == "subscription":  # a read needs the Subscribers permission and changes nothing
-                looked = await client.get_subscriptions(email=PROBE_EMAIL)
+        for kind in kinds:
+            if kind in ("subscription", "segment"):  # a read needs the permission and changes nothing
+                looked = await (client.get_subscriptions(email=PROBE_EMAIL) if kind == "subscription"
+                                else list_segments(client, limit=1))
                 if looked.kind in (OutcomeKind.FATAL, OutcomeKind.RETRYABLE):
                     return _failed(target, looked)
                 continue

@@ -10,14 +10,16 @@ from typing import Literal
 EnvironmentName = Literal["sandbox", "production"]
 ENVIRONMENTS: tuple[EnvironmentName, ...] = ("sandbox", "production")
 # A send-once destination's endpoint follows from its kind (KIND_ENDPOINTS); the file never names it.
-DestinationEndpoint = Literal["bulk", "custom-attributes", "custom-events", "purchase-events", "subscriptions"]
-# What a destination sends: profiles' attributes (bulk or v1), v1 events, or v1 subscriptions.
-DestinationKind = Literal["attributes", "custom-event", "purchase", "subscription", "segment-file"]
+DestinationEndpoint = Literal["bulk", "custom-attributes", "custom-events", "purchase-events", "subscriptions",
+                              "segment-members-add"]
+# What a destination sends: profiles' attributes (bulk or v1), v1 events, v1 subscriptions, the members of
+# a v2 segment, or the files of the subscriber segment upload.
+DestinationKind = Literal["attributes", "custom-event", "purchase", "subscription", "segment", "segment-file"]
 EVENT_KINDS: tuple[DestinationKind, ...] = ("custom-event", "purchase")
 # Kinds whose requests have side effects a repeat would double: sent once, through the event ledger.
 SEND_ONCE_KINDS: tuple[DestinationKind, ...] = (*EVENT_KINDS, "subscription")
 KIND_ENDPOINTS: dict[str, DestinationEndpoint] = {"custom-event": "custom-events", "purchase": "purchase-events",
-                                                  "subscription": "subscriptions"}
+                                                  "subscription": "subscriptions", "segment": "segment-members-add"}
 SUBSCRIPTION_TYPES = ("MARKETING", "TRANSACTIONAL")
 
 
@@ -145,10 +147,25 @@ class SegmentFileMapping:
                 if key in ("segment", "client_domain") or value != getattr(defaults, key)}
 
 
+@dataclass(frozen=True)
+class SegmentMapping:
+    """[destinations.NAME.segment] of a kind "segment" destination (segment_settings.py): the file's
+    people are the members of one v2 segment. With external_id, the segment is the one Attentive
+    knows by it (created with it and `name` when there is none); without, the one segment named
+    `name` (created when there is none). description is written only when the segment is created."""
+    name: str
+    external_id: str | None = None
+    description: str | None = None
+
+    def table(self) -> dict[str, object]:
+        """The keys that are set, as the file writes them; what config_hash takes."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
 # Destination fields added after the first histories were written, with their unset values.
 OPTIONAL_HASHED: dict[str, object] = {"constants": {}, "types": {}, "client_user_id": None, "custom_identifiers": {},
                                       "audience": None, "kind": "attributes", "event": None, "subscription": None,
-                                      "segment_file": None}
+                                      "segment_file": None, "segment": None}
 
 
 @dataclass(frozen=True)
@@ -182,10 +199,21 @@ class Destination:
     event: EventMapping | None = None
     subscription: SubscriptionMapping | None = None   # kind "subscription" (issue 14)
     segment_file: SegmentFileMapping | None = None     # kind "segment-file" (issue 14): files, no API endpoint
+    segment: SegmentMapping | None = None              # kind "segment" (issue 14): v2 segment members
 
     @property
     def sends_events(self) -> bool:
         return self.kind in EVENT_KINDS
+
+    @property
+    def reads_back(self) -> bool:
+        """Attributes can be read back after a test send; events, subscriptions and segment members cannot."""
+        return self.kind == "attributes"
+
+    @property
+    def keeps_members(self) -> bool:
+        """An audience attribute or a segment: a send adds the file's people and removes who left."""
+        return self.audience is not None or self.kind == "segment"
 
     @property
     def sends_once(self) -> bool:
@@ -208,7 +236,9 @@ class Destination:
             body["subscription"] = self.subscription.table()
         if self.segment_file is not None:
             body["segment_file"] = self.segment_file.table()
-        if self.sends_once:
+        if self.segment is not None:
+            body["segment"] = self.segment.table()
+        if self.kind in KIND_ENDPOINTS:
             body.pop("endpoint")   # no attribute endpoint: its kind decides
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

@@ -53,8 +53,11 @@ class SampleSendEvidence:
     jobs_pending: int = 0       # bulk jobs of the run Attentive is still processing
     read_back_scheduled: bool = False  # a read-back is still to be tried (or tried again)
     sends_once: bool = False  # events or subscriptions: nothing can be read back, so the answers are the gate
+    segment: bool = False       # segment members: nothing can be read back either; the jobs' results are the gate
     accepted: int = 0
     unknown: int = 0            # events sent without an answer that says whether they arrived
+    unconfirmed: int = 0        # in a job that completed without results
+    failed: int = 0
 
     @property
     def rejection_share(self) -> float:
@@ -124,6 +127,8 @@ def gate_verification(run: SampleSendEvidence | None) -> Gate:
                     "send a sample to the sandbox first; its read-back is verified with it")
     if run.sends_once:
         return _events_answered(run)
+    if run.segment:
+        return _members_answered(run)
     check = run.verification
     follow = f"attentive-console jobs --run {run.run_id} --wait"
     if run.jobs_pending:
@@ -164,6 +169,25 @@ def _events_answered(run: SampleSendEvidence) -> Gate:
     return Gate("verification", title, True,
                 f"all {run.accepted} events Attentive answered for run {run.run_id} were accepted (events have no "
                 "read-back)")
+
+
+def _members_answered(run: SampleSendEvidence) -> Gate:
+    """No endpoint lists a segment's members: every sample member's job result must say accepted."""
+    title = "sample members accepted in Attentive's job results"
+    if run.jobs_pending:
+        return Gate("verification", title, False, f"results pending ({run.jobs_pending} jobs processing)",
+                    f"wait for them: attentive-console jobs --run {run.run_id} --wait", pending=True)
+    if run.failed or run.unconfirmed:
+        problems = [f"{run.failed} failed"] if run.failed else []
+        problems += [f"{run.unconfirmed} unconfirmed (a job completed without results)"] if run.unconfirmed else []
+        return Gate("verification", title, False, f"of run {run.run_id}'s members, {' and '.join(problems)}",
+                    f"see them (attentive-console rejections {run.run_id}), then send a new sample")
+    if run.accepted == 0:
+        return Gate("verification", title, False, f"run {run.run_id} had no member accepted by Attentive",
+                    "send a sample whose rows are valid and not members already")
+    return Gate("verification", title, True,
+                f"all {run.accepted} members of run {run.run_id} were accepted in Attentive's job results (a segment's "
+                "members cannot be read back)")
 
 
 def gate_production_credential(destination: Destination, production: Environment,

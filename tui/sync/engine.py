@@ -17,6 +17,7 @@ in flight when the run stopped is `unknown`, not sent again; one the ledger hold
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sqlite3
@@ -51,8 +52,9 @@ from tui.sync.progress import Progress
 from tui.sync.purchases import PurchaseBuilder
 from tui.sync.rejections import RejectionFilter, is_everything, retry_filter_of, retry_rows, save_retry_filter
 from tui.sync.run_inputs import run_source
+from tui.sync.segment_target import SegmentTarget, SegmentUnresolved, bound_destination
 from tui.sync.send_refusals import SendRefused, ShrinkRefused, refuse_options
-from tui.sync.senders import BulkSender, RowPlanner, Sender, V1Sender
+from tui.sync.senders import BulkSender, RowPlanner, SegmentSender, Sender, V1Sender
 from tui.sync.sources import SourceInfo, SourceReader, SourceSpec, inspect_source
 from tui.sync.subscriptions import SubscriptionBuilder
 from tui.sync.tally import Stop, Tally
@@ -97,6 +99,7 @@ class SendResult:
     run: RunRecord
     stop: Stop | None = None
     audience: AudienceCounts | None = None   # joins, stays and leaves of an audience destination's send
+    segment: SegmentTarget | None = None     # the segment a segment destination's send changed
 
 
 @dataclass
@@ -123,26 +126,36 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
         raise SendRefused(f"--sample takes {SAMPLE_MIN} to {SAMPLE_MAX} rows, not {request.sample}")
     refuse_options(destination, full=request.full, include_unknown=request.include_unknown,
                    retry=request.retry_of is not None, dry_run=request.dry_run)
-    builder: Builder = event_builder(destination) if destination.sends_once else ProfileBuilder(destination)
     lock = None if request.dry_run else SendLock(request.data_dir, destination.name, request.environment)
     if lock is not None:
         lock.acquire()
     try:
         with HistoryStore(request.data_dir) as store, rarer_collections():
+            segment = None
+            if destination.kind == "segment":  # the segment's externalId keys its members
+                try:
+                    destination, segment = await bound_destination(
+                        destination, store.connection, store.diff_scope(destination.name, request.environment),
+                        base_url=None if request.dry_run else request.base_url, api_key=request.api_key,
+                        pacing=pacing_dir(request.data_dir), client_options=request.client_options)
+                except SegmentUnresolved as unresolved:
+                    raise SendRefused(str(unresolved)) from None
+            builder: Builder = event_builder(destination) if destination.sends_once else ProfileBuilder(destination)
             try:
-                plan = _prepare(request, store, builder)
+                plan = _prepare(request, store, builder, destination)
             except MembershipRefused as refused:
                 raise (ShrinkRefused if refused.shrinking else SendRefused)(str(refused)) from None
             if lock is not None:
                 lock.record_run(plan.run_id)
-            return await _execute(request, store, plan, control, on_progress)
+            result = await _execute(request, store, plan, destination, control, on_progress)
+            return dataclasses.replace(result, segment=segment)
     finally:
         if lock is not None:
             lock.release()
 
 
-def _prepare(request: SendRequest, store: HistoryStore, builder: Builder) -> _Plan:
-    destination = request.destination
+def _prepare(request: SendRequest, store: HistoryStore, builder: Builder, destination: Destination) -> _Plan:
+    """`destination` is the request's, or a segment destination bound to its segment (bound_destination)."""
     scope = store.diff_scope(destination.name, request.environment)
     if destination.sends_once and not request.dry_run:  # under the send lock: marks in flight are a dead process's
         for run_id in event_ledger.settle_orphans(store.connection, scope):
@@ -151,7 +164,7 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: Builder) -> _Pl
         run = _existing_run(store, request, request.resume_run_id, "resume")
         if run.status not in hist.RESUMABLE:
             raise SendRefused(f"run {run.id} is {run.status}; only a stopped, cancelled or failed run can be resumed")
-        if run.config_hash != destination.config_hash():
+        if run.config_hash != request.destination.config_hash():
             raise SendRefused(f"destination {destination.name!r} changed since run {run.id}; its rows would be "
                               "built differently, so start a new send instead of resuming")
         info = _source_info(request.source or run_source(run), run, "resume")
@@ -159,6 +172,9 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: Builder) -> _Pl
                                 include_unknown=run.include_unknown) if run.parent_run_id else None)
         only_ordinals = sample_ordinals(info.rows_estimate, run.sample_size) if run.sample_size else None
         joined = membership.resumed(store.connection, run.id, destination)
+        if joined is not None and joined.audience != destination.audience:  # a segment made again since
+            raise SendRefused(f"run {run.id} changed segment {joined.audience!r}, but {destination.name}'s segment is "
+                              f"now {destination.audience!r}; start a new send of the file instead of resuming")
         store.set_status(run.id, hist.RUNNING)
         store.recount(run.id)  # a follower may have folded its jobs since: the rows are the truth
         return _Plan(run.id, info, True, run.full_send, run.mode == RunMode.DRY_RUN, only_rows, only_ordinals, run.rows_estimate,
@@ -193,7 +209,7 @@ def _prepare(request: SendRequest, store: HistoryStore, builder: Builder) -> _Pl
         total = (total or 0) + joined.counts.leaves  # the leaves are rows of the run, after the file's
     run_id = store.create_run(NewRun(
         operator=request.operator, environment=request.environment, destination=destination.name,
-        endpoint=destination.endpoint, config_hash=destination.config_hash(), mode=mode,
+        endpoint=destination.endpoint, config_hash=request.destination.config_hash(), mode=mode,
         source_path=os.path.abspath(info.name) if info.several else str(info.path.resolve()),
         source_parts=json.dumps(info.part_paths) if info.several else None,
         send_constants=json.dumps(dict(request.send_constants), sort_keys=True) if request.send_constants else None,
@@ -230,9 +246,8 @@ def _source_info(source: SourceSpec, run: RunRecord, action: str) -> SourceInfo:
     return info
 
 
-async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan,
+async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan, destination: Destination,
                    control: SendControl, on_progress: Callable[[Progress], None] | None) -> SendResult:
-    destination = request.destination
     counts = RunCounts()
     if plan.resuming:
         done = store.outcome_counts(plan.run_id)
@@ -295,7 +310,9 @@ async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan,
                     await _pump(reader, planner, EventSender(client, destination, tally, control), control, tally)
                 else:
                     kind = destination.primary_identifier
-                    sender = (BulkSender if destination.endpoint == "bulk" else V1Sender)(client, kind, tally, control)
+                    sender = (SegmentSender(client, kind, tally, control, destination.audience or "")
+                              if destination.kind == "segment" else
+                              (BulkSender if destination.endpoint == "bulk" else V1Sender)(client, kind, tally, control))
                     joined = plan.membership
                     leaves = (membership.leave_chunks(store.connection, plan.run_id, joined.audience, recorder, CHUNK_ROWS)
                               if joined is not None and joined.computed else ())
@@ -328,7 +345,7 @@ async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan,
             status, message = hist.FAILED, "rows are still pending; resume the run"
         try:
             if status == hist.FINISHED and not plan.dry_run:
-                if plan.only_ordinals is not None and not destination.sends_once:  # events have no read-back
+                if plan.only_ordinals is not None and destination.reads_back:
                     _schedule_read_back(store, request, plan.run_id)
                 store.end_send(plan.run_id)
             else:

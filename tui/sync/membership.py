@@ -61,6 +61,7 @@ class AudienceCounts:
     limit: float                 # the destination's audience_shrink_limit
     refusal: str | None = None   # why a send would be refused (pending jobs, or too many leaves)
     shrinking: bool = False      # the refusal is the shrink guard's, which allow_shrink overrides
+    label: str = ""              # how it is named to the operator: "audience 'VIP'" or "segment 'VIP' (externalId ...)"
 
     @property
     def leave_share(self) -> float:
@@ -103,10 +104,11 @@ def count(connection: sqlite3.Connection, scope: int | None, destination: Destin
     """Joins, stays and leaves of sending `info` now (also on a read-only connection)."""
     audience = destination.audience
     assert audience, "only a destination with an audience has members"
+    label = members_label(destination)
     _scan(connection, info, builder)
     if scope is None:  # never sent: everyone valid joins
         valid = connection.execute("SELECT count(*) FROM temp.audience_file WHERE valid").fetchone()[0]
-        return AudienceCounts(audience, 0, valid, 0, 0, destination.audience_shrink_limit)
+        return AudienceCounts(audience, 0, valid, 0, 0, destination.audience_shrink_limit, label=label)
     members = member_count(connection, scope, audience)
     valid, stays = connection.execute(
         "SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM audience_members m WHERE m.scope = ? AND m.audience = ? "
@@ -114,21 +116,29 @@ def count(connection: sqlite3.Connection, scope: int | None, destination: Destin
     leaves = connection.execute(
         "SELECT count(*) FROM audience_members WHERE scope = ? AND audience = ? "
         "AND key NOT IN (SELECT key FROM temp.audience_file)", (scope, audience)).fetchone()[0]
-    counts = AudienceCounts(audience, members, valid - stays, stays, leaves, destination.audience_shrink_limit)
+    counts = AudienceCounts(audience, members, valid - stays, stays, leaves, destination.audience_shrink_limit,
+                            label=label)
     pending = awaiting(connection, scope, audience)
     if pending is not None:
         run_id, jobs = pending
-        refusal = (f"run {run_id} (it sets audience {audience!r}) is still awaiting Attentive's results for {jobs} "
+        refusal = (f"run {run_id} (it changes {label}) is still awaiting Attentive's results for {jobs} "
                    f"bulk job{'s' if jobs != 1 else ''}, so who is a member is not known yet; wait for them with "
                    f"`attentive-console jobs --run {run_id} --wait` (or keep the console open), then send again")
         return dataclasses.replace(counts, refusal=refusal)
     if members and counts.leave_share > counts.limit and not allow_shrink:
-        refusal = (f"{leaves:,} of the {members:,} members of audience {audience!r} would leave "
+        refusal = (f"{leaves:,} of the {members:,} members of {label} would leave "
                    f"({counts.leave_share:.0%}, above the {counts.limit:.0%} limit of destination "
                    f"{destination.name!r}): a truncated export would tell Attentive they left. Nothing was sent; "
                    "if the export really is smaller, allow the shrink")
         return dataclasses.replace(counts, refusal=refusal, shrinking=True)
     return counts
+
+
+def members_label(destination: Destination) -> str:
+    """The audience attribute, or the segment (whose externalId is the destination's bound audience)."""
+    if destination.segment is not None:
+        return f"segment {destination.segment.name!r} (externalId {destination.audience})"
+    return f"audience {destination.audience!r}"
 
 
 def _scan(connection: sqlite3.Connection, info: SourceInfo, builder: ProfileBuilder) -> None:
@@ -194,7 +204,7 @@ def resumed(connection: sqlite3.Connection, run_id: int, destination: Destinatio
         raise MembershipRefused(f"run {newer} changed audience {found.audience!r} after run {run_id} computed who leaves, so "
                          f"run {run_id}'s leaves are out of date; start a new send of the file instead of resuming")
     counts = AudienceCounts(found.audience, found.members, found.joins, found.stays, found.leaves,
-                            destination.audience_shrink_limit)
+                            destination.audience_shrink_limit, label=members_label(destination))
     return MembershipStart(found.audience, found.scope, found.computed, counts)
 
 

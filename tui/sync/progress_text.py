@@ -83,7 +83,7 @@ def audience_summary(counts: AudienceCounts, *, dry_run: bool, override: str) ->
     """Joins, stays and leaves of an audience destination's send (a dry run: what a send would do);
     `override` says how this front end gets past the shrink guard."""
     verb = ("would join", "would stay", "would leave") if dry_run else ("join", "stay", "leave")
-    lines = [f"  audience {counts.audience!r}: {counts.members:,} members before; {counts.joins:,} {verb[0]}, "
+    lines = [f"  {counts.label}: {counts.members:,} members before; {counts.joins:,} {verb[0]}, "
              f"{counts.stays:,} {verb[1]}, {counts.leaves:,} {verb[2]} "
              f"({counts.leave_share:.0%} of the members; the limit is {counts.limit:.0%})"]
     if counts.refusal is not None:

@@ -18,15 +18,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Generic, Protocol, TypeVar
 
 from tui.attentive import payloads
 from tui.attentive.backoff import Backoff
 from tui.attentive.client import AttentiveClient
-from tui.attentive.endpoints import BULK_MAX_USERS
+from tui.attentive.endpoints import BULK_MAX_USERS, SEGMENT_MEMBERS_MAX
 from tui.attentive.outcomes import Outcome, OutcomeKind
+from tui.attentive.segment_calls import add_segment_members, remove_segment_members
 from tui.sync import job_schedule
 from tui.sync.control import SendControl
+from tui.sync.membership_state import is_leave_row
 from tui.sync.profiles import Profile
 from tui.sync.source_files import SourceRow
 from tui.sync.tally import Tally
@@ -56,13 +59,18 @@ class RowPlanner(Protocol[T]):
 
 
 class BulkSender:
+    """Profiles in batches of BATCH, each one POST /v2/bulk/users, POSTS_IN_FLIGHT batches at once."""
+
+    BATCH = BULK_MAX_USERS
+    POSTS_IN_FLIGHT = BULK_POSTS_IN_FLIGHT
+
     def __init__(self, client: AttentiveClient, kind: str, tally: Tally, control: SendControl):
         self.client = client
         self.kind = kind
         self.tally = tally
         self.control = control
         self._batch: list[Profile] = []
-        self._slots = asyncio.Semaphore(BULK_POSTS_IN_FLIGHT)
+        self._slots = asyncio.Semaphore(self.POSTS_IN_FLIGHT)
         self._tasks: set[asyncio.Task] = set()
         self._error: BaseException | None = None
 
@@ -70,7 +78,7 @@ class BulkSender:
         if self._error is not None:
             raise self._error
         self._batch.append(profile)
-        if len(self._batch) >= BULK_MAX_USERS:
+        if len(self._batch) >= self.BATCH:
             await self._launch()
 
     async def drain(self) -> None:
@@ -142,6 +150,33 @@ class BulkSender:
         else:
             self.tally.retrying += len(part)
             parts.append((part, rounds + 1))
+
+
+class SegmentSender(BulkSender):
+    """A segment's members: the file's people added, the leavers (rows from LEAVE_ROW_BASE, after
+    the file's) removed, 10,000 a call, each call a job Attentive applies later, followed and folded
+    like a bulk attribute job. A batch is all adds or all removes."""
+
+    BATCH = SEGMENT_MEMBERS_MAX
+    POSTS_IN_FLIGHT = 4   # 40,000 members waiting for an answer: far above what the CPU builds a second
+
+    def __init__(self, client: AttentiveClient, kind: str, tally: Tally, control: SendControl, external_id: str):
+        super().__init__(client, kind, tally, control)
+        self.external_id = external_id
+
+    async def put(self, profile: Profile) -> None:
+        if self._batch and is_leave_row(self._batch[0].row) != is_leave_row(profile.row):
+            await self._launch()
+        await super().put(profile)
+
+    async def _post(self, part: list[Profile]) -> Outcome:
+        members = [p.user(self.kind) for p in part]
+        change = remove_segment_members if is_leave_row(part[0].row) else add_segment_members
+        outcome = await change(self.client, self.external_id, members)
+        if outcome.status == 404:  # the segment itself is gone: every other batch would meet the same
+            return replace(outcome, kind=OutcomeKind.FATAL,
+                           text=f"segment {self.external_id!r} is not at Attentive any more (archived?): {outcome.text}")
+        return outcome
 
 
 class WorkerPool(Generic[T]):

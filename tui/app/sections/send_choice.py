@@ -41,7 +41,7 @@ def choice_fields() -> ComposeResult:
 
 
 def audience_line(counts: AudienceCounts) -> str:
-    return (f"audience {counts.audience!r}: {counts.members:,} members; {counts.joins:,} join, {counts.stays:,} stay, "
+    return (f"{counts.label}: {counts.members:,} members; {counts.joins:,} join, {counts.stays:,} stay, "
             f"{counts.leaves:,} leave ({counts.leave_share:.0%}; limit {counts.limit:.0%})")
 
 

@@ -225,3 +225,7 @@ class JobStore:
 
     def get(self, job_id: str) -> BulkJob | None:
         return self._jobs.get(job_id)
+
+    def all(self) -> list[BulkJob]:
+        """The jobs kept, oldest first (tests count what was posted)."""
+        return list(self._jobs.values())
