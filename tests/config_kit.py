@@ -120,3 +120,17 @@ locale = "en-US"
 subscription_type = "MARKETING"
 single_opt_in = false
 '''
+
+
+def segment_toml(credential: str = "test", *, external_id: str | None = None) -> str:
+    """A segment destination, winter-vip-segment: members of the v2 segment "Winter VIP" by email."""
+    chosen = f'external_id = "{external_id}"\n' if external_id else ""
+    return f'''
+[destinations.winter-vip-segment]
+kind = "segment"
+credential = "{credential}"
+primary_identifier = "email"
+identifiers = {{ email = "email" }}
+[destinations.winter-vip-segment.segment]
+name = "Winter VIP"
+{chosen}'''

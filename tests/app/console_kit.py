@@ -331,3 +331,15 @@ async def open_run(pilot):
     await pilot.press("enter")
     await settle(pilot)
     return pilot.app.query_one(RejectionLogView)
+
+
+async def save_with_description(pilot, text: str) -> None:
+    """The open destination form's description changed to `text`, ctrl+s, and the form closed."""
+    from textual.widgets import Input
+
+    from tui.app.forms.destination_form import DestinationForm
+
+    pilot.app.screen.query_one("#dest-description", Input).value = text
+    await settle(pilot)
+    await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: not isinstance(pilot.app.screen, DestinationForm))

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 from config_kit import destination_toml, environment_toml, optins_toml, visits_toml
-from console_kit import settle, wait_until
+from console_kit import save_with_description, settle, wait_until
 from core_kit import Seen, core_app, screen_text
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -139,10 +139,7 @@ async def test_editing_an_event_destination_in_the_form_keeps_its_kind_and_event
         endpoint = form.query_one("#dest-endpoint", Select)
         assert endpoint.value == "custom-events" and endpoint.disabled
         assert "Event properties" in screen_text(app)
-        form.query_one("#dest-description", Input).value = "Visits from the tills"
-        await settle(pilot)
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: not isinstance(app.screen, DestinationForm))
+        await save_with_description(pilot, "Visits from the tills")
     saved = tomllib.loads((app.session.config_dir / "sandbox.toml").read_text())["destinations"]["store-visits"]
     assert saved["description"] == "Visits from the tills" and saved["kind"] == "custom-event"
     assert "endpoint" not in saved

@@ -73,7 +73,9 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
     info = inspect_source(source)
     if destination.sends_once:
         return _event_preview(destination, source, info, limit, masked)
-    builder = ProfileBuilder(destination)
+    # A segment's rows carry its membership, as the send builds them (else they would have nothing to send).
+    bound = _segment_bound(destination, data_dir, environment) if destination.segment is not None else destination
+    builder = ProfileBuilder(bound)
     identifier_columns = set(destination.identifiers.values())
     hidden = {name for name, column in destination.attributes.items() if column in identifier_columns} if masked else set()
     rows: list[PreviewRow] = []
@@ -93,13 +95,19 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
     audience = None
     if destination.keeps_members and data_dir is not None and environment is not None:
         with HistoryStore(data_dir, readonly=True) as store:
-            scope = scope_of(store.connection, destination.name, environment)
-            counted = offline_bound(destination, store.connection, scope) if destination.segment else destination
-            audience = count(store.connection, scope, counted, info, builder)
+            audience = count(store.connection, scope_of(store.connection, destination.name, environment), bound, info,
+                             builder)
     names = (*destination.attributes, *destination.constants, *((destination.audience,) if destination.audience else ()))
     return SendPreview(destination.name, source, info.format, info.rows_estimate,
                        destination.primary_identifier, names, tuple(rows),
                        tuple(destination.constants.items()), tuple(traps.warnings()), audience)
+
+
+def _segment_bound(destination: Destination, data_dir: Path | None, environment: str | None) -> Destination:
+    if data_dir is None or environment is None:
+        return offline_bound(destination, None, None)
+    with HistoryStore(data_dir, readonly=True) as store:
+        return offline_bound(destination, store.connection, scope_of(store.connection, destination.name, environment))
 
 
 def _invalid_row(invalid: Invalid, masked: bool) -> PreviewRow:

@@ -28,6 +28,7 @@ from tui.settings.model import (
     DestinationKind,
     EventMapping,
     SegmentFileMapping,
+    SegmentMapping,
     SubscriptionMapping,
 )
 from tui.settings.segment_file_settings import (
@@ -39,13 +40,16 @@ from tui.settings.segment_file_settings import (
     segment_file_mapping,
 )
 from tui.settings.segment_file_settings import REQUIRED as SEGMENT_FILE_REQUIRED
+from tui.settings.segment_settings import ENDPOINT_PROBLEM as SEGMENT_ENDPOINT_PROBLEM
+from tui.settings.segment_settings import NOT_FOR_SEGMENTS, SEGMENT_FIELDS, segment_mapping
+from tui.settings.segment_settings import REQUIRED as SEGMENT_REQUIRED
 from tui.settings.subscription_settings import NOT_FOR_SUBSCRIPTIONS, SUBSCRIPTION_FIELDS, subscription_mapping
 from tui.settings.subscription_settings import REQUIRED as SUBSCRIPTION_REQUIRED
 
 IDENTIFIERS = ("email", "phone")
 CLIENT_USER_ID = "client_user_id"   # under [identifiers], but not an email/phone identifier
 DESTINATION_ENDPOINTS: tuple[DestinationEndpoint, ...] = ("bulk", "custom-attributes")
-DESTINATION_KINDS: tuple[DestinationKind, ...] = ("attributes", *SEND_ONCE_KINDS, "segment-file")
+DESTINATION_KINDS: tuple[DestinationKind, ...] = ("attributes", *SEND_ONCE_KINDS, "segment", "segment-file")
 # Slower than this is a typo (0.000001 is a request every 11 days), not a pace: a send would
 # hold its destination's lock for ever while looking alive.
 MIN_RATE_LIMIT = 0.1
@@ -67,6 +71,14 @@ DESTINATION = {
     "kind": ("string", '"attributes"'), "event": ("table", "{ occurred_at = \"occurred_at\" }"),
     "subscription": ("table", "{ consent_column = \"sms_opt_in\" }"),
     "segment_file": ("table", "{ segment = \"Winter VIP\", client_domain = \"acme\" }"),
+    "segment": ("table", "{ name = \"Winter VIP\" }"),
+}
+# A kind's own table -> (the kinds that read it, "read only for ... destinations", the fix on another kind).
+KIND_TABLES: dict[str, tuple[tuple[DestinationKind, ...], str, str]] = {
+    "segment_file": (("segment-file",), "segment-file", 'add kind = "segment-file", or remove the segment_file table'),
+    "subscription": (("subscription",), "subscriptions", 'add kind = "subscription", or remove the subscription table'),
+    "event": (EVENT_KINDS, "event", 'add kind = "custom-event" or kind = "purchase", or remove the event table'),
+    "segment": (("segment",), "segment", 'add kind = "segment", or remove the segment table'),
 }
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 
@@ -125,27 +137,22 @@ class DestinationRules:
             guess = did_you_mean(kind, DESTINATION_KINDS)
             self.report(self.locator.value(path + ("kind",)), f"{here}: unknown kind {json.dumps(kind)}",
                         f'did you mean "{guess}"?' if guess else
-                        'write kind = "attributes", "custom-event", "purchase", "subscription" or "segment-file"')
+                        'write kind = "attributes", "custom-event", "purchase", "subscription", "segment" or '
+                        '"segment-file"')
         sends_events, subscribing = kind in EVENT_KINDS, kind == "subscription"
-        segment_files = kind == "segment-file"
+        segment_files, segments = kind == "segment-file", kind == "segment"
         if sends_events or subscribing:
             self._not_for_events(path, body, primary, NOT_FOR_SUBSCRIPTIONS if subscribing else None)
-        if segment_files:
-            self._not_for_events(path, body, primary, NOT_FOR_SEGMENT_FILES, ("a segment-file", "a segment file's"))
-            if endpoint != "bulk":   # the dataclass's default, which the store writes back
-                self.report(self.locator.key(path + ("endpoint",)), f"{here}.endpoint: {ENDPOINT_PROBLEM[0]}",
-                            ENDPOINT_PROBLEM[1])
-        if values["segment_file"] is not None and not segment_files:
-            self.report(self.locator.key(path + ("segment_file",)),
-                        f"{here}.segment_file is read only for segment-file destinations",
-                        'add kind = "segment-file", or remove the segment_file table')
-        if values["subscription"] is not None and not subscribing:
-            self.report(self.locator.key(path + ("subscription",)),
-                        f"{here}.subscription is read only for subscriptions destinations",
-                        'add kind = "subscription", or remove the subscription table')
-        if values["event"] is not None and not sends_events:
-            self.report(self.locator.key(path + ("event",)), f"{here}.event is read only for event destinations",
-                        'add kind = "custom-event" or kind = "purchase", or remove the event table')
+        if segment_files or segments:
+            refused, problem = ((NOT_FOR_SEGMENT_FILES, ENDPOINT_PROBLEM) if segment_files
+                                else (NOT_FOR_SEGMENTS, SEGMENT_ENDPOINT_PROBLEM))
+            self._not_for_events(path, body, primary, refused,
+                                 ("a segment-file", "a segment file's") if segment_files else ("a segment", "a segment's"))
+            if endpoint != "bulk":   # the dataclass's default: the store writes it back for a segment file
+                self.report(self.locator.key(path + ("endpoint",)), f"{here}.endpoint: {problem[0]}", problem[1])
+        for key, (readers, whose, fix) in KIND_TABLES.items():
+            if values[key] is not None and kind not in readers:
+                self.report(self.locator.key(path + (key,)), f"{here}.{key} is read only for {whose} destinations", fix)
         if credential is not None and credential not in credentials:
             guess = did_you_mean(credential, credentials)
             self.report(self.locator.value(path + ("credential",)),
@@ -157,7 +164,7 @@ class DestinationRules:
             self.report(self.locator.value(path + ("primary_identifier",)),
                         f"{here}: primary_identifier must be \"email\" or \"phone\", not {json.dumps(primary)}",
                         'write primary_identifier = "email" or "phone"')
-        if endpoint not in DESTINATION_ENDPOINTS and not (sends_events or subscribing or segment_files):
+        if endpoint not in DESTINATION_ENDPOINTS and kind not in KIND_ENDPOINTS and not segment_files:
             guess = did_you_mean(endpoint, DESTINATION_ENDPOINTS)
             self.report(self.locator.value(path + ("endpoint",)), f"{here}: unknown endpoint {json.dumps(endpoint)}",
                         f'did you mean "{guess}"?' if guess else 'write endpoint = "bulk" or "custom-attributes"')
@@ -171,12 +178,16 @@ class DestinationRules:
         event: EventMapping | None = None
         subscription: SubscriptionMapping | None = None
         segment_file: SegmentFileMapping | None = None
-        if subscribing or segment_files:
+        segment: SegmentMapping | None = None
+        if subscribing or segment_files or segments:
             attributes, constants, types = {}, {}, {}
             if subscribing:
                 subscription = self._subscription(path, values["subscription"])
-            else:
+            elif segment_files:
                 segment_file = self._segment_file(path, values["segment_file"])
+            else:
+                segment = self._segment(path, values["segment"])
+                self._shrink_limit(path, values["audience_shrink_limit"])
         elif sends_events:
             attributes = self._columns(path + ("attributes",), values["attributes"] or {})
             constants, types = dict(values["constants"] or {}), dict[str, str]()
@@ -201,7 +212,7 @@ class DestinationRules:
             endpoint=known_endpoint, rate_limit=None if values["rate_limit"] is None else float(values["rate_limit"]),
             identifiers=identifiers, attributes=attributes, constants=constants, types=types,
             client_user_id=client_user_id, custom_identifiers=custom_identifiers, kind=cast(DestinationKind, kind),
-            event=event, subscription=subscription, segment_file=segment_file, **optional,
+            event=event, subscription=subscription, segment_file=segment_file, segment=segment, **optional,
         )
 
     # -- event destinations (rules in event_settings.py) -------------------------------------------
@@ -231,7 +242,7 @@ class DestinationRules:
     def _kind_table(self, path: KeyPath, key: str, table: dict[str, Any] | None, fields: dict[str, tuple[str, str]],
                     required: tuple[str, ...], what: str, hint: str, *, known: dict[str, Any] | None = None,
                     ) -> dict[str, Any] | None:
-        """The values of a kind's own table ([event], [subscription], [segment_file]), each of its TOML
+        """The values of a kind's own table (KIND_TABLES: [event], [segment] and others), each of its TOML
         kind or None; None when the table or a required key is missing (reported, like unknown keys)."""
         at = path + (key,)
         if table is None:
@@ -272,6 +283,15 @@ class DestinationRules:
         mapping, problems = segment_file_mapping(values)
         self._event_problems(path, problems)
         return None if secrets else mapping
+
+    def _segment(self, path: KeyPath, table: dict[str, Any] | None) -> SegmentMapping | None:
+        values = self._kind_table(path, "segment", table, SEGMENT_FIELDS, SEGMENT_REQUIRED, "segment",
+                                  'name = "<the segment\'s name>"')
+        if values is None:
+            return None
+        mapping, problems = segment_mapping(values)
+        self._event_problems(path, problems)
+        return mapping
 
     def _event_problems(self, path: KeyPath, problems: list[EventProblem]) -> None:
         for problem in problems:
@@ -337,11 +357,13 @@ class DestinationRules:
                 self.report(self.locator.value(at),
                             f"{dotted(at)} {json.dumps(audience)} has the same name as {what}",
                             "give the audience an attribute name of its own; every profile of the file gets it = true")
-        if limit is None:
-            return
-        at = path + ("audience_shrink_limit",)
         # Allowed without an audience: removing the audience (an edit) may leave it in the file.
-        if not 0 < limit <= 1:  # `not` so that nan is refused too
+        self._shrink_limit(path, limit)
+
+    def _shrink_limit(self, path: KeyPath, limit: float | None) -> None:
+        """The share of members that may leave in one send: an audience's or a segment's."""
+        at = path + ("audience_shrink_limit",)
+        if limit is not None and not 0 < limit <= 1:  # `not` so that nan is refused too
             self.report(self.locator.value(at), f"{dotted(at)} {limit} is outside 0 (exclusive)..1",
                         "write the share of members that may leave in one send, more than 0 and at most 1, e.g. 0.5")
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import tomlkit
 
-from tui.settings.model import Destination, EventMapping, SubscriptionMapping
+from tui.settings.destination_rules import KIND_TABLES
+from tui.settings.model import Destination
 
 _TABLES = ("identifiers", "attributes", "constants", "types")
 CONTEXT_LINES = 2   # of the file around each change: enough to place it, few enough for 80x24
@@ -65,7 +66,7 @@ def destination_table(destination: Destination) -> dict[str, Any]:
             if value:
                 table[spec.name] = dict(value)
             continue
-        table[spec.name] = value.table() if isinstance(value, (EventMapping, SubscriptionMapping)) else value
+        table[spec.name] = value.table() if spec.name in KIND_TABLES else value
     return table
 
 

@@ -26,11 +26,12 @@ from tomlkit.items import InlineTable, Item, Table
 
 from tui.settings import model
 from tui.settings.atomic import atomic_write, locked
+from tui.settings.destination_rules import KIND_TABLES
 from tui.settings.errors import ConfigError, ConflictError, InvalidChange, SettingsError
 from tui.settings.loader import environment_path, parse_environment, read_config_text
 from tui.settings.model import Credential, Destination, Environment, EnvironmentName
 
-_MAPPINGS = ("identifiers", "attributes", "constants", "types", "custom_identifiers", "event", "subscription", "segment_file")
+_MAPPINGS = ("identifiers", "attributes", "constants", "types", "custom_identifiers", *KIND_TABLES)
 # Fields kept inside a mapping table in the file: client_user_id is a key of [identifiers].
 _NESTED = {"client_user_id": "identifiers"}
 # Written even when they hold the default, so a new destination reads completely in the file.
@@ -281,7 +282,8 @@ def _label(field: FieldPath) -> str:
 
 
 def _literal(value: Any) -> str:
-    if isinstance(value, (model.EventMapping, model.SubscriptionMapping, model.SegmentFileMapping)):  # compared whole
+    if isinstance(value, (model.EventMapping, model.SubscriptionMapping, model.SegmentFileMapping,
+                          model.SegmentMapping)):  # a kind's table (KIND_TABLES), compared whole
         value = value.table()
     return "(unset)" if value is _ABSENT else tomlkit.item(value).as_string()
 
@@ -299,7 +301,8 @@ def _destination_fields(destination: Destination) -> dict[str, Any]:
     for key in (f.name for f in dataclasses.fields(Destination)):
         if key in ("name", *_MAPPINGS, *_NESTED):
             continue
-        value = None if key == "endpoint" and destination.sends_once else getattr(destination, key)
+        # A kind in KIND_ENDPOINTS decides its endpoint: the file never names it.
+        value = None if key == "endpoint" and destination.kind in model.KIND_ENDPOINTS else getattr(destination, key)
         if isinstance(value, float) and value.is_integer() and key == "rate_limit":
             value = int(value)
         fields[key] = value
@@ -310,10 +313,9 @@ def _merge_destination(section: Any, destination: Destination) -> None:
     _merge_table(section, destination.name, _destination_fields(destination))
     table = section[destination.name]
     for mapping in _MAPPINGS:
-        # [event], [subscription] and [segment_file] are written key by key like a mapping, only the keys they set.
+        # A kind's table ([event], [segment], ...) is written key by key like a mapping, only the keys it sets.
         value = getattr(destination, mapping)
-        wanted: dict[str, Any] = (
-            (value.table() if value else {}) if mapping in ("event", "subscription", "segment_file") else dict(value))
+        wanted: dict[str, Any] = (value.table() if value else {}) if mapping in KIND_TABLES else dict(value)
         wanted.update({key: getattr(destination, key) for key, inside in _NESTED.items()
                        if inside == mapping and getattr(destination, key) is not None})
         if mapping not in table:

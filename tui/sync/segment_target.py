@@ -49,9 +49,9 @@ def derived_external_id(destination: str) -> str:
     return f"attentive-console-{uuid.uuid5(_NAMESPACE, destination).hex[:20]}"
 
 
-def recorded_external_id(connection: sqlite3.Connection, scope: int | None) -> str | None:
+def recorded_external_id(connection: sqlite3.Connection | None, scope: int | None) -> str | None:
     """The externalId the scope's newest send (not a dry run) changed: what a dry run counts against."""
-    if scope is None:
+    if connection is None or scope is None:
         return None
     row = connection.execute(
         "SELECT a.audience FROM audience_runs a JOIN runs r ON r.id = a.run_id WHERE a.scope = ? "
@@ -72,7 +72,7 @@ async def bound_destination(destination: Destination, connection: sqlite3.Connec
     return dataclasses.replace(destination, audience=target.external_id), target
 
 
-def offline_bound(destination: Destination, connection: sqlite3.Connection, scope: int | None) -> Destination:
+def offline_bound(destination: Destination, connection: sqlite3.Connection | None, scope: int | None) -> Destination:
     """Bound without asking Attentive (a dry run, a preview): to the segment the last send changed,
     else the one the settings name, else the one a first send would create."""
     mapping = destination.segment

@@ -29,7 +29,7 @@ from tui.app.messages import ConfigSaved, ConnectionChecked, ConnectionTestFaile
 from tui.app.widgets.key_hints import KeyHints
 from tui.app.workers import post_result, reported
 from tui.settings.loader import IDENTIFIERS
-from tui.settings.model import Destination, Environment
+from tui.settings.model import KIND_ENDPOINTS, Destination, Environment
 from tui.settings.store import EditConflict
 
 FLAGS = (("admin_only", "admin only"), ("allow_restricted_pii", "restricted-PII operators may use it"),
@@ -121,11 +121,13 @@ class DestinationForm(SettingsForm):
                 yield from self.row("primary", "Primary id", FormSelect(
                     [(kind, kind) for kind in IDENTIFIERS], value=d.primary_identifier, allow_blank=False,
                     compact=True))
-                # An event destination's endpoint follows from its kind (edited in the file, with its [event] table).
-                endpoints = ([(f"{d.endpoint} (a {d.kind} destination)", d.endpoint)] if d.sends_once else
+                # An event, subscriptions or segment destination's endpoint follows from its kind (edited in
+                # the file, with its own table).
+                fixed = d.kind in KIND_ENDPOINTS
+                endpoints = ([(f"{d.endpoint} (a {d.kind} destination)", d.endpoint)] if fixed else
                              [("bulk (v2, 256 a call)", "bulk"), ("custom-attributes (v1)", "custom-attributes")])
                 yield from self.row("endpoint", "Endpoint", FormSelect(
-                    endpoints, value=d.endpoint, allow_blank=False, compact=True, disabled=d.sends_once))
+                    endpoints, value=d.endpoint, allow_blank=False, compact=True, disabled=fixed))
                 yield from self.row("email-column", "Email column", FormInput(
                     d.identifiers.get("email", ""), compact=True, placeholder="source column holding emails"))
                 yield from self.row("phone-column", "Phone column", FormInput(
