@@ -2,11 +2,13 @@
 says so, the dry run counts joins, stays and leaves against it without calling Attentive, the
 shrink guard refuses a truncated export with the override named, a smaller file removes exactly
 the leavers, a sample says how it is judged, `verify` refuses (no endpoint lists members) and
-`credentials test` checks the Segments permission."""
+`credentials test` checks the Segments permission;
+promotion passes on the sample's job results and writes the [segment] table to production."""
 from __future__ import annotations
 
 import json
 import sqlite3
+import tomllib
 from pathlib import Path
 
 from config_kit import environment_toml, segment_toml, write_config_folder
@@ -36,9 +38,10 @@ def email(i: int) -> str:
 def test_a_segment_destination_end_to_end_through_the_cli(tmp_path, cli_on, monkeypatch, thread_simulator):
     monkeypatch.setenv("SYNC_TEST_KEY", FULL_KEY)
     monkeypatch.setenv(SCALE_VARIABLE, POLL_SCALE)
+    production = environment_toml(thread_simulator.url, admins=("tester",), credential="test", key="env:SYNC_TEST_KEY")
     cli = cli_on(write_config_folder(tmp_path / "config", environment_toml(
         thread_simulator.url, admins=("tester",), credential="test", key="env:SYNC_TEST_KEY",
-        destinations=[segment_toml()])), operator="tester")
+        destinations=[segment_toml()]), production), operator="tester")
     tested = cli("credentials", "test", "test")
     assert tested.code == 0, tested.err
 
@@ -71,3 +74,9 @@ def test_a_segment_destination_end_to_end_through_the_cli(tmp_path, cli_on, monk
 
     refused = cli("verify", "4")  # the sample (run 2 was the dry run)
     assert refused.code != 0 and "winter-vip-segment is a segment destination: Attentive has no endpoint" in refused.err
+
+    promoted = cli("promote", "winter-vip-segment", "--yes")
+    assert promoted.code == 0, promoted.out + promoted.err
+    assert "[PASS] sample members accepted in Attentive's job results" in promoted.out
+    written = tomllib.loads((cli.config / "production.toml").read_text())["destinations"]["winter-vip-segment"]
+    assert (written["kind"], written["segment"], "endpoint" in written) == ("segment", {"name": "Winter VIP"}, False)
