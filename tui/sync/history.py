@@ -268,6 +268,18 @@ class HistoryStore:
     def has_diff_state(self, scope: int) -> bool:
         return self.connection.execute("SELECT 1 FROM diff_state WHERE scope = ? LIMIT 1", (scope,)).fetchone() is not None
 
+    def unchanged_raws(self, scope: int, raws: Iterable[bytes]) -> dict[bytes, str]:
+        """Raw digest -> identifier, for the raw digests that are the ones the scope's diff state holds
+        (built from a row whose payload is the one last confirmed)."""
+        wanted = list(raws)
+        found: dict[bytes, str] = {}
+        for start in range(0, len(wanted), 900):
+            part = wanted[start:start + 900]
+            marks = ",".join("?" * len(part))
+            found.update(self.connection.execute(
+                f"SELECT raw, identifier FROM diff_state WHERE scope = ? AND raw IN ({marks})", (scope, *part)))
+        return found
+
     def accepted_digests(self, scope: int, identifiers: Iterable[str]) -> dict[str, bytes]:
         wanted = list(identifiers)
         found: dict[str, bytes] = {}

@@ -14,7 +14,7 @@ from tui.settings.history_head import refuse_lost_history, refuse_rolled_back_hi
 from tui.settings.paths import history_path
 from tui.sync.rejection_index import TEXT_INDEX_DDL, catch_up_text_index
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
 PENDING = 0        # handed to the sender; no answer recorded yet (resume sends it again)
@@ -125,6 +125,7 @@ CREATE TABLE IF NOT EXISTS diff_state (
     scope INTEGER NOT NULL,
     identifier TEXT NOT NULL,
     digest BLOB NOT NULL,               -- hash of the payload Attentive last accepted
+    raw BLOB,                           -- ProfileBuilder.raw_digest of the row it was built from (schema 7)
     PRIMARY KEY (scope, identifier)
 ) WITHOUT ROWID;
 
@@ -170,6 +171,7 @@ CREATE TABLE IF NOT EXISTS job_rows (
     identifier TEXT NOT NULL,
     digest BLOB NOT NULL,               -- hash of the payload submitted
     open INTEGER NOT NULL DEFAULT 1,    -- 1 while the job is pending
+    raw BLOB,                           -- its source row's raw digest, for diff_state once confirmed
     PRIMARY KEY (job, row)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS job_rows_in_flight ON job_rows (scope, identifier) WHERE open = 1;
@@ -245,7 +247,14 @@ _ADDED_COLUMNS = (
     ("runs", "unknown", "INTEGER NOT NULL DEFAULT 0"),
     ("runs", "stale_events", "INTEGER NOT NULL DEFAULT 0"),
     ("runs", "include_unknown", "INTEGER NOT NULL DEFAULT 0"),
+    ("diff_state", "raw", "BLOB"),
+    ("job_rows", "raw", "BLOB"),
 )
+# After the added columns: the unchanged-row lookup (planner.py) by raw digest, covering the identifier.
+_INDEXES_OF_ADDED = "CREATE INDEX IF NOT EXISTS diff_state_by_raw ON diff_state (scope, raw) WHERE raw IS NOT NULL;\n"
+# A confirmed profile's diff state: its payload's digest and its row's raw digest, always written together.
+DIFF_STATE_UPSERT = ("INSERT INTO diff_state (scope, identifier, digest, raw) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest, raw = excluded.raw")
 # Version 1 kept a positional trigram index fed by a per-row trigger; it is rebuilt lazily as above.
 _DROP_VERSION_1 = """
 DROP INDEX IF EXISTS rejections_by_row;
@@ -303,7 +312,7 @@ def _create(connection: sqlite3.Connection) -> None:
     if version == SCHEMA_VERSION:
         return
     upgrade = (_DROP_VERSION_1 if version == 1 else "") + _missing_columns(connection)
-    tables = "BEGIN IMMEDIATE;" + _DDL + upgrade
+    tables = "BEGIN IMMEDIATE;" + _DDL + upgrade + _INDEXES_OF_ADDED
     finish = f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
     try:
         connection.executescript(tables + TEXT_INDEX_DDL + finish)

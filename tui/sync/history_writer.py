@@ -22,6 +22,7 @@ from typing import Any
 from tui.sync import event_ledger
 from tui.sync.history_schema import (
     ACCEPTED,
+    DIFF_STATE_UPSERT,
     FAILED,
     INVALID,
     JOB_PENDING,
@@ -97,11 +98,11 @@ _ADD_COUNTS = ("UPDATE runs SET " + ", ".join(f"{c} = {c} + ?" for c in (*COUNT_
 
 @dataclass(frozen=True)
 class Submission:
-    """A bulk job Attentive accepted, with the profiles of its batch: (row, identifier, digest)."""
+    """A bulk job Attentive accepted, with the profiles of its batch: (row, identifier, digest, raw digest)."""
     job_id: str
     submitted_at: float          # wall clock
     first_check_at: float
-    profiles: list[tuple[int, str, bytes]]
+    profiles: list[tuple[int, str, bytes, bytes | None]]
 
 
 class RunRecorder:
@@ -119,11 +120,12 @@ class RunRecorder:
         self._planned_keys: dict[int, int] = {}   # key -> first row, for rows not yet written
         self._updates: list[tuple[int, int, int]] = []
         self._rejections: list[tuple] = []
-        self._digests: list[tuple[int, str, bytes]] = []
+        self._digests: list[tuple[int, str, bytes, bytes | None]] = []
         self._submissions: list[Submission] = []
         self.membership = membership              # the run carries an audience: accepted rows change who is a member
         self._confirmed: list[tuple[int, str]] = []
         self._answers: list[tuple[str, int | None]] = []   # event ledger: (event id, new state or None)
+        self._raws: list[tuple[bytes, int, str, bytes]] = []  # unchanged rows' raw digests: (raw, scope, identifier, digest)
         self._written = (*counts.values(), 0, 0)  # what the runs row holds of this process's counting
         self._last_flush = time.monotonic()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-writer")
@@ -166,15 +168,22 @@ class RunRecorder:
             self._updates.append((outcome, self.run_id, row))
         self.counts.add(outcome)
 
-    def accept(self, row: int, identifier: str, digest: bytes) -> None:
+    def accept(self, row: int, identifier: str, digest: bytes, raw: bytes | None = None) -> None:
         self.settle(row, ACCEPTED)
-        self._digests.append((self.scope, identifier, digest))
+        self._digests.append((self.scope, identifier, digest, raw))
         if self.membership:
             self._confirmed.append((row, identifier))
 
+    def unchanged(self, row: int, key: int, identifier: str, digest: bytes, raw: bytes | None) -> None:
+        """A row whose payload is the one last confirmed (skipped), built because its raw digest was not
+        the one on record: its raw digest is recorded, so the next send knows it unchanged unbuilt."""
+        self.plan(row, key, SKIPPED)
+        if raw is not None:
+            self._raws.append((raw, self.scope, identifier, digest))
+
     def submit(self, submission: Submission) -> None:
         """Rows in a bulk job Attentive accepted: submitted until a follower folds its results."""
-        for row, _, _ in submission.profiles:
+        for row, *_ in submission.profiles:
             self.settle(row, SUBMITTED)
         self._submissions.append(submission)
 
@@ -248,12 +257,13 @@ class RunRecorder:
         self._written = now
         work = (
             [(self.run_id, row, key, outcome) for row, (key, outcome) in self._planned.items()],
-            self._updates, self._rejections, self._digests, self._submissions, self._confirmed, self._answers, deltas,
+            self._updates, self._rejections, self._digests, self._submissions, self._confirmed, self._answers,
+            self._raws, deltas,
         )
         self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
         self._planned, self._planned_keys = {}, {}
         self._updates, self._rejections, self._digests, self._submissions, self._confirmed = [], [], [], [], []
-        self._answers = []
+        self._answers, self._raws = [], []
         self._last_flush = time.monotonic()
 
     def sync(self) -> None:
@@ -292,7 +302,8 @@ class RunRecorder:
             raise self._broken from exc
 
     def _commit(self, planned: list, updates: list, rejections: list, digests: list, submissions: list[Submission],
-                confirmed: list[tuple[int, str]], answers: list[tuple[str, int | None]], deltas: tuple) -> None:
+                confirmed: list[tuple[int, str]], answers: list[tuple[str, int | None]],
+                raws: list[tuple[bytes, int, str, bytes]], deltas: tuple) -> None:
         connection = self._writer_db()
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -305,10 +316,11 @@ class RunRecorder:
                 write_rejections(connection, rejections)
             if digests:
                 connection.executemany(
-                    "INSERT INTO diff_state (scope, identifier, digest) VALUES (?, ?, ?) "
-                    "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest",
+                    DIFF_STATE_UPSERT,
                     digests,
                 )
+            # Only where the payload is still the one it was compared with: digest and raw stay a pair.
+            connection.executemany("UPDATE diff_state SET raw = ? WHERE scope = ? AND identifier = ? AND digest = ?", raws)
             confirm(connection, self.run_id, confirmed)  # with the diff state of the same rows
             event_ledger.write_answers(connection, self.scope, answers)  # with the outcomes of the same rows
             for submission in submissions:
@@ -332,8 +344,8 @@ class RunRecorder:
              JOB_PENDING, submission.first_check_at),
         ).lastrowid
         connection.executemany(
-            "INSERT OR REPLACE INTO job_rows (job, row, scope, identifier, digest) VALUES (?, ?, ?, ?, ?)",
-            [(job, row, self.scope, identifier, digest) for row, identifier, digest in submission.profiles],
+            "INSERT OR REPLACE INTO job_rows (job, row, scope, identifier, digest, raw) VALUES (?, ?, ?, ?, ?, ?)",
+            [(job, row, self.scope, identifier, digest, raw) for row, identifier, digest, raw in submission.profiles],
         )
 
     def _close_writer(self) -> None:

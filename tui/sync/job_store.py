@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from tui.sync.history import settle_run
-from tui.sync.history_schema import ACCEPTED, JOB_PENDING, SUBMITTED
+from tui.sync.history_schema import ACCEPTED, DIFF_STATE_UPSERT, JOB_PENDING, SUBMITTED
 from tui.sync.history_writer import COUNTED
 from tui.sync.membership_state import confirm
 from tui.sync.rejection_index import write_rejections
@@ -82,6 +82,7 @@ class JobRow:
     row: int
     identifier: str
     digest: bytes
+    raw: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class JobStore:
 
     def job_rows(self, job: int) -> list[JobRow]:
         return [JobRow(*row) for row in self.connection.execute(
-            "SELECT row, identifier, digest FROM job_rows WHERE job = ? ORDER BY row", (job,))]
+            "SELECT row, identifier, digest, raw FROM job_rows WHERE job = ? ORDER BY row", (job,))]
 
     def pending_counts(self, run_ids: Sequence[int]) -> dict[int, int]:
         """Run id -> its jobs still pending (runs with none are left out)."""
@@ -234,11 +235,9 @@ class JobStore:
         identifiers = {row.row: row for row in self.job_rows(job.id)}
         c.executemany("UPDATE row_outcomes SET outcome = ? WHERE run_id = ? AND row = ?",
                       [(v.outcome, job.run_id, v.row) for v in verdicts])
-        c.executemany(
-            "INSERT INTO diff_state (scope, identifier, digest) VALUES (?, ?, ?) "
-            "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest",
-            [(job.scope, identifiers[v.row].identifier, identifiers[v.row].digest)
-             for v in verdicts if v.outcome == ACCEPTED])
+        c.executemany(DIFF_STATE_UPSERT, [
+            (job.scope, identifiers[v.row].identifier, identifiers[v.row].digest, identifiers[v.row].raw)
+            for v in verdicts if v.outcome == ACCEPTED])
         confirm(c, job.run_id, [(v.row, identifiers[v.row].identifier) for v in verdicts if v.outcome == ACCEPTED])
         write_rejections(c, [
             (job.run_id, v.row, v.reason, identifiers[v.row].identifier if verbose else None,

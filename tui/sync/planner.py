@@ -3,7 +3,13 @@
 and the diff against what Attentive last accepted, or holds in a bulk job still processing (those
 are `skipped_pending`: never posted twice on our own; if the job fails or rejects them, they are
 eligible again). Terminal decisions are recorded here; the rows left to send come back as profiles,
-recorded as pending."""
+recorded as pending.
+
+Unchanged rows are known before normalisation: a row whose raw digest (ProfileBuilder.raw_digest:
+its mapped values, keyed by the definition and the normalisers' versions) is the one the diff state
+holds for an identifier builds that identifier's confirmed payload, so it is skipped unbuilt. Any
+other row is built and compared by payload as before; one found unchanged that way records its raw
+digest, so the next send skips it unbuilt too. A new definition keys every raw digest anew."""
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -13,7 +19,7 @@ from tui.sync.history import HistoryStore
 from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED, SKIPPED_PENDING
 from tui.sync.history_writer import RunRecorder
 from tui.sync.job_store import JobStore
-from tui.sync.profiles import Invalid, Profile, ProfileBuilder
+from tui.sync.profiles import Invalid, Profile, ProfileBuilder, identifier_key
 from tui.sync.sources import SourceRow
 
 FILTER_BITS = 1 << 24
@@ -81,21 +87,36 @@ class Planner:
             return []
         recorder = self.recorder
         counts = recorder.counts
+        builder = self.builder
+        raws = [builder.raw_digest(source) for source in chunk]
+        known = self.store.unchanged_raws(recorder.scope, raws) if self._diffing else {}
         profiles: list[Profile] = []
-        for source in chunk:
-            built = self.builder.build(source)
+        unbuilt: set[int] = set()  # rows known unchanged by their raw digest: not normalised at all
+        for source, raw in zip(chunk, raws):
             counts.rows_read += 1
+            identifier = known.get(raw)
+            if identifier is not None and source.problem is None:
+                profiles.append(Profile(source.row, identifier, {}, b"", identifier_key(identifier), raw=raw))
+                unbuilt.add(source.row)
+                continue
+            built = builder.build(source)
             if isinstance(built, Invalid):
                 recorder.reject(built.row, INVALID, built.reason, identifier=built.identifier, message=built.message)
             else:
+                built.raw = raw
                 profiles.append(built)
-        profiles = self._first_of_each_identifier(profiles)
+        profiles = self._first_of_each_identifier(profiles)  # in file order, unbuilt rows among them
+        if unbuilt:
+            for profile in profiles:
+                if profile.row in unbuilt:
+                    recorder.plan(profile.row, profile.key, SKIPPED)
+            profiles = [profile for profile in profiles if profile.row not in unbuilt]
         if self._diffing and profiles:
             accepted = self.store.accepted_digests(self.recorder.scope, [p.identifier for p in profiles])
             fresh = []
             for profile in profiles:
                 if accepted.get(profile.identifier) == profile.digest:
-                    recorder.plan(profile.row, profile.key, SKIPPED)
+                    recorder.unchanged(profile.row, profile.key, profile.identifier, profile.digest, profile.raw)
                 else:
                     fresh.append(profile)
             profiles = self._not_in_flight(fresh) if self._in_flight and fresh else fresh

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import email_validator
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -35,6 +36,9 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _FAST_EMAIL = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
 _SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+# Besides a row's values and the destination's definition, what its payload follows from: the rules of
+# this module (raise the first number when they change) and the libraries that normalise identifiers.
+NORMALISATION = f"1/phonenumbers {phonenumbers.__version__}/email-validator {email_validator.__version__}"
 
 
 def normalize_email(value: str) -> str | None:
@@ -75,6 +79,7 @@ class Profile:
     key: int                        # 64-bit key of the identifier (case-folded) for in-run duplicates
     # v1-shaped externalIdentifiers {clientUserId?, customIdentifiers?: [{name, value}]}, None without any
     external: dict[str, Any] | None = None
+    raw: bytes | None = None        # ProfileBuilder.raw_digest of its source row; None for a leave
 
     def user(self, kind: str) -> dict[str, Any]:
         """The payloads' `user` ({kind: identifier}, external identifiers beside it) for either endpoint."""
@@ -142,6 +147,13 @@ class ProfileBuilder:
                 raise ValueError(f"constant {name!r} = {text!r} is not a {self.types[name]}: {err}") from None
         if destination.audience:  # membership: every valid profile of the file is in it (a JSON boolean, digested)
             self.constants[destination.audience] = True
+        self._raw_key = hashlib.blake2b(f"{destination.config_hash()}/{NORMALISATION}".encode(), digest_size=32).digest()
+
+    def raw_digest(self, source: SourceRow) -> bytes:
+        """A hash of the row's mapped values as read (repr keeps 1 and "1" apart), keyed by everything
+        else its payload follows from: equal digests build equal payloads, so a row whose digest is the
+        one last confirmed needs no normalising to be known unchanged."""
+        return hashlib.blake2b(repr(source.values).encode(), digest_size=16, key=self._raw_key).digest()
 
     def _build(self, source: SourceRow) -> Profile | Invalid:
         row = source.row

@@ -36,7 +36,7 @@ class Tally:
 
     def accepted(self, profile: Profile) -> None:
         self._failures_in_a_row = 0
-        self.recorder.accept(profile.row, profile.identifier, profile.digest)
+        self.recorder.accept(profile.row, profile.identifier, profile.digest, profile.raw)
 
     def rejected(self, profile: Profile, status: int | None, text: str) -> None:
         self._failures_in_a_row = 0
@@ -45,7 +45,7 @@ class Tally:
 
     def submitted(self, profiles: list[Profile], job_id: str, submitted_at: float, first_check_at: float) -> None:
         self._failures_in_a_row = 0
-        rows = [(p.row, p.identifier, p.digest) for p in profiles]
+        rows = [(p.row, p.identifier, p.digest, p.raw) for p in profiles]
         self.recorder.submit(Submission(job_id, submitted_at, first_check_at, rows))
 
     def unconfirmed(self, profiles: list[Profile], status: int | None, text: str) -> None:

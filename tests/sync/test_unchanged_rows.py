@@ -1,0 +1,98 @@
+"""Unchanged rows are known before normalisation (issue 15): after a confirmed send, a row whose
+mapped values, definition and normalisers are the same is skipped without being built; a row whose
+values changed but whose payload did not is built, skipped, and known unbuilt the next time; a new
+definition builds every row again; in-run duplicates stay exact. Against the simulator, counting the
+rows ProfileBuilder builds."""
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+
+import pytest
+from sync_kit import loyalty, send, valid_row, write_csv
+
+from tui.settings.paths import history_path
+from tui.sync import reasons
+from tui.sync.history import HistoryStore
+from tui.sync.profiles import ProfileBuilder
+from tui.sync.rejections import RejectionFilter, RejectionLog
+
+ROWS = 12
+
+
+@pytest.fixture
+def built(monkeypatch) -> list[int]:
+    """The rows ProfileBuilder built (normalised and validated), across every send of the test."""
+    rows: list[int] = []
+    original = ProfileBuilder._build
+
+    def counting(self, source):
+        rows.append(source.row)
+        return original(self, source)
+
+    monkeypatch.setattr(ProfileBuilder, "_build", counting)
+    return rows
+
+
+def people(tmp_path, rows: list[dict], name: str = "a.csv"):
+    return write_csv(tmp_path / name, rows)
+
+
+@pytest.mark.parametrize("endpoint", ["bulk", "custom-attributes"])
+async def test_a_confirmed_row_is_skipped_unbuilt_and_a_changed_one_is_sent(simulator, tmp_path, built, endpoint):
+    destination, data = loyalty(endpoint), tmp_path / "data"
+    rows = [valid_row(i) for i in range(ROWS)]
+    first = await send(simulator, data, destination, people(tmp_path, rows))
+    assert first.run.accepted == ROWS and len(built) == ROWS
+    built.clear()
+    again = await send(simulator, data, destination, people(tmp_path, rows))
+    assert (again.run.skipped_unchanged, again.run.accepted, built) == (ROWS, 0, [])
+
+    rows[4] = {**rows[4], "points": "777"}                      # a new payload: built and sent
+    rows[7] = {**rows[7], "email": rows[7]["email"].replace("example.com", "EXAMPLE.com")}  # the same payload
+    changed = await send(simulator, data, destination, people(tmp_path, rows))
+    assert (changed.run.accepted, changed.run.skipped_unchanged) == (1, ROWS - 1)
+    assert sorted(built) == [6, 9]                              # file rows 6 and 9 hold rows[4] and rows[7]
+    built.clear()
+    third = await send(simulator, data, destination, people(tmp_path, rows))
+    assert (third.run.skipped_unchanged, built) == (ROWS, [])   # the re-cased row's raw digest was recorded
+
+
+async def test_a_new_definition_builds_every_row_again(simulator, tmp_path, built):
+    destination, data = loyalty(), tmp_path / "data"
+    source = people(tmp_path, [valid_row(i) for i in range(ROWS)])
+    await send(simulator, data, destination, source)
+    built.clear()
+    regional = dataclasses.replace(destination, phone_region="GB")  # same payloads for these E.164 phones
+    moved = await send(simulator, data, regional, source)
+    assert (moved.run.skipped_unchanged, len(built)) == (ROWS, ROWS)
+    built.clear()
+    typed = dataclasses.replace(regional, types={"Points": "number"})  # new payloads: every row sent
+    retyped = await send(simulator, data, typed, source)
+    assert (retyped.run.accepted, len(built)) == (ROWS, ROWS)
+
+
+async def test_a_duplicate_of_an_unbuilt_row_is_still_a_duplicate(simulator, tmp_path, built):
+    destination, data = loyalty(), tmp_path / "data"
+    rows = [valid_row(i) for i in range(ROWS)]
+    await send(simulator, data, destination, people(tmp_path, rows))
+    twice = [*rows, rows[2], {**rows[3], "points": "5"}]
+    sent = await send(simulator, data, destination, people(tmp_path, twice, "b.csv"))
+    assert (sent.run.skipped_unchanged, sent.run.invalid, sent.run.accepted) == (ROWS, 2, 0)
+    with HistoryStore(data, readonly=True) as store:
+        duplicates = RejectionLog(store.connection, sent.run.id).rows(RejectionFilter(reason=reasons.DUPLICATE_IDENTIFIER))
+    assert duplicates == {ROWS + 2, ROWS + 3}  # file rows: the header is row 1
+
+
+async def test_a_history_without_raw_digests_builds_once_then_skips_unbuilt(simulator, tmp_path, built):
+    destination, data = loyalty(), tmp_path / "data"
+    source = people(tmp_path, [valid_row(i) for i in range(ROWS)])
+    await send(simulator, data, destination, source)
+    with sqlite3.connect(history_path(data)) as db:  # as a history written before schema 7 holds it
+        db.execute("UPDATE diff_state SET raw = NULL")
+    built.clear()
+    upgraded = await send(simulator, data, destination, source)
+    assert (upgraded.run.skipped_unchanged, len(built)) == (ROWS, ROWS)
+    built.clear()
+    after = await send(simulator, data, destination, source)
+    assert (after.run.skipped_unchanged, built) == (ROWS, [])
