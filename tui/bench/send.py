@@ -11,6 +11,10 @@ The simulator runs in a separate process (it takes one core; the send takes the 
 - the peak RSS of the send process for the big file (the send runs in a child process);
 - the time to send the big file again when every profile is unchanged (diff-skipped);
 - rejection-log query latency over a million rejections (text filter, reason filter; median of 20).
+
+`--phone` sends a phone-primary audience whose numbers are in national formats (each parsed by
+libphonenumber); `--contend` runs every figure while a CPU-bound neighbour process holds a core, as
+on a busy ops host. The machine's load average is printed before and after.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from tui.attentive import endpoints
 from tui.attentive.endpoints import BULK_MAX_USERS
 from tui.attentive.secret import ApiKey
 from tui.attentive.simulator.process import SimulatorProcessError, start_simulator_process
-from tui.bench.audience_files import write_parquet_audience
+from tui.bench.audience_files import write_csv_audience, write_parquet_audience
 from tui.settings.model import Destination
 from tui.sync import job_schedule, reasons
 from tui.sync.engine import SendRequest, run_send
@@ -51,6 +55,12 @@ DESTINATION = Destination(
     identifiers={"email": "email", "phone": "phone"},
     attributes={"Loyalty Tier": "tier", "Points": "points", "Phone Number": "phone"},
 )
+PHONE_DESTINATION = Destination(
+    name="bench-phone", description="bench send, phone-primary", credential="bench", primary_identifier="phone",
+    endpoint="bulk", identifiers={"phone": "phone", "email": "email"},
+    attributes={"Loyalty Tier": "tier", "Points": "points", "Email": "email"},
+)
+NEIGHBOUR = "while True: pass"  # --contend: one core taken, as by another job on the host
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -62,36 +72,33 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rejections", type=int, default=1_000_000,
                         help="rejections in the query benchmark (default 1,000,000)")
     parser.add_argument("--workdir", type=Path, help="keep the files here (default: a temporary folder)")
+    parser.add_argument("--phone", action="store_true",
+                        help="a phone-primary audience, numbers in national formats (parsed by libphonenumber)")
+    parser.add_argument("--contend", action="store_true",
+                        help="run every figure beside a CPU-bound neighbour process that holds one core")
     return parser.parse_args(argv)
 
 
-def write_audience(path: Path, rows: int) -> None:
-    tiers = ("Bronze", "Silver", "Gold", "Platinum")
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write("email,phone,first_name,tier,points\n")
-        for start in range(0, rows, 10_000):
-            handle.write("".join(
-                f"member{i}@example.com,+1212{i:07d},Name{i % 97},{tiers[i % 4]},{i % 20_000}\n"
-                for i in range(start, min(rows, start + 10_000))
-            ))
+def destination_of(phone: bool) -> Destination:
+    return PHONE_DESTINATION if phone else DESTINATION
 
 
-def send_request(url: str, data_dir: Path, source: Path, *, unpaced: bool) -> SendRequest:
+def send_request(url: str, data_dir: Path, source: Path, *, unpaced: bool, phone: bool = False) -> SendRequest:
     return SendRequest(
-        environment="sandbox", destination=DESTINATION, source=source, operator="bench", data_dir=data_dir,
+        environment="sandbox", destination=destination_of(phone), source=source, operator="bench", data_dir=data_dir,
         base_url=url, api_key=ApiKey(BENCH_KEY), client_options={"rate_limits": UNPACED} if unpaced else {},
     )
 
 
-def child(url: str, data_dir: str, source: str) -> None:
+def child(url: str, data_dir: str, source: str, phone: bool = False) -> None:
     """Run in a child process (so its peak RSS is its own): one unpaced send, then following its jobs
     to their results; the figures as JSON."""
     os.environ[job_schedule.SCALE_VARIABLE] = "0.0001"  # first check 6 ms after submission
     started = time.perf_counter()
-    request = send_request(url, Path(data_dir), Path(source), unpaced=True)
+    request = send_request(url, Path(data_dir), Path(source), unpaced=True, phone=phone)
     result = asyncio.run(run_send(request))
     submitted = time.perf_counter()
-    target = FollowTarget(url, ApiKey(BENCH_KEY), DESTINATION)
+    target = FollowTarget(url, ApiKey(BENCH_KEY), destination_of(phone))
 
     async def follow() -> None:
         async with JobFollower(Path(data_dir), lambda run: target, run_ids=[result.run.id],
@@ -107,8 +114,8 @@ def child(url: str, data_dir: str, source: str) -> None:
                       "accepted": run.accepted, "skipped": run.skipped_unchanged, "failed": run.failed}))
 
 
-def run_child(url: str, data_dir: Path, source: Path) -> tuple[dict, float]:
-    code = f"from tui.bench.send import child; child({url!r}, {str(data_dir)!r}, {str(source)!r})"
+def run_child(url: str, data_dir: Path, source: Path, phone: bool = False) -> tuple[dict, float]:
+    code = f"from tui.bench.send import child; child({url!r}, {str(data_dir)!r}, {str(source)!r}, {phone!r})"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -128,12 +135,12 @@ class LimitedRun:
     throttled: int
 
 
-def rate_limited(url: str, work: Path, rows: int) -> LimitedRun:
+def rate_limited(url: str, work: Path, rows: int, phone: bool) -> LimitedRun:
     source = work / "limited.csv"
-    write_audience(source, rows)
+    write_csv_audience(source, rows, national=phone)
     seen: list[tuple[float, int]] = []  # (when, profiles submitted), from the engine's progress events
     started = time.perf_counter()
-    result = asyncio.run(run_send(send_request(url, work / "limited-data", source, unpaced=False),
+    result = asyncio.run(run_send(send_request(url, work / "limited-data", source, unpaced=False, phone=phone),
                                   on_progress=lambda p: seen.append((time.perf_counter(), p.submitted))))
     seconds = time.perf_counter() - started
     run = result.run
@@ -187,29 +194,47 @@ def rejection_queries(work: Path, count: int) -> tuple[float, float, float]:
 
 
 def run(args: argparse.Namespace) -> int:
+    options = parse(list(getattr(args, "bench_args", [])))
+    print(f"Load average {_load()} on {os.cpu_count()} cores before" + (", then a CPU-bound neighbour holds one"
+                                                                        if options.contend else ""), flush=True)
+    neighbour = subprocess.Popen([sys.executable, "-c", NEIGHBOUR]) if options.contend else None
+    try:
+        return _measure(options)
+    finally:
+        if neighbour is not None:
+            neighbour.kill()
+            neighbour.wait()
+
+
+def _load() -> str:
+    return " ".join(f"{figure:.2f}" for figure in os.getloadavg())
+
+
+def _measure(options: argparse.Namespace) -> int:
     # Imported here: the child process imports this module too, and the CLI package is not part of
     # what a send costs in memory.
     from tui.core.exit_codes import CONNECTION, OK
 
-    options = parse(list(getattr(args, "bench_args", [])))
+    phone = options.phone
     with tempfile.TemporaryDirectory(prefix="bench-send-") as temporary:
         work = options.workdir or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
         big = work / "audience.csv"
-        print(f"Writing a {options.rows:,}-row audience ...", flush=True)
-        write_audience(big, options.rows)
+        what = "phone-primary (national formats)" if phone else "email-primary"
+        print(f"Writing a {options.rows:,}-row {what} audience ...", flush=True)
+        write_csv_audience(big, options.rows, national=phone)
         big_parquet = work / "audience.parquet"
-        row_groups = write_parquet_audience(big_parquet, options.rows)
+        row_groups = write_parquet_audience(big_parquet, options.rows, national=phone)
         try:
             print("Starting the simulator in a separate process (rate limits off) ...", flush=True)
             with start_simulator_process(["--no-rate-limits", "--job-delay", "0.05", "--key", BENCH_KEY]) as sim:
-                first, rss_mb = run_child(sim.url, work / "big-data", big)
-                again, rss_again_mb = run_child(sim.url, work / "big-data", big)
+                first, rss_mb = run_child(sim.url, work / "big-data", big, phone)
+                again, rss_again_mb = run_child(sim.url, work / "big-data", big, phone)
                 # Data of its own: a first send as the CSV one was, not a diff-skipped re-send.
-                parquet, _ = run_child(sim.url, work / "parquet-data", big_parquet)
+                parquet, _ = run_child(sim.url, work / "parquet-data", big_parquet, phone)
             print("Starting the simulator with Attentive's rate limits ...", flush=True)
             with start_simulator_process(["--job-delay", "0.05", "--key", BENCH_KEY]) as sim:
-                limited = rate_limited(sim.url, work, options.limited_rows)
+                limited = rate_limited(sim.url, work, options.limited_rows, phone)
         except SimulatorProcessError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return CONNECTION
@@ -239,4 +264,5 @@ def run(args: argparse.Namespace) -> int:
           f"({again['skipped']:,} skipped unchanged)")
     print(f"rejection log, {options.rejections:,} rejections: text filter {text_ms:.1f} ms, reason filter "
           f"{reason_ms:.1f} ms (first page + count, median of 20; written in {build_s:.1f}s)")
+    print(f"load average {_load()} after" + (" (the neighbour included)" if options.contend else ""))
     return OK
