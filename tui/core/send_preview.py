@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +73,18 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
     info = inspect_source(source)
     if destination.sends_once:
         return _event_preview(destination, source, info, limit, masked)
+    counted = destination.keeps_members and data_dir is not None and environment is not None
+    with HistoryStore(data_dir, readonly=True) if counted and data_dir is not None else nullcontext() as store:
+        return _profile_preview(destination, source, info, limit, masked, store, environment)
+
+
+def _profile_preview(destination: Destination, source: Path, info: SourceInfo, limit: int, masked: bool,
+                     store: HistoryStore | None, environment: str | None) -> SendPreview:
+    """`store`: the history, when members are counted (an audience or a segment, with a data_dir)."""
+    scope = scope_of(store.connection, destination.name, environment) if store is not None and environment else None
     # A segment's rows carry its membership, as the send builds them (else they would have nothing to send).
-    bound = _segment_bound(destination, data_dir, environment) if destination.segment is not None else destination
+    bound = (offline_bound(destination, store.connection if store else None, scope) if destination.segment
+             else destination)
     builder = ProfileBuilder(bound)
     identifier_columns = set(destination.identifiers.values())
     hidden = {name for name, column in destination.attributes.items() if column in identifier_columns} if masked else set()
@@ -93,21 +103,12 @@ def build_preview(destination: Destination, source: Path, limit: int = PREVIEW_R
                 rows.append(PreviewRow(built.row, mask_identifier(built.identifier) if masked else built.identifier,
                                        attributes))
     audience = None
-    if destination.keeps_members and data_dir is not None and environment is not None:
-        with HistoryStore(data_dir, readonly=True) as store:
-            audience = count(store.connection, scope_of(store.connection, destination.name, environment), bound, info,
-                             builder)
+    if store is not None:
+        audience = count(store.connection, scope, bound, info, builder)
     names = (*destination.attributes, *destination.constants, *((destination.audience,) if destination.audience else ()))
     return SendPreview(destination.name, source, info.format, info.rows_estimate,
                        destination.primary_identifier, names, tuple(rows),
                        tuple(destination.constants.items()), tuple(traps.warnings()), audience)
-
-
-def _segment_bound(destination: Destination, data_dir: Path | None, environment: str | None) -> Destination:
-    if data_dir is None or environment is None:
-        return offline_bound(destination, None, None)
-    with HistoryStore(data_dir, readonly=True) as store:
-        return offline_bound(destination, store.connection, scope_of(store.connection, destination.name, environment))
 
 
 def _invalid_row(invalid: Invalid, masked: bool) -> PreviewRow:

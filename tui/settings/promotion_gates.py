@@ -157,18 +157,14 @@ def gate_verification(run: SampleSendEvidence | None) -> Gate:
 
 def _events_answered(run: SampleSendEvidence) -> Gate:
     """Attentive has no read-back for events: the sample's events must be accepted, none unknown."""
-    title = "sample events accepted, none unknown"
+    problem = None
     if run.unknown:
-        return Gate("verification", title, False,
-                    f"{run.unknown} of run {run.run_id}'s events are unknown (no answer said whether they arrived)",
-                    f"check them in Attentive (attentive-console rejections {run.run_id} --reason event_unknown), "
-                    "then send a new sample")
-    if run.accepted == 0:
-        return Gate("verification", title, False, f"run {run.run_id} had no event accepted by Attentive",
-                    "send a sample whose rows are valid and not sent before")
-    return Gate("verification", title, True,
-                f"all {run.accepted} events Attentive answered for run {run.run_id} were accepted (events have no "
-                "read-back)")
+        problem = (f"{run.unknown} of run {run.run_id}'s events are unknown (no answer said whether they arrived)",
+                   f"check them in Attentive (attentive-console rejections {run.run_id} --reason event_unknown), "
+                   "then send a new sample")
+    return _answered(run, "sample events accepted, none unknown", "event", problem, "not sent before",
+                     f"all {run.accepted} events Attentive answered for run {run.run_id} were accepted (events have "
+                     "no read-back)")
 
 
 def _members_answered(run: SampleSendEvidence) -> Gate:
@@ -177,17 +173,25 @@ def _members_answered(run: SampleSendEvidence) -> Gate:
     if run.jobs_pending:
         return Gate("verification", title, False, f"results pending ({run.jobs_pending} jobs processing)",
                     f"wait for them: attentive-console jobs --run {run.run_id} --wait", pending=True)
-    if run.failed or run.unconfirmed:
-        problems = [f"{run.failed} failed"] if run.failed else []
-        problems += [f"{run.unconfirmed} unconfirmed (a job completed without results)"] if run.unconfirmed else []
-        return Gate("verification", title, False, f"of run {run.run_id}'s members, {' and '.join(problems)}",
-                    f"see them (attentive-console rejections {run.run_id}), then send a new sample")
+    problems = [f"{run.failed} failed"] if run.failed else []
+    problems += [f"{run.unconfirmed} unconfirmed (a job completed without results)"] if run.unconfirmed else []
+    problem = (f"of run {run.run_id}'s members, {' and '.join(problems)}",
+               f"see them (attentive-console rejections {run.run_id}), then send a new sample") if problems else None
+    return _answered(run, title, "member", problem, "not members already",
+                     f"all {run.accepted} members of run {run.run_id} were accepted in Attentive's job results (a "
+                     "segment's members cannot be read back)")
+
+
+def _answered(run: SampleSendEvidence, title: str, what: str, problem: tuple[str, str] | None, fresh: str,
+              passed: str) -> Gate:
+    """The gate of a test send judged by Attentive's answers: `problem` (reason, fix) fails it, and so
+    does a sample of which Attentive accepted nothing."""
+    if problem is not None:
+        return Gate("verification", title, False, *problem)
     if run.accepted == 0:
-        return Gate("verification", title, False, f"run {run.run_id} had no member accepted by Attentive",
-                    "send a sample whose rows are valid and not members already")
-    return Gate("verification", title, True,
-                f"all {run.accepted} members of run {run.run_id} were accepted in Attentive's job results (a segment's "
-                "members cannot be read back)")
+        return Gate("verification", title, False, f"run {run.run_id} had no {what} accepted by Attentive",
+                    f"send a sample whose rows are valid and {fresh}")
+    return Gate("verification", title, True, passed)
 
 
 def gate_production_credential(destination: Destination, production: Environment,

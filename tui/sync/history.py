@@ -271,24 +271,20 @@ class HistoryStore:
     def unchanged_raws(self, scope: int, raws: Iterable[bytes]) -> dict[bytes, str]:
         """Raw digest -> identifier, for the raw digests that are the ones the scope's diff state holds
         (built from a row whose payload is the one last confirmed)."""
-        wanted = list(raws)
-        found: dict[bytes, str] = {}
-        for start in range(0, len(wanted), 900):
-            part = wanted[start:start + 900]
-            marks = ",".join("?" * len(part))
-            found.update(self.connection.execute(
-                f"SELECT raw, identifier FROM diff_state WHERE scope = ? AND raw IN ({marks})", (scope, *part)))
-        return found
+        return self._diff_state(scope, "raw", "identifier", raws)
 
     def accepted_digests(self, scope: int, identifiers: Iterable[str]) -> dict[str, bytes]:
-        wanted = list(identifiers)
-        found: dict[str, bytes] = {}
+        return self._diff_state(scope, "identifier", "digest", identifiers)
+
+    def _diff_state(self, scope: int, by: str, value: str, keys: Iterable[Any]) -> dict[Any, Any]:
+        """`by` -> `value` of the scope's diff state for the given keys, 900 bound values a query."""
+        wanted = list(keys)
+        found: dict[Any, Any] = {}
         for start in range(0, len(wanted), 900):
             part = wanted[start:start + 900]
             marks = ",".join("?" * len(part))
             found.update(self.connection.execute(
-                f"SELECT identifier, digest FROM diff_state WHERE scope = ? AND identifier IN ({marks})", (scope, *part)
-            ))
+                f"SELECT {by}, {value} FROM diff_state WHERE scope = ? AND {by} IN ({marks})", (scope, *part)))
         return found
 
     # verification -------------------------------------------------------------------------
