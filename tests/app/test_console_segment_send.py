@@ -55,6 +55,13 @@ async def test_the_preview_names_the_segment_and_s_sends_its_members(tmp_path, s
         await pilot.press("y")
         await wait_until(pilot, lambda: len(seen.of(RunRecorded)) == 1)
         await settle(pilot)
+        # Unscaled, the job's first check is a minute away: the next preview says why a send would wait.
+        app.query_one("#send-source", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        again = str(app.query_one("#preview-summary", Static).render())
+        assert "a send would be refused until run 1's bulk jobs finish at Attentive (4 History follows them)" in again
+        assert "is still awaiting" not in again  # the long form is the CLI's and S's
     with HistoryStore(app.session.data_dir, readonly=True) as store:
         run = store.list_runs()[0]
     assert (run.invalid, run.endpoint) == (1, "segment-members-add")

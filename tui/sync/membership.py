@@ -62,6 +62,7 @@ class AudienceCounts:
     refusal: str | None = None   # why a send would be refused (pending jobs, or too many leaves)
     shrinking: bool = False      # the refusal is the shrink guard's, which allow_shrink overrides
     label: str = ""              # how it is named to the operator: "audience 'VIP'" or "segment 'VIP' (externalId ...)"
+    awaiting_run: int | None = None  # the refusal is this run's bulk jobs, still pending at Attentive
 
     @property
     def leave_share(self) -> float:
@@ -124,7 +125,7 @@ def count(connection: sqlite3.Connection, scope: int | None, destination: Destin
         refusal = (f"run {run_id} (it changes {label}) is still awaiting Attentive's results for {jobs} "
                    f"bulk job{'s' if jobs != 1 else ''}, so who is a member is not known yet; wait for them with "
                    f"`attentive-console jobs --run {run_id} --wait` (or keep the console open), then send again")
-        return dataclasses.replace(counts, refusal=refusal)
+        return dataclasses.replace(counts, refusal=refusal, awaiting_run=run_id)
     if members and counts.leave_share > counts.limit and not allow_shrink:
         refusal = (f"{leaves:,} of the {members:,} members of {label} would leave "
                    f"({counts.leave_share:.0%}, above the {counts.limit:.0%} limit of destination "

@@ -55,6 +55,9 @@ def preview_summary(preview: SendPreview) -> Text:
         lines.append(audience_line(preview.audience))
         if shrink_refused(preview.audience):  # the numbers are on the line above; S's question repeats them
             lines.append("a send would be refused: more members would leave than the limit allows")
+        elif preview.audience.awaiting_run is not None:  # short enough for the summary's five lines at 80 columns
+            lines.append(f"a send would be refused until run {preview.audience.awaiting_run}'s bulk jobs finish at "
+                         "Attentive (4 History follows them)")
         elif preview.audience.refusal is not None:
             lines.append(f"a send would be refused: {preview.audience.refusal}")
     lines += [f"warning: {warning}" for warning in preview.warnings]
