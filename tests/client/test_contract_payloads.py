@@ -56,6 +56,38 @@ def test_v2_bulk_bodies_match_the_spec(size):
     assert len(body["users"]) == size
 
 
+def test_bulk_items_are_the_items_bulk_user_item_builds():
+    external = {"clientUserId": "c-1", "customIdentifiers": [{"name": "loyaltyId", "value": "L-9"}]}
+    profiles = [
+        ("ada@example.com", {"tier": "gold", "visits": 3}, None),
+        ("bob@example.com", {"tier": "silver", "Favorite color": "red"}, None),  # a name not seen before
+        ("cy@example.com", {"tier": "bronze"}, external),
+        ("di@example.com", {"visits": 0}, {}),
+    ]
+    items = payloads.bulk_items("email", profiles)
+    expected = [payloads.bulk_user_item({"email": i, **({"externalIdentifiers": e} if e else {})}, c) for i, c, e in profiles]
+    assert items == expected
+    v2(endpoints.BULK_ATTRIBUTES.path)(payloads.bulk_body(items))
+
+
+@pytest.mark.parametrize(
+    ("profiles", "message"),
+    [
+        ([("ada@example.com", {"tier": "gold"}, None), ("  ", {"tier": "gold"}, None)], "needs an email or a phone"),
+        ([("ada@example.com", {"tier": "gold"}, None), ("bob@example.com", {"": 1}, None)], "non-empty strings"),
+        ([("ada@example.com", {"tier": "gold"}, None), ("bob@example.com", {7: 1}, None)], "non-empty strings"),
+    ],
+)
+def test_bulk_items_refuse_what_bulk_user_item_refuses(profiles, message):
+    with pytest.raises(payloads.PayloadError, match=message):
+        payloads.bulk_items("email", profiles)
+
+
+def test_bulk_items_take_one_identifier_kind():
+    with pytest.raises(payloads.PayloadError, match="unsupported identifier 'clientUserId'"):
+        payloads.bulk_items("clientUserId", [("c-1", {"tier": "gold"}, None)])
+
+
 @pytest.mark.parametrize("user", USERS)
 @pytest.mark.parametrize(
     "options",

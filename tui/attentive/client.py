@@ -26,7 +26,7 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from tui.attentive import endpoints, payloads, responses
+from tui.attentive import endpoints, json_body, payloads, responses
 from tui.attentive.backoff import Backoff
 from tui.attentive.bulk_results import BulkResults, parse_text
 from tui.attentive.endpoints import EndpointSpec
@@ -61,9 +61,6 @@ class _Reply:
     outcome: Outcome
     body: str
     headers: Mapping[str, str]
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: it is per request otherwise
-
-
 class AttentiveClient:
     def __init__(
         self,
@@ -298,7 +295,7 @@ class AttentiveClient:
                     params: Mapping[str, str] | None = None, authorized: bool = True, paced: bool = True) -> _Reply:
         """Send with pacing and retries; returns the final outcome, the full response text and its headers."""
         url = target if isinstance(target, URL) else self._url(target)
-        data = None if body is None else _JSON.encode(body).encode()
+        data = None if body is None else json_body.encode(body)
         bucket = self._bucket(endpoint) if paced else None
         send_once = endpoint.name in SEND_ONCE
         stats = self.stats.of(endpoint.name)

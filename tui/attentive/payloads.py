@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeGuard
 
@@ -65,11 +65,29 @@ def bulk_user_item(user: Mapping[str, Any], custom: Mapping[str, Any]) -> dict[s
     return {"identifiers": found, "attributes": {"custom": _properties(custom)}}
 
 
+def bulk_items(kind: str, profiles: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any] | None]]) -> list[dict[str, Any]]:
+    """bulk_user_item for each (identifier, custom attributes, externalIdentifiers or None) of one
+    identifier kind: the same items, with the kind checked once and each attribute name once, not per
+    profile (a send builds 25,600 a second). An item shares its attributes dict with the caller."""
+    if kind not in IDENTIFIER_KINDS:
+        raise PayloadError(f"unsupported identifier {kind!r} for a bulk item; use email or phone")
+    checked: set[str] = set()
+    items = []
+    for identifier, custom, external in profiles:
+        if external or not _present(identifier) or type(custom) is not dict:
+            items.append(bulk_user_item({kind: identifier, "externalIdentifiers": external}, custom))
+            continue
+        if not custom.keys() <= checked:
+            checked.update(_properties(custom))
+        items.append({"identifiers": {kind: identifier}, "attributes": {"custom": custom}})
+    return items
+
+
 def bulk_body(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """POST /v2/bulk/user/attributes: {"users": [1..256 items]}."""
     if not 1 <= len(items) <= BULK_MAX_USERS:
         raise PayloadError(f"a bulk request carries 1 to {BULK_MAX_USERS} users, got {len(items)}")
-    return {"users": [dict(item) for item in items]}
+    return {"users": [item if type(item) is dict else dict(item) for item in items]}
 
 
 def subscription_body(

@@ -141,7 +141,7 @@ class BulkSender:
 
     async def _post(self, part: list[Profile]) -> Outcome:
         # The request items live only for the call, not while the job is tracked.
-        items = [payloads.bulk_user_item(p.user(self.kind), p.attributes) for p in part]
+        items = payloads.bulk_items(self.kind, [(p.identifier, p.attributes, p.external) for p in part])
         return await self.client.post_bulk_attributes(items)
 
     def _again(self, parts: list, part: list[Profile], rounds: int, outcome: Outcome) -> None:
