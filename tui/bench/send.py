@@ -76,6 +76,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="a phone-primary audience, numbers in national formats (parsed by libphonenumber)")
     parser.add_argument("--contend", action="store_true",
                         help="run every figure beside a CPU-bound neighbour process that holds one core")
+    parser.add_argument("--scale", type=int, metavar="ROWS",
+                        help="instead of the figures above: first sends of 100,000 and of ROWS rows (10,000,000 is "
+                             "the target's), their time per row and peak RSS; their jobs are not followed")
     return parser.parse_args(argv)
 
 
@@ -90,9 +93,9 @@ def send_request(url: str, data_dir: Path, source: Path, *, unpaced: bool, phone
     )
 
 
-def child(url: str, data_dir: str, source: str, phone: bool = False) -> None:
-    """Run in a child process (so its peak RSS is its own): one unpaced send, then following its jobs
-    to their results; the figures as JSON."""
+def child(url: str, data_dir: str, source: str, phone: bool = False, follow: bool = True) -> None:
+    """Run in a child process (so its peak RSS is its own): one unpaced send, then (with `follow`)
+    following its jobs to their results; the figures as JSON."""
     os.environ[job_schedule.SCALE_VARIABLE] = "0.0001"  # first check 6 ms after submission
     started = time.perf_counter()
     request = send_request(url, Path(data_dir), Path(source), unpaced=True, phone=phone)
@@ -100,12 +103,13 @@ def child(url: str, data_dir: str, source: str, phone: bool = False) -> None:
     submitted = time.perf_counter()
     target = FollowTarget(url, ApiKey(BENCH_KEY), destination_of(phone))
 
-    async def follow() -> None:
+    async def follow_jobs() -> None:
         async with JobFollower(Path(data_dir), lambda run: target, run_ids=[result.run.id],
                                client_options={"rate_limits": UNPACED}) as follower:
             await follower.follow()
 
-    asyncio.run(follow())
+    if follow:
+        asyncio.run(follow_jobs())
     with HistoryStore(Path(data_dir), readonly=True) as store:
         run = store.get_run(result.run.id)
     assert run is not None
@@ -114,8 +118,9 @@ def child(url: str, data_dir: str, source: str, phone: bool = False) -> None:
                       "accepted": run.accepted, "skipped": run.skipped_unchanged, "failed": run.failed}))
 
 
-def run_child(url: str, data_dir: Path, source: Path, phone: bool = False) -> tuple[dict, float]:
-    code = f"from tui.bench.send import child; child({url!r}, {str(data_dir)!r}, {str(source)!r}, {phone!r})"
+def run_child(url: str, data_dir: Path, source: Path, phone: bool = False, follow: bool = True) -> tuple[dict, float]:
+    code = (f"from tui.bench.send import child; child({url!r}, {str(data_dir)!r}, {str(source)!r}, {phone!r}, "
+            f"{follow!r})")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -199,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
                                                                         if options.contend else ""), flush=True)
     neighbour = subprocess.Popen([sys.executable, "-c", NEIGHBOUR]) if options.contend else None
     try:
-        return _measure(options)
+        return _measure_scale(options) if options.scale else _measure(options)
     finally:
         if neighbour is not None:
             neighbour.kill()
@@ -208,6 +213,40 @@ def run(args: argparse.Namespace) -> int:
 
 def _load() -> str:
     return " ".join(f"{figure:.2f}" for figure in os.getloadavg())
+
+
+SCALE_BASE_ROWS = 100_000
+
+
+def _measure_scale(options: argparse.Namespace) -> int:
+    """Time per row and peak RSS of a first send at 100,000 rows and at --scale rows, each in a child
+    process of its own against one simulator (its jobs take an hour: nothing is folded meanwhile)."""
+    from tui.core.exit_codes import CONNECTION, OK
+
+    sizes = [SCALE_BASE_ROWS, options.scale]
+    with tempfile.TemporaryDirectory(prefix="bench-send-") as temporary:
+        work = options.workdir or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        figures = []
+        try:
+            with start_simulator_process(["--no-rate-limits", "--job-delay", "3600", "--key", BENCH_KEY]) as sim:
+                for rows in sizes:
+                    source = work / f"scale-{rows}.csv"
+                    print(f"Writing a {rows:,}-row audience and sending it ...", flush=True)
+                    write_csv_audience(source, rows, national=options.phone)
+                    sent, rss_mb = run_child(sim.url, work / f"scale-{rows}-data", source, options.phone, follow=False)
+                    figures.append((rows, sent["seconds"] / rows * 1e6, rss_mb))
+                    source.unlink()
+        except SimulatorProcessError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return CONNECTION
+    print()
+    for rows, us_per_row, rss_mb in figures:
+        print(f"first send, {rows:>12,} rows  {us_per_row:6.1f} us a row ({1e6 / us_per_row:,.0f} profiles/s)  "
+              f"peak RSS {rss_mb:,.0f} MB")
+    print(f"time per row at {sizes[1]:,} / at {sizes[0]:,}: {figures[1][1] / figures[0][1]:.2f} (flat: 1.00)")
+    print(f"load average {_load()} after" + (" (the neighbour included)" if options.contend else ""))
+    return OK
 
 
 def _measure(options: argparse.Namespace) -> int:

@@ -7,12 +7,14 @@ with the database file's permissions.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from tui.settings.atomic import create_private_file
 from tui.settings.history_head import refuse_lost_history, refuse_rolled_back_history
 from tui.settings.paths import history_path
 from tui.sync.rejection_index import TEXT_INDEX_DDL, catch_up_text_index
+from tui.sync.sql_rows import insert_rows
 
 SCHEMA_VERSION = 7
 
@@ -253,8 +255,10 @@ _ADDED_COLUMNS = (
 # After the added columns: the unchanged-row lookup (planner.py) by raw digest, covering the identifier.
 _INDEXES_OF_ADDED = "CREATE INDEX IF NOT EXISTS diff_state_by_raw ON diff_state (scope, raw) WHERE raw IS NOT NULL;\n"
 # A confirmed profile's diff state: its payload's digest and its row's raw digest, always written together.
-DIFF_STATE_UPSERT = ("INSERT INTO diff_state (scope, identifier, digest, raw) VALUES (?, ?, ?, ?) "
-                     "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest, raw = excluded.raw")
+def upsert_diff_state(connection: sqlite3.Connection, rows: Sequence[tuple[int, str, bytes, bytes | None]]) -> None:
+    """What Attentive confirmed for each (scope, identifier, digest, raw digest)."""
+    insert_rows(connection, "INSERT INTO diff_state (scope, identifier, digest, raw)", rows,
+                "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest, raw = excluded.raw")
 # Version 1 kept a positional trigram index fed by a per-row trigger; it is rebuilt lazily as above.
 _DROP_VERSION_1 = """
 DROP INDEX IF EXISTS rejections_by_row;

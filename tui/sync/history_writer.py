@@ -22,7 +22,6 @@ from typing import Any
 from tui.sync import event_ledger
 from tui.sync.history_schema import (
     ACCEPTED,
-    DIFF_STATE_UPSERT,
     FAILED,
     INVALID,
     JOB_PENDING,
@@ -36,9 +35,11 @@ from tui.sync.history_schema import (
     UNCONFIRMED,
     UNKNOWN,
     connect,
+    upsert_diff_state,
 )
 from tui.sync.membership_state import confirm
 from tui.sync.rejection_index import write_rejections
+from tui.sync.sql_rows import insert_rows, update_rows
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 50_000
@@ -307,20 +308,13 @@ class RunRecorder:
         connection = self._writer_db()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            if planned:
-                connection.executemany(
-                    "INSERT OR REPLACE INTO row_outcomes (run_id, row, key, outcome) VALUES (?, ?, ?, ?)", planned)
-            if updates:
-                connection.executemany("UPDATE row_outcomes SET outcome = ? WHERE run_id = ? AND row = ?", updates)
+            insert_rows(connection, "INSERT OR REPLACE INTO row_outcomes (run_id, row, key, outcome)", planned)
+            update_rows(connection, "row_outcomes", ["outcome"], ["run_id", "row"], updates)
             if rejections:
                 write_rejections(connection, rejections)
-            if digests:
-                connection.executemany(
-                    DIFF_STATE_UPSERT,
-                    digests,
-                )
+            upsert_diff_state(connection, digests)
             # Only where the payload is still the one it was compared with: digest and raw stay a pair.
-            connection.executemany("UPDATE diff_state SET raw = ? WHERE scope = ? AND identifier = ? AND digest = ?", raws)
+            update_rows(connection, "diff_state", ["raw"], ["scope", "identifier", "digest"], raws)
             confirm(connection, self.run_id, confirmed)  # with the diff state of the same rows
             event_ledger.write_answers(connection, self.scope, answers)  # with the outcomes of the same rows
             for submission in submissions:
@@ -343,10 +337,8 @@ class RunRecorder:
             (self.run_id, submission.job_id, self.scope, len(submission.profiles), submission.submitted_at,
              JOB_PENDING, submission.first_check_at),
         ).lastrowid
-        connection.executemany(
-            "INSERT OR REPLACE INTO job_rows (job, row, scope, identifier, digest, raw) VALUES (?, ?, ?, ?, ?, ?)",
-            [(job, row, self.scope, identifier, digest, raw) for row, identifier, digest, raw in submission.profiles],
-        )
+        insert_rows(connection, "INSERT OR REPLACE INTO job_rows (job, row, scope, identifier, digest, raw)",
+                    [(job, row, self.scope, identifier, digest, raw) for row, identifier, digest, raw in submission.profiles])
 
     def _close_writer(self) -> None:
         if self._writer_connection is not None:

@@ -17,10 +17,11 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from tui.sync.history import settle_run
-from tui.sync.history_schema import ACCEPTED, DIFF_STATE_UPSERT, JOB_PENDING, SUBMITTED
+from tui.sync.history_schema import ACCEPTED, JOB_PENDING, SUBMITTED, upsert_diff_state
 from tui.sync.history_writer import COUNTED
 from tui.sync.membership_state import confirm
 from tui.sync.rejection_index import write_rejections
+from tui.sync.sql_rows import insert_rows, update_rows
 
 
 @dataclass(frozen=True)
@@ -233,9 +234,8 @@ class JobStore:
             "WHERE r.job = ? AND o.outcome = ?", (job.run_id, job.id, SUBMITTED))}
         verdicts = [v for v in resolution.verdicts if v.row in still_submitted]
         identifiers = {row.row: row for row in self.job_rows(job.id)}
-        c.executemany("UPDATE row_outcomes SET outcome = ? WHERE run_id = ? AND row = ?",
-                      [(v.outcome, job.run_id, v.row) for v in verdicts])
-        c.executemany(DIFF_STATE_UPSERT, [
+        update_rows(c, "row_outcomes", ["outcome"], ["run_id", "row"], [(v.outcome, job.run_id, v.row) for v in verdicts])
+        upsert_diff_state(c, [
             (job.scope, identifiers[v.row].identifier, identifiers[v.row].digest, identifiers[v.row].raw)
             for v in verdicts if v.outcome == ACCEPTED])
         confirm(c, job.run_id, [(v.row, identifiers[v.row].identifier) for v in verdicts if v.outcome == ACCEPTED])
@@ -243,8 +243,8 @@ class JobStore:
             (job.run_id, v.row, v.reason, identifiers[v.row].identifier if verbose else None,
              v.status if verbose else None, v.message if verbose else None)
             for v in verdicts if v.outcome != ACCEPTED and v.reason is not None])
-        c.executemany("INSERT OR REPLACE INTO job_lines (job, line_no, problem, text) VALUES (?, ?, ?, ?)",
-                      [(job.id, line.line_no, line.problem, line.text) for line in resolution.lines])
+        insert_rows(c, "INSERT OR REPLACE INTO job_lines (job, line_no, problem, text)",
+                    [(job.id, line.line_no, line.problem, line.text) for line in resolution.lines])
         moved = {name: 0 for name in ("accepted", "rejected", "failed", "unconfirmed")}
         for verdict in verdicts:
             moved[COUNTED[verdict.outcome]] += 1

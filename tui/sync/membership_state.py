@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from tui.sync.history_schema import JOB_PENDING, PENDING
 from tui.sync.profiles import identifier_key
+from tui.sync.sql_rows import insert_rows
 
 LEAVE_ROW_BASE = 1_000_000_000_000
 
@@ -75,11 +76,10 @@ def confirm(connection: sqlite3.Connection, run_id: int, accepted: Sequence[tupl
     if found is None:
         return
     scope, audience = found
-    connection.executemany(
-        "INSERT INTO audience_members (scope, audience, key, identifier) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (scope, audience, key) DO UPDATE SET identifier = excluded.identifier",
-        [(scope, audience, identifier_key(identifier), identifier) for row, identifier in accepted
-         if not is_leave_row(row)])
+    insert_rows(connection, "INSERT INTO audience_members (scope, audience, key, identifier)",
+                [(scope, audience, identifier_key(identifier), identifier) for row, identifier in accepted
+                 if not is_leave_row(row)],
+                "ON CONFLICT (scope, audience, key) DO UPDATE SET identifier = excluded.identifier")
     connection.executemany(
         "DELETE FROM audience_members WHERE scope = ? AND audience = ? AND key = ?",
         [(scope, audience, identifier_key(identifier)) for row, identifier in accepted if is_leave_row(row)])

@@ -4,6 +4,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from tui.sync.sql_rows import insert_rows
+
 # The text index: FTS5 trigram (substring search, any case, on identifiers and messages) with
 # detail=none. Positions are not stored, so a search is an AND of the text's trigrams and the LIKE
 # check in rejections.py confirms the substring; that halves the index and the time to build it.
@@ -64,10 +66,7 @@ def write_rejections(connection: sqlite3.Connection, rejections: Iterable[tuple]
     """Add rejections, each (run_id, row, reason, identifier, status, message), and index their text,
     inside the caller's write transaction (one INSERT ... SELECT per batch: a per-row trigger made a
     million rejections cost several times more)."""
-    connection.executemany(
-        "INSERT INTO rejections (run_id, row, reason, identifier, status, message) VALUES (?, ?, ?, ?, ?, ?)",
-        rejections,
-    )
+    insert_rows(connection, "INSERT INTO rejections (run_id, row, reason, identifier, status, message)", list(rejections))
     index_new_rejections(connection)
 
 

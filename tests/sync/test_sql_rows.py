@@ -1,0 +1,43 @@
+"""Many rows in few statements: the same table as executemany would leave, in a real SQLite file."""
+from __future__ import annotations
+
+import sqlite3
+
+from tui.sync import sql_rows
+
+
+def _table(tmp_path):
+    connection = sqlite3.connect(tmp_path / "rows.db")
+    connection.execute("CREATE TABLE t (a INTEGER, b INTEGER, v TEXT, d BLOB, PRIMARY KEY (a, b))")
+    return connection
+
+
+def test_inserts_past_one_statements_parameters_land_in_order(tmp_path):
+    connection = _table(tmp_path)
+    rows = [(i % 7, i, f"v{i}", bytes([i % 256])) for i in range(sql_rows.MAX_PARAMETERS // 4 * 2 + 5)]  # three statements
+    sql_rows.insert_rows(connection, "INSERT INTO t (a, b, v, d)", rows)
+    assert connection.execute("SELECT a, b, v, d FROM t ORDER BY b").fetchall() == rows
+
+
+def test_a_later_row_for_the_same_key_wins_in_an_upsert_and_an_update(tmp_path):
+    connection = _table(tmp_path)
+    sql_rows.insert_rows(connection, "INSERT INTO t (a, b, v, d)", [(1, 1, "first", b"x"), (1, 1, "second", b"y")],
+                         "ON CONFLICT (a, b) DO UPDATE SET v = excluded.v, d = excluded.d")
+    assert connection.execute("SELECT v, d FROM t").fetchall() == [("second", b"y")]
+    sql_rows.insert_rows(connection, "INSERT INTO t (a, b, v, d)", [(1, 2, "other", None)])
+    sql_rows.update_rows(connection, "t", ["v"], ["a", "b"], [("third", 1, 1), ("fourth", 1, 1), ("gone", 9, 9)])
+    assert connection.execute("SELECT b, v FROM t ORDER BY b").fetchall() == [(1, "fourth"), (2, "other")]
+
+
+def test_updates_match_blob_keys(tmp_path):
+    connection = _table(tmp_path)
+    sql_rows.insert_rows(connection, "INSERT INTO t (a, b, v, d)", [(1, 1, "old", b"\x00\xff"), (1, 2, "old", b"\x01")])
+    sql_rows.update_rows(connection, "t", ["v"], ["a", "d"], [("new", 1, b"\x00\xff")])
+    assert connection.execute("SELECT b, v FROM t ORDER BY b").fetchall() == [(1, "new"), (2, "old")]
+
+
+def test_no_rows_write_nothing(tmp_path):
+    connection = _table(tmp_path)
+    sql_rows.insert_rows(connection, "INSERT INTO t (a, b, v, d)", [])
+    sql_rows.update_rows(connection, "t", ["v"], ["a", "b"], [])
+    assert connection.execute("SELECT count(*) FROM t").fetchone() == (0,)
