@@ -37,6 +37,7 @@ subscriptions = Subscribers only; other_company = every permission, a second com
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from tui.attentive.endpoints import Permission
 from tui.attentive.simulator.config import ALL_PERMISSIONS, KeySpec, SimulatorConfig
 from tui.attentive.simulator.embedded import RunningSimulator, start_in_thread
 from tui.attentive.simulator.faults import FaultInjector, FaultKind, parse_fault_spec
+from tui.attentive.simulator.jobs import BulkJob
 from tui.attentive.simulator.process import SimulatorProcess, start_simulator_process
 from tui.attentive.simulator.server import SIMULATOR, Simulator, start_server
 
@@ -135,6 +137,17 @@ class SimulatorHandle:
         async with aiohttp.ClientSession() as session:
             async with session.request(method, self.url + path, headers=headers, **kwargs) as response:
                 return Reply(response.status, response.headers, await response.text())
+
+    def run_jobs(self) -> None:
+        """Every bulk job accepted so far runs now, due or not: the state as Attentive will hold it."""
+        self.sim.api.settle_due(now=math.inf)
+
+    def job_run(self, job_id: str) -> BulkJob:
+        """The bulk job as it is once Attentive has run it (run_jobs)."""
+        self.run_jobs()
+        job = self.sim.jobs.get(job_id)
+        assert job is not None
+        return job
 
     async def stop(self) -> None:
         if not self.stopped:

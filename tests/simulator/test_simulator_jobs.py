@@ -2,6 +2,7 @@
 and the job faults. Job time runs on a virtual clock: no test sleeps."""
 from __future__ import annotations
 
+import asyncio
 import json
 
 import fastjsonschema
@@ -149,7 +150,8 @@ async def download(sim, clock, job_id) -> bytes:
     job = sim.sim.jobs.get(job_id)
     reply = await sim.call("GET", job.results_path, key=None)
     assert reply.status == 200
-    return job.results()
+    assert reply.text.encode() == sim.sim.jobs.get(job_id).results()
+    return sim.sim.jobs.get(job_id).results()
 
 
 async def test_foreign_results_use_another_line_format(start_simulator):
@@ -207,3 +209,57 @@ async def test_jobs_outlive_a_restart_on_the_same_state_as_attentives_two_weeks_
     done = (await again.call("GET", f"/v2/bulk/job/{job_id}")).json()
     results = await again.call("GET", URL(done["url"]).path, key=None)
     assert done["status"] == "COMPLETED" and "kept@example.com" in results.text
+
+
+async def read_tier(sim, email):
+    reply = await sim.call("GET", "/v1/attributes/custom", params={"email": email})
+    return reply.status, (reply.json() if reply.status == 200 else None)
+
+
+async def test_a_jobs_records_are_applied_when_it_runs_not_when_it_is_accepted(start_simulator):
+    clock = JobClock()
+    sim = await start_simulator(clock=clock, bulk_job_delay_s=3600)
+    first = await submit(sim, [{"identifiers": {"email": "a@example.com"}, "attributes": {"custom": {"tier": "silver"}}}])
+    clock.advance(1800)
+    second = await submit(sim, [{"identifiers": {"email": "a@example.com"}, "attributes": {"custom": {"tier": "gold"}}}])
+    assert (await read_tier(sim, "a@example.com"))[0] == 404        # accepted for processing: nothing applied yet
+    assert sim.sim.jobs.get(first).failures is None
+    clock.advance(1800)                                              # the first is due, the second not yet
+    assert (await status(sim, first)).json()["status"] == "COMPLETED"
+    assert (await read_tier(sim, "a@example.com"))[1] == [{"name": "tier", "attribute": "tier", "value": "silver"}]
+    assert (await status(sim, second)).json()["status"] == "IN_PROGRESS"
+    clock.advance(1800)
+    assert (await read_tier(sim, "a@example.com"))[1][0]["value"] == "gold"   # in their order of completion
+
+
+async def test_a_job_runs_in_the_background_once_due_without_a_request(start_simulator):
+    clock = JobClock()
+    sim = await start_simulator(clock=clock, bulk_job_delay_s=60)
+    job_id = await submit(sim)
+    ran = asyncio.Event()
+    settle = sim.sim.jobs.settle
+
+    def noting(job, failures):
+        ran.set()
+        return settle(job, failures)
+
+    sim.sim.jobs.settle = noting
+    clock.advance(61)
+    await asyncio.wait_for(ran.wait(), 10)   # the settler looks every 20 ms
+    assert sim.sim.state.company(sim.sim.jobs.get(job_id).company_id).find("email", "user3@example.com").custom == {"n": 3}
+
+
+def test_a_job_accepted_before_a_restart_runs_after_it(tmp_path):
+    journal = tmp_path / "state.json.jobs.jsonl"
+    clock = JobClock()
+    store = JobStore(delay_s=(60, 60), faults=FaultSpec(), seed=1, retention_records=1000, clock=clock, journal=journal)
+    ran = store.create("c1", 1, json.dumps({"users": USERS[:1]}).encode(), None, store.draw())
+    waiting = store.create("c1", 1, json.dumps({"users": USERS[1:2]}).encode(), None, store.draw())
+    clock.advance(61)
+    assert store.next_due(clock()).job_id == ran.job_id
+    store.settle(ran, {0: "refused"})
+    again = JobStore(delay_s=(60, 60), faults=FaultSpec(), seed=1, retention_records=1000, clock=clock, journal=journal)
+    assert again.get(ran.job_id).failures == {0: "refused"}          # ran before: not run twice
+    assert again.get(waiting.job_id).failures is None
+    clock.advance(61)   # a replayed job's age is by the wall clock: due a minute after its submission
+    assert again.next_due(clock()).job_id == waiting.job_id and again.next_due(clock()) is None

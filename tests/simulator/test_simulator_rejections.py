@@ -137,7 +137,7 @@ async def test_bulk_rule_violations_are_per_record_and_the_rest_is_applied(simul
     ]
     accepted = await simulator.call("POST", "/v2/bulk/user/attributes", json={"users": users})
     assert accepted.status == 202
-    job = simulator.sim.jobs.get(accepted.json()["batchJobId"])
+    job = simulator.job_run(accepted.json()["batchJobId"])
     lines = [json.loads(line) for line in job.results().decode().splitlines()]
     assert [line["response"]["status"] for line in lines] == [200, 400, 400, 400, 400, 400]
     messages = [line["response"]["message"] for line in lines[1:]]
@@ -262,7 +262,7 @@ async def test_deeply_nested_body_is_400(simulator):
 async def test_bulk_item_of_untyped_fields_is_refused_whole_and_writes_nothing(simulator, item, message):
     accepted = await simulator.call("POST", "/v2/bulk/user/attributes", json={"users": [item]})
     assert accepted.status == 202
-    [line] = [json.loads(text) for text in simulator.sim.jobs.get(accepted.json()["batchJobId"]).results().decode().splitlines()]
+    [line] = [json.loads(text) for text in simulator.job_run(accepted.json()["batchJobId"]).results().decode().splitlines()]
     assert line["response"] == {"status": 400, "message": message}
     read_back = await simulator.call("GET", "/v1/attributes/custom", params=USER)
     assert read_back.status == 404  # refused before anything was written

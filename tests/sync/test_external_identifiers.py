@@ -100,6 +100,7 @@ async def test_the_simulator_keeps_what_a_bulk_request_carried(simulator):
 
 
 def stored(sim, email: str):
+    sim.run_jobs()
     [company] = [c for c in sim.sim.state.companies.values() if c.find("email", email) is not None]
     return company.find("email", email)
 
@@ -108,10 +109,6 @@ def rejections(data_dir, run_id: int) -> list[tuple[int, str, str]]:
     with HistoryStore(data_dir, readonly=True) as store:
         return store.connection.execute(
             "SELECT row, reason, identifier FROM rejections WHERE run_id = ? ORDER BY row", (run_id,)).fetchall()
-
-
-# senders.py (not this change's to edit) builds the user as {kind: identifier}; it must pass
-# profile.user(kind) instead, in BulkSender._post and V1Sender._deliver.
 
 
 async def test_a_bulk_send_carries_them_and_a_too_long_one_rejects_only_its_row(simulator, tmp_path):

@@ -7,6 +7,11 @@ succeed, so a read sent right after the 202 never finds a job already done: no A
 The duration is drawn per job from [min, max] delay, and the job faults (faults.py) per job too,
 from a seeded stream of the store's own, so the same seed replays the same jobs.
 
+A bulk attribute job's records are judged and applied when the job runs, not when it is accepted
+(the 202 says "accepted for processing"): until then its `failures` are None and nothing of it shows
+in the state. The simulator settles due jobs in their order of completion, in the background and
+before any request that could see them (AttentiveApi.settle_due), so a job is COMPLETED only once
+settled, and the CPU it costs is spent when Attentive would spend it, not while the client sends.
 A job keeps the request body as received and the messages of its refused records; the .jsonl is
 rendered from them when downloaded, which keeps encoding off the submission path and the memory
 compact. Jobs are kept up to a retention measured in records (Attentive keeps them two weeks; a
@@ -18,6 +23,9 @@ lives inside the console, and `jobs --wait` after quitting it must still find th
 from __future__ import annotations
 
 import base64
+import contextlib
+import heapq
+import itertools
 import json
 import random
 import secrets
@@ -25,7 +33,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tui.attentive.simulator.faults import FaultSpec
@@ -75,7 +83,11 @@ class BulkJob:
     style: ResultsStyle
     token: str           # unguessable part of the results URL (it needs no key, like a signed URL)
     request_body: bytes  # as received; holds the `users` the results echo
-    failures: dict[int, str]  # index in `users` -> why that record was refused (400)
+    failures: dict[int, str] | None  # index in `users` -> why that record was refused (400); None: not yet run
+
+    @property
+    def done_at(self) -> float:
+        return self.submitted_at + self.fate.done_s
 
     def visible(self, now: float) -> bool:
         return now - self.submitted_at >= self.fate.hidden_s
@@ -84,7 +96,7 @@ class BulkJob:
         elapsed = now - self.submitted_at
         if elapsed < self.fate.pending_s:
             return PENDING
-        if elapsed < self.fate.done_s:
+        if elapsed < self.fate.done_s or self.failures is None:
             return self.fate.running_status
         return FAILED if self.fate.failed else COMPLETED
 
@@ -101,7 +113,7 @@ class BulkJob:
         lines = []
         for index, item in enumerate(json.loads(self.request_body)["users"]):
             noted = marks is not None and marks.random() < self.style.separator_rate
-            lines.append(self._line(encode, item, self.failures.get(index), noted))
+            lines.append(self._line(encode, item, (self.failures or {}).get(index), noted))
         return "".join(lines)
 
     def _line(self, encode: Callable[[object], str], item: object, refusal: str | None, noted: bool) -> str:
@@ -144,6 +156,8 @@ class JobStore:
         self._retention = retention_records
         self._clock = clock
         self._jobs: OrderedDict[str, BulkJob] = OrderedDict()
+        self._unsettled: list[tuple[float, int, str]] = []  # heap of (done_at, order, job id)
+        self._order = itertools.count()
         self._records = 0
         self._journal = journal
         if journal is not None:
@@ -171,8 +185,9 @@ class JobStore:
         )
 
     def create(
-        self, company_id: str, total_records: int, request_body: bytes, failures: dict[int, str], fate: JobFate
+        self, company_id: str, total_records: int, request_body: bytes, failures: dict[int, str] | None, fate: JobFate
     ) -> BulkJob:
+        """A job; `failures` None: its records are judged when it runs (next_due, settle)."""
         job = BulkJob(
             job_id=str(uuid.uuid4()),
             company_id=company_id,
@@ -185,18 +200,44 @@ class JobStore:
             failures=failures,
         )
         self._keep(job)
+        self._journal_line({
+            "id": job.job_id, "company": company_id, "total": total_records, "submitted": time.time(),
+            "fate": asdict(fate), "token": job.token, "failures": failures,
+            "body": base64.b64encode(request_body).decode(),
+        })
+        return job
+
+    def next_due(self, by: float) -> BulkJob | None:
+        """The unsettled job that completes first, if that is by `by` (a time of this store's clock);
+        None otherwise. Its caller settles it."""
+        while self._unsettled and self._unsettled[0][0] <= by:
+            _, _, job_id = heapq.heappop(self._unsettled)
+            job = self._jobs.get(job_id)
+            if job is not None and job.failures is None:  # not expired meanwhile
+                return job
+        return None
+
+    @property
+    def unsettled(self) -> int:
+        return len(self._unsettled)
+
+    def settle(self, job: BulkJob, failures: dict[int, str]) -> BulkJob:
+        settled = replace(job, failures=failures)
+        if job.job_id in self._jobs:
+            self._jobs[job.job_id] = settled  # keeps its place in the retention order
+        self._journal_line({"settled": job.job_id, "failures": failures})
+        return settled
+
+    def _journal_line(self, line: dict) -> None:
         if self._journal is not None:
             self._journal.parent.mkdir(parents=True, exist_ok=True)
             with open(self._journal, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({
-                    "id": job.job_id, "company": company_id, "total": total_records, "submitted": time.time(),
-                    "fate": asdict(fate), "token": job.token, "failures": failures,
-                    "body": base64.b64encode(request_body).decode(),
-                }) + "\n")
-        return job
+                handle.write(json.dumps(line) + "\n")
 
     def _keep(self, job: BulkJob) -> None:
         self._jobs[job.job_id] = job
+        if job.failures is None:
+            heapq.heappush(self._unsettled, (job.done_at, next(self._order), job.job_id))
         self._records += job.total_records
         while self._records > self._retention and len(self._jobs) > 1:
             _, oldest = self._jobs.popitem(last=False)
@@ -208,9 +249,17 @@ class JobStore:
             lines = journal.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return
+        settled: dict[str, dict[int, str]] = {}
+        for line in lines:
+            with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+                saved = json.loads(line)
+                if "settled" in saved:
+                    settled[saved["settled"]] = {int(k): v for k, v in saved["failures"].items()}
         for line in lines:
             try:
                 saved = json.loads(line)
+                if "settled" in saved:
+                    continue
                 age = time.time() - saved["submitted"]
                 if age > RETENTION_S:
                     continue
@@ -218,7 +267,8 @@ class JobStore:
                     job_id=saved["id"], company_id=saved["company"], total_records=saved["total"],
                     submitted_at=self._clock() - age, fate=JobFate(**saved["fate"]), style=self._style,
                     token=saved["token"], request_body=base64.b64decode(saved["body"]),
-                    failures={int(k): v for k, v in saved["failures"].items()},
+                    failures=(settled.get(saved["id"]) if saved["failures"] is None
+                              else {int(k): v for k, v in saved["failures"].items()}),
                 ))
             except (ValueError, KeyError, TypeError):
                 continue  # a line cut short by a kill: that job is lost, as a 404 says

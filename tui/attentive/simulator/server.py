@@ -30,6 +30,10 @@ from tui.attentive.simulator.state import SimulatorState
 SIMULATOR = web.AppKey["Simulator"]("simulator")  # subscripted: Simulator is defined below
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _SLOW_CHUNKS = 8
+# A bulk POST sees no state; a job's status settles only the jobs due before it.
+_SETTLE_THEMSELVES = (endpoints.BULK_ATTRIBUTES, endpoints.BULK_JOB)
+SETTLE_BUDGET = 2_048   # records the background settler runs between two looks at the network
+SETTLE_IDLE_S = 0.02
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -58,6 +62,7 @@ class Simulator:
         self.events_api = EventRoutes(config, self.state)
         self._stopping = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self._settler: asyncio.Task[None] | None = None
 
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
@@ -103,6 +108,8 @@ class Simulator:
             if injected is not None:
                 return injected
         request[KEY_SPEC] = key
+        if spec not in _SETTLE_THEMSELVES:  # what the request reads or changes comes after the jobs due
+            self.api.settle_due()
         try:
             response = await handler(request)
         except web.HTTPException as exc:  # e.g. 413 from aiohttp when a body is too large
@@ -147,8 +154,15 @@ class Simulator:
     # -- persistence around the app's life --------------------------------------------------------
 
     async def _start_flusher(self, app: web.Application) -> None:
+        self._settler = asyncio.create_task(self._settle_loop(), name="simulator-job-settler")
         if self.state.path is not None:
             self._flusher = asyncio.create_task(self._flush_loop(), name="simulator-state-flusher")
+
+    async def _settle_loop(self) -> None:
+        """Bulk jobs run as they fall due, a budget at a time so requests are answered meanwhile."""
+        while True:  # cancelled at shutdown; requests settle what they see, this only spreads the work
+            more = self.api.settle_due(budget=SETTLE_BUDGET)
+            await asyncio.sleep(0 if more else SETTLE_IDLE_S if self.jobs.unsettled else 0.25)
 
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -165,6 +179,10 @@ class Simulator:
 
     async def _shutdown(self, app: web.Application) -> None:
         self._stopping.set()
+        if self._settler is not None:
+            self._settler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._settler
         if self._flusher is not None:
             await self._flusher
         self.state.save()
