@@ -140,7 +140,7 @@ class SimulatorHandle:
 
     def run_jobs(self) -> None:
         """Every bulk job accepted so far runs now, due or not: the state as Attentive will hold it."""
-        self.sim.api.settle_due(now=math.inf)
+        self.sim.api.settle_due(math.inf)
 
     def job_run(self, job_id: str) -> BulkJob:
         """The bulk job as it is once Attentive has run it (run_jobs)."""

@@ -333,6 +333,20 @@ async def open_run(pilot):
     return pilot.app.query_one(RejectionLogView)
 
 
+async def edit_second_destination(pilot, name: str):
+    """The destination form open on the list's second destination (j, e), which is `name`; the
+    form's endpoint Select, as the form shows it."""
+    from textual.widgets import Select
+
+    from tui.app.forms.destination_form import DestinationForm
+
+    await pilot.press("j", "e")
+    await settle(pilot)
+    form = pilot.app.screen
+    assert isinstance(form, DestinationForm) and form.before is not None and form.before.name == name
+    return form.query_one("#dest-endpoint", Select)
+
+
 async def save_with_description(pilot, text: str) -> None:
     """The open destination form's description changed to `text`, ctrl+s, and the form closed."""
     from textual.widgets import Input

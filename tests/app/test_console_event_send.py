@@ -9,11 +9,10 @@ import tomllib
 from pathlib import Path
 
 from config_kit import destination_toml, environment_toml, optins_toml, visits_toml
-from console_kit import save_with_description, settle, wait_until
+from console_kit import edit_second_destination, save_with_description, settle, wait_until
 from core_kit import Seen, core_app, screen_text
 from textual.widgets import DataTable, Input, Select, Static
 
-from tui.app.forms.destination_form import DestinationForm
 from tui.app.messages import RunRecorded
 from tui.app.screens.yes_no import YesNoScreen
 from tui.sync.history import HistoryStore, RunRecord
@@ -132,11 +131,7 @@ async def test_editing_an_event_destination_in_the_form_keeps_its_kind_and_event
     event_config(app, simulator.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("j", "e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, DestinationForm) and form.before is not None and form.before.name == "store-visits"
-        endpoint = form.query_one("#dest-endpoint", Select)
+        endpoint = await edit_second_destination(pilot, "store-visits")
         assert endpoint.value == "custom-events" and endpoint.disabled
         assert "Event properties" in screen_text(app)
         await save_with_description(pilot, "Visits from the tills")

@@ -8,12 +8,11 @@ import tomllib
 from pathlib import Path
 
 from config_kit import destination_toml, environment_toml, segment_toml
-from console_kit import save_with_description, settle, wait_until
+from console_kit import edit_second_destination, save_with_description, settle, wait_until
 from core_kit import Seen, core_app, screen_text
 from simulator_fixtures import FULL_KEY, TEST_KEYS
 from textual.widgets import Input, Select, Static
 
-from tui.app.forms.destination_form import DestinationForm
 from tui.app.messages import RunRecorded
 from tui.app.screens.yes_no import YesNoScreen
 from tui.sync.history import HistoryStore
@@ -75,12 +74,7 @@ async def test_editing_a_segment_destination_keeps_its_endpoint_and_segment_tabl
     segment_config(app, simulator.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("j", "e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, DestinationForm) and form.before is not None
-        assert form.before.name == "winter-vip-segment"
-        endpoint = form.query_one("#dest-endpoint", Select)
+        endpoint = await edit_second_destination(pilot, "winter-vip-segment")
         assert endpoint.value == "segment-members-add" and endpoint.disabled
         assert "segment-members-add (a segment destination)" in screen_text(app)
         await save_with_description(pilot, "Winter VIPs")

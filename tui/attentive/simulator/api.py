@@ -174,13 +174,12 @@ class AttentiveApi:
             {"message": "Bulk job accepted for processing", "batchJobId": job.job_id}, status=202
         )
 
-    def settle_due(self, upto: float | None = None, budget: int | None = None, *, now: float | None = None) -> bool:
-        """Run the bulk attribute jobs due by now (and by `upto`) in their order of completion, about
-        `budget` records at most: each profile is judged on its own, a rule violation becomes a 400
-        line in the results. True when more may be due. Tests pass `now=math.inf` to run every job
-        accepted so far, as Attentive will have once they are due."""
-        by = self.jobs.now() if now is None else now
-        by = by if upto is None else min(upto, by)
+    def settle_due(self, by: float | None = None, budget: int | None = None) -> bool:
+        """Run the bulk attribute jobs due by `by` (the job clock's now by default) in their order of
+        completion, about `budget` records at most: each profile is judged on its own, a rule
+        violation becomes a 400 line in the results. True when more may be due. Tests pass math.inf
+        to run every job accepted so far, as Attentive will have once they are due."""
+        by = self.jobs.now() if by is None else by
         spent = 0
         while budget is None or spent < budget:
             job = self.jobs.next_due(by)
@@ -199,7 +198,7 @@ class AttentiveApi:
         """The job, run first (with every job due before it) if it is due and has not run yet."""
         job = self.jobs.get(job_id)
         if job is not None and job.failures is None:
-            self.settle_due(upto=job.done_at)
+            self.settle_due(min(job.done_at, self.jobs.now()))
             job = self.jobs.get(job_id)
         return job
 

@@ -23,7 +23,6 @@ lives inside the console, and `jobs --wait` after quitting it must still find th
 from __future__ import annotations
 
 import base64
-import contextlib
 import heapq
 import itertools
 import json
@@ -213,7 +212,7 @@ class JobStore:
         while self._unsettled and self._unsettled[0][0] <= by:
             _, _, job_id = heapq.heappop(self._unsettled)
             job = self._jobs.get(job_id)
-            if job is not None and job.failures is None:  # not expired meanwhile
+            if job is not None and job.failures is None:  # not expired, nor run before a restart
                 return job
         return None
 
@@ -221,12 +220,10 @@ class JobStore:
     def unsettled(self) -> int:
         return len(self._unsettled)
 
-    def settle(self, job: BulkJob, failures: dict[int, str]) -> BulkJob:
-        settled = replace(job, failures=failures)
+    def settle(self, job: BulkJob, failures: dict[int, str]) -> None:
         if job.job_id in self._jobs:
-            self._jobs[job.job_id] = settled  # keeps its place in the retention order
+            self._jobs[job.job_id] = replace(job, failures=failures)  # keeps its place in the retention order
         self._journal_line({"settled": job.job_id, "failures": failures})
-        return settled
 
     def _journal_line(self, line: dict) -> None:
         if self._journal is not None:
@@ -249,16 +246,13 @@ class JobStore:
             lines = journal.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return
-        settled: dict[str, dict[int, str]] = {}
-        for line in lines:
-            with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
-                saved = json.loads(line)
-                if "settled" in saved:
-                    settled[saved["settled"]] = {int(k): v for k, v in saved["failures"].items()}
         for line in lines:
             try:
                 saved = json.loads(line)
-                if "settled" in saved:
+                if "settled" in saved:  # always after its job's own line
+                    job = self._jobs.get(saved["settled"])
+                    if job is not None:
+                        self._jobs[job.job_id] = replace(job, failures={int(k): v for k, v in saved["failures"].items()})
                     continue
                 age = time.time() - saved["submitted"]
                 if age > RETENTION_S:
@@ -267,8 +261,7 @@ class JobStore:
                     job_id=saved["id"], company_id=saved["company"], total_records=saved["total"],
                     submitted_at=self._clock() - age, fate=JobFate(**saved["fate"]), style=self._style,
                     token=saved["token"], request_body=base64.b64decode(saved["body"]),
-                    failures=(settled.get(saved["id"]) if saved["failures"] is None
-                              else {int(k): v for k, v in saved["failures"].items()}),
+                    failures=None if saved["failures"] is None else {int(k): v for k, v in saved["failures"].items()},
                 ))
             except (ValueError, KeyError, TypeError):
                 continue  # a line cut short by a kill: that job is lost, as a 404 says
