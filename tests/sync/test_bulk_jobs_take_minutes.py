@@ -33,6 +33,7 @@ async def test_a_20000_row_send_submits_once_and_following_folds_exact_counts(st
     batches = -(-ROWS // 256)
     assert (run.status, run.submitted, run.accepted, run.rejected) == ("awaiting_results", ROWS, 0, 0)
     assert run.requests == 1 + batches  # GET /v1/me, then one POST per batch: nothing posted twice
+    assert stored_custom(sim, "member1@example.com") is None  # accepted for processing: nothing applied before it runs
 
     followed = await follow_jobs(sim, data, loyalty(), clock=clock)
     assert not followed.timed_out and followed.progress.jobs == {"completed": batches}
