@@ -41,3 +41,11 @@ def test_no_rows_write_nothing(tmp_path):
     sql_rows.insert_rows(connection, "INSERT INTO t (a, b, v, d)", [])
     sql_rows.update_rows(connection, "t", ["v"], ["a", "b"], [])
     assert connection.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_a_look_up_of_thousands_of_values_finds_each_once(tmp_path):
+    connection = _table(tmp_path)
+    sql_rows.insert_rows(connection, "INSERT INTO t (a, b, v, d)", [(1, i, f"v{i}", None) for i in range(2500)])
+    found = list(sql_rows.rows_in(connection, "SELECT b, v FROM t WHERE a = ? AND b IN ({marks})", (1,),
+                                  range(-5, 2600, 2)))
+    assert sorted(found) == [(b, f"v{b}") for b in range(1, 2500, 2)]

@@ -9,7 +9,7 @@ import dataclasses
 import sqlite3
 
 import pytest
-from sync_kit import loyalty, send, valid_row, write_csv
+from sync_kit import loyalty, send, valid_row, write_csv, write_jsonl
 
 from tui.settings.paths import history_path
 from tui.sync import reasons
@@ -93,6 +93,43 @@ async def test_a_history_without_raw_digests_builds_once_then_skips_unbuilt(simu
     built.clear()
     upgraded = await send(simulator, data, destination, source)
     assert (upgraded.run.skipped_unchanged, len(built)) == (ROWS, ROWS)
+    built.clear()
+    after = await send(simulator, data, destination, source)
+    assert (after.run.skipped_unchanged, built) == (ROWS, [])
+
+
+@pytest.mark.parametrize("kind", ["quoted CSV", "JSON Lines"])
+async def test_quoted_records_and_parsed_rows_are_skipped_unbuilt_too(simulator, tmp_path, built, kind):
+    """A record the csv module reads (a field over two lines) is digested by its bytes as a plain one
+    is; JSON Lines rows come parsed and are digested by their mapped values."""
+    destination, data = loyalty(), tmp_path / "data"
+    rows = [valid_row(i) for i in range(ROWS)]
+    rows[3] = {**rows[3], "first_name": "Over\ntwo lines"}
+    source = people(tmp_path, rows) if kind == "quoted CSV" else write_jsonl(tmp_path / "a.jsonl", rows)
+    await send(simulator, data, destination, source)
+    built.clear()
+    again = await send(simulator, data, destination, source)
+    assert (again.run.skipped_unchanged, built) == (ROWS, [])
+
+
+async def test_a_version_7_history_gains_identifier_keys_then_skips_unbuilt(simulator, tmp_path, built):
+    """Version 7 kept raw digests without identifier keys, under an index without them: the upgrade
+    replaces the index, the first send builds every row once and records its key, the next skips."""
+    destination, data = loyalty(), tmp_path / "data"
+    source = people(tmp_path, [valid_row(i) for i in range(ROWS)])
+    await send(simulator, data, destination, source)
+    with sqlite3.connect(history_path(data)) as db:  # as version 7 left it
+        db.executescript("DROP INDEX diff_state_by_raw_key; ALTER TABLE diff_state DROP COLUMN key; "
+                         "CREATE INDEX diff_state_by_raw ON diff_state (scope, raw) WHERE raw IS NOT NULL; "
+                         "PRAGMA user_version = 7;")
+    built.clear()
+    upgraded = await send(simulator, data, destination, source)
+    assert (upgraded.run.skipped_unchanged, len(built)) == (ROWS, ROWS)
+    with sqlite3.connect(history_path(data)) as db:
+        indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'diff_state' "
+                                                   "AND type = 'index' AND name NOT LIKE 'sqlite_%'")}
+        assert indexes == {"diff_state_by_raw_key"}
+        assert db.execute("SELECT count(*) FROM diff_state WHERE key IS NOT NULL").fetchone()[0] == ROWS
     built.clear()
     after = await send(simulator, data, destination, source)
     assert (after.run.skipped_unchanged, built) == (ROWS, [])

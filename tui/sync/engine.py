@@ -369,7 +369,7 @@ def _schedule_read_back(store: HistoryStore, request: SendRequest, run_id: int) 
 
 async def _pump(reader: SourceReader, planner: RowPlanner[T], sender: Sender[T] | None, control: SendControl,
                 tally: Tally, leaves: Iterable[list[T]] = ()) -> None:
-    for chunk in reader.chunks(CHUNK_ROWS):
+    for chunk in reader.source_chunks(CHUNK_ROWS):
         if not await _may_go_on(control, tally):
             break
         await _hand_over(planner.plan(chunk), sender)

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from tui.sync import reasons
 from tui.sync.history_schema import UNKNOWN
 from tui.sync.rejection_index import write_rejections
+from tui.sync.sql_rows import rows_in
 
 IN_FLIGHT, SENT, UNKNOWN_STATE = 1, 2, 3
 # Fixed for ever: changing it would give every event a new id and send it again.
@@ -39,14 +40,9 @@ def event_id(destination: str, key: Sequence[str]) -> str:
 
 def states(connection: sqlite3.Connection, scope: int, ids: Iterable[str]) -> dict[str, tuple[int, int]]:
     """event id -> (state, run id) for the ids the ledger holds."""
-    wanted = list(ids)
-    found: dict[str, tuple[int, int]] = {}
-    for start in range(0, len(wanted), 900):
-        part = wanted[start:start + 900]
-        found.update((event, (state, run)) for event, state, run in connection.execute(
-            f"SELECT event_id, state, run_id FROM event_ledger WHERE scope = ? AND event_id IN ({','.join('?' * len(part))})",
-            (scope, *part)))
-    return found
+    return {event: (state, run) for event, state, run in rows_in(
+        connection, "SELECT event_id, state, run_id FROM event_ledger WHERE scope = ? AND event_id IN ({marks})",
+        (scope,), ids)}
 
 
 def write_marks(connection: sqlite3.Connection, scope: int, run_id: int, marks: Iterable[tuple[str, Sequence[int]]]) -> None:

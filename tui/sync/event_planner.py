@@ -32,7 +32,7 @@ from tui.sync.history_writer import RunRecorder
 from tui.sync.planner import FILTER_BITS, mark_in, maybe_in, still_to_do
 from tui.sync.profiles import Invalid
 from tui.sync.purchases import PurchaseBuilder, PurchaseRecord
-from tui.sync.sources import SourceRow
+from tui.sync.sources import SourceChunk, SourceRow
 from tui.sync.subscriptions import SUBSCRIBE, SubscriptionBuilder, SubscriptionRecord
 
 Record = EventRecord | PurchaseRecord | SubscriptionRecord
@@ -100,9 +100,9 @@ class EventPlanner:
     def columns(self) -> tuple[str, ...]:
         return self.builder.columns
 
-    def plan(self, chunk: list[SourceRow]) -> list[Outbound]:
+    def plan(self, chunk: SourceChunk) -> list[Outbound]:
         built: list[Record | Invalid] = []
-        for source in self._covered(chunk):
+        for source in self._covered(chunk.rows()):
             if isinstance(self.builder, PurchaseBuilder):
                 built.extend(self.builder.feed(source))
                 continue
@@ -129,7 +129,7 @@ class EventPlanner:
         if self.only_rows is not None:
             chunk = [source for source in chunk if source.row in self.only_rows]
         if self.resuming:
-            chunk = still_to_do(self.store, self.recorder, chunk)
+            chunk = [chunk[index] for index in still_to_do(self.store, self.recorder, [row.row for row in chunk])]
         return chunk
 
     def _in_sample(self, rows: tuple[int, ...]) -> bool:

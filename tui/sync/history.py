@@ -16,6 +16,7 @@ from typing import Any
 
 from tui.settings.paths import history_path
 from tui.sync.history_schema import ACCEPTED, JOB_PENDING, OUTCOME_NAMES, UNCONFIRMED, connect
+from tui.sync.sql_rows import rows_in
 
 RUNNING, FINISHED, FAILED, CANCELLED = "running", "finished", "failed", "cancelled"
 AWAITING = "awaiting_results"  # everything submitted; bulk jobs still processing at Attentive
@@ -268,24 +269,13 @@ class HistoryStore:
     def has_diff_state(self, scope: int) -> bool:
         return self.connection.execute("SELECT 1 FROM diff_state WHERE scope = ? LIMIT 1", (scope,)).fetchone() is not None
 
-    def unchanged_raws(self, scope: int, raws: Iterable[bytes]) -> dict[bytes, str]:
-        """Raw digest -> identifier, for the raw digests that are the ones the scope's diff state holds
-        (built from a row whose payload is the one last confirmed)."""
-        return self._diff_state(scope, "raw", "identifier", raws)
-
     def accepted_digests(self, scope: int, identifiers: Iterable[str]) -> dict[str, bytes]:
         return self._diff_state(scope, "identifier", "digest", identifiers)
 
     def _diff_state(self, scope: int, by: str, value: str, keys: Iterable[Any]) -> dict[Any, Any]:
         """`by` -> `value` of the scope's diff state for the given keys, 900 bound values a query."""
-        wanted = list(keys)
-        found: dict[Any, Any] = {}
-        for start in range(0, len(wanted), 900):
-            part = wanted[start:start + 900]
-            marks = ",".join("?" * len(part))
-            found.update(self.connection.execute(
-                f"SELECT {by}, {value} FROM diff_state WHERE scope = ? AND {by} IN ({marks})", (scope, *part)))
-        return found
+        return dict(rows_in(self.connection, f"SELECT {by}, {value} FROM diff_state WHERE scope = ? AND {by} IN ({{marks}})",
+                            (scope,), keys))
 
     # verification -------------------------------------------------------------------------
     def save_verification(self, result: Verification) -> None:

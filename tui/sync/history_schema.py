@@ -16,7 +16,7 @@ from tui.settings.paths import history_path
 from tui.sync.rejection_index import TEXT_INDEX_DDL, catch_up_text_index
 from tui.sync.sql_rows import insert_rows
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
 PENDING = 0        # handed to the sender; no answer recorded yet (resume sends it again)
@@ -127,7 +127,8 @@ CREATE TABLE IF NOT EXISTS diff_state (
     scope INTEGER NOT NULL,
     identifier TEXT NOT NULL,
     digest BLOB NOT NULL,               -- hash of the payload Attentive last accepted
-    raw BLOB,                           -- ProfileBuilder.raw_digest of the row it was built from (schema 7)
+    raw BLOB,                           -- ProfileBuilder.raw_digests of the row it was built from (schema 7)
+    key INTEGER,                        -- profiles.identifier_key of the identifier, set with raw (schema 8)
     PRIMARY KEY (scope, identifier)
 ) WITHOUT ROWID;
 
@@ -251,14 +252,22 @@ _ADDED_COLUMNS = (
     ("runs", "include_unknown", "INTEGER NOT NULL DEFAULT 0"),
     ("diff_state", "raw", "BLOB"),
     ("job_rows", "raw", "BLOB"),
+    ("diff_state", "key", "INTEGER"),
 )
-# After the added columns: the unchanged-row lookup (planner.py) by raw digest, covering the identifier.
-_INDEXES_OF_ADDED = "CREATE INDEX IF NOT EXISTS diff_state_by_raw ON diff_state (scope, raw) WHERE raw IS NOT NULL;\n"
-# A confirmed profile's diff state: its payload's digest and its row's raw digest, always written together.
-def upsert_diff_state(connection: sqlite3.Connection, rows: Sequence[tuple[int, str, bytes, bytes | None]]) -> None:
-    """What Attentive confirmed for each (scope, identifier, digest, raw digest)."""
-    insert_rows(connection, "INSERT INTO diff_state (scope, identifier, digest, raw)", rows,
-                "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest, raw = excluded.raw")
+# After the added columns: the unchanged rows' index (raw_index.py) in raw digest order, covering the key.
+# Version 7's index lacked the key; rows written before version 8 have none and are not in the index
+# until a send finds them unchanged by payload and records their raw digest and key anew.
+_INDEXES_OF_ADDED = """DROP INDEX IF EXISTS diff_state_by_raw;
+CREATE INDEX IF NOT EXISTS diff_state_by_raw_key ON diff_state (scope, raw, key) WHERE key IS NOT NULL;
+"""
+# A confirmed profile's diff state: its payload's digest, its row's raw digest and its identifier key,
+# always written together.
+def upsert_diff_state(connection: sqlite3.Connection,
+                      rows: Sequence[tuple[int, str, bytes, bytes | None, int | None]]) -> None:
+    """What Attentive confirmed for each (scope, identifier, digest, raw digest, identifier key)."""
+    insert_rows(connection, "INSERT INTO diff_state (scope, identifier, digest, raw, key)", rows,
+                "ON CONFLICT (scope, identifier) DO UPDATE SET digest = excluded.digest, raw = excluded.raw, "
+                "key = excluded.key")
 # Version 1 kept a positional trigram index fed by a per-row trigger; it is rebuilt lazily as above.
 _DROP_VERSION_1 = """
 DROP INDEX IF EXISTS rejections_by_row;

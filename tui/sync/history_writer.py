@@ -39,7 +39,7 @@ from tui.sync.history_schema import (
 )
 from tui.sync.membership_state import confirm
 from tui.sync.rejection_index import write_rejections
-from tui.sync.sql_rows import insert_rows, update_rows
+from tui.sync.sql_rows import insert_rows, rows_in, update_rows
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 50_000
@@ -121,12 +121,13 @@ class RunRecorder:
         self._planned_keys: dict[int, int] = {}   # key -> first row, for rows not yet written
         self._updates: list[tuple[int, int, int]] = []
         self._rejections: list[tuple] = []
-        self._digests: list[tuple[int, str, bytes, bytes | None]] = []
+        self._digests: list[tuple[int, str, bytes, bytes | None, int | None]] = []
         self._submissions: list[Submission] = []
         self.membership = membership              # the run carries an audience: accepted rows change who is a member
         self._confirmed: list[tuple[int, str]] = []
         self._answers: list[tuple[str, int | None]] = []   # event ledger: (event id, new state or None)
-        self._raws: list[tuple[bytes, int, str, bytes]] = []  # unchanged rows' raw digests: (raw, scope, identifier, digest)
+        # unchanged rows' raw digests: (raw, identifier key, scope, identifier, digest)
+        self._raws: list[tuple[bytes, int, int, str, bytes]] = []
         self._written = (*counts.values(), 0, 0)  # what the runs row holds of this process's counting
         self._last_flush = time.monotonic()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-writer")
@@ -144,16 +145,19 @@ class RunRecorder:
         if outcome != PENDING:
             self.counts.add(outcome)
 
+    def plan_all(self, rows: list[tuple[int, int]], outcome: int) -> None:
+        """Rows read from the source, (row, identifier key) each, all with the same terminal outcome."""
+        planned, planned_keys = self._planned, self._planned_keys
+        for row, key in rows:
+            planned[row] = [key, outcome]
+            planned_keys.setdefault(key, row)
+        self.counts.add(outcome, len(rows))
+
     def first_rows(self, keys: list[int]) -> dict[int, int]:
         """key -> the first row of this run that carried it, written or not (in-run duplicates)."""
-        found: dict[int, int] = {}
-        for start in range(0, len(keys), 900):
-            part = keys[start:start + 900]
-            marks = ",".join("?" * len(part))
-            found.update(self.connection.execute(
-                f"SELECT key, min(row) FROM row_outcomes WHERE run_id = ? AND key IN ({marks}) GROUP BY key",
-                (self.run_id, *part),
-            ))
+        found: dict[int, int] = dict(rows_in(
+            self.connection, "SELECT key, min(row) FROM row_outcomes WHERE run_id = ? AND key IN ({marks}) GROUP BY key",
+            (self.run_id,), keys))
         for written in [keys_of for _, keys_of in self._in_transit] + [self._planned_keys]:
             for key in keys:
                 row = written.get(key)
@@ -169,9 +173,9 @@ class RunRecorder:
             self._updates.append((outcome, self.run_id, row))
         self.counts.add(outcome)
 
-    def accept(self, row: int, identifier: str, digest: bytes, raw: bytes | None = None) -> None:
+    def accept(self, row: int, identifier: str, digest: bytes, raw: bytes | None = None, key: int | None = None) -> None:
         self.settle(row, ACCEPTED)
-        self._digests.append((self.scope, identifier, digest, raw))
+        self._digests.append((self.scope, identifier, digest, raw, key if raw is not None else None))
         if self.membership:
             self._confirmed.append((row, identifier))
 
@@ -180,7 +184,7 @@ class RunRecorder:
         the one on record: its raw digest is recorded, so the next send knows it unchanged unbuilt."""
         self.plan(row, key, SKIPPED)
         if raw is not None:
-            self._raws.append((raw, self.scope, identifier, digest))
+            self._raws.append((raw, key, self.scope, identifier, digest))
 
     def submit(self, submission: Submission) -> None:
         """Rows in a bulk job Attentive accepted: submitted until a follower folds its results."""
@@ -304,7 +308,7 @@ class RunRecorder:
 
     def _commit(self, planned: list, updates: list, rejections: list, digests: list, submissions: list[Submission],
                 confirmed: list[tuple[int, str]], answers: list[tuple[str, int | None]],
-                raws: list[tuple[bytes, int, str, bytes]], deltas: tuple) -> None:
+                raws: list[tuple[bytes, int, int, str, bytes]], deltas: tuple) -> None:
         connection = self._writer_db()
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -314,7 +318,7 @@ class RunRecorder:
                 write_rejections(connection, rejections)
             upsert_diff_state(connection, digests)
             # Only where the payload is still the one it was compared with: digest and raw stay a pair.
-            update_rows(connection, "diff_state", ["raw"], ["scope", "identifier", "digest"], raws)
+            update_rows(connection, "diff_state", ["raw", "key"], ["scope", "identifier", "digest"], raws)
             confirm(connection, self.run_id, confirmed)  # with the diff state of the same rows
             event_ledger.write_answers(connection, self.scope, answers)  # with the outcomes of the same rows
             for submission in submissions:

@@ -20,8 +20,9 @@ from tui.sync.history import settle_run
 from tui.sync.history_schema import ACCEPTED, JOB_PENDING, SUBMITTED, upsert_diff_state
 from tui.sync.history_writer import COUNTED
 from tui.sync.membership_state import confirm
+from tui.sync.profiles import identifier_key
 from tui.sync.rejection_index import write_rejections
-from tui.sync.sql_rows import insert_rows, update_rows
+from tui.sync.sql_rows import insert_rows, rows_in, update_rows
 
 
 @dataclass(frozen=True)
@@ -178,13 +179,10 @@ class JobStore:
     def in_flight_digests(self, scope: int, identifiers: Sequence[str]) -> dict[str, set[bytes]]:
         """Identifier -> digests of payloads submitted in jobs still pending (the diff's `skipped_pending`)."""
         found: dict[str, set[bytes]] = {}
-        for start in range(0, len(identifiers), 900):
-            part = list(identifiers[start:start + 900])
-            marks = ",".join("?" * len(part))
-            for identifier, digest in self.connection.execute(
-                f"SELECT identifier, digest FROM job_rows WHERE scope = ? AND open = 1 AND identifier IN ({marks})",
-                (scope, *part)):
-                found.setdefault(identifier, set()).add(digest)
+        for identifier, digest in rows_in(
+                self.connection, "SELECT identifier, digest FROM job_rows WHERE scope = ? AND open = 1 AND "
+                "identifier IN ({marks})", (scope,), identifiers):
+            found.setdefault(identifier, set()).add(digest)
         return found
 
     # checking ------------------------------------------------------------------------------
@@ -236,7 +234,8 @@ class JobStore:
         identifiers = {row.row: row for row in self.job_rows(job.id)}
         update_rows(c, "row_outcomes", ["outcome"], ["run_id", "row"], [(v.outcome, job.run_id, v.row) for v in verdicts])
         upsert_diff_state(c, [
-            (job.scope, identifiers[v.row].identifier, identifiers[v.row].digest, identifiers[v.row].raw)
+            (job.scope, identifiers[v.row].identifier, identifiers[v.row].digest, identifiers[v.row].raw,
+             identifier_key(identifiers[v.row].identifier) if identifiers[v.row].raw is not None else None)
             for v in verdicts if v.outcome == ACCEPTED])
         confirm(c, job.run_id, [(v.row, identifiers[v.row].identifier) for v in verdicts if v.outcome == ACCEPTED])
         write_rejections(c, [

@@ -5,22 +5,25 @@ are `skipped_pending`: never posted twice on our own; if the job fails or reject
 eligible again). Terminal decisions are recorded here; the rows left to send come back as profiles,
 recorded as pending.
 
-Unchanged rows are known before normalisation: a row whose raw digest (ProfileBuilder.raw_digest:
-its mapped values, keyed by the definition and the normalisers' versions) is the one the diff state
-holds for an identifier builds that identifier's confirmed payload, so it is skipped unbuilt. Any
+Unchanged rows are known before they are parsed: a row whose raw digest (ProfileBuilder.raw_digests:
+the hash of its record's bytes, or of a Parquet row's mapped values, keyed by the definition, the
+normalisers' versions and the file's header) is the one the diff state holds for an identifier
+builds that identifier's confirmed payload, so it is skipped unbuilt (raw_index.py finds it). Any
 other row is built and compared by payload as before; one found unchanged that way records its raw
-digest, so the next send skips it unbuilt too. A new definition keys every raw digest anew."""
+digest and identifier key, so the next send skips it unbuilt too. A new definition keys every raw
+digest anew."""
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from tui.sync import reasons
 from tui.sync.history import HistoryStore
 from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED, SKIPPED_PENDING
 from tui.sync.history_writer import RunRecorder
 from tui.sync.job_store import JobStore
-from tui.sync.profiles import Invalid, Profile, ProfileBuilder, identifier_key
-from tui.sync.sources import SourceRow
+from tui.sync.profiles import Invalid, Profile, ProfileBuilder
+from tui.sync.raw_index import MEMORY_ENTRIES, RawIndex
+from tui.sync.sources import SourceChunk
 
 FILTER_BITS = 1 << 24
 
@@ -33,16 +36,16 @@ def sample_ordinals(rows_estimate: int, size: int) -> frozenset[int]:
     return frozenset(i * rows_estimate // size for i in range(size))
 
 
-def still_to_do(store: HistoryStore, recorder: RunRecorder, chunk: list[SourceRow]) -> list[SourceRow]:
-    """A resumed run's rows of the chunk that have no outcome yet. Pending rows were handed to the
-    sender when the run stopped: they go again (and were counted read already)."""
-    if not chunk:
-        return chunk
-    done = store.outcomes_between(recorder.run_id, chunk[0].row, chunk[-1].row)
-    if done:
-        chunk = [row for row in chunk if done.get(row.row, PENDING) == PENDING]
-        recorder.counts.rows_read -= sum(1 for row in chunk if row.row in done)
-    return chunk
+def still_to_do(store: HistoryStore, recorder: RunRecorder, numbers: Sequence[int]) -> list[int]:
+    """A resumed run's rows of the chunk (their numbers, ascending) that have no outcome yet, as indexes.
+    Pending rows were handed to the sender when the run stopped: they go again (and were counted read
+    already)."""
+    if not numbers:
+        return []
+    done = store.outcomes_between(recorder.run_id, numbers[0], numbers[-1])
+    kept = [index for index, row in enumerate(numbers) if done.get(row, PENDING) == PENDING]
+    recorder.counts.rows_read -= sum(1 for index in kept if numbers[index] in done)
+    return kept
 
 
 class Planner:
@@ -80,37 +83,35 @@ class Planner:
         self._jobs = JobStore(store.connection)
         self._in_flight = not full and self._jobs.has_in_flight(recorder.scope)
         self._diffing = not full and (self._in_flight or store.has_diff_state(recorder.scope))
+        # With jobs of an earlier send in flight a follower may change the diff state while this one
+        # runs: it is then read chunk by chunk, not held from the start (raw_index.py).
+        self._raws = (RawIndex(store.connection, recorder.scope, 0 if self._in_flight else MEMORY_ENTRIES)
+                      if self._diffing else None)
 
-    def plan(self, chunk: list[SourceRow]) -> list[Profile]:
-        chunk = self._covered(chunk)
-        if not chunk:
+    def plan(self, chunk: SourceChunk) -> list[Profile]:
+        picked = self._covered(chunk)
+        if not picked:
             return []
         recorder = self.recorder
-        counts = recorder.counts
         builder = self.builder
-        raws = [builder.raw_digest(source) for source in chunk]
-        known = self.store.unchanged_raws(recorder.scope, raws) if self._diffing else {}
-        profiles: list[Profile] = []
-        unbuilt: set[int] = set()  # rows known unchanged by their raw digest: not normalised at all
-        for source, raw in zip(chunk, raws):
-            counts.rows_read += 1
-            identifier = known.get(raw)
-            if identifier is not None and source.problem is None:
-                profiles.append(Profile(source.row, identifier, {}, b"", identifier_key(identifier), raw=raw))
-                unbuilt.add(source.row)
+        raws = builder.raw_digests(chunk, picked)
+        recorder.counts.rows_read += len(picked)
+        known = self._raws.keys(raws) if self._raws is not None else [None] * len(raws)
+        parsed = chunk.parsed
+        # (identifier key, the built profile or, for a row unchanged by its raw digest, its index: not
+        # parsed, not normalised), in file order
+        planned: list[tuple[int, Profile | int]] = []
+        for index, raw, key in zip(picked, raws, known):
+            if key is not None and getattr(parsed[index], "problem", None) is None:
+                planned.append((key, index))
                 continue
-            built = builder.build(source)
+            built = builder.build(chunk.row(index))
             if isinstance(built, Invalid):
                 recorder.reject(built.row, INVALID, built.reason, identifier=built.identifier, message=built.message)
             else:
                 built.raw = raw
-                profiles.append(built)
-        profiles = self._first_of_each_identifier(profiles)  # in file order, unbuilt rows among them
-        if unbuilt:
-            for profile in profiles:
-                if profile.row in unbuilt:
-                    recorder.plan(profile.row, profile.key, SKIPPED)
-            profiles = [profile for profile in profiles if profile.row not in unbuilt]
+                planned.append((built.key, built))
+        profiles = self._first_of_each_identifier(chunk, planned)
         if self._diffing and profiles:
             accepted = self.store.accepted_digests(self.recorder.scope, [p.identifier for p in profiles])
             fresh = []
@@ -142,31 +143,32 @@ class Planner:
                 fresh.append(profile)
         return fresh
 
-    def _covered(self, chunk: list[SourceRow]) -> list[SourceRow]:
-        """The rows of the chunk this run handles now."""
-        if self.only_ordinals is not None:
-            chunk = self._sampled(chunk)
+    def _covered(self, chunk: SourceChunk) -> list[int]:
+        """The indexes of the chunk's rows this run handles now."""
+        picked = self._sampled(chunk) if self.only_ordinals is not None else list(range(len(chunk)))
+        numbers = chunk.numbers
         if self.only_rows is not None:
-            chunk = [row for row in chunk if row.row in self.only_rows]
-        if self.resuming:
-            chunk = still_to_do(self.store, self.recorder, chunk)
-        return chunk
+            picked = [index for index in picked if numbers[index] in self.only_rows]
+        if self.resuming and picked:
+            kept = still_to_do(self.store, self.recorder, [numbers[index] for index in picked])
+            picked = [picked[index] for index in kept]
+        return picked
 
-    def _sampled(self, chunk: list[SourceRow]) -> list[SourceRow]:
+    def _sampled(self, chunk: SourceChunk) -> list[int]:
         """The sample's rows: one per sampled ordinal, except that a row whose identifier occurs
         earlier in the file would lose to that row in a full send, so the next row that would
         not stands in for it. A test send must send what the full send will. Every row's
         identifier is normalised for that (its attributes are not)."""
         assert self.only_ordinals is not None
         chosen = []
-        for ordinal, source in enumerate(chunk, self._ordinal):
+        for index, ordinal in enumerate(range(self._ordinal, self._ordinal + len(chunk))):
             if ordinal in self.only_ordinals:
                 self._sample_owed += 1
-            key = self.builder.key_of(source)
+            key = self.builder.key_of(chunk.row(index))
             # The filter's rare false "seen" only moves a sample row on; it never sends a loser.
             earlier = key is not None and maybe_in(self._file_keys, key)
             if self._sample_owed and not earlier:
-                chosen.append(source)
+                chosen.append(index)
                 self._sample_owed -= 1
             if key is not None:
                 mark_in(self._file_keys, key)
@@ -176,24 +178,29 @@ class Planner:
     def _mark(self, key: int) -> None:
         mark_in(self._seen, key)
 
-    def _maybe_seen(self, key: int) -> bool:
-        return maybe_in(self._seen, key)
-
-    def _first_of_each_identifier(self, profiles: list[Profile]) -> list[Profile]:
-        if not profiles:
-            return profiles
-        first_rows = self.recorder.first_rows([p.key for p in profiles if self._maybe_seen(p.key)])
-        unique = []
-        for profile in profiles:
-            first = first_rows.setdefault(profile.key, profile.row)
-            if first == profile.row:
-                self._mark(profile.key)
-                unique.append(profile)
-            else:
-                self.recorder.reject(
-                    profile.row, INVALID, reasons.DUPLICATE_IDENTIFIER, identifier=profile.identifier,
-                    message=f"the same {self.builder.kind} as row {first}, which is the one sent",
-                )
+    def _first_of_each_identifier(self, chunk: SourceChunk, planned: list[tuple[int, Profile | int]]) -> list[Profile]:
+        """The built profiles that are the first of their identifier in the file; the unbuilt rows that
+        are are recorded skipped, and every later row of an identifier rejected as its duplicate."""
+        if not planned:
+            return []
+        recorder, seen, numbers = self.recorder, self._seen, chunk.numbers
+        first_rows = recorder.first_rows([key for key, _ in planned if maybe_in(seen, key)])
+        unique: list[Profile] = []
+        skipped: list[tuple[int, int]] = []
+        for key, item in planned:
+            row = item.row if isinstance(item, Profile) else numbers[item]
+            first = first_rows.setdefault(key, row)
+            if first == row:
+                mark_in(seen, key)
+                if isinstance(item, Profile):
+                    unique.append(item)
+                else:
+                    skipped.append((row, key))
+                continue
+            identifier = item.identifier if isinstance(item, Profile) else self.builder.build(chunk.row(item)).identifier
+            recorder.reject(row, INVALID, reasons.DUPLICATE_IDENTIFIER, identifier=identifier,
+                            message=f"the same {self.builder.kind} as row {first}, which is the one sent")
+        recorder.plan_all(skipped, SKIPPED)
         return unique
 
 

@@ -31,7 +31,7 @@ from tui.sync import job_schedule
 from tui.sync.control import SendControl
 from tui.sync.membership_state import is_leave_row
 from tui.sync.profiles import Profile
-from tui.sync.source_files import SourceRow
+from tui.sync.source_files import SourceChunk
 from tui.sync.tally import Tally
 
 ROUNDS = 4                      # deliveries of one batch or profile before it is recorded as failed
@@ -54,7 +54,7 @@ class Sender(Protocol[T_contra]):
 class RowPlanner(Protocol[T]):
     """What the engine reads rows through (planner.Planner, event_planner.EventPlanner)."""
 
-    def plan(self, chunk: list[SourceRow]) -> list[T]: ...
+    def plan(self, chunk: SourceChunk) -> list[T]: ...
     def finish(self) -> list[T]: ...
 
 

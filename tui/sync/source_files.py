@@ -1,11 +1,12 @@
 """What every audience-file reader shares: the error a bad file raises, the stamp a file is checked
-against while it is read, the row a reader yields, and opening a file without waiting on a FIFO."""
+against while it is read, the rows a reader yields (one by one or as chunks), and opening a file
+without waiting on a FIFO."""
 from __future__ import annotations
 
 import difflib
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,46 @@ class SourceRow:
     row: int                  # where the record starts (see sources.py for the numbering)
     values: list[Any]         # one per requested column, None when absent
     problem: str | None = None  # set when the record itself is malformed; values are then empty
+
+
+@dataclass(slots=True)
+class SourceChunk:
+    """Consecutive rows of one part. A delimited text part hands its plain records over as their bytes,
+    parsed only when asked (`row`): a planner that knows a record unchanged by its digest never parses
+    it. Parquet and JSON Lines rows come parsed, with no records."""
+    numbers: list[int]                   # each row's number
+    parsed: list[SourceRow | None]       # the row, or None while its record is not parsed yet
+    records: list[bytes] | None = None   # each row's record as the file holds it
+    salt: bytes = b""                    # what the records' bytes mean besides themselves (format, header)
+    parse: Callable[[int, bytes], SourceRow] | None = None
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def row(self, index: int) -> SourceRow:
+        found = self.parsed[index]
+        if found is None:
+            assert self.parse is not None and self.records is not None
+            found = self.parsed[index] = self.parse(self.numbers[index], self.records[index])
+        return found
+
+    def rows(self) -> list[SourceRow]:
+        return [self.row(index) for index in range(len(self.numbers))]
+
+
+def parsed_chunks(rows: Iterable[SourceRow], size: int, offset: int) -> Iterator[SourceChunk]:
+    """Rows read one by one (Parquet, JSON Lines), numbered from `offset` on, in chunks of `size`."""
+    chunk: list[SourceRow | None] = []
+    numbers: list[int] = []
+    for row in rows:
+        row.row += offset
+        chunk.append(row)
+        numbers.append(row.row)
+        if len(chunk) >= size:
+            yield SourceChunk(numbers, chunk)
+            chunk, numbers = [], []
+    if chunk:
+        yield SourceChunk(numbers, chunk)
 
 
 def open_regular(path: Path) -> tuple[int, FileStamp]:

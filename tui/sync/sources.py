@@ -28,10 +28,10 @@ from pathlib import Path
 
 from tui.sync.compressed import compression_of
 from tui.sync.parquet_source import ParquetFacts, check_columns, inspect_parquet, parquet_rows
-from tui.sync.source_files import FileStamp, SourceError, SourceRow
-from tui.sync.text_source import TEXT_EXTENSIONS, TextFacts, inspect_text, text_column_indexes, text_rows
+from tui.sync.source_files import FileStamp, SourceChunk, SourceError, SourceRow, parsed_chunks
+from tui.sync.text_source import TEXT_EXTENSIONS, TextFacts, inspect_text, text_chunks, text_column_indexes
 
-__all__ = ["FileStamp", "SourceError", "SourceInfo", "SourcePart", "SourceReader", "SourceRow", "SourceSpec",
+__all__ = ["FileStamp", "SourceError", "SourceChunk", "SourceInfo", "SourcePart", "SourceReader", "SourceRow", "SourceSpec",
            "inspect_source"]
 
 SourceSpec = Path | Sequence[Path]
@@ -207,27 +207,15 @@ class SourceReader:
             elif part.text is not None:
                 text_column_indexes(part.text, self.columns)
 
-    def _rows(self) -> Iterator[SourceRow]:
+    def source_chunks(self, size: int = 1000) -> Iterator[SourceChunk]:
+        """Every part's rows in chunks of at most `size` (a chunk holds rows of one part)."""
         for part in self.info.parts:
-            if part.parquet is not None:
-                rows = parquet_rows(part.path, part.parquet, self.columns)
-            else:
-                assert part.text is not None
-                rows = text_rows(part.text, self.columns)
-            if not part.row_offset:
-                yield from rows
+            if part.text is not None:
+                yield from text_chunks(part.text, self.columns, size, part.row_offset)
                 continue
-            for row in rows:
-                row.row += part.row_offset
-                yield row
+            assert part.parquet is not None
+            yield from parsed_chunks(parquet_rows(part.path, part.parquet, self.columns), size, part.row_offset)
 
     def chunks(self, size: int = 1000) -> Generator[list[SourceRow], None, None]:
-        chunk: list[SourceRow] = []
-        for row in self._rows():
-            chunk.append(row)
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
+        for chunk in self.source_chunks(size):
+            yield chunk.rows()

@@ -1,4 +1,4 @@
-"""Many rows written in few statements.
+"""Many rows written, or looked up, in few statements.
 
 The history is written on a thread beside the event loop. sqlite3's executemany gives the GIL back
 around each row's step and then waits for it again, and while the loop's thread is busy building
@@ -12,9 +12,18 @@ from __future__ import annotations
 import functools
 import itertools
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 MAX_PARAMETERS = 30_000  # SQLite's SQLITE_MAX_VARIABLE_NUMBER is 32,766 since 3.32
+
+
+def rows_in(connection: sqlite3.Connection, query: str, fixed: Sequence[object], values: Iterable[object],
+            ) -> Iterator[tuple]:
+    """The rows of `query` for every value: its "{marks}" holds 900 of them a statement, after `fixed`."""
+    wanted = list(values)
+    for start in range(0, len(wanted), 900):
+        part = wanted[start:start + 900]
+        yield from connection.execute(query.format(marks=",".join("?" * len(part))), (*fixed, *part))
 
 
 def insert_rows(connection: sqlite3.Connection, head: str, rows: Sequence[Sequence[object]], tail: str = "") -> None:

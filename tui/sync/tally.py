@@ -36,7 +36,7 @@ class Tally:
 
     def accepted(self, profile: Profile) -> None:
         self._failures_in_a_row = 0
-        self.recorder.accept(profile.row, profile.identifier, profile.digest, profile.raw)
+        self.recorder.accept(profile.row, profile.identifier, profile.digest, profile.raw, profile.key)
 
     def rejected(self, profile: Profile, status: int | None, text: str) -> None:
         self._failures_in_a_row = 0

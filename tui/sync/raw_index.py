@@ -1,0 +1,83 @@
+"""Which raw digests are the ones a scope's diff state holds, and the identifier key each stands for:
+the planner's test for an unchanged row before it is parsed (planner.py).
+
+A look-up in SQLite costs about 5 us a row, more than the rest of an unchanged row together, so a send
+reads the scope's diff state once, in raw digest order, into three arrays (24 bytes an entry: the
+digest as two 64-bit halves and the key) and bisects them. A scope past MEMORY_ENTRIES entries is
+looked up in SQLite chunk by chunk instead, so memory stays bounded whatever the audience's size.
+
+The arrays are the diff state as the send started. Only one send runs per destination at a time
+(lock.py), so what can change it meanwhile is a job follower folding results: of this send's own jobs,
+whose identifiers this send has planned already, or of an earlier send's jobs still in flight. With
+any in flight the planner asks for no arrays (memory_entries=0) and every chunk is looked up as it
+comes, against the diff state of that moment.
+"""
+from __future__ import annotations
+
+import sqlite3
+import sys
+from array import array
+from bisect import bisect_left
+from operator import itemgetter
+
+from tui.sync.sql_rows import rows_in
+
+MEMORY_ENTRIES = 2_500_000  # 60 MB of arrays at most
+RAW_BYTES = 16
+_FETCH = 65_536
+
+
+class RawIndex:
+    def __init__(self, connection: sqlite3.Connection, scope: int, memory_entries: int = MEMORY_ENTRIES):
+        self.connection = connection
+        self.scope = scope
+        self._high = array("Q")
+        self._low = array("Q")
+        self._keys = array("q")
+        entries = connection.execute(
+            "SELECT count(*) FROM diff_state WHERE scope = ? AND key IS NOT NULL", (scope,)).fetchone()[0]
+        self.in_memory = entries <= memory_entries
+        if self.in_memory and entries:
+            self._load()
+
+    def _load(self) -> None:
+        rows = self.connection.execute(
+            "SELECT raw, key FROM diff_state WHERE scope = ? AND key IS NOT NULL AND length(raw) = ? ORDER BY raw",
+            (self.scope, RAW_BYTES))
+        while batch := rows.fetchmany(_FETCH):
+            halves = _halves(list(map(itemgetter(0), batch)))
+            self._high.extend(halves[0::2])
+            self._low.extend(halves[1::2])
+            self._keys.extend(map(itemgetter(1), batch))
+
+    def keys(self, raws: list[bytes]) -> list[int | None]:
+        """The identifier key each raw digest stands for in the diff state, None where it is not there."""
+        if not self.in_memory:
+            return self._looked_up(raws)
+        high, low, keys = self._high, self._low, self._keys
+        size = len(high)
+        if not size:
+            return [None] * len(raws)
+        found: list[int | None] = []
+        halves = _halves(raws)
+        for first, second in zip(halves[0::2], halves[1::2]):
+            at = bisect_left(high, first)
+            while at < size and high[at] == first and low[at] != second:
+                at += 1  # the same first half, another digest: a 2**-64 event
+            found.append(keys[at] if at < size and high[at] == first else None)
+        return found
+
+    def _looked_up(self, raws: list[bytes]) -> list[int | None]:
+        found = dict(rows_in(self.connection, "SELECT raw, key FROM diff_state WHERE scope = ? AND key IS NOT NULL "
+                             "AND raw IN ({marks})", (self.scope,), raws))
+        return [found.get(raw) for raw in raws]
+
+
+def _halves(raws: list[bytes]) -> array:
+    """Each 16-byte digest as two unsigned 64-bit integers (first half, second half), so that integer
+    order is the digests' byte order, the order SQLite sorts blobs in."""
+    halves = array("Q")
+    halves.frombytes(b"".join(raws))
+    if sys.byteorder == "little":
+        halves.byteswap()
+    return halves
