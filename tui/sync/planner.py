@@ -102,7 +102,8 @@ class Planner:
         # parsed, not normalised), in file order
         planned: list[tuple[int, Profile | int]] = []
         for index, raw, key in zip(picked, raws, known):
-            if key is not None and getattr(parsed[index], "problem", None) is None:
+            source = parsed[index]
+            if key is not None and (source is None or source.problem is None):
                 planned.append((key, index))
                 continue
             built = builder.build(chunk.row(index))
@@ -184,14 +185,16 @@ class Planner:
         if not planned:
             return []
         recorder, seen, numbers = self.recorder, self._seen, chunk.numbers
-        first_rows = recorder.first_rows([key for key, _ in planned if maybe_in(seen, key)])
+        bits = [key & (FILTER_BITS - 1) for key, _ in planned]  # each key's bit: mark_in and maybe_in, inlined
+        suspects = [key for (key, _), bit in zip(planned, bits) if seen[bit >> 3] & (1 << (bit & 7))]
+        first_rows = recorder.first_rows(suspects) if suspects else {}
         unique: list[Profile] = []
         skipped: list[tuple[int, int]] = []
-        for key, item in planned:
+        for (key, item), bit in zip(planned, bits):
             row = item.row if isinstance(item, Profile) else numbers[item]
             first = first_rows.setdefault(key, row)
             if first == row:
-                mark_in(seen, key)
+                seen[bit >> 3] |= 1 << (bit & 7)
                 if isinstance(item, Profile):
                     unique.append(item)
                 else:

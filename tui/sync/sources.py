@@ -217,5 +217,12 @@ class SourceReader:
             yield from parsed_chunks(parquet_rows(part.path, part.parquet, self.columns), size, part.row_offset)
 
     def chunks(self, size: int = 1000) -> Generator[list[SourceRow], None, None]:
+        """Every row, parsed, in lists of `size` (a list may span parts)."""
+        rows: list[SourceRow] = []
         for chunk in self.source_chunks(size):
-            yield chunk.rows()
+            rows += chunk.rows()
+            if len(rows) >= size:
+                yield rows[:size]
+                rows = rows[size:]
+        if rows:
+            yield rows
