@@ -15,9 +15,9 @@ from virtual_clock import VirtualClock
 from tui.attentive.secret import ApiKey
 from tui.sync import reasons
 from tui.sync.history import HistoryStore
-from tui.sync.history_schema import JOB_PENDING
+from tui.sync.history_schema import JOB_PENDING, connect
 from tui.sync.job_schedule import JOB_RETENTION_S
-from tui.sync.job_store import JobStore
+from tui.sync.job_store import STILL_SUBMITTED, JobStore
 from tui.sync.jobs import FollowTarget, JobFollower
 from tui.sync.rejections import RejectionFilter, RejectionLog
 
@@ -282,3 +282,12 @@ async def test_a_read_back_that_never_matches_is_mismatched_when_its_window_ends
         attempts += 1
         assert attempts < 20
     assert (check.verdict, check.missing, check.passed) == ("mismatched", 10, False)
+
+
+def test_a_jobs_fold_reads_its_own_rows_not_its_runs(tmp_path):
+    """Folding a job looks up its run's outcomes by the job's rows. Without statistics SQLite would walk
+    the whole run's outcomes for each job instead: following a million-row send went quadratic."""
+    connection = connect(tmp_path / "data")
+    plan = [detail for _, _, _, detail in connection.execute("EXPLAIN QUERY PLAN " + STILL_SUBMITTED, (1, 1, 7))]
+    connection.close()
+    assert plan == ["SEARCH r USING PRIMARY KEY (job=?)", "SEARCH o USING PRIMARY KEY (run_id=? AND row=?)"]

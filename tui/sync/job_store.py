@@ -68,6 +68,13 @@ class RowVerdict:
     message: str | None = None
 
 
+# A job's rows still submitted in its run. CROSS JOIN keeps the job's rows the outer loop: left to
+# itself (no statistics) SQLite walked all of the run's outcomes for every job, which made following
+# a million-row send quadratic.
+STILL_SUBMITTED = ("SELECT r.row FROM job_rows r CROSS JOIN row_outcomes o ON o.run_id = ? AND o.row = r.row "
+                   "WHERE r.job = ? AND o.outcome = ?")
+
+
 @dataclass(frozen=True)
 class Resolution:
     state: str
@@ -227,9 +234,7 @@ class JobStore:
         c.execute("UPDATE job_rows SET open = 0 WHERE job = ?", (job.id,))
         run = c.execute("SELECT verbose_logging FROM runs WHERE id = ?", (job.run_id,)).fetchone()
         verbose = bool(run[0]) if run else True
-        still_submitted = {row for (row,) in c.execute(
-            "SELECT r.row FROM job_rows r JOIN row_outcomes o ON o.run_id = ? AND o.row = r.row "
-            "WHERE r.job = ? AND o.outcome = ?", (job.run_id, job.id, SUBMITTED))}
+        still_submitted = {row for (row,) in c.execute(STILL_SUBMITTED, (job.run_id, job.id, SUBMITTED))}
         verdicts = [v for v in resolution.verdicts if v.row in still_submitted]
         identifiers = {row.row: row for row in self.job_rows(job.id)}
         update_rows(c, "row_outcomes", ["outcome"], ["run_id", "row"], [(v.outcome, job.run_id, v.row) for v in verdicts])
