@@ -49,3 +49,22 @@ def test_a_look_up_of_thousands_of_values_finds_each_once(tmp_path):
     found = list(sql_rows.rows_in(connection, "SELECT b, v FROM t WHERE a = ? AND b IN ({marks})", (1,),
                                   range(-5, 2600, 2)))
     assert sorted(found) == [(b, f"v{b}") for b in range(1, 2500, 2)]
+
+
+def test_writes_of_every_size_share_a_few_statements(tmp_path):
+    """sqlite3 caches 128 prepared statements a connection, and one of thousands of rows holds
+    megabytes: a statement per write size made a long send's memory grow by tens of megabytes."""
+    connection = _table(tmp_path)
+    statements: set[str] = set()
+
+    class Recording:  # the SQL text of every statement the writes prepare
+        def execute(self, sql, parameters=()):
+            statements.add(sql)
+            return connection.execute(sql, parameters)
+
+    for size in range(1, 3000, 7):
+        rows = [(1, i, "v", None) for i in range(size)]
+        sql_rows.insert_rows(Recording(), "INSERT OR REPLACE INTO t (a, b, v, d)", rows)  # type: ignore[arg-type]
+        sql_rows.update_rows(Recording(), "t", ["v"], ["a", "b"], [("w", 1, i) for i in range(size)])  # type: ignore[arg-type]
+    assert connection.execute("SELECT count(*), min(v), max(v) FROM t").fetchone() == (max(range(1, 3000, 7)), "w", "w")
+    assert len(statements) <= 2 * 13  # 1, 2, 4 ... 4096 rows: thirteen shapes each

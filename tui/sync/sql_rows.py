@@ -13,16 +13,16 @@ import functools
 import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 MAX_PARAMETERS = 30_000  # SQLite's SQLITE_MAX_VARIABLE_NUMBER is 32,766 since 3.32
 
 
 def rows_in(connection: sqlite3.Connection, query: str, fixed: Sequence[object], values: Iterable[object],
             ) -> Iterator[tuple]:
-    """The rows of `query` for every value: its "{marks}" holds 900 of them a statement, after `fixed`."""
-    wanted = list(values)
-    for start in range(0, len(wanted), 900):
-        part = wanted[start:start + 900]
+    """The rows of `query` for every value: its "{marks}" holds up to 512 of them a statement (in powers of
+    two, as `_parts` cuts), after `fixed`."""
+    for part in _parts(list(values), 512):
         yield from connection.execute(query.format(marks=",".join("?" * len(part))), (*fixed, *part))
 
 
@@ -32,7 +32,7 @@ def insert_rows(connection: sqlite3.Connection, head: str, rows: Sequence[Sequen
     if not rows:
         return
     width = len(rows[0])
-    for part in _parts(rows, width):
+    for part in _parts(rows, MAX_PARAMETERS // width):
         connection.execute(_insert(head, tail, width, len(part)), list(itertools.chain.from_iterable(part)))
 
 
@@ -44,13 +44,21 @@ def update_rows(connection: sqlite3.Connection, table: str, assigned: Sequence[s
         return
     width = len(assigned) + len(keys)
     last = {tuple(row[len(assigned):]): row for row in rows}  # UPDATE ... FROM picks any match of a repeated key
-    for part in _parts(list(last.values()), width):
+    for part in _parts(list(last.values()), MAX_PARAMETERS // width):
         connection.execute(_update(table, tuple(assigned), tuple(keys), len(part)), list(itertools.chain.from_iterable(part)))
 
 
-def _parts(rows: Sequence[Sequence[object]], width: int) -> Iterator[Sequence[Sequence[object]]]:
-    per = max(1, MAX_PARAMETERS // width)
-    return (rows[start:start + per] for start in range(0, len(rows), per))
+def _parts(rows: Sequence[Any], most: int) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of `rows`, in order, of at most `most` rows each and a power of two rows long.
+    sqlite3 keeps up to 128 prepared statements a connection, and one of thousands of rows takes
+    megabytes: with a statement per flush size, a long send's cache grew by 75 MB. Powers of two leave
+    about fifteen shapes a table."""
+    most = 1 << (max(1, most).bit_length() - 1)
+    start = 0
+    while start < len(rows):
+        size = min(most, 1 << ((len(rows) - start).bit_length() - 1))
+        yield rows[start:start + size]
+        start += size
 
 
 @functools.lru_cache(maxsize=64)
