@@ -1,5 +1,5 @@
 """The delimited reader takes plain records without the csv module and parses them only when asked
-(text_source._DelimitedChunks). What it yields must be what csv.reader over a newline="" text stream
+(delimited_records.DelimitedChunks). What it yields must be what csv.reader over a newline="" text stream
 makes of the same file, row for row: numbers, values and problems, across quotes, fields over several
 lines, CRLF and lone CR ends, blank lines, a BOM and blocks cut anywhere. The reference below is that
 reading, as the reader did it before."""
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.sync import text_source
+from tui.sync import delimited_records, text_source
 from tui.sync.source_files import SourceRow
 from tui.sync.sources import SourceReader, inspect_source
 
@@ -53,7 +53,7 @@ def reference(path: Path, columns: tuple[str, ...]) -> list[tuple[int, list, str
             except StopIteration:
                 return rows
             except csv.Error as exc:
-                rows.append((start, [None] * len(columns), text_source._csv_problem(str(exc), reader.line_num, start)))
+                rows.append((start, [None] * len(columns), text_source.csv_problem(str(exc), reader.line_num, start)))
                 continue
             if not record:
                 continue
@@ -83,7 +83,7 @@ def audience(lines: list[str], *, crlf: bool = False, bom: bool = False) -> byte
 @pytest.mark.parametrize("block", [7, 64, 1 << 20])
 @pytest.mark.parametrize("crlf", [False, True])
 def test_every_tricky_record_reads_as_the_csv_module_reads_it(tmp_path, monkeypatch, block, crlf):
-    monkeypatch.setattr(text_source, "SCAN_BLOCK", block)  # blocks cut inside records, quotes and CRLFs
+    monkeypatch.setattr(delimited_records, "READ_BLOCK", block)  # blocks cut inside records, quotes and CRLFs
     lines = [f"p{i}@example.com,Gold,plain {i}" for i in range(40)]
     for at, tricky in enumerate(TRICKY_LINES):
         lines.insert(2 + at * 2, tricky)
@@ -96,7 +96,7 @@ def test_every_tricky_record_reads_as_the_csv_module_reads_it(tmp_path, monkeypa
 
 
 def test_random_files_read_as_the_csv_module_reads_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(text_source, "SCAN_BLOCK", 97)
+    monkeypatch.setattr(delimited_records, "READ_BLOCK", 97)
     pieces = ["a", "b,c", '"', '""', ",", "\n", "\r\n", "\r", " ", "\t", "x@y.com"]
     randomly = random.Random(15)
     for attempt in range(60):

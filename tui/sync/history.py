@@ -270,12 +270,8 @@ class HistoryStore:
         return self.connection.execute("SELECT 1 FROM diff_state WHERE scope = ? LIMIT 1", (scope,)).fetchone() is not None
 
     def accepted_digests(self, scope: int, identifiers: Iterable[str]) -> dict[str, bytes]:
-        return self._diff_state(scope, "identifier", "digest", identifiers)
-
-    def _diff_state(self, scope: int, by: str, value: str, keys: Iterable[Any]) -> dict[Any, Any]:
-        """`by` -> `value` of the scope's diff state for the given keys, 900 bound values a query."""
-        return dict(rows_in(self.connection, f"SELECT {by}, {value} FROM diff_state WHERE scope = ? AND {by} IN ({{marks}})",
-                            (scope,), keys))
+        return dict(rows_in(self.connection, "SELECT identifier, digest FROM diff_state WHERE scope = ? AND "
+                            "identifier IN ({marks})", (scope,), identifiers))
 
     # verification -------------------------------------------------------------------------
     def save_verification(self, result: Verification) -> None:

@@ -83,9 +83,11 @@ class Planner:
         self._jobs = JobStore(store.connection)
         self._in_flight = not full and self._jobs.has_in_flight(recorder.scope)
         self._diffing = not full and (self._in_flight or store.has_diff_state(recorder.scope))
-        # With jobs of an earlier send in flight a follower may change the diff state while this one
-        # runs: it is then read chunk by chunk, not held from the start (raw_index.py).
-        self._raws = (RawIndex(store.connection, recorder.scope, 0 if self._in_flight else MEMORY_ENTRIES)
+        # The diff state is held in memory for a run over the whole file only: a sample or a retry plans
+        # a few rows and would read it all for them. With jobs of an earlier send in flight a follower
+        # may change it meanwhile: it is then read chunk by chunk too (raw_index.py).
+        whole_file = only_rows is None and only_ordinals is None and not self._in_flight
+        self._raws = (RawIndex(store.connection, recorder.scope, MEMORY_ENTRIES if whole_file else 0)
                       if self._diffing else None)
 
     def plan(self, chunk: SourceChunk) -> list[Profile]:

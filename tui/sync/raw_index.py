@@ -12,7 +12,8 @@ The arrays are the diff state as the send started. Only one send runs per destin
 (lock.py), so what can change it meanwhile is a job follower folding results: of this send's own jobs,
 whose identifiers this send has planned already, or of an earlier send's jobs still in flight. With
 any in flight the planner asks for no arrays (memory_entries=0) and every chunk is looked up as it
-comes, against the diff state of that moment.
+comes, against the diff state of that moment; so it does for a sample or a retry, whose few rows
+would not repay reading the whole state.
 """
 from __future__ import annotations
 

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.sync.compressed import compression_of
+from tui.sync.delimited_records import delimited_chunks
 from tui.sync.parquet_source import ParquetFacts, check_columns, inspect_parquet, parquet_rows
 from tui.sync.source_files import FileStamp, SourceChunk, SourceError, SourceRow, parsed_chunks
-from tui.sync.text_source import TEXT_EXTENSIONS, TextFacts, inspect_text, text_chunks, text_column_indexes
+from tui.sync.text_source import TEXT_EXTENSIONS, TextFacts, inspect_text, jsonl_rows, text_column_indexes
 
 __all__ = ["FileStamp", "SourceError", "SourceChunk", "SourceInfo", "SourcePart", "SourceReader", "SourceRow", "SourceSpec",
            "inspect_source"]
@@ -211,7 +212,9 @@ class SourceReader:
         """Every part's rows in chunks of at most `size` (a chunk holds rows of one part)."""
         for part in self.info.parts:
             if part.text is not None:
-                yield from text_chunks(part.text, self.columns, size, part.row_offset)
+                indexes = text_column_indexes(part.text, self.columns)
+                yield from (parsed_chunks(jsonl_rows(part.text, self.columns), size, part.row_offset) if indexes is None
+                            else delimited_chunks(part.text, indexes, size, part.row_offset))
                 continue
             assert part.parquet is not None
             yield from parsed_chunks(parquet_rows(part.path, part.parquet, self.columns), size, part.row_offset)

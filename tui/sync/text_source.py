@@ -44,12 +44,10 @@ from tui.sync.compressed import (
 )
 from tui.sync.source_files import (
     FileStamp,
-    SourceChunk,
     SourceError,
     SourceRow,
     changed_error,
     open_regular,
-    parsed_chunks,
     resolve_columns,
 )
 
@@ -131,7 +129,7 @@ class _HashedBytes(io.RawIOBase):
         super().close()
 
 
-def _content(path: Path, compression: Compression, stamp: FileStamp,
+def content_of(path: Path, compression: Compression, stamp: FileStamp,
              sha256: str | None) -> tuple[IO[bytes], _HashedBytes | None, str | None]:
     """The decompressed bytes of the file, the hashing reader under them (none for a zip, hashed
     apart) and the name of the file inside a zip."""
@@ -159,7 +157,7 @@ def inspect_text(path: Path, *, need_data: bool = True) -> TextFacts:
     os.close(fd)
     compression = compression_of(path)
     sha256 = _hash_whole(path, stamp) if compression == "zip" else None
-    content, raw, member_name = _content(path, compression, stamp, None)
+    content, raw, member_name = content_of(path, compression, stamp, None)
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     lines = size = 0
     head = b""
@@ -226,11 +224,11 @@ def inspect_text(path: Path, *, need_data: bool = True) -> TextFacts:
 
 
 def _open_text(facts: TextFacts) -> io.TextIOWrapper:
-    content, _, _ = _content(facts.path, facts.compression, facts.stamp, facts.sha256)
+    content, _, _ = content_of(facts.path, facts.compression, facts.stamp, facts.sha256)
     return io.TextIOWrapper(content, encoding="utf-8-sig", newline="", errors="strict")
 
 
-def _reader(handle: Iterable[str], fmt: TextFormat) -> Any:
+def csv_reader(handle: Iterable[str], fmt: TextFormat) -> Any:
     csv.field_size_limit(PARSER_FIELD_CAP)
     if fmt == "tsv":  # TSV has no quoting: a quote character is data
         return csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE, strict=True)
@@ -239,13 +237,13 @@ def _reader(handle: Iterable[str], fmt: TextFormat) -> Any:
 
 def _read_header(facts: TextFacts) -> tuple[str, ...]:
     with _open_text(facts) as handle:
-        reader = _reader(handle, facts.format)
+        reader = csv_reader(handle, facts.format)
         try:
             for record in reader:
                 if record:
                     return tuple(name.strip() for name in record)
         except csv.Error as exc:
-            raise SourceError(f"{facts.path}: the header row {_csv_problem(str(exc), reader.line_num, 1)}") from None
+            raise SourceError(f"{facts.path}: the header row {csv_problem(str(exc), reader.line_num, 1)}") from None
     raise SourceError(f"{facts.path}: has no header row")
 
 
@@ -254,165 +252,7 @@ def text_column_indexes(facts: TextFacts, columns: Sequence[str]) -> list[int] |
     return None if facts.header is None else resolve_columns(facts.path, facts.header, columns)
 
 
-def text_chunks(facts: TextFacts, columns: Sequence[str], size: int, offset: int = 0) -> Iterator[SourceChunk]:
-    """The part's rows in chunks of `size`, numbered from `offset` on."""
-    indexes = text_column_indexes(facts, columns)
-    if indexes is not None:
-        return _DelimitedChunks(facts, indexes, offset).chunks(size)
-    return parsed_chunks(_jsonl_rows(facts, columns), size, offset)
-
-
-# Raise when what a record's bytes parse to changes (the splitting of plain records, the limits): a record
-# digest keyed by an older version then matches nothing, and its rows are built and compared anew.
-RECORD_RULES = "1"
-
-
-class _DelimitedChunks:
-    """CSV and TSV records as the csv module reads them, without it for plain records: a line with no
-    quote (any line of TSV, which has no quoting) and no carriage return but its CRLF end is split on
-    the delimiter when a planner asks for it, which is what csv.reader makes of it. A block of the file
-    made of such lines only (the common case) is taken whole, with no bytecode per line. Any other
-    record (quoted fields, fields across lines, a lone CR, blank lines) goes through one csv.reader,
-    fed the same physical lines a text stream with newline="" gives it, so rows, numbers and problems
-    are the csv module's."""
-
-    def __init__(self, facts: TextFacts, indexes: list[int], offset: int):
-        self.facts = facts
-        self.indexes = indexes
-        self.offset = offset
-        self.width = len(facts.header or ())
-        self.nothing: list[Any] = [None] * len(indexes)
-        self.delimiter = "\t" if facts.format == "tsv" else ","
-        self.quote = b'"' if facts.format == "csv" else b""
-        self.salt = hashlib.blake2b(repr((RECORD_RULES, facts.format, facts.header)).encode(), digest_size=16).digest()
-        self._content: IO[bytes] | None = None
-        self._carry = b""          # the start of a line the last block cut
-        self._lines: list[bytes] = []  # physical lines read and not yet handled, reversed (pop takes the next)
-        self._line_number = 0      # of the last physical line handled
-        self._taken: list[bytes] = []  # the physical lines the csv reader took for its last record
-        self._pushed: bytes | None = None  # the line the csv reader is to read next
-        self.numbers: list[int] = []
-        self.parsed: list[SourceRow | None] = []
-        self.records: list[bytes] = []
-
-    def chunks(self, size: int) -> Iterator[SourceChunk]:
-        content, _, _ = _content(self.facts.path, self.facts.compression, self.facts.stamp, self.facts.sha256)
-        with content:
-            self._content = content
-            reader = _reader(self._feed(), self.facts.format)
-            header_seen = False
-            while True:
-                if not self._lines:
-                    block = self._block()
-                    if block is None:
-                        break
-                    lines = block.splitlines(keepends=True)
-                    if header_seen and self._plain(block, lines):
-                        self._take_plain(lines)
-                    else:
-                        self._lines = lines[::-1]
-                else:
-                    line = self._lines.pop()
-                    if not self._line_number:
-                        line = line.removeprefix(codecs.BOM_UTF8)
-                    if header_seen and self._plain(line, [line]):
-                        self._take_plain([line])
-                    else:
-                        self._line_number += 1
-                        start = self._line_number
-                        row = self._through_csv(reader, line, start)
-                        if row is not None:
-                            if header_seen:
-                                self.numbers.append(row.row)
-                                self.parsed.append(row)
-                                self.records.append(b"".join(self._taken))
-                            header_seen = True
-                while len(self.numbers) >= size:
-                    yield self._cut(size)
-            if self.numbers:
-                yield self._cut(len(self.numbers))
-
-    def _block(self) -> bytes | None:
-        """The next whole lines of the file (up to its end), None at its end."""
-        assert self._content is not None
-        while True:
-            data = self._content.read(SCAN_BLOCK)
-            if not data:
-                block, self._carry = self._carry, b""
-                return block or None
-            data = self._carry + data
-            cut = data.rfind(b"\n") + 1
-            if cut:
-                self._carry = data[cut:]
-                return data[:cut]
-            self._carry = data
-
-    def _plain(self, text: bytes, lines: list[bytes]) -> bool:
-        """Whether every line of `text` (its `lines`) is a plain record: no quote (CSV), no CR but in a CRLF
-        end, no line of white space only."""
-        if self.quote and self.quote in text:
-            return False
-        if b"\r" in text and text.count(b"\r") != text.count(b"\r\n"):
-            return False
-        return not any(map(bytes.isspace, lines))
-
-    def _take_plain(self, lines: list[bytes]) -> None:
-        first = self._line_number + 1 + self.offset
-        self._line_number += len(lines)
-        self.numbers.extend(range(first, first + len(lines)))
-        self.parsed.extend([None] * len(lines))
-        self.records.extend(lines)
-
-    def _cut(self, size: int) -> SourceChunk:
-        chunk = SourceChunk(self.numbers[:size], self.parsed[:size], self.records[:size], self.salt, self._parse)
-        del self.numbers[:size], self.parsed[:size], self.records[:size]
-        return chunk
-
-    def _feed(self) -> Iterator[str]:
-        """The csv reader's input: the line handed to it, then as many more as its record needs."""
-        while True:
-            if self._pushed is not None:
-                line, self._pushed = self._pushed, None
-            else:
-                if not self._lines:
-                    block = self._block()
-                    if block is None:
-                        return
-                    self._lines = block.splitlines(keepends=True)[::-1]
-                line = self._lines.pop()
-                self._line_number += 1
-            self._taken.append(line)
-            yield line.decode()
-
-    def _through_csv(self, reader: Any, line: bytes, start: int) -> SourceRow | None:
-        """The record starting with `line` (line `start`) as csv.reader reads it; None for a blank line."""
-        self._pushed, self._taken = line, []
-        try:
-            record = next(reader, None)
-        except csv.Error as exc:
-            if "field larger than field limit" in str(exc):  # PARSER_FIELD_CAP: lines after it are not records
-                raise SourceError(
-                    f"{self.facts.path}: row {start} has a field running past {PARSER_FIELD_CAP:,} characters "
-                    "(a quote that is never closed?); the rest of the file cannot be read: fix it and send "
-                    "it again") from None
-            return SourceRow(start + self.offset, self.nothing, _csv_problem(str(exc), self._line_number, start))
-        if not record or len(record) == 1 and len(record) != self.width and not record[0].strip():
-            return None  # an empty line, or a line of spaces
-        return self._checked(start + self.offset, record)
-
-    def _parse(self, number: int, record: bytes) -> SourceRow:
-        return self._checked(number, record.decode().rstrip("\r\n").split(self.delimiter))
-
-    def _checked(self, number: int, record: list[str]) -> SourceRow:
-        if len(record) != self.width:
-            return SourceRow(number, self.nothing, f"has {len(record)} fields, the header has {self.width}")
-        # The join is the cheap test (a long field makes a long record); max only for those.
-        if len("".join(record)) > FIELD_LIMIT and max(map(len, record)) > FIELD_LIMIT:
-            return SourceRow(number, self.nothing, f"has a field longer than {FIELD_LIMIT:,} characters")
-        return SourceRow(number, [record[i] for i in self.indexes])
-
-
-def _jsonl_rows(facts: TextFacts, columns: Sequence[str]) -> Iterator[SourceRow]:
+def jsonl_rows(facts: TextFacts, columns: Sequence[str]) -> Iterator[SourceRow]:
     nothing = [None] * len(columns)
     with _open_text(facts) as handle:
         for number, line in enumerate(handle, start=1):
@@ -436,7 +276,7 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _csv_problem(error: str, line_now: int, start: int) -> str:
+def csv_problem(error: str, line_now: int, start: int) -> str:
     if "unexpected end of data" in error or "EOF inside string" in error:
         return "has a quoted field that is never closed (it runs to the end of the file)"
     return f"cannot be parsed ({error}; lines {start}-{line_now})"
