@@ -261,10 +261,12 @@ async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan, desti
     if destination.sends_once:
         planner = EventPlanner(destination, recorder, store, dry_run=plan.dry_run, resuming=plan.resuming,
                                only_rows=plan.only_rows, only_ordinals=plan.only_ordinals,
-                               include_unknown=plan.include_unknown, clock=request.clock)
+                               include_unknown=plan.include_unknown, clock=request.clock,
+                               expected_rows=plan.info.rows_estimate)
     else:
         planner = Planner(ProfileBuilder(destination), recorder, store, full=plan.full, dry_run=plan.dry_run,
-                          resuming=plan.resuming, only_rows=plan.only_rows, only_ordinals=plan.only_ordinals)
+                          resuming=plan.resuming, only_rows=plan.only_rows, only_ordinals=plan.only_ordinals,
+                          expected_rows=plan.info.rows_estimate)
     reader = SourceReader(plan.info, planner.builder.columns)
 
     def tick(state: str | None = None) -> None:

@@ -29,7 +29,7 @@ from tui.sync.events import CustomEventBuilder, EventRecord, is_stale
 from tui.sync.history import HistoryStore
 from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED, SKIPPED_SENT, UNKNOWN
 from tui.sync.history_writer import RunRecorder
-from tui.sync.planner import FILTER_BITS, mark_in, maybe_in, still_to_do
+from tui.sync.planner import key_filter, mark_in, maybe_in, still_to_do
 from tui.sync.profiles import Invalid
 from tui.sync.purchases import PurchaseBuilder, PurchaseRecord
 from tui.sync.sources import SourceChunk, SourceRow
@@ -78,6 +78,7 @@ class EventPlanner:
         only_ordinals: Collection[int] | None = None,
         include_unknown: bool = False,
         clock: Callable[[], float],
+        expected_rows: int = 0,
     ):
         self.destination = destination
         self.builder = event_builder(destination)
@@ -91,7 +92,7 @@ class EventPlanner:
         self.clock = clock
         self._ordinal = 0
         self._sampled: set[int] = set()
-        self._seen = bytearray(FILTER_BITS // 8)   # event keys this run planned, as in Planner
+        self._seen = key_filter(expected_rows)   # event keys this run planned, as in Planner
         if resuming:
             for key in store.planned_keys(recorder.run_id):
                 mark_in(self._seen, key)

@@ -25,7 +25,8 @@ from tui.sync.profiles import Invalid, Profile, ProfileBuilder
 from tui.sync.raw_index import MEMORY_ENTRIES, RawIndex
 from tui.sync.sources import SourceChunk
 
-FILTER_BITS = 1 << 24
+FILTER_BITS_PER_ROW = 16
+MIN_FILTER_BITS, MAX_FILTER_BITS = 1 << 24, 1 << 27  # 2 MB, 16 MB
 
 
 def sample_ordinals(rows_estimate: int, size: int) -> frozenset[int]:
@@ -60,6 +61,7 @@ class Planner:
         resuming: bool,
         only_rows: Collection[int] | None = None,
         only_ordinals: Collection[int] | None = None,
+        expected_rows: int = 0,
     ):
         self.builder = builder
         self.recorder = recorder
@@ -71,10 +73,10 @@ class Planner:
         self.only_ordinals = only_ordinals
         self._ordinal = 0
         self._sample_owed = 0
-        self._file_keys = bytearray(FILTER_BITS // 8) if only_ordinals is not None else bytearray()
-        # Keys this run has planned, as a 16-million-bit filter (2 MB): a key whose bit is clear is
-        # certainly new, so only the few others are looked up in the database.
-        self._seen = bytearray(FILTER_BITS // 8)
+        self._file_keys = key_filter(expected_rows) if only_ordinals is not None else bytearray()
+        # Keys this run has planned, as a filter of bits: a key whose bit is clear is certainly new, so
+        # only the few others are looked up in the database.
+        self._seen = key_filter(expected_rows)
         if resuming:
             for key in store.planned_keys(recorder.run_id):
                 self._mark(key)
@@ -187,7 +189,8 @@ class Planner:
         if not planned:
             return []
         recorder, seen, numbers = self.recorder, self._seen, chunk.numbers
-        bits = [key & (FILTER_BITS - 1) for key, _ in planned]  # each key's bit: mark_in and maybe_in, inlined
+        mask = len(seen) * 8 - 1
+        bits = [key & mask for key, _ in planned]  # each key's bit: mark_in and maybe_in, inlined
         suspects = [key for (key, _), bit in zip(planned, bits) if seen[bit >> 3] & (1 << (bit & 7))]
         first_rows = recorder.first_rows(suspects) if suspects else {}
         unique: list[Profile] = []
@@ -209,11 +212,19 @@ class Planner:
         return unique
 
 
+def key_filter(expected_rows: int) -> bytearray:
+    """An empty filter for the keys of a run of about `expected_rows` rows: 16 bits a row keep its false
+    "seen" (each a look-up in the database) under one key in sixteen by the file's end, at a whole power
+    of two of bits between the bounds (a million rows: 2 MB; ten million: 16 MB)."""
+    wanted = max(1, expected_rows * FILTER_BITS_PER_ROW)
+    return bytearray(min(MAX_FILTER_BITS, max(MIN_FILTER_BITS, 1 << (wanted - 1).bit_length())) // 8)
+
+
 def mark_in(bits: bytearray, key: int) -> None:
-    bit = key & (FILTER_BITS - 1)
+    bit = key & (len(bits) * 8 - 1)
     bits[bit >> 3] |= 1 << (bit & 7)
 
 
 def maybe_in(bits: bytearray, key: int) -> bool:
-    bit = key & (FILTER_BITS - 1)
+    bit = key & (len(bits) * 8 - 1)
     return bool(bits[bit >> 3] & (1 << (bit & 7)))

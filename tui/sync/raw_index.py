@@ -24,13 +24,14 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from itertools import accumulate, repeat
-from operator import itemgetter
 
 from tui.sync.sql_rows import rows_in
 
 MEMORY_ENTRIES = 2_500_000  # 60 MB of arrays at most
 RAW_BYTES = 16
 _FETCH = 65_536
+# The digest space in sixteen slices by its first byte; the last bound is above every 16-byte digest.
+_SLICE_BOUNDS = [bytes([first]) for first in range(0, 256, 16)] + [b"\xff" * (RAW_BYTES + 1)]
 
 
 class RawIndex:
@@ -49,14 +50,20 @@ class RawIndex:
             self._load()
 
     def _load(self) -> None:
-        rows = self.connection.execute(
-            "SELECT raw, key FROM diff_state WHERE scope = ? AND key IS NOT NULL AND length(raw) = ? ORDER BY raw",
-            (self.scope, RAW_BYTES))
-        while batch := rows.fetchmany(_FETCH):
-            halves = _halves(list(map(itemgetter(0), batch)))
+        # SQLite concatenates each slice's digests and keys itself: a row object apiece cost more than
+        # the look-ups it serves. Slices bound the text held at once. Should SQLite not keep a slice in
+        # order, look-ups would miss and those rows be built and compared by payload: slower, not wrong.
+        for first, last in zip(_SLICE_BOUNDS, _SLICE_BOUNDS[1:]):
+            raws, keys = self.connection.execute(
+                "SELECT CAST(group_concat(raw, '') AS BLOB), group_concat(printf('%016x', key), '') FROM (SELECT raw, "
+                "key FROM diff_state WHERE scope = ? AND key IS NOT NULL AND length(raw) = ? AND raw >= ? AND raw < ? "
+                "ORDER BY raw)", (self.scope, RAW_BYTES, first, last)).fetchone()
+            if raws is None:
+                continue
+            halves = _halves([raws])
             self._high.extend(halves[0::2])
             self._low.extend(halves[1::2])
-            self._keys.extend(map(itemgetter(1), batch))
+            self._keys.extend(_big_endian(array("q"), bytes.fromhex(keys)))
         self._shift = 64 - max(1, len(self._high).bit_length() - 1)
         counts = array("Q", bytes(8 << (64 - self._shift)))
         for start in range(0, len(self._high), _FETCH):
@@ -100,8 +107,11 @@ class RawIndex:
 def _halves(raws: list[bytes]) -> array:
     """Each 16-byte digest as two unsigned 64-bit integers (first half, second half), so that integer
     order is the digests' byte order, the order SQLite sorts blobs in."""
-    halves = array("Q")
-    halves.frombytes(b"".join(raws))
+    return _big_endian(array("Q"), b"".join(raws))
+
+
+def _big_endian(numbers: array, data: bytes) -> array:
+    numbers.frombytes(data)
     if sys.byteorder == "little":
-        halves.byteswap()
-    return halves
+        numbers.byteswap()
+    return numbers
