@@ -1,6 +1,7 @@
 """The unchanged rows' index (raw_index.RawIndex) on a real history file: held in memory it answers
 as the SQLite look-up does (absent digests, rows without a key, two digests sharing their first
-half, digests at the ends of the slices it is read in), and past its memory bound it looks up in SQLite instead."""
+half, digests at the ends of the slices it is read in), and past its memory bound it looks up in
+SQLite instead."""
 from __future__ import annotations
 
 import hashlib
@@ -25,6 +26,7 @@ def connection(tmp_path):
             (1, "twin-b@example.com", b"p" * 16, b"\x00" * 8 + b"B" * 8, 22),
             (1, "unkeyed@example.com", b"p" * 16, digest(-1), None),           # written before version 8
             (1, "top@example.com", b"p" * 16, b"\xff" * 16, 44),                 # the last slice's last digest
+            (1, "edge@example.com", b"p" * 16, b"\x10" * 16, 55),                # on a slice's lower bound
             (2, "other-scope@example.com", b"p" * 16, digest(-2), 33),
         ])
     yield connection
@@ -34,10 +36,10 @@ def connection(tmp_path):
 def test_in_memory_and_in_sqlite_give_the_same_keys(connection):
     asked = [digest(i) for i in range(0, 3200, 3)] + [b"\x00" * 8 + b"B" * 8, b"\x00" * 8 + b"A" * 8,
                                                         b"\x00" * 8 + b"C" * 8, digest(-1), digest(-2),
-                                                        b"\xff" * 16]
+                                                        b"\xff" * 16, b"\x10" * 16]
     held, looked_up = RawIndex(connection, 1), RawIndex(connection, 1, memory_entries=10)
     assert (held.in_memory, looked_up.in_memory) == (True, False)
-    expected = [-i * 7919 if i < 3000 else None for i in range(0, 3200, 3)] + [22, 11, None, None, None, 44]
+    expected = [-i * 7919 if i < 3000 else None for i in range(0, 3200, 3)] + [22, 11, None, None, None, 44, 55]
     assert held.keys(asked) == expected
     assert looked_up.keys(asked) == expected
 
