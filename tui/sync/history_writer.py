@@ -346,8 +346,8 @@ class RunRecorder:
              JOB_PENDING, submission.first_check_at),
         ).lastrowid
         insert_rows(connection, "INSERT OR REPLACE INTO job_rows (job, row, scope, identifier, digest, raw)",
-                    sorted([(job, row, self.scope, identifier, digest, raw)
-                            for row, identifier, digest, raw in submission.profiles], key=itemgetter(3)))
+                    sorted(((job, row, self.scope, identifier, digest, raw)
+                            for row, identifier, digest, raw in submission.profiles), key=itemgetter(3)))
 
     def _close_writer(self) -> None:
         if self._writer_connection is not None:

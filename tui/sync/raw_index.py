@@ -60,7 +60,7 @@ class RawIndex:
                 "ORDER BY raw)", (self.scope, RAW_BYTES, first, last)).fetchone()
             if raws is None:
                 continue
-            halves = _halves([raws])
+            halves = _big_endian(array("Q"), raws)
             self._high.extend(halves[0::2])
             self._low.extend(halves[1::2])
             self._keys.extend(_big_endian(array("q"), bytes.fromhex(keys)))
