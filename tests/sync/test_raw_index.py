@@ -46,4 +46,16 @@ def test_in_memory_and_in_sqlite_give_the_same_keys(connection):
 
 def test_a_scope_with_nothing_keyed_finds_nothing(connection):
     assert RawIndex(connection, 9).keys([digest(1)]) == [None]
-    assert RawIndex(connection, 2).keys([digest(-2), digest(1)]) == [33, None]
+    assert RawIndex(connection, 2).keys([digest(-2), digest(1), b"\xff" * 16]) == [33, None, None]  # above all
+
+
+def test_an_identifier_key_finds_the_entry_its_raw_digest_finds(connection):
+    """What the planner asks for a built row (planner.py): the entry by key is the entry by raw digest,
+    and a key the diff state does not hold (or holds without a raw digest key) finds none."""
+    held = RawIndex(connection, 1)
+    raws = [digest(i) for i in range(0, 3000, 7)] + [b"\x00" * 8 + b"B" * 8, b"\xff" * 16]
+    places = held.places(raws)
+    keys = held.keys_at(places)
+    assert -1 not in places and None not in keys
+    assert held.places_of_keys([key for key in keys if key is not None]) == places
+    assert held.places_of_keys([33, 7919, 12345]) == [-1, -1, -1]  # another scope's, none, none

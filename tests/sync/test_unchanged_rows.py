@@ -84,6 +84,26 @@ async def test_a_duplicate_of_an_unbuilt_row_is_still_a_duplicate(simulator, tmp
     assert duplicates == {ROWS + 2, ROWS + 3}  # file rows: the header is row 1
 
 
+async def test_duplicates_chunks_after_a_row_skipped_unbuilt_are_found_without_its_key(simulator, tmp_path, built):
+    """A row skipped unbuilt is recorded without its identifier key; a later row of its identifier, chunks
+    on, is still its duplicate: the same line (found by the index entry) or a changed one (built, found
+    by its identifier's entry). Neither is sent."""
+    many = 700  # past two chunks (engine.CHUNK_ROWS)
+    destination, data = loyalty(), tmp_path / "data"
+    rows = [valid_row(i) for i in range(many)]
+    await send(simulator, data, destination, people(tmp_path, rows))
+    built.clear()
+    later = [*rows, rows[1], {**rows[2], "points": "5"}, {**rows[3], "email": rows[3]["email"].upper()}]
+    sent = await send(simulator, data, destination, people(tmp_path, later, "b.csv"))
+    assert (sent.run.skipped_unchanged, sent.run.invalid, sent.run.accepted, sent.run.submitted) == (many, 3, 0, 0)
+    with HistoryStore(data, readonly=True) as store:
+        duplicates = RejectionLog(store.connection, sent.run.id).rows(RejectionFilter(reason=reasons.DUPLICATE_IDENTIFIER))
+        keyed = store.connection.execute("SELECT count(key) FROM row_outcomes WHERE run_id = ?", (sent.run.id,)).fetchone()
+    assert duplicates == {many + 2, many + 3, many + 4}
+    assert keyed == (0,)  # every row was skipped unbuilt: no entry in the index on keys
+    assert sorted(built) == [many + 2, many + 3, many + 4]  # only the duplicates, to name their identifier
+
+
 async def test_a_history_without_raw_digests_builds_once_then_skips_unbuilt(simulator, tmp_path, built):
     destination, data = loyalty(), tmp_path / "data"
     source = people(tmp_path, [valid_row(i) for i in range(ROWS)])

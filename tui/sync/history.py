@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.settings.paths import history_path
-from tui.sync.history_schema import ACCEPTED, JOB_PENDING, OUTCOME_NAMES, UNCONFIRMED, connect
+from tui.sync.history_schema import ACCEPTED, JOB_PENDING, OUTCOME_NAMES, SKIPPED, UNCONFIRMED, connect
 from tui.sync.sql_rows import rows_in
 
 RUNNING, FINISHED, FAILED, CANCELLED = "running", "finished", "failed", "cancelled"
@@ -242,6 +242,12 @@ class HistoryStore:
         return dict(self.connection.execute(
             "SELECT row, outcome FROM row_outcomes WHERE run_id = ? AND row BETWEEN ? AND ?", (run_id, first_row, last_row)
         ))
+
+    def unkeyed_skips_between(self, run_id: int, first_row: int, last_row: int) -> set[int]:
+        """Rows skipped unchanged without an identifier key (planner.py), for a resume to key them."""
+        return {row for (row,) in self.connection.execute(
+            "SELECT row FROM row_outcomes WHERE run_id = ? AND row BETWEEN ? AND ? AND outcome = ? AND key IS NULL",
+            (run_id, first_row, last_row, SKIPPED))}
 
     def planned_keys(self, run_id: int) -> Iterator[int]:
         for (key,) in self.connection.execute(

@@ -120,6 +120,8 @@ class RunRecorder:
         self.counts = counts
         self._planned: dict[int, list] = {}       # row -> [key, outcome], not yet written
         self._planned_keys: dict[int, int] = {}   # key -> first row, for rows not yet written
+        self._unkeyed: list[int] = []               # rows skipped unchanged, recorded without a key
+        self._keyed: list[tuple[int, int, int]] = []  # (key, run, row): a resume keying those rows
         self._updates: list[tuple[int, int, int]] = []
         self._rejections: list[tuple] = []
         self._digests: list[tuple[int, str, bytes, bytes | None, int | None]] = []
@@ -153,6 +155,17 @@ class RunRecorder:
             planned[row] = [key, outcome]
             planned_keys.setdefault(key, row)
         self.counts.add(outcome, len(rows))
+
+    def skip_unkeyed(self, rows: list[int]) -> None:
+        """Rows skipped unchanged whose in-run duplicates the planner finds without their key (planner.py):
+        written without one, so the random index on keys takes no entry for them."""
+        self._unkeyed.extend(rows)
+        self.counts.add(SKIPPED, len(rows))
+
+    def key_row(self, row: int, key: int) -> None:
+        """A row written without its key (skip_unkeyed, before a resume) gets it."""
+        self._keyed.append((key, self.run_id, row))
+        self._planned_keys.setdefault(key, row)
 
     def first_rows(self, keys: list[int]) -> dict[int, int]:
         """key -> the first row of this run that carried it, written or not (in-run duplicates)."""
@@ -246,7 +259,8 @@ class RunRecorder:
 
     @property
     def pending_writes(self) -> int:
-        return len(self._planned) + len(self._updates) + len(self._rejections) + len(self._submissions)
+        return (len(self._planned) + len(self._unkeyed) + len(self._updates) + len(self._rejections)
+                + len(self._submissions))
 
     def maybe_flush(self) -> None:
         if self.pending_writes >= FLUSH_ROWS or time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S:
@@ -262,12 +276,13 @@ class RunRecorder:
         deltas = (*(new - old for new, old in zip(now, self._written)), self.run_id)
         self._written = now
         work = (
-            [(self.run_id, row, key, outcome) for row, (key, outcome) in self._planned.items()],
-            self._updates, self._rejections, self._digests, self._submissions, self._confirmed, self._answers,
+            [(self.run_id, row, key, outcome) for row, (key, outcome) in self._planned.items()], self._unkeyed,
+            self._keyed, self._updates, self._rejections, self._digests, self._submissions, self._confirmed, self._answers,
             self._raws, deltas,
         )
         self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
         self._planned, self._planned_keys = {}, {}
+        self._unkeyed, self._keyed = [], []
         self._updates, self._rejections, self._digests, self._submissions, self._confirmed = [], [], [], [], []
         self._answers, self._raws = [], []
         self._last_flush = time.monotonic()
@@ -307,7 +322,8 @@ class RunRecorder:
             self._broken = HistoryWriteError(self.data_dir, exc)
             raise self._broken from exc
 
-    def _commit(self, planned: list[tuple[int, int, int | None, int]], updates: list, rejections: list, digests: list,
+    def _commit(self, planned: list[tuple[int, int, int | None, int]], unkeyed: list[int], keyed: list[tuple[int, int, int]],
+                updates: list, rejections: list, digests: list,
                 submissions: list[Submission], confirmed: list[tuple[int, str]], answers: list[tuple[str, int | None]],
                 raws: list[tuple[bytes, int, int, str, bytes]], deltas: tuple) -> None:
         connection = self._writer_db()
@@ -317,6 +333,11 @@ class RunRecorder:
             # inserts walk that index's pages in turn instead of jumping (a million-row first send: 42 s, not 57).
             in_key_order = sorted(planned, key=_by_key)
             insert_rows(connection, "INSERT OR REPLACE INTO row_outcomes (run_id, row, key, outcome)", in_key_order)
+            if unkeyed:  # one text for all of them: no tuple a row to bind, on this thread or the other
+                connection.execute("INSERT OR REPLACE INTO row_outcomes (run_id, row, key, outcome) "
+                                   "SELECT ?, value, NULL, ? FROM json_each(?)",
+                                   (self.run_id, SKIPPED, "[" + ",".join(map(str, unkeyed)) + "]"))
+            update_rows(connection, "row_outcomes", ["key"], ["run_id", "row"], keyed)
             update_rows(connection, "row_outcomes", ["outcome"], ["run_id", "row"], updates)
             if rejections:
                 write_rejections(connection, rejections)

@@ -11,9 +11,16 @@ normalisers' versions and the file's header) is the one the diff state holds for
 builds that identifier's confirmed payload, so it is skipped unbuilt (raw_index.py finds it). Any
 other row is built and compared by payload as before; one found unchanged that way records its raw
 digest and identifier key, so the next send skips it unbuilt too. A new definition keys every raw
-digest anew."""
+digest anew.
+
+With the diff state held in memory, a row skipped unbuilt is recorded without its identifier key: an
+entry in the random index on keys cost more than the rest of the row. Its in-run duplicates are found
+through the index entry it was skipped by instead (RawIndex.used); a resumed run, which does not read
+those rows again, gives them their keys back (normalising the identifier only) before any later row
+is planned."""
 from __future__ import annotations
 
+from array import array
 from collections.abc import Collection, Sequence
 
 from tui.sync import reasons
@@ -91,6 +98,8 @@ class Planner:
         whole_file = only_rows is None and only_ordinals is None and not self._in_flight
         self._raws = (RawIndex(store.connection, recorder.scope, MEMORY_ENTRIES if whole_file else 0)
                       if self._diffing else None)
+        self._held = self._raws if self._raws is not None and self._raws.in_memory else None
+        self._unkeyed_rows = 0  # rows this process recorded skipped without a key
 
     def plan(self, chunk: SourceChunk) -> list[Profile]:
         picked = self._covered(chunk)
@@ -100,22 +109,28 @@ class Planner:
         builder = self.builder
         raws = builder.raw_digests(chunk, picked)
         recorder.counts.rows_read += len(picked)
-        known = self._raws.keys(raws) if self._raws is not None else [None] * len(raws)
+        held = self._held
+        if held is not None:
+            places = held.places(raws)
+            known = held.keys_at(places)
+        else:
+            known = self._raws.keys(raws) if self._raws is not None else [None] * len(raws)
+            places = [-1] * len(raws)
         parsed = chunk.parsed
         # (identifier key, the built profile or, for a row unchanged by its raw digest, its index: not
-        # parsed, not normalised), in file order
-        planned: list[tuple[int, Profile | int]] = []
-        for index, raw, key in zip(picked, raws, known):
+        # parsed, not normalised, and its entry in the index held in memory or -1), in file order
+        planned: list[tuple[int, Profile | int, int]] = []
+        for index, raw, key, place in zip(picked, raws, known, places):
             source = parsed[index]
             if key is not None and (source is None or source.problem is None):
-                planned.append((key, index))
+                planned.append((key, index, place))
                 continue
             built = builder.build(chunk.row(index))
             if isinstance(built, Invalid):
                 recorder.reject(built.row, INVALID, built.reason, identifier=built.identifier, message=built.message)
             else:
                 built.raw = raw
-                planned.append((built.key, built))
+                planned.append((built.key, built, -1))
         profiles = self._first_of_each_identifier(chunk, planned)
         if self._diffing and profiles:
             accepted = self.store.accepted_digests(self.recorder.scope, [p.identifier for p in profiles])
@@ -156,8 +171,22 @@ class Planner:
             picked = [index for index in picked if numbers[index] in self.only_rows]
         if self.resuming and picked:
             kept = still_to_do(self.store, self.recorder, [numbers[index] for index in picked])
+            self._key_unkeyed(chunk, picked)
             picked = [picked[index] for index in kept]
         return picked
+
+    def _key_unkeyed(self, chunk: SourceChunk, picked: list[int]) -> None:
+        """Give the rows of the chunk recorded skipped without a key (before the run stopped) their keys
+        back, in the database and in this run's filter, so a later row of their identifier is known as a
+        duplicate: the row that found it so (RawIndex.used) was in the process that stopped."""
+        numbers = chunk.numbers
+        unkeyed = self.store.unkeyed_skips_between(self.recorder.run_id, numbers[picked[0]], numbers[picked[-1]])
+        for index in picked:
+            if numbers[index] in unkeyed:
+                key = self.builder.key_of(chunk.row(index))
+                if key is not None:  # it was skipped by its key: it has one
+                    self.recorder.key_row(numbers[index], key)
+                    self._mark(key)
 
     def _sampled(self, chunk: SourceChunk) -> list[int]:
         """The sample's rows: one per sampled ordinal, except that a row whose identifier occurs
@@ -183,25 +212,33 @@ class Planner:
     def _mark(self, key: int) -> None:
         mark_in(self._seen, key)
 
-    def _first_of_each_identifier(self, chunk: SourceChunk, planned: list[tuple[int, Profile | int]]) -> list[Profile]:
+    def _first_of_each_identifier(self, chunk: SourceChunk, planned: list[tuple[int, Profile | int, int]],
+                                  ) -> list[Profile]:
         """The built profiles that are the first of their identifier in the file; the unbuilt rows that
         are are recorded skipped, and every later row of an identifier rejected as its duplicate."""
         if not planned:
             return []
-        recorder, seen, numbers = self.recorder, self._seen, chunk.numbers
+        recorder, seen, numbers, held = self.recorder, self._seen, chunk.numbers, self._held
         mask = len(seen) * 8 - 1
-        bits = [key & mask for key, _ in planned]  # each key's bit: mark_in and maybe_in, inlined
-        suspects = [key for (key, _), bit in zip(planned, bits) if seen[bit >> 3] & (1 << (bit & 7))]
-        first_rows = recorder.first_rows(suspects) if suspects else {}
+        bits = [entry[0] & mask for entry in planned]  # each key's bit: mark_in and maybe_in, inlined
+        suspected = [entry for entry, bit in zip(planned, bits) if seen[bit >> 3] & (1 << (bit & 7))]
+        first_rows = recorder.first_rows([key for key, _, _ in suspected]) if suspected else {}
+        if held is not None and suspected:
+            self._add_unkeyed_firsts(held, suspected, first_rows)
+        used = held.used if held is not None else array("q")  # places (>= 0) are only found in memory
         unique: list[Profile] = []
         skipped: list[tuple[int, int]] = []
-        for (key, item), bit in zip(planned, bits):
+        unkeyed: list[int] = []
+        for (key, item, place), bit in zip(planned, bits):
             row = item.row if isinstance(item, Profile) else numbers[item]
             first = first_rows.setdefault(key, row)
             if first == row:
                 seen[bit >> 3] |= 1 << (bit & 7)
                 if isinstance(item, Profile):
                     unique.append(item)
+                elif place >= 0:
+                    used[place] = row
+                    unkeyed.append(row)
                 else:
                     skipped.append((row, key))
                 continue
@@ -209,7 +246,24 @@ class Planner:
             recorder.reject(row, INVALID, reasons.DUPLICATE_IDENTIFIER, identifier=identifier,
                             message=f"the same {self.builder.kind} as row {first}, which is the one sent")
         recorder.plan_all(skipped, SKIPPED)
+        recorder.skip_unkeyed(unkeyed)
+        self._unkeyed_rows += len(unkeyed)
         return unique
+
+    def _add_unkeyed_firsts(self, held: RawIndex, suspected: list[tuple[int, Profile | int, int]],
+                            first_rows: dict[int, int]) -> None:
+        """Into first_rows (key -> first row), the rows skipped unkeyed by earlier chunks that some of
+        `suspected` share an identifier key with: an unbuilt row's entry is its own, a built row's the
+        entry of its key (case-variants of an identifier share a key, not a diff state row)."""
+        entries = {key: place for key, _, place in suspected if place >= 0}
+        built = [key for key, item, _ in suspected if isinstance(item, Profile)]
+        if built and self._unkeyed_rows:
+            entries.update((key, place) for key, place in zip(built, held.places_of_keys(built)) if place >= 0)
+        used = held.used
+        for key, place in entries.items():
+            row = used[place]
+            if row >= 0 and row < first_rows.get(key, row + 1):
+                first_rows[key] = row
 
 
 def key_filter(expected_rows: int) -> bytearray:

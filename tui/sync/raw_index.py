@@ -14,6 +14,10 @@ whose identifiers this send has planned already, or of an earlier send's jobs st
 any in flight the planner asks for no arrays (memory_entries=0) and every chunk is looked up as it
 comes, against the diff state of that moment; so it does for a sample or a retry, whose few rows
 would not repay reading the whole state.
+
+Held in memory, the index also keeps, for each entry, the first row of this run that was skipped by it
+(`used`, 8 bytes more an entry): the planner's record of those rows then needs no identifier key, and
+the random index on keys no entry for them (planner.py).
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from itertools import accumulate, repeat
 
 from tui.sync.sql_rows import rows_in
 
-MEMORY_ENTRIES = 2_500_000  # 60 MB of arrays at most
+MEMORY_ENTRIES = 2_500_000  # 80 MB of arrays at most
 RAW_BYTES = 16
 _FETCH = 65_536
 # The digest space in sixteen slices by its first byte; the last bound is above every 16-byte digest.
@@ -42,6 +46,8 @@ class RawIndex:
         self._low = array("Q")
         self._keys = array("q")
         self._starts = array("Q", [0, 0])  # bucket b's entries are high[starts[b]:starts[b + 1]]
+        self.used = array("q")  # entry -> the first row of this run skipped by it, -1 for none yet
+        self._by_key: tuple[array, array] | None = None  # the keys in order, and the entry of each
         self._shift = 63
         entries = connection.execute(
             "SELECT count(*) FROM diff_state WHERE scope = ? AND key IS NOT NULL", (scope,)).fetchone()[0]
@@ -71,32 +77,57 @@ class RawIndex:
                                              repeat(self._shift))).items():
                 counts[bucket] += count
         self._starts = array("Q", accumulate(counts, initial=0))
+        self.used = array("q", [-1]) * len(self._high)
 
     def keys(self, raws: list[bytes]) -> list[int | None]:
         """The identifier key each raw digest stands for in the diff state, None where it is not there."""
         if not self.in_memory:
             return self._looked_up(raws)
-        high, low, keys, starts = self._high, self._low, self._keys, self._starts
+        return self.keys_at(self.places(raws))
+
+    def keys_at(self, places: list[int]) -> list[int | None]:
+        """The identifier key of each entry (`places`), None for -1."""
+        keys = self._keys
+        return [keys[place] if place >= 0 else None for place in places]
+
+    def places(self, raws: list[bytes]) -> list[int]:
+        """Held in memory: each raw digest's entry, -1 where the diff state does not hold it."""
+        high, low, starts = self._high, self._low, self._starts
         size = len(high)
         if not size:
-            return [None] * len(raws)
+            return [-1] * len(raws)
         halves = _halves(raws)
         firsts, seconds = halves[0::2], halves[1::2]
         buckets = list(map(operator.rshift, firsts, repeat(self._shift)))
         at = map(bisect_left, repeat(high), firsts, map(starts.__getitem__, buckets),
                  map(starts.__getitem__, map(operator.add, buckets, repeat(1))))
-        return [keys[place] if place < size and high[place] == first and low[place] == second
+        return [place if place < size and high[place] == first and low[place] == second
                 else self._beside(place, first, second) for place, first, second in zip(at, firsts, seconds)]
 
-    def _beside(self, place: int, first: int, second: int) -> int | None:
-        """The key of the digest (first, second) among the entries from `place` on that share its first
-        half (more than one: a 2**-64 event), None when it is not there."""
+    def places_of_keys(self, keys: list[int]) -> list[int]:
+        """Held in memory: each identifier key's entry, -1 where the diff state holds none. The first call
+        sorts the entries by key (about a second a million; 16 bytes an entry): only a built row that may
+        share its identifier with a row skipped unkeyed asks."""
+        if self._by_key is None:
+            order = array("q", sorted(range(len(self._keys)), key=self._keys.__getitem__))
+            self._by_key = (array("q", map(self._keys.__getitem__, order)), order)
+        in_order, order = self._by_key
+        size = len(in_order)
+        found = []
+        for key in keys:
+            at = bisect_left(in_order, key)
+            found.append(order[at] if at < size and in_order[at] == key else -1)
+        return found
+
+    def _beside(self, place: int, first: int, second: int) -> int:
+        """The entry of the digest (first, second) among the entries from `place` on that share its first
+        half (more than one: a 2**-64 event), -1 when it is not there."""
         high, low = self._high, self._low
         while place < len(high) and high[place] == first:
             if low[place] == second:
-                return self._keys[place]
+                return place
             place += 1
-        return None
+        return -1
 
     def _looked_up(self, raws: list[bytes]) -> list[int | None]:
         found = dict(rows_in(self.connection, "SELECT raw, key FROM diff_state WHERE scope = ? AND key IS NOT NULL "
