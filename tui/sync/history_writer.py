@@ -6,7 +6,9 @@ change land together or not at all, so a run killed at any moment resumes from a
 
 Flushes are written by one background thread with its own connection (SQLite releases the GIL while
 it works, so the writes overlap the event loop's parsing and sending), in the order they were made.
-Until a flush is committed its identifier keys stay visible to `first_rows`.
+Until a flush is committed its identifier keys stay visible to `first_rows`. Rows the planner skips
+unbuilt with the diff state in memory are written without a key (`skip_unkeyed`): it finds their
+duplicates itself (planner.py).
 """
 from __future__ import annotations
 
