@@ -141,6 +141,10 @@ class RunRecorder:
         self._broken: HistoryWriteError | None = None  # set by the writer thread at its first failure
         self.requests = 0
         self.throttled = 0
+        # Whether the database may hold keyed rows of this run (first_rows asks it only then): a resumed
+        # run's from before, or this process's once flushed.
+        self._keys_written = connection.execute(
+            "SELECT 1 FROM row_outcomes WHERE run_id = ? AND key IS NOT NULL LIMIT 1", (run_id,)).fetchone() is not None
 
     def plan(self, row: int, key: int | None, outcome: int = PENDING) -> None:
         """A row read from the source: pending (to be sent) or already terminal."""
@@ -173,7 +177,7 @@ class RunRecorder:
         """key -> the first row of this run that carried it, written or not (in-run duplicates)."""
         found: dict[int, int] = dict(rows_in(
             self.connection, "SELECT key, min(row) FROM row_outcomes WHERE run_id = ? AND key IN ({marks}) GROUP BY key",
-            (self.run_id,), keys))
+            (self.run_id,), keys)) if self._keys_written else {}
         for written in [keys_of for _, keys_of in self._in_transit] + [self._planned_keys]:
             for key in keys:
                 row = written.get(key)
@@ -282,6 +286,7 @@ class RunRecorder:
             self._keyed, self._updates, self._rejections, self._digests, self._submissions, self._confirmed, self._answers,
             self._raws, deltas,
         )
+        self._keys_written = self._keys_written or bool(self._planned_keys)
         self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
         self._planned, self._planned_keys = {}, {}
         self._unkeyed, self._keyed = [], []

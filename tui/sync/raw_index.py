@@ -88,6 +88,8 @@ class RawIndex:
     def keys_at(self, places: list[int]) -> list[int | None]:
         """The identifier key of each entry (`places`), None for -1."""
         keys = self._keys
+        if -1 not in places:
+            return list(map(keys.__getitem__, places))
         return [keys[place] if place >= 0 else None for place in places]
 
     def places(self, raws: list[bytes]) -> list[int]:
