@@ -374,11 +374,12 @@ def _set(table: Any, key: str, value: Any) -> None:
             # Keep the trailing comment in its column when the value's width changes.
             new.trivia.comment_ws = " " * max(1, len(old_ws) + old_width - len(new.as_string()))
         return
-    last = _last_key_value(container)
-    if isinstance(table, Table) and last is not None:
+    after = _last_key_value(container)
+    if isinstance(table, Table) and after is not None and after + 1 < len(container.body):
         # Right after the table's last key, not after trailing comments that introduce the next
-        # table (plain assignment appends there). tomlkit has no public insert.
-        container._insert_after(last, key, value)
+        # table (plain assignment appends there). tomlkit has no public insert; `_insert_at` is in
+        # every version we allow (`_insert_after` is gone since 0.15.3).
+        container._insert_at(after + 1, key, value)
     else:
         table[key] = value
 
@@ -390,8 +391,10 @@ def _value_item(container: Container, key: str) -> Item:
     return cast(Item, container.item(key))
 
 
-def _last_key_value(container: Container) -> str | None:
-    for key, item in reversed(container.body):
+def _last_key_value(container: Container) -> int | None:
+    """The place in the container's body of its last key holding a value (not a table)."""
+    for place in range(len(container.body) - 1, -1, -1):
+        key, item = container.body[place]
         if key is not None and not isinstance(item, Table):
-            return key.key
+            return place
     return None
