@@ -113,9 +113,10 @@ class Planner:
         held = self._held
         if held is not None:
             places = held.places(raws)
-            if -1 not in places and self._skip_unbuilt(chunk, picked, held, places):
-                return []
             known = held.keys_at(places)
+            # no place is -1: no key is None
+            if -1 not in places and self._skip_unbuilt(chunk, picked, held, places, cast(list[int], known)):
+                return []
         else:
             known = self._raws.keys(raws) if self._raws is not None else [None] * len(raws)
             places = [-1] * len(raws)
@@ -152,7 +153,8 @@ class Planner:
             recorder.plan(profile.row, profile.key, PENDING)
         return profiles
 
-    def _skip_unbuilt(self, chunk: SourceChunk, picked: list[int], held: RawIndex, places: list[int]) -> bool:
+    def _skip_unbuilt(self, chunk: SourceChunk, picked: list[int], held: RawIndex, places: list[int],
+                      keys: list[int]) -> bool:
         """A chunk whose rows are all unchanged by their raw digests, none of their keys planned before in
         the run or twice in the chunk (a nightly re-send's common case): skipped unkeyed at once, as the
         rows one by one would be. False, with nothing done, for any other chunk."""
@@ -161,7 +163,6 @@ class Planner:
             return False
         seen = self._seen
         mask = len(seen) * 8 - 1
-        keys = cast(list[int], held.keys_at(places))  # no place is -1: no key is None
         bits = [key & mask for key in keys]
         if len(set(keys)) != len(keys):
             return False
