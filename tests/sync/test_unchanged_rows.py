@@ -12,10 +12,11 @@ import pytest
 from sync_kit import loyalty, send, valid_row, write_csv, write_jsonl
 
 from tui.settings.paths import history_path
-from tui.sync import reasons
+from tui.sync import planner, reasons
 from tui.sync.history import HistoryStore
 from tui.sync.profiles import ProfileBuilder
 from tui.sync.rejections import RejectionFilter, RejectionLog
+from tui.sync.source_files import CHUNK_ROWS
 
 ROWS = 12
 
@@ -88,7 +89,7 @@ async def test_duplicates_chunks_after_a_row_skipped_unbuilt_are_found_without_i
     """A row skipped unbuilt is recorded without its identifier key; a later row of its identifier, chunks
     on, is still its duplicate: the same line (found by the index entry) or a changed one (built, found
     by its identifier's entry). Neither is sent."""
-    many = 700  # past two chunks (engine.CHUNK_ROWS)
+    many = 700  # past two chunks (source_files.CHUNK_ROWS)
     destination, data = loyalty(), tmp_path / "data"
     rows = [valid_row(i) for i in range(many)]
     await send(simulator, data, destination, people(tmp_path, rows))
@@ -153,3 +154,34 @@ async def test_a_version_7_history_gains_identifier_keys_then_skips_unbuilt(simu
     built.clear()
     after = await send(simulator, data, destination, source)
     assert (after.run.skipped_unchanged, built) == (ROWS, [])
+
+
+async def test_chunks_grow_over_unchanged_rows_and_shrink_at_the_first_changed_one(simulator, tmp_path, built, monkeypatch):
+    """A run of chunks skipped whole doubles the chunk up to UNCHANGED_CHUNK_ROWS (here 1,024); the first
+    chunk with a changed row is planned row by row (its changed rows sent, its duplicates found) and the
+    next chunk is back to CHUNK_ROWS."""
+    many, top = 3500, 4 * CHUNK_ROWS
+    monkeypatch.setattr(planner, "UNCHANGED_CHUNK_ROWS", top)
+    destination, data = loyalty(), tmp_path / "data"
+    rows = [valid_row(i) for i in range(many)]
+    await send(simulator, data, destination, people(tmp_path, rows))
+    built.clear()
+    sizes: list[int] = []
+    original = planner.Planner.plan
+
+    def recording(self, chunk):
+        sizes.append(len(chunk))
+        return original(self, chunk)
+
+    monkeypatch.setattr(planner.Planner, "plan", recording)
+    changed = range(2000, 2010)
+    later = [{**row, "points": "5"} if i in changed else row for i, row in enumerate(rows)] + [rows[0], rows[3100]]
+    sent = await send(simulator, data, destination, people(tmp_path, later, "b.csv"))
+    assert (sent.run.accepted, sent.run.invalid, sent.run.skipped_unchanged) == (len(changed), 2, many - len(changed))
+    with HistoryStore(data, readonly=True) as store:
+        duplicates = RejectionLog(store.connection, sent.run.id).rows(RejectionFilter(reason=reasons.DUPLICATE_IDENTIFIER))
+    assert duplicates == {many + 2, many + 3}  # file rows: the header is row 1
+    assert sorted(built) == [i + 2 for i in changed] + [many + 2, many + 3]
+    # 1,792 rows skipped whole; the next chunk holds rows 1,792 to 2,815, the changed among them
+    assert sizes[:5] == [CHUNK_ROWS, 2 * CHUNK_ROWS, top, top, CHUNK_ROWS]
+    assert sum(sizes) == len(later)

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import IO, Any
 
-from tui.sync.source_files import SourceChunk, SourceError, SourceRow
+from tui.sync.source_files import ChunkRows, SourceChunk, SourceError, SourceRow
 from tui.sync.text_source import FIELD_LIMIT, PARSER_FIELD_CAP, TextFacts, content_of, csv_problem, csv_reader
 
 READ_BLOCK = 1 << 20
@@ -51,7 +51,7 @@ class DelimitedChunks:
         self.parsed: list[SourceRow | None] = []
         self.records: list[bytes] = []
 
-    def chunks(self, size: int) -> Iterator[SourceChunk]:
+    def chunks(self, size: ChunkRows) -> Iterator[SourceChunk]:
         content, _, _ = content_of(self.facts.path, self.facts.compression, self.facts.stamp, self.facts.sha256)
         with content:
             self._content = content
@@ -83,8 +83,8 @@ class DelimitedChunks:
                                 self.parsed.append(row)
                                 self.records.append(b"".join(self._taken))
                             header_seen = True
-                while len(self.numbers) >= size:
-                    yield self._cut(size)
+                while len(self.numbers) >= (wanted := size()):
+                    yield self._cut(wanted)
             if self.numbers:
                 yield self._cut(len(self.numbers))
 
@@ -168,6 +168,6 @@ class DelimitedChunks:
         return SourceRow(number, [record[i] for i in self.indexes])
 
 
-def delimited_chunks(facts: TextFacts, indexes: list[int], size: int, offset: int) -> Iterator[SourceChunk]:
-    """The part's rows (the mapped columns at `indexes`) in chunks of `size`, numbered from `offset` on."""
+def delimited_chunks(facts: TextFacts, indexes: list[int], size: ChunkRows, offset: int) -> Iterator[SourceChunk]:
+    """The part's rows (the mapped columns at `indexes`) in chunks of `size()`, numbered from `offset` on."""
     return DelimitedChunks(facts, indexes, offset).chunks(size)

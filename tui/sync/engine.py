@@ -55,6 +55,7 @@ from tui.sync.run_inputs import run_source
 from tui.sync.segment_target import SegmentTarget, SegmentUnresolved, bound_destination
 from tui.sync.send_refusals import SendRefused, ShrinkRefused, refuse_options
 from tui.sync.senders import BulkSender, RowPlanner, SegmentSender, Sender, V1Sender
+from tui.sync.source_files import CHUNK_ROWS
 from tui.sync.sources import SourceInfo, SourceReader, SourceSpec, inspect_source
 from tui.sync.subscriptions import SubscriptionBuilder
 from tui.sync.tally import Stop, Tally
@@ -62,7 +63,6 @@ from tui.sync.verify import SAMPLE_MAX
 
 T = TypeVar("T")
 Builder = ProfileBuilder | CustomEventBuilder | PurchaseBuilder | SubscriptionBuilder
-CHUNK_ROWS = 256
 TICK_S = 0.2
 SAMPLE_MIN = 10
 
@@ -371,7 +371,7 @@ def _schedule_read_back(store: HistoryStore, request: SendRequest, run_id: int) 
 
 async def _pump(reader: SourceReader, planner: RowPlanner[T], sender: Sender[T] | None, control: SendControl,
                 tally: Tally, leaves: Iterable[list[T]] = ()) -> None:
-    for chunk in reader.source_chunks(CHUNK_ROWS):
+    for chunk in reader.source_chunks(lambda: planner.chunk_rows):
         if not await _may_go_on(control, tally):
             break
         await _hand_over(planner.plan(chunk), sender)

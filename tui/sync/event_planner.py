@@ -32,6 +32,7 @@ from tui.sync.history_writer import RunRecorder
 from tui.sync.planner import key_filter, mark_in, maybe_in, still_to_do
 from tui.sync.profiles import Invalid
 from tui.sync.purchases import PurchaseBuilder, PurchaseRecord
+from tui.sync.source_files import CHUNK_ROWS
 from tui.sync.sources import SourceChunk, SourceRow
 from tui.sync.subscriptions import SUBSCRIBE, SubscriptionBuilder, SubscriptionRecord
 
@@ -80,6 +81,7 @@ class EventPlanner:
         clock: Callable[[], float],
         expected_rows: int = 0,
     ):
+        self.chunk_rows = CHUNK_ROWS
         self.destination = destination
         self.builder = event_builder(destination)
         self.recorder = recorder

@@ -20,9 +20,9 @@ those rows again, gives them their keys back (normalising the identifier only) b
 is planned."""
 from __future__ import annotations
 
-from array import array
 from collections.abc import Collection, Sequence
-from typing import cast
+
+import numpy as np
 
 from tui.sync import reasons
 from tui.sync.history import HistoryStore
@@ -30,10 +30,15 @@ from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED, SKIPPED
 from tui.sync.history_writer import RunRecorder
 from tui.sync.job_store import JobStore
 from tui.sync.profiles import Invalid, Profile, ProfileBuilder
-from tui.sync.raw_index import MEMORY_ENTRIES, RawIndex
+from tui.sync.raw_index import MEMORY_ENTRIES, Entries, RawIndex
+from tui.sync.source_files import CHUNK_ROWS
 from tui.sync.sources import SourceChunk
 
 FILTER_BITS_PER_ROW = 16
+# Where the file runs unchanged, chunks double up to this: a chunk skipped whole costs a few vectorised
+# steps whatever its size, so larger ones cost less a row. The first chunk that is not skipped whole
+# (at most this many rows planned at once, the event loop held meanwhile) brings them back to CHUNK_ROWS.
+UNCHANGED_CHUNK_ROWS = 4096
 MIN_FILTER_BITS, MAX_FILTER_BITS = 1 << 24, 1 << 27  # 2 MB, 16 MB
 
 
@@ -71,6 +76,7 @@ class Planner:
         only_ordinals: Collection[int] | None = None,
         expected_rows: int = 0,
     ):
+        self.chunk_rows = CHUNK_ROWS
         self.builder = builder
         self.recorder = recorder
         self.store = store
@@ -85,6 +91,7 @@ class Planner:
         # Keys this run has planned, as a filter of bits: a key whose bit is clear is certainly new, so
         # only the few others are looked up in the database.
         self._seen = key_filter(expected_rows)
+        self._seen_bits = np.frombuffer(self._seen, np.uint8)  # the same bits, for whole chunks at once
         if resuming:
             for key in store.planned_keys(recorder.run_id):
                 self._mark(key)
@@ -112,11 +119,12 @@ class Planner:
         recorder.counts.rows_read += len(picked)
         held = self._held
         if held is not None:
-            places = held.places(raws)
-            known = held.keys_at(places)
-            # no place is -1: no key is None
-            if -1 not in places and self._skip_unbuilt(chunk, picked, held, places, cast(list[int], known)):
+            found = held.places(raws)
+            if found.min() >= 0 and self._skip_unbuilt(chunk, picked, held, found):
+                self.chunk_rows = min(2 * self.chunk_rows, UNCHANGED_CHUNK_ROWS)
                 return []
+            self.chunk_rows = CHUNK_ROWS
+            known, places = held.keys_at(found), found.tolist()
         else:
             known = self._raws.keys(raws) if self._raws is not None else [None] * len(raws)
             places = [-1] * len(raws)
@@ -153,30 +161,28 @@ class Planner:
             recorder.plan(profile.row, profile.key, PENDING)
         return profiles
 
-    def _skip_unbuilt(self, chunk: SourceChunk, picked: list[int], held: RawIndex, places: list[int],
-                      keys: list[int]) -> bool:
-        """A chunk whose rows are all unchanged by their raw digests, none of their keys planned before in
-        the run or twice in the chunk (a nightly re-send's common case): skipped unkeyed at once, as the
-        rows one by one would be. False, with nothing done, for any other chunk."""
+    def _skip_unbuilt(self, chunk: SourceChunk, picked: list[int], held: RawIndex, places: Entries) -> bool:
+        """A chunk whose rows are all unchanged by their raw digests (`places`: their entries, none -1),
+        none of their keys planned before in the run or twice in the chunk (a nightly re-send's common
+        case): skipped unkeyed at once, as the rows one by one would be. False, with nothing done, for
+        any other chunk."""
         parsed = chunk.parsed
         if parsed.count(None) != len(parsed) and not all(row is None or row.problem is None for row in parsed):
             return False
-        seen = self._seen
-        mask = len(seen) * 8 - 1
-        bits = [key & mask for key in keys]
-        if len(set(keys)) != len(keys):
+        keys = held.key_array(places)
+        if np.unique(keys).size != keys.size:
             return False
-        used = held.used
-        # A suspect's earlier row is keyed (first_rows) or was skipped by the same entry (used).
-        suspects = [item for item, bit in enumerate(bits) if seen[bit >> 3] & (1 << (bit & 7))]
-        if suspects and (self.recorder.first_rows([keys[item] for item in suspects])
-                         or any(used[places[item]] >= 0 for item in suspects)):
+        bits = keys & (self._seen_bits.size * 8 - 1)
+        at, flags = bits >> 3, (1 << (bits & 7)).astype(np.uint8)
+        # A suspect's earlier row was skipped by the same entry (used) or is keyed (first_rows).
+        suspects = np.flatnonzero(self._seen_bits[at] & flags)
+        if suspects.size and (held.used[places[suspects]].max() >= 0
+                              or self.recorder.first_rows(keys[suspects].tolist())):
             return False
         numbers = chunk.numbers
         rows = numbers if len(picked) == len(numbers) else [numbers[index] for index in picked]
-        for bit, place, row in zip(bits, places, rows):
-            seen[bit >> 3] |= 1 << (bit & 7)
-            used[place] = row
+        np.bitwise_or.at(self._seen_bits, at, flags)
+        held.used[places] = rows
         self.recorder.skip_unkeyed(rows)
         self._unkeyed_rows += len(rows)
         return True
@@ -257,7 +263,7 @@ class Planner:
         first_rows = recorder.first_rows([key for key, _, _ in suspected]) if suspected else {}
         if held is not None and suspected:
             self._add_unkeyed_firsts(held, suspected, first_rows)
-        used = held.used if held is not None else array("q")  # places (>= 0) are only found in memory
+        used = held.used if held is not None else np.zeros(0, np.int64)  # places (>= 0) are only found in memory
         unique: list[Profile] = []
         skipped: list[tuple[int, int]] = []
         unkeyed: list[int] = []
@@ -290,10 +296,10 @@ class Planner:
         entries = {key: place for key, _, place in suspected if place >= 0}
         built = [key for key, item, _ in suspected if isinstance(item, Profile)]
         if built and self._unkeyed_rows:
-            entries.update((key, place) for key, place in zip(built, held.places_of_keys(built)) if place >= 0)
+            entries.update((key, place) for key, place in zip(built, held.places_of_keys(built).tolist()) if place >= 0)
         used = held.used
         for key, place in entries.items():
-            row = used[place]
+            row = int(used[place])
             if row >= 0 and row < first_rows.get(key, row + 1):
                 first_rows[key] = row
 

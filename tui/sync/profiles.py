@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -122,7 +121,12 @@ class Invalid:
     identifier: str | None = None
 
 
-_DIGEST = operator.methodcaller("digest")
+def _digest_from(keyed: Callable[[], Any], record: bytes) -> bytes:
+    """The hash of `record` from a copy of a hasher keyed already: half the time of keying one anew
+    (blake2b parsing its salt and person each time), the unchanged path's largest step."""
+    hasher = keyed()
+    hasher.update(record)
+    return hasher.digest()
 
 
 def identifier_key(identifier: str) -> int:
@@ -195,10 +199,10 @@ class ProfileBuilder:
         if digest is None:
             key = hashlib.blake2b(self._raw_key + chunk.salt, digest_size=32).digest()
             digest = self._record_digests[chunk.salt] = functools.partial(
-                hashlib.blake2b, digest_size=16, salt=key[:16], person=key[16:])
+                _digest_from, hashlib.blake2b(digest_size=16, salt=key[:16], person=key[16:]).copy)
         records = chunk.records
         picked = records if len(indexes) == len(records) else [records[index] for index in indexes]
-        return list(map(_DIGEST, map(digest, picked)))  # no bytecode per record: the unchanged path's floor
+        return list(map(digest, picked))
 
     def _build(self, source: SourceRow) -> Profile | Invalid:
         row = source.row

@@ -54,6 +54,8 @@ class Sender(Protocol[T_contra]):
 class RowPlanner(Protocol[T]):
     """What the engine reads rows through (planner.Planner, event_planner.EventPlanner)."""
 
+    chunk_rows: int  # how many rows it takes in the next chunk
+
     def plan(self, chunk: SourceChunk) -> list[T]: ...
     def finish(self) -> list[T]: ...
 

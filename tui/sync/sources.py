@@ -29,7 +29,7 @@ from pathlib import Path
 from tui.sync.compressed import compression_of
 from tui.sync.delimited_records import delimited_chunks
 from tui.sync.parquet_source import ParquetFacts, check_columns, inspect_parquet, parquet_rows
-from tui.sync.source_files import FileStamp, SourceChunk, SourceError, SourceRow, parsed_chunks
+from tui.sync.source_files import ChunkRows, FileStamp, SourceChunk, SourceError, SourceRow, parsed_chunks
 from tui.sync.text_source import TEXT_EXTENSIONS, TextFacts, inspect_text, jsonl_rows, text_column_indexes
 
 __all__ = ["FileStamp", "SourceError", "SourceChunk", "SourceInfo", "SourcePart", "SourceReader", "SourceRow", "SourceSpec",
@@ -192,6 +192,10 @@ def _same_shape(first: SourcePart, part: SourcePart) -> None:
                           "one export share one header: export them again together")
 
 
+def _fixed(size: int) -> ChunkRows:
+    return lambda: size
+
+
 def _column(header: tuple[str, ...], at: int) -> str:
     return repr(header[at]) if at < len(header) else "nothing"
 
@@ -208,16 +212,18 @@ class SourceReader:
             elif part.text is not None:
                 text_column_indexes(part.text, self.columns)
 
-    def source_chunks(self, size: int = 1000) -> Iterator[SourceChunk]:
-        """Every part's rows in chunks of at most `size` (a chunk holds rows of one part)."""
+    def source_chunks(self, size: int | ChunkRows = 1000) -> Iterator[SourceChunk]:
+        """Every part's rows in chunks of at most `size` rows, or of what `size()` asks for as each chunk is
+        cut (a chunk holds rows of one part)."""
+        rows = size if callable(size) else _fixed(size)
         for part in self.info.parts:
             if part.text is not None:
                 indexes = text_column_indexes(part.text, self.columns)
-                yield from (parsed_chunks(jsonl_rows(part.text, self.columns), size, part.row_offset) if indexes is None
-                            else delimited_chunks(part.text, indexes, size, part.row_offset))
+                yield from (parsed_chunks(jsonl_rows(part.text, self.columns), rows, part.row_offset) if indexes is None
+                            else delimited_chunks(part.text, indexes, rows, part.row_offset))
                 continue
             assert part.parquet is not None
-            yield from parsed_chunks(parquet_rows(part.path, part.parquet, self.columns), size, part.row_offset)
+            yield from parsed_chunks(parquet_rows(part.path, part.parquet, self.columns), rows, part.row_offset)
 
     def chunks(self, size: int = 1000) -> Generator[list[SourceRow], None, None]:
         """Every row, parsed, in lists of `size` (a list may span parts)."""
