@@ -1,9 +1,9 @@
-"""The in-run duplicate filter (planner.key_filter) grows with the file: a key whose bit is set is
+"""The in-run duplicate filter (key_filter.key_filter) grows with the file: a key whose bit is set is
 looked up in the history, so a filter sized for a million rows would send a ten-million-row run to
 SQLite for one key in two by its end."""
 from __future__ import annotations
 
-from tui.sync.planner import key_filter, mark_in, maybe_in
+from tui.sync.key_filter import key_filter, mark_in, maybe_in
 
 
 def test_the_filter_is_sixteen_bits_a_row_within_its_bounds():

@@ -156,32 +156,32 @@ async def test_a_version_7_history_gains_identifier_keys_then_skips_unbuilt(simu
     assert (after.run.skipped_unchanged, built) == (ROWS, [])
 
 
-async def test_chunks_grow_over_unchanged_rows_and_shrink_at_the_first_changed_one(simulator, tmp_path, built, monkeypatch):
-    """A run of chunks skipped whole doubles the chunk up to UNCHANGED_CHUNK_ROWS (here 1,024); the first
-    chunk with a changed row is planned row by row (its changed rows sent, its duplicates found) and the
-    next chunk is back to CHUNK_ROWS."""
-    many, top = 3500, 4 * CHUNK_ROWS
+async def test_chunks_grow_over_unchanged_rows_and_shrink_where_many_changed(simulator, tmp_path, built, monkeypatch):
+    """Chunks whose rows are skipped unbuilt but for one in sixteen or fewer double the next chunk, up to
+    UNCHANGED_CHUNK_ROWS (here 1,024); a chunk that built more brings it back to CHUNK_ROWS. Either way
+    the changed rows are sent and the duplicates found."""
+    many, top = 4000, 4 * CHUNK_ROWS
     monkeypatch.setattr(planner, "UNCHANGED_CHUNK_ROWS", top)
     destination, data = loyalty(), tmp_path / "data"
     rows = [valid_row(i) for i in range(many)]
     await send(simulator, data, destination, people(tmp_path, rows))
     built.clear()
-    sizes: list[int] = []
+    sizes: list[tuple[int, int]] = []  # (rows of the chunk, rows asked for the next)
     original = planner.Planner.plan
 
     def recording(self, chunk):
-        sizes.append(len(chunk))
-        return original(self, chunk)
+        planned = original(self, chunk)
+        sizes.append((len(chunk), self.chunk_rows))
+        return planned
 
     monkeypatch.setattr(planner.Planner, "plan", recording)
-    changed = range(2000, 2010)
-    later = [{**row, "points": "5"} if i in changed else row for i, row in enumerate(rows)] + [rows[0], rows[3100]]
+    changed = [*range(2000, 2100), 3300, 3301, 3302]  # 100 of the fourth chunk's 1,024; 3 of the sixth's 512
+    later = [{**row, "points": "5"} if i in changed else row for i, row in enumerate(rows)] + [rows[0], rows[3301]]
     sent = await send(simulator, data, destination, people(tmp_path, later, "b.csv"))
     assert (sent.run.accepted, sent.run.invalid, sent.run.skipped_unchanged) == (len(changed), 2, many - len(changed))
     with HistoryStore(data, readonly=True) as store:
         duplicates = RejectionLog(store.connection, sent.run.id).rows(RejectionFilter(reason=reasons.DUPLICATE_IDENTIFIER))
     assert duplicates == {many + 2, many + 3}  # file rows: the header is row 1
     assert sorted(built) == [i + 2 for i in changed] + [many + 2, many + 3]
-    # 1,792 rows skipped whole; the next chunk holds rows 1,792 to 2,815, the changed among them
-    assert sizes[:5] == [CHUNK_ROWS, 2 * CHUNK_ROWS, top, top, CHUNK_ROWS]
-    assert sum(sizes) == len(later)
+    assert sizes == [(CHUNK_ROWS, 2 * CHUNK_ROWS), (2 * CHUNK_ROWS, top), (top, top), (top, CHUNK_ROWS),
+                     (CHUNK_ROWS, 2 * CHUNK_ROWS), (2 * CHUNK_ROWS, top), (len(later) - 3584, CHUNK_ROWS)]

@@ -29,7 +29,8 @@ from tui.sync.events import CustomEventBuilder, EventRecord, is_stale
 from tui.sync.history import HistoryStore
 from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED, SKIPPED_SENT, UNKNOWN
 from tui.sync.history_writer import RunRecorder
-from tui.sync.planner import key_filter, mark_in, maybe_in, still_to_do
+from tui.sync.key_filter import key_filter, mark_in, maybe_in
+from tui.sync.planner import still_to_do
 from tui.sync.profiles import Invalid
 from tui.sync.purchases import PurchaseBuilder, PurchaseRecord
 from tui.sync.source_files import CHUNK_ROWS

@@ -40,6 +40,7 @@ from tui.sync.history_schema import (
     connect,
     upsert_diff_state,
 )
+from tui.sync.key_filter import key_filter, mark_all, maybe_among
 from tui.sync.membership_state import confirm
 from tui.sync.rejection_index import write_rejections
 from tui.sync.sql_rows import insert_rows, rows_in, update_rows
@@ -141,10 +142,10 @@ class RunRecorder:
         self._broken: HistoryWriteError | None = None  # set by the writer thread at its first failure
         self.requests = 0
         self.throttled = 0
-        # Whether the database may hold keyed rows of this run (first_rows asks it only then): a resumed
-        # run's from before, or this process's once flushed.
-        self._keys_written = connection.execute(
-            "SELECT 1 FROM row_outcomes WHERE run_id = ? AND key IS NOT NULL LIMIT 1", (run_id,)).fetchone() is not None
+        # The keys this process wrote with their rows: first_rows asks the database only for those whose
+        # bit is set. None for a resumed run that wrote keyed rows before: it asks for every key.
+        self._written_keys: bytearray | None = None if connection.execute(
+            "SELECT 1 FROM row_outcomes WHERE run_id = ? AND key IS NOT NULL LIMIT 1", (run_id,)).fetchone() else key_filter(0)
 
     def plan(self, row: int, key: int | None, outcome: int = PENDING) -> None:
         """A row read from the source: pending (to be sent) or already terminal."""
@@ -175,9 +176,10 @@ class RunRecorder:
 
     def first_rows(self, keys: list[int]) -> dict[int, int]:
         """key -> the first row of this run that carried it, written or not (in-run duplicates)."""
+        asked = keys if self._written_keys is None else maybe_among(self._written_keys, keys)
         found: dict[int, int] = dict(rows_in(
             self.connection, "SELECT key, min(row) FROM row_outcomes WHERE run_id = ? AND key IN ({marks}) GROUP BY key",
-            (self.run_id,), keys)) if self._keys_written else {}
+            (self.run_id,), asked)) if asked else {}
         for written in [keys_of for _, keys_of in self._in_transit] + [self._planned_keys]:
             for key in keys:
                 row = written.get(key)
@@ -286,7 +288,8 @@ class RunRecorder:
             self._keyed, self._updates, self._rejections, self._digests, self._submissions, self._confirmed, self._answers,
             self._raws, deltas,
         )
-        self._keys_written = self._keys_written or bool(self._planned_keys)
+        if self._written_keys is not None and self._planned_keys:
+            mark_all(self._written_keys, self._planned_keys.keys())
         self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
         self._planned, self._planned_keys = {}, {}
         self._unkeyed, self._keyed = [], []

@@ -29,17 +29,17 @@ from tui.sync.history import HistoryStore
 from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED, SKIPPED_PENDING
 from tui.sync.history_writer import RunRecorder
 from tui.sync.job_store import JobStore
+from tui.sync.key_filter import key_filter, mark_in, maybe_in
 from tui.sync.profiles import Invalid, Profile, ProfileBuilder
 from tui.sync.raw_index import MEMORY_ENTRIES, Entries, RawIndex
 from tui.sync.source_files import CHUNK_ROWS
 from tui.sync.sources import SourceChunk
 
-FILTER_BITS_PER_ROW = 16
-# Where the file runs unchanged, chunks double up to this: a chunk skipped whole costs a few vectorised
-# steps whatever its size, so larger ones cost less a row. The first chunk that is not skipped whole
-# (at most this many rows planned at once, the event loop held meanwhile) brings them back to CHUNK_ROWS.
+# Where the file runs (nearly) unchanged, chunks double up to this: the rows skipped unbuilt cost a few
+# vectorised steps a chunk whatever its size, so larger chunks cost less a row. A chunk that built more
+# than one row in sixteen (its first such chunk is planned whole, the event loop held meanwhile) brings
+# them back to CHUNK_ROWS.
 UNCHANGED_CHUNK_ROWS = 4096
-MIN_FILTER_BITS, MAX_FILTER_BITS = 1 << 24, 1 << 27  # 2 MB, 16 MB
 
 
 def sample_ordinals(rows_estimate: int, size: int) -> frozenset[int]:
@@ -114,35 +114,14 @@ class Planner:
         if not picked:
             return []
         recorder = self.recorder
-        builder = self.builder
-        raws = builder.raw_digests(chunk, picked)
+        raws = self.builder.raw_digests(chunk, picked)
         recorder.counts.rows_read += len(picked)
         held = self._held
         if held is not None:
-            found = held.places(raws)
-            if found.min() >= 0 and self._skip_unbuilt(chunk, picked, held, found):
-                self.chunk_rows = min(2 * self.chunk_rows, UNCHANGED_CHUNK_ROWS)
-                return []
-            self.chunk_rows = CHUNK_ROWS
-            known, places = held.keys_at(found), found.tolist()
+            planned = self._planned_by_index(held, chunk, picked, raws)
         else:
-            known = self._raws.keys(raws) if self._raws is not None else [None] * len(raws)
-            places = [-1] * len(raws)
-        parsed = chunk.parsed
-        # (identifier key, the built profile or, for a row unchanged by its raw digest, its index: not
-        # parsed, not normalised, and its entry in the index held in memory or -1), in file order
-        planned: list[tuple[int, Profile | int, int]] = []
-        for index, raw, key, place in zip(picked, raws, known, places):
-            source = parsed[index]
-            if key is not None and (source is None or source.problem is None):
-                planned.append((key, index, place))
-                continue
-            built = builder.build(chunk.row(index))
-            if isinstance(built, Invalid):
-                recorder.reject(built.row, INVALID, built.reason, identifier=built.identifier, message=built.message)
-            else:
-                built.raw = raw
-                planned.append((built.key, built, -1))
+            known: list[int | None] = self._raws.keys(raws) if self._raws is not None else [None] * len(raws)
+            planned = self._planned(chunk, picked, raws, known, [-1] * len(raws))
         profiles = self._first_of_each_identifier(chunk, planned)
         if self._diffing and profiles:
             accepted = self.store.accepted_digests(self.recorder.scope, [p.identifier for p in profiles])
@@ -161,16 +140,60 @@ class Planner:
             recorder.plan(profile.row, profile.key, PENDING)
         return profiles
 
-    def _skip_unbuilt(self, chunk: SourceChunk, picked: list[int], held: RawIndex, places: Entries) -> bool:
-        """A chunk whose rows are all unchanged by their raw digests (`places`: their entries, none -1),
-        none of their keys planned before in the run or twice in the chunk (a nightly re-send's common
-        case): skipped unkeyed at once, as the rows one by one would be. False, with nothing done, for
-        any other chunk."""
+    def _planned(self, chunk: SourceChunk, picked: list[int], raws: list[bytes], known: list[int | None],
+                 places: list[int]) -> list[tuple[int, Profile | int, int]]:
+        """(identifier key, the built profile or, for a row unchanged by its raw digest (`known`: its
+        key), its index: not parsed, not normalised, and its entry in the index held in memory or -1),
+        in file order. Invalid rows are rejected."""
+        parsed, builder, recorder = chunk.parsed, self.builder, self.recorder
+        planned: list[tuple[int, Profile | int, int]] = []
+        for index, raw, key, place in zip(picked, raws, known, places):
+            source = parsed[index]
+            if key is not None and (source is None or source.problem is None):
+                planned.append((key, index, place))
+                continue
+            built = builder.build(chunk.row(index))
+            if isinstance(built, Invalid):
+                recorder.reject(built.row, INVALID, built.reason, identifier=built.identifier, message=built.message)
+            else:
+                built.raw = raw
+                planned.append((built.key, built, -1))
+        return planned
+
+    def _planned_by_index(self, held: RawIndex, chunk: SourceChunk, picked: list[int], raws: list[bytes],
+                          ) -> list[tuple[int, Profile | int, int]]:
+        """As _planned, with the index in memory: the rows unchanged by their raw digests are skipped
+        together when they can be (_skip_unbuilt) and only the others built and planned; otherwise every
+        row is planned one by one. The chunk size follows (UNCHANGED_CHUNK_ROWS)."""
+        found = held.places(raws)
         parsed = chunk.parsed
-        if parsed.count(None) != len(parsed) and not all(row is None or row.problem is None for row in parsed):
-            return False
+        unbuilt = found >= 0
+        if parsed.count(None) != len(parsed):  # rows the csv module read, or Parquet's: a problem is built
+            unbuilt &= np.array([row is None or row.problem is None for row in map(parsed.__getitem__, picked)])
+        items = np.flatnonzero(unbuilt)
+        others = np.flatnonzero(~unbuilt).tolist()
+        built = self._planned(chunk, [picked[item] for item in others], [raws[item] for item in others],
+                              [None] * len(others), [-1] * len(others))
+        skipped, places = [picked[item] for item in items.tolist()], found[items]
+        if self._skip_unbuilt(chunk, skipped, held, places, {key for key, _, _ in built}):
+            few = len(others) * 16 <= len(picked)  # a 4,096-row chunk builds no more than a 256-row one can
+            self.chunk_rows = min(2 * self.chunk_rows, UNCHANGED_CHUNK_ROWS) if few else CHUNK_ROWS
+            return built
+        self.chunk_rows = CHUNK_ROWS
+        numbers = chunk.numbers
+        unbuilt_rows = list(zip(held.key_array(places).tolist(), skipped, places.tolist()))
+        return sorted(unbuilt_rows + built, key=lambda entry: numbers[entry[1]] if isinstance(entry[1], int) else entry[1].row)
+
+    def _skip_unbuilt(self, chunk: SourceChunk, indexes: list[int], held: RawIndex, places: Entries,
+                      built_keys: set[int]) -> bool:
+        """The chunk's rows at `indexes`, unchanged by their raw digests (`places`: their entries), when
+        none of their keys was planned before in the run, occurs twice among them or is a key of the rows
+        built from the chunk (a nightly re-send's common case): skipped unkeyed at once, as the rows one
+        by one would be. False, with nothing done, otherwise."""
+        if not indexes:
+            return True
         keys = held.key_array(places)
-        if np.unique(keys).size != keys.size:
+        if np.unique(keys).size != keys.size or (built_keys and not built_keys.isdisjoint(keys.tolist())):
             return False
         bits = keys & (self._seen_bits.size * 8 - 1)
         at, flags = bits >> 3, (1 << (bits & 7)).astype(np.uint8)
@@ -180,7 +203,7 @@ class Planner:
                               or self.recorder.first_rows(keys[suspects].tolist())):
             return False
         numbers = chunk.numbers
-        rows = numbers if len(picked) == len(numbers) else [numbers[index] for index in picked]
+        rows = numbers if len(indexes) == len(numbers) else [numbers[index] for index in indexes]
         np.bitwise_or.at(self._seen_bits, at, flags)
         held.used[places] = rows
         self.recorder.skip_unkeyed(rows)
@@ -302,21 +325,3 @@ class Planner:
             row = int(used[place])
             if row >= 0 and row < first_rows.get(key, row + 1):
                 first_rows[key] = row
-
-
-def key_filter(expected_rows: int) -> bytearray:
-    """An empty filter for the keys of a run of about `expected_rows` rows: 16 bits a row keep its false
-    "seen" (each a look-up in the database) under one key in sixteen by the file's end, at a whole power
-    of two of bits between the bounds (a million rows: 2 MB; ten million: 16 MB)."""
-    wanted = max(1, expected_rows * FILTER_BITS_PER_ROW)
-    return bytearray(min(MAX_FILTER_BITS, max(MIN_FILTER_BITS, 1 << (wanted - 1).bit_length())) // 8)
-
-
-def mark_in(bits: bytearray, key: int) -> None:
-    bit = key & (len(bits) * 8 - 1)
-    bits[bit >> 3] |= 1 << (bit & 7)
-
-
-def maybe_in(bits: bytearray, key: int) -> bool:
-    bit = key & (len(bits) * 8 - 1)
-    return bool(bits[bit >> 3] & (1 << (bit & 7)))

@@ -1,0 +1,42 @@
+"""Sets of identifier keys as filters of bits (one bit a key, by its low bits): a key whose bit is
+clear is certainly not in the set, so only the few others are looked up in the database. The
+planners keep the keys a run has planned (in-run duplicates); the run's recorder keeps the keys it
+has written with their rows (history_writer.py)."""
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+
+FILTER_BITS_PER_ROW = 16
+MIN_FILTER_BITS, MAX_FILTER_BITS = 1 << 24, 1 << 27  # 2 MB, 16 MB
+
+
+def key_filter(expected_rows: int) -> bytearray:
+    """An empty filter for the keys of a run of about `expected_rows` rows: 16 bits a row keep its false
+    "seen" (each a look-up in the database) under one key in sixteen by the file's end, at a whole power
+    of two of bits between the bounds (a million rows: 2 MB; ten million: 16 MB)."""
+    wanted = max(1, expected_rows * FILTER_BITS_PER_ROW)
+    return bytearray(min(MAX_FILTER_BITS, max(MIN_FILTER_BITS, 1 << (wanted - 1).bit_length())) // 8)
+
+
+def mark_in(bits: bytearray, key: int) -> None:
+    bit = key & (len(bits) * 8 - 1)
+    bits[bit >> 3] |= 1 << (bit & 7)
+
+
+def maybe_in(bits: bytearray, key: int) -> bool:
+    bit = key & (len(bits) * 8 - 1)
+    return bool(bits[bit >> 3] & (1 << (bit & 7)))
+
+
+def mark_all(bits: bytearray, keys: Collection[int]) -> None:
+    at = np.fromiter(keys, np.int64, len(keys)) & (len(bits) * 8 - 1)
+    np.bitwise_or.at(np.frombuffer(bits, np.uint8), at >> 3, (1 << (at & 7)).astype(np.uint8))
+
+
+def maybe_among(bits: bytearray, keys: list[int]) -> list[int]:
+    """The keys whose bit is set, in their order."""
+    asked = np.array(keys, np.int64)
+    at = asked & (len(bits) * 8 - 1)
+    return asked[np.frombuffer(bits, np.uint8)[at >> 3] & (1 << (at & 7)).astype(np.uint8) != 0].tolist()
