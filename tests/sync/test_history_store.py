@@ -253,3 +253,22 @@ def test_the_lock_names_its_holder_and_a_killed_holder_leaves_it_free(tmp_path):
     assert holder_run_id(tmp_path, "d", "sandbox") is None
     with SendLock(tmp_path, "d", "sandbox"):
         assert holder_run_id(tmp_path, "d", "production") is None
+
+
+def test_first_rows_finds_written_keys_after_their_batch_is_committed_and_a_resumed_recorder_too(tmp_path):
+    """first_rows asks SQLite only for keys the recorder wrote (its filter of written keys): a key written
+    in an earlier, committed batch is still found; one never written is not; a recorder for a resumed
+    run that wrote keyed rows before asks for every key."""
+    with HistoryStore(tmp_path / "data") as store:
+        run_id = new_run(store)
+        first = recorder(store, run_id)
+        first.plan(2, 1001)
+        first.plan_all([(3, -7), (4, 1 << 40)], PENDING)
+        first.sync()  # committed and reaped: no longer held in memory
+        assert first.first_rows([1001, -7, 1 << 40, 5555]) == {1001: 2, -7: 3, 1 << 40: 4}
+        first.plan(9, 5555)
+        assert first.first_rows([5555]) == {5555: 9}  # planned, not written yet
+        first.close()
+        resumed = recorder(store, run_id)
+        assert resumed.first_rows([1001, 5555, 42]) == {1001: 2, 5555: 9}
+        resumed.close()
