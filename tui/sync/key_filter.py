@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-import numpy as np
-
 FILTER_BITS_PER_ROW = 16
 MIN_FILTER_BITS, MAX_FILTER_BITS = 1 << 24, 1 << 27  # 2 MB, 16 MB
 
@@ -31,12 +29,16 @@ def maybe_in(bits: bytearray, key: int) -> bool:
 
 
 def mark_all(bits: bytearray, keys: Collection[int]) -> None:
+    import numpy as np  # at a send's first flush, not at every start-up (0.1 s)
+
     at = np.fromiter(keys, np.int64, len(keys)) & (len(bits) * 8 - 1)
     np.bitwise_or.at(np.frombuffer(bits, np.uint8), at >> 3, (1 << (at & 7)).astype(np.uint8))
 
 
 def maybe_among(bits: bytearray, keys: list[int]) -> list[int]:
     """The keys whose bit is set, in their order."""
+    import numpy as np
+
     asked = np.array(keys, np.int64)
     at = asked & (len(bits) * 8 - 1)
     return asked[np.frombuffer(bits, np.uint8)[at >> 3] & (1 << (at & 7)).astype(np.uint8) != 0].tolist()

@@ -21,8 +21,7 @@ is planned."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from tui.sync import reasons
 from tui.sync.history import HistoryStore
@@ -31,9 +30,11 @@ from tui.sync.history_writer import RunRecorder
 from tui.sync.job_store import JobStore
 from tui.sync.key_filter import key_filter, mark_in, maybe_in
 from tui.sync.profiles import Invalid, Profile, ProfileBuilder
-from tui.sync.raw_index import MEMORY_ENTRIES, Entries, RawIndex
 from tui.sync.source_files import CHUNK_ROWS
 from tui.sync.sources import SourceChunk
+
+if TYPE_CHECKING:  # raw_index and numpy are imported by a send that diffs, not at every start-up (0.1 s)
+    from tui.sync.raw_index import Entries, RawIndex
 
 # Where the file runs (nearly) unchanged, chunks double up to this: the rows skipped unbuilt cost a few
 # vectorised steps a chunk whatever its size, so larger chunks cost less a row. A chunk that built more
@@ -91,7 +92,6 @@ class Planner:
         # Keys this run has planned, as a filter of bits: a key whose bit is clear is certainly new, so
         # only the few others are looked up in the database.
         self._seen = key_filter(expected_rows)
-        self._seen_bits = np.frombuffer(self._seen, np.uint8)  # the same bits, for whole chunks at once
         if resuming:
             for key in store.planned_keys(recorder.run_id):
                 self._mark(key)
@@ -104,8 +104,10 @@ class Planner:
         # a few rows and would read it all for them. With jobs of an earlier send in flight a follower
         # may change it meanwhile: it is then read chunk by chunk too (raw_index.py).
         whole_file = only_rows is None and only_ordinals is None and not self._in_flight
-        self._raws = (RawIndex(store.connection, recorder.scope, MEMORY_ENTRIES if whole_file else 0)
-                      if self._diffing else None)
+        self._raws: RawIndex | None = None
+        if self._diffing:
+            from tui.sync.raw_index import MEMORY_ENTRIES, RawIndex
+            self._raws = RawIndex(store.connection, recorder.scope, MEMORY_ENTRIES if whole_file else 0)
         self._held = self._raws if self._raws is not None and self._raws.in_memory else None
         self._unkeyed_rows = 0  # rows this process recorded skipped without a key
 
@@ -165,6 +167,8 @@ class Planner:
         """As _planned, with the index in memory: the rows unchanged by their raw digests are skipped
         together when they can be (_skip_unbuilt) and only the others built and planned; otherwise every
         row is planned one by one. The chunk size follows (UNCHANGED_CHUNK_ROWS)."""
+        import numpy as np
+
         found = held.places(raws)
         parsed = chunk.parsed
         unbuilt = found >= 0
@@ -190,21 +194,24 @@ class Planner:
         none of their keys was planned before in the run, occurs twice among them or is a key of the rows
         built from the chunk (a nightly re-send's common case): skipped unkeyed at once, as the rows one
         by one would be. False, with nothing done, otherwise."""
+        import numpy as np
+
         if not indexes:
             return True
+        seen = np.frombuffer(self._seen, np.uint8)  # the same bits, for whole chunks at once
         keys = held.key_array(places)
         if np.unique(keys).size != keys.size or (built_keys and not built_keys.isdisjoint(keys.tolist())):
             return False
-        bits = keys & (self._seen_bits.size * 8 - 1)
+        bits = keys & (seen.size * 8 - 1)
         at, flags = bits >> 3, (1 << (bits & 7)).astype(np.uint8)
         # A suspect's earlier row was skipped by the same entry (used) or is keyed (first_rows).
-        suspects = np.flatnonzero(self._seen_bits[at] & flags)
+        suspects = np.flatnonzero(seen[at] & flags)
         if suspects.size and (held.used[places[suspects]].max() >= 0
                               or self.recorder.first_rows(keys[suspects].tolist())):
             return False
         numbers = chunk.numbers
         rows = numbers if len(indexes) == len(numbers) else [numbers[index] for index in indexes]
-        np.bitwise_or.at(self._seen_bits, at, flags)
+        np.bitwise_or.at(seen, at, flags)
         held.used[places] = rows
         self.recorder.skip_unkeyed(rows)
         self._unkeyed_rows += len(rows)
@@ -286,7 +293,7 @@ class Planner:
         first_rows = recorder.first_rows([key for key, _, _ in suspected]) if suspected else {}
         if held is not None and suspected:
             self._add_unkeyed_firsts(held, suspected, first_rows)
-        used = held.used if held is not None else np.zeros(0, np.int64)  # places (>= 0) are only found in memory
+        used = held.used if held is not None else None  # places (>= 0) are only found in memory
         unique: list[Profile] = []
         skipped: list[tuple[int, int]] = []
         unkeyed: list[int] = []
@@ -297,7 +304,7 @@ class Planner:
                 seen[bit >> 3] |= 1 << (bit & 7)
                 if isinstance(item, Profile):
                     unique.append(item)
-                elif place >= 0:
+                elif place >= 0 and used is not None:
                     used[place] = row
                     unkeyed.append(row)
                 else:
