@@ -33,7 +33,7 @@ from tui.sync.sql_rows import rows_in
 
 Entries = npt.NDArray[np.int64]  # entry numbers (-1: none), keys or rows, one per asked item
 
-MEMORY_ENTRIES = 2_500_000  # 80 MB of arrays at most
+MEMORY_ENTRIES = 2_500_000  # 88 MB of arrays at most (32 bytes an entry, 4 a bucket)
 RAW_BYTES = 16
 _BIG_ENDIAN_HALVES = np.dtype(">u8")  # integer order of the halves is the digests' byte order, SQLite's
 # The digest space in sixteen slices by its first byte; the last bound is above every 16-byte digest.
