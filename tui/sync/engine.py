@@ -32,7 +32,7 @@ from tui.attentive.endpoints import BY_NAME
 from tui.attentive.outcomes import FatalAttentiveError, OutcomeKind
 from tui.attentive.secret import ApiKey
 from tui.settings.model import Destination
-from tui.sync import event_ledger, job_schedule, membership
+from tui.sync import event_ledger, job_schedule, key_filter, membership
 from tui.sync import history as hist
 from tui.sync.control import SendControl
 from tui.sync.event_planner import EventPlanner, event_builder
@@ -121,6 +121,7 @@ async def run_send(request: SendRequest, *, control: SendControl | None = None,
     """Raises SourceError (bad file), SendLocked (another send of the same destination runs) and
     SendRefused before anything is sent; everything after that ends in the run's status."""
     control = control or SendControl()
+    key_filter.preload()
     destination = request.destination
     if request.sample is not None and not SAMPLE_MIN <= request.sample <= SAMPLE_MAX:
         raise SendRefused(f"--sample takes {SAMPLE_MIN} to {SAMPLE_MAX} rows, not {request.sample}")
