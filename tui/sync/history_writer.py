@@ -40,7 +40,7 @@ from tui.sync.history_schema import (
     connect,
     upsert_diff_state,
 )
-from tui.sync.key_filter import key_filter, mark_all, maybe_among
+from tui.sync.key_filter import key_filter, mark_all, maybe_in
 from tui.sync.membership_state import confirm
 from tui.sync.rejection_index import write_rejections
 from tui.sync.sql_rows import insert_rows, rows_in, update_rows
@@ -176,7 +176,8 @@ class RunRecorder:
 
     def first_rows(self, keys: list[int]) -> dict[int, int]:
         """key -> the first row of this run that carried it, written or not (in-run duplicates)."""
-        asked = keys if self._written_keys is None else maybe_among(self._written_keys, keys)
+        bits = self._written_keys
+        asked = keys if bits is None else [key for key in keys if maybe_in(bits, key)]
         found: dict[int, int] = dict(rows_in(
             self.connection, "SELECT key, min(row) FROM row_outcomes WHERE run_id = ? AND key IN ({marks}) GROUP BY key",
             (self.run_id,), asked)) if asked else {}

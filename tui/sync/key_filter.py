@@ -5,6 +5,13 @@ has written with their rows (history_writer.py)."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported by the functions that use it: a console that sends nothing need not
+    import numpy as np
+    import numpy.typing as npt
+
+    Keys = npt.NDArray[np.int64]
 
 FILTER_BITS_PER_ROW = 16
 MIN_FILTER_BITS, MAX_FILTER_BITS = 1 << 24, 1 << 27  # 2 MB, 16 MB
@@ -35,17 +42,25 @@ def preload() -> None:
     import numpy  # noqa: F401
 
 
-def mark_all(bits: bytearray, keys: Collection[int]) -> None:
+def mark_all(bits: bytearray, keys: Collection[int] | Keys) -> None:
+    """Marks every key: ints, or a numpy array of them (a whole chunk's at once)."""
     import numpy as np
 
-    at = np.fromiter(keys, np.int64, len(keys)) & (len(bits) * 8 - 1)
-    np.bitwise_or.at(np.frombuffer(bits, np.uint8), at >> 3, (1 << (at & 7)).astype(np.uint8))
+    at, flags = _bits_of(bits, keys if isinstance(keys, np.ndarray) else np.fromiter(keys, np.int64, len(keys)))
+    np.bitwise_or.at(np.frombuffer(bits, np.uint8), at, flags)
 
 
-def maybe_among(bits: bytearray, keys: list[int]) -> list[int]:
-    """The keys whose bit is set, in their order."""
+def maybe_each(bits: bytearray, keys: Keys) -> npt.NDArray[np.bool_]:
+    """For each key of the array, whether its bit is set."""
     import numpy as np
 
-    asked = np.array(keys, np.int64)
-    at = asked & (len(bits) * 8 - 1)
-    return asked[np.frombuffer(bits, np.uint8)[at >> 3] & (1 << (at & 7)).astype(np.uint8) != 0].tolist()
+    at, flags = _bits_of(bits, keys)
+    return (np.frombuffer(bits, np.uint8)[at] & flags) != 0
+
+
+def _bits_of(bits: bytearray, keys: Keys) -> tuple[Keys, npt.NDArray[np.uint8]]:
+    """Each key's byte in the filter and its bit in that byte, as mark_in and maybe_in take them."""
+    import numpy as np
+
+    bit = keys & (len(bits) * 8 - 1)
+    return bit >> 3, (1 << (bit & 7)).astype(np.uint8)

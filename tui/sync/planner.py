@@ -28,7 +28,7 @@ from tui.sync.history import HistoryStore
 from tui.sync.history_schema import INVALID, NOT_SENT, PENDING, SKIPPED, SKIPPED_PENDING
 from tui.sync.history_writer import RunRecorder
 from tui.sync.job_store import JobStore
-from tui.sync.key_filter import key_filter, mark_in, maybe_in
+from tui.sync.key_filter import key_filter, mark_all, mark_in, maybe_each, maybe_in
 from tui.sync.profiles import Invalid, Profile, ProfileBuilder
 from tui.sync.source_files import CHUNK_ROWS
 from tui.sync.sources import SourceChunk
@@ -198,20 +198,17 @@ class Planner:
 
         if not indexes:
             return True
-        seen = np.frombuffer(self._seen, np.uint8)  # the same bits, for whole chunks at once
         keys = held.key_array(places)
         if np.unique(keys).size != keys.size or (built_keys and not built_keys.isdisjoint(keys.tolist())):
             return False
-        bits = keys & (seen.size * 8 - 1)
-        at, flags = bits >> 3, (1 << (bits & 7)).astype(np.uint8)
         # A suspect's earlier row was skipped by the same entry (used) or is keyed (first_rows).
-        suspects = np.flatnonzero(seen[at] & flags)
+        suspects = np.flatnonzero(maybe_each(self._seen, keys))
         if suspects.size and (held.used[places[suspects]].max() >= 0
                               or self.recorder.first_rows(keys[suspects].tolist())):
             return False
         numbers = chunk.numbers
         rows = numbers if len(indexes) == len(numbers) else [numbers[index] for index in indexes]
-        np.bitwise_or.at(seen, at, flags)
+        mark_all(self._seen, keys)
         held.used[places] = rows
         self.recorder.skip_unkeyed(rows)
         self._unkeyed_rows += len(rows)
