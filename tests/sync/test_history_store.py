@@ -15,6 +15,7 @@ from tui.sync.history import HistoryStore, NewRun
 from tui.sync.history_schema import ACCEPTED, FAILED, INVALID, PENDING, REJECTED, connect
 from tui.sync.history_writer import RunCounts, RunRecorder
 from tui.sync.lock import SendLock, SendLocked, holder_run_id
+from tui.sync.profiles import identifier_key
 from tui.sync.rejection_index import text_index_current, write_rejections
 from tui.sync.rejections import RejectionFilter, RejectionLog
 
@@ -272,3 +273,26 @@ def test_first_rows_finds_written_keys_after_their_batch_is_committed_and_a_resu
         resumed = recorder(store, run_id)
         assert resumed.first_rows([1001, 5555, 42]) == {1001: 2, 5555: 9}
         resumed.close()
+
+
+def test_first_rows_does_not_ask_sqlite_for_a_key_that_shares_only_the_planners_bits_with_a_written_one(tmp_path):
+    """The planner's filter picks a key's bit by its low bits, so its false "seen" are keys whose low bits
+    match a planned one. The recorder's filter picks by higher bits: such a key, if never written, is
+    answered without a query. With both filters on the same bits every false "seen" was a query (a
+    3,000,000-row first send: 65,711 of 65,984 suspects asked, 15 s of its 148)."""
+    with HistoryStore(tmp_path / "data") as store:
+        run_id = new_run(store)
+        written = recorder(store, run_id)
+        keys = [identifier_key(f"member{row}@example.com") for row in range(2, 2002)]
+        written.plan_all(list(zip(range(2, 2002), keys)), PENDING)
+        written.sync()
+        queries: list[str] = []
+        store.connection.set_trace_callback(queries.append)
+        # The same low 32 bits as a written key each, never written; asked one a chunk, as the planner does.
+        twins = [key ^ (identifier_key(f"twin{n}") & ~0xFFFF_FFFF) for n, key in enumerate(keys)]
+        assert all(written.first_rows([twin]) == {} for twin in twins)
+        asked = [query for query in queries if "row_outcomes" in query]
+        assert len(asked) < 20, f"{len(asked)} of 2,000 keys never written were asked from SQLite"
+        assert written.first_rows([keys[3]]) == {keys[3]: 5}  # a written key is still found
+        store.connection.set_trace_callback(None)
+        written.close()

@@ -255,7 +255,7 @@ async def _execute(request: SendRequest, store: HistoryStore, plan: _Plan, desti
         counts = RunCounts(rows_read=sum(done.values()), **{k: v for k, v in done.items() if k != "pending"})
     recorder = RunRecorder(store.connection, plan.run_id, scope=store.diff_scope(destination.name, request.environment),
                            verbose=destination.verbose_logging, counts=counts, data_dir=request.data_dir,
-                           membership=plan.membership is not None)
+                           membership=plan.membership is not None, expected_rows=plan.info.rows_estimate)
     tally = Tally(recorder)
     meter = ProgressMeter(plan.run_id, counts, tally, control, plan.total, destination.endpoint)
     planner: Planner | EventPlanner

@@ -47,6 +47,9 @@ from tui.sync.sql_rows import insert_rows, rows_in, update_rows
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 50_000
+# The recorder's filter of written keys picks a key's bit above the planners' bits (key_filter.py), at
+# 4 bits a row (ten million rows: 8 MB; one key in seven falsely "seen" by the file's end).
+WRITTEN_KEY_SHIFT, WRITTEN_BITS_PER_ROW = 32, 4
 
 
 class HistoryWriteError(Exception):
@@ -114,7 +117,7 @@ class RunRecorder:
     """Collects planned rows, outcomes, rejections and diff-state changes of one run."""
 
     def __init__(self, connection: sqlite3.Connection, run_id: int, *, scope: int, verbose: bool, counts: RunCounts,
-                 data_dir: Path, membership: bool = False):
+                 data_dir: Path, membership: bool = False, expected_rows: int = 0):
         self.connection = connection  # for reads, on the caller's thread
         self.data_dir = data_dir
         self.run_id = run_id
@@ -144,8 +147,8 @@ class RunRecorder:
         self.throttled = 0
         # The keys this process wrote with their rows: first_rows asks the database only for those whose
         # bit is set. None for a resumed run that wrote keyed rows before: it asks for every key.
-        self._written_keys: bytearray | None = None if connection.execute(
-            "SELECT 1 FROM row_outcomes WHERE run_id = ? AND key IS NOT NULL LIMIT 1", (run_id,)).fetchone() else key_filter(0)
+        resumed = connection.execute("SELECT 1 FROM row_outcomes WHERE run_id = ? AND key IS NOT NULL LIMIT 1", (run_id,))
+        self._written_keys = None if resumed.fetchone() else key_filter(expected_rows, WRITTEN_BITS_PER_ROW)
 
     def plan(self, row: int, key: int | None, outcome: int = PENDING) -> None:
         """A row read from the source: pending (to be sent) or already terminal."""
@@ -177,7 +180,7 @@ class RunRecorder:
     def first_rows(self, keys: list[int]) -> dict[int, int]:
         """key -> the first row of this run that carried it, written or not (in-run duplicates)."""
         bits = self._written_keys
-        asked = keys if bits is None else [key for key in keys if maybe_in(bits, key)]
+        asked = keys if bits is None else [key for key in keys if maybe_in(bits, key, WRITTEN_KEY_SHIFT)]
         found: dict[int, int] = dict(rows_in(
             self.connection, "SELECT key, min(row) FROM row_outcomes WHERE run_id = ? AND key IN ({marks}) GROUP BY key",
             (self.run_id,), asked)) if asked else {}
@@ -290,7 +293,7 @@ class RunRecorder:
             self._raws, deltas,
         )
         if self._written_keys is not None and self._planned_keys:
-            mark_all(self._written_keys, self._planned_keys.keys())
+            mark_all(self._written_keys, self._planned_keys.keys(), WRITTEN_KEY_SHIFT)
         self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
         self._planned, self._planned_keys = {}, {}
         self._unkeyed, self._keyed = [], []

@@ -1,7 +1,9 @@
-"""Sets of identifier keys as filters of bits (one bit a key, by its low bits): a key whose bit is
-clear is certainly not in the set, so only the few others are looked up in the database. The
-planners keep the keys a run has planned (in-run duplicates); the run's recorder keeps the keys it
-has written with their rows (history_writer.py)."""
+"""Sets of identifier keys as filters of bits (one bit a key, picked by some of its bits): a key whose
+bit is clear is certainly not in the set, so only the few others are looked up in the database. The
+planners keep the keys a run has planned (in-run duplicates), by the keys' low bits; the run's
+recorder keeps the keys it has written with their rows (history_writer.py), by higher ones
+(`shift`): filters picking by the same bits share their false "seen", so the recorder's would pass
+every one the planner's let through."""
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -17,11 +19,11 @@ FILTER_BITS_PER_ROW = 16
 MIN_FILTER_BITS, MAX_FILTER_BITS = 1 << 24, 1 << 27  # 2 MB, 16 MB
 
 
-def key_filter(expected_rows: int) -> bytearray:
-    """An empty filter for the keys of a run of about `expected_rows` rows: 16 bits a row keep its false
-    "seen" (each a look-up in the database) under one key in sixteen by the file's end, at a whole power
-    of two of bits between the bounds (a million rows: 2 MB; ten million: 16 MB)."""
-    wanted = max(1, expected_rows * FILTER_BITS_PER_ROW)
+def key_filter(expected_rows: int, bits_per_row: int = FILTER_BITS_PER_ROW) -> bytearray:
+    """An empty filter for the keys of a run of about `expected_rows` rows, `bits_per_row` a row at a whole
+    power of two of bits between the bounds. 16 bits a row (a million rows: 2 MB; ten million: 16 MB) keep
+    its false "seen" (each a look-up in the database) under one key in sixteen by the file's end."""
+    wanted = max(1, expected_rows * bits_per_row)
     return bytearray(min(MAX_FILTER_BITS, max(MIN_FILTER_BITS, 1 << (wanted - 1).bit_length())) // 8)
 
 
@@ -30,8 +32,8 @@ def mark_in(bits: bytearray, key: int) -> None:
     bits[bit >> 3] |= 1 << (bit & 7)
 
 
-def maybe_in(bits: bytearray, key: int) -> bool:
-    bit = key & (len(bits) * 8 - 1)
+def maybe_in(bits: bytearray, key: int, shift: int = 0) -> bool:
+    bit = (key >> shift) & (len(bits) * 8 - 1)
     return bool(bits[bit >> 3] & (1 << (bit & 7)))
 
 
@@ -42,11 +44,11 @@ def preload() -> None:
     import numpy  # noqa: F401
 
 
-def mark_all(bits: bytearray, keys: Collection[int] | Keys) -> None:
+def mark_all(bits: bytearray, keys: Collection[int] | Keys, shift: int = 0) -> None:
     """Marks every key: ints, or a numpy array of them (a whole chunk's at once)."""
     import numpy as np
 
-    at, flags = _bits_of(bits, keys if isinstance(keys, np.ndarray) else np.fromiter(keys, np.int64, len(keys)))
+    at, flags = _bits_of(bits, keys if isinstance(keys, np.ndarray) else np.fromiter(keys, np.int64, len(keys)), shift)
     np.bitwise_or.at(np.frombuffer(bits, np.uint8), at, flags)
 
 
@@ -58,9 +60,9 @@ def maybe_each(bits: bytearray, keys: Keys) -> npt.NDArray[np.bool_]:
     return (np.frombuffer(bits, np.uint8)[at] & flags) != 0
 
 
-def _bits_of(bits: bytearray, keys: Keys) -> tuple[Keys, npt.NDArray[np.uint8]]:
+def _bits_of(bits: bytearray, keys: Keys, shift: int = 0) -> tuple[Keys, npt.NDArray[np.uint8]]:
     """Each key's byte in the filter and its bit in that byte, as mark_in and maybe_in take them."""
     import numpy as np
 
-    bit = keys & (len(bits) * 8 - 1)
+    bit = (keys >> shift) & (len(bits) * 8 - 1)
     return bit >> 3, (1 << (bit & 7)).astype(np.uint8)
