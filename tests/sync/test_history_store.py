@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
 
 import pytest
 
+from tui.settings.paths import history_path
 from tui.sync import reasons
 from tui.sync.history import HistoryStore, NewRun
-from tui.sync.history_schema import ACCEPTED, FAILED, INVALID, PENDING, REJECTED, connect
+from tui.sync.history_schema import ACCEPTED, FAILED, INVALID, PENDING, REJECTED, ROW_SPAN_SHIFT, connect
 from tui.sync.history_writer import RunCounts, RunRecorder
 from tui.sync.lock import SendLock, SendLocked, holder_run_id
+from tui.sync.membership_state import LEAVE_ROW_BASE
 from tui.sync.profiles import identifier_key
 from tui.sync.rejection_index import text_index_current, write_rejections
 from tui.sync.rejections import RejectionFilter, RejectionLog
@@ -257,21 +260,65 @@ def test_the_lock_names_its_holder_and_a_killed_holder_leaves_it_free(tmp_path):
 
 
 def test_first_rows_finds_written_keys_after_their_batch_is_committed_and_a_resumed_recorder_too(tmp_path):
-    """first_rows asks SQLite only for keys the recorder wrote (its filter of written keys): a key written
-    in an earlier, committed batch is still found; one never written is not; a recorder for a resumed
-    run that wrote keyed rows before asks for every key."""
+    """first_rows asks SQLite only for keys the recorder wrote (its filter of written keys), in the spans of
+    rows they were written in: a key written in an earlier, committed batch is still found, in any span (a
+    leave's row is 10**12 on); one never written is not; a recorder for a resumed run reads back the keys
+    and spans written before."""
+    far, leave = 5 << ROW_SPAN_SHIFT, LEAVE_ROW_BASE + 3
     with HistoryStore(tmp_path / "data") as store:
         run_id = new_run(store)
         first = recorder(store, run_id)
         first.plan(2, 1001)
         first.plan_all([(3, -7), (4, 1 << 40)], PENDING)
         first.sync()  # committed and reaped: no longer held in memory
-        assert first.first_rows([1001, -7, 1 << 40, 5555]) == {1001: 2, -7: 3, 1 << 40: 4}
+        first.plan_all([(far, 77), (leave, 88)], PENDING)
+        first.sync()
+        assert first.first_rows([1001, -7, 1 << 40, 5555, 77, 88]) == {1001: 2, -7: 3, 1 << 40: 4, 77: far, 88: leave}
         first.plan(9, 5555)
         assert first.first_rows([5555]) == {5555: 9}  # planned, not written yet
         first.close()
         resumed = recorder(store, run_id)
-        assert resumed.first_rows([1001, 5555, 42]) == {1001: 2, 5555: 9}
+        assert resumed.first_rows([1001, 5555, 42, 77, 88]) == {1001: 2, 5555: 9, 77: far, 88: leave}
+        resumed.close()
+
+
+def test_first_rows_looks_keys_up_in_the_index_by_span(tmp_path):
+    """The look-up names the index's expression exactly as the index does: otherwise SQLite reads every row
+    of the run for each key."""
+    with HistoryStore(tmp_path / "data") as store:
+        run_id = new_run(store)
+        written = recorder(store, run_id)
+        written.plan_all([(2, 1001), (3 << ROW_SPAN_SHIFT, 1002)], PENDING)
+        written.sync()
+        queries: list[str] = []
+        store.connection.set_trace_callback(queries.append)
+        assert written.first_rows([1001, 1002]) == {1001: 2, 1002: 3 << ROW_SPAN_SHIFT}
+        store.connection.set_trace_callback(None)
+        [query] = [query for query in queries if "row_outcomes" in query]
+        plan = " ".join(row[-1] for row in store.connection.execute("EXPLAIN QUERY PLAN " + query))
+        assert "USING COVERING INDEX row_outcomes_by_span" in plan, plan
+        written.close()
+
+
+def test_a_version_8_history_indexes_its_keys_by_span_and_resumes_with_them(tmp_path):
+    """Version 8 indexed row outcomes by key alone: the upgrade replaces that index, and a run written
+    before it still finds its keys."""
+    data = tmp_path / "data"
+    with HistoryStore(data) as store:
+        run_id = new_run(store)
+        written = recorder(store, run_id)
+        written.plan_all([(2, 1001), (3, 1002)], PENDING)
+        written.close()
+    with sqlite3.connect(history_path(data)) as db:  # as version 8 left it
+        db.executescript("DROP INDEX row_outcomes_by_span; "
+                         "CREATE INDEX row_outcomes_by_key ON row_outcomes (run_id, key) WHERE key IS NOT NULL; "
+                         "PRAGMA user_version = 8;")
+    with HistoryStore(data) as store:
+        indexes = {name for (name,) in store.connection.execute(
+            "SELECT name FROM sqlite_master WHERE tbl_name = 'row_outcomes' AND type = 'index'")}
+        assert "row_outcomes_by_span" in indexes and "row_outcomes_by_key" not in indexes
+        resumed = recorder(store, run_id)
+        assert resumed.first_rows([1001, 1002, 1003]) == {1001: 2, 1002: 3}
         resumed.close()
 
 

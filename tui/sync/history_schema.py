@@ -16,7 +16,7 @@ from tui.settings.paths import history_path
 from tui.sync.rejection_index import TEXT_INDEX_DDL, catch_up_text_index
 from tui.sync.sql_rows import insert_rows
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Row outcome codes in row_outcomes.outcome (small integers keep a million-row run compact).
 PENDING = 0        # handed to the sender; no answer recorded yet (resume sends it again)
@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS row_outcomes (
     outcome INTEGER NOT NULL,
     PRIMARY KEY (run_id, row)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS row_outcomes_by_key ON row_outcomes (run_id, key) WHERE key IS NOT NULL;
+-- Its keys are indexed by span of rows, then key (row_outcomes_by_span, created with the added columns' indexes).
 
 CREATE TABLE IF NOT EXISTS rejections (
     id INTEGER PRIMARY KEY,
@@ -254,11 +254,19 @@ _ADDED_COLUMNS = (
     ("job_rows", "raw", "BLOB"),
     ("diff_state", "key", "INTEGER"),
 )
+# In-run duplicates' keys (RunRecorder.first_rows) are indexed by span of 2**18 rows, then key: a run
+# writes into its last span's part of the index, which stays in the cache. Indexed by key alone (up to
+# version 8) each row took a random page once the index outgrew the cache, and each commit wrote those
+# pages to the WAL again (a 10,000,000-row first send wrote 60 GB). Look-ups ask each span the run wrote.
+ROW_SPAN_SHIFT = 18
+ROW_SPAN = f"row >> {ROW_SPAN_SHIFT}"
 # After the added columns: the unchanged rows' index (raw_index.py) in raw digest order, covering the key.
 # Version 7's index lacked the key; rows written before version 8 have none and are not in the index
 # until a send finds them unchanged by payload and records their raw digest and key anew.
-_INDEXES_OF_ADDED = """DROP INDEX IF EXISTS diff_state_by_raw;
+_INDEXES_OF_ADDED = f"""DROP INDEX IF EXISTS diff_state_by_raw;
 CREATE INDEX IF NOT EXISTS diff_state_by_raw_key ON diff_state (scope, raw, key) WHERE key IS NOT NULL;
+DROP INDEX IF EXISTS row_outcomes_by_key;
+CREATE INDEX IF NOT EXISTS row_outcomes_by_span ON row_outcomes (run_id, {ROW_SPAN}, key) WHERE key IS NOT NULL;
 """
 # A confirmed profile's diff state: its payload's digest, its row's raw digest and its identifier key,
 # always written together.

@@ -40,16 +40,13 @@ from tui.sync.history_schema import (
     connect,
     upsert_diff_state,
 )
-from tui.sync.key_filter import key_filter, mark_all, maybe_in
 from tui.sync.membership_state import confirm
 from tui.sync.rejection_index import write_rejections
-from tui.sync.sql_rows import insert_rows, rows_in, update_rows
+from tui.sync.sql_rows import insert_rows, update_rows
+from tui.sync.written_keys import WrittenKeys
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 50_000
-# The recorder's filter of written keys picks a key's bit above the planners' bits (key_filter.py), at
-# 4 bits a row (ten million rows: 8 MB; one key in seven falsely "seen" by the file's end).
-WRITTEN_KEY_SHIFT, WRITTEN_BITS_PER_ROW = 32, 4
 
 
 class HistoryWriteError(Exception):
@@ -145,10 +142,7 @@ class RunRecorder:
         self._broken: HistoryWriteError | None = None  # set by the writer thread at its first failure
         self.requests = 0
         self.throttled = 0
-        # The keys this process wrote with their rows: first_rows asks the database only for those whose
-        # bit is set. None for a resumed run that wrote keyed rows before: it asks for every key.
-        resumed = connection.execute("SELECT 1 FROM row_outcomes WHERE run_id = ? AND key IS NOT NULL LIMIT 1", (run_id,))
-        self._written_keys = None if resumed.fetchone() else key_filter(expected_rows, WRITTEN_BITS_PER_ROW)
+        self._written_keys = WrittenKeys(connection, run_id, expected_rows)
 
     def plan(self, row: int, key: int | None, outcome: int = PENDING) -> None:
         """A row read from the source: pending (to be sent) or already terminal."""
@@ -179,11 +173,7 @@ class RunRecorder:
 
     def first_rows(self, keys: list[int]) -> dict[int, int]:
         """key -> the first row of this run that carried it, written or not (in-run duplicates)."""
-        bits = self._written_keys
-        asked = keys if bits is None else [key for key in keys if maybe_in(bits, key, WRITTEN_KEY_SHIFT)]
-        found: dict[int, int] = dict(rows_in(
-            self.connection, "SELECT key, min(row) FROM row_outcomes WHERE run_id = ? AND key IN ({marks}) GROUP BY key",
-            (self.run_id,), asked)) if asked else {}
+        found = self._written_keys.first_rows(keys)
         for written in [keys_of for _, keys_of in self._in_transit] + [self._planned_keys]:
             for key in keys:
                 row = written.get(key)
@@ -292,8 +282,7 @@ class RunRecorder:
             self._keyed, self._updates, self._rejections, self._digests, self._submissions, self._confirmed, self._answers,
             self._raws, deltas,
         )
-        if self._written_keys is not None and self._planned_keys:
-            mark_all(self._written_keys, self._planned_keys.keys(), WRITTEN_KEY_SHIFT)
+        self._written_keys.add(self._planned_keys)
         self._in_transit.append((self._writer.submit(self._write, *work), self._planned_keys))
         self._planned, self._planned_keys = {}, {}
         self._unkeyed, self._keyed = [], []
